@@ -1,0 +1,40 @@
+/* log.h - what the programs say while they work.
+ *
+ * Three kinds of line:
+ *   v2k_msg()      progress messages, "[   1.2] Copying disk 1/2" on stdout
+ *   v2k_warning()  "PROG: warning: ..." on stderr
+ *   v2k_debug()    only with -v, "PROG: debug: ..." on stderr
+ * With --machine-readable every line is instead one JSON object on stdout
+ * ({"type":"message|warning|debug|error|progress|result", ...}) so batch
+ * scripts can follow a run.  -q silences v2k_msg.  Thread-safe.
+ */
+#ifndef V2K_LOG_H
+#define V2K_LOG_H
+
+#include <stdbool.h>
+
+struct v2k_json;
+
+void v2k_log_init(const char *prog, int verbose, bool quiet,
+                  bool machine_readable, bool trace);
+
+const char *v2k_log_prog(void);
+bool v2k_log_verbose(void);
+bool v2k_log_quiet(void);
+bool v2k_log_trace(void);
+bool v2k_log_machine_readable(void);
+
+void v2k_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void v2k_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void v2k_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Report a fatal error the way the mode asks (mains only). */
+void v2k_log_error(const char *message);
+
+/* For machine-readable JSON lines built by the caller: begins an object
+ * with "type": type and returns the writer; finish with
+ * v2k_log_json_end().  Holds the stdout lock in between. */
+struct v2k_json *v2k_log_json_begin(const char *type);
+void v2k_log_json_end(struct v2k_json *j);
+
+#endif

@@ -1,0 +1,65 @@
+/* util.h - small helpers every area uses.
+ *
+ * Checked arithmetic, zero detection, bounded number parsing (instead of
+ * atoi/sscanf), and path helpers.  Functions that can fail follow error.h:
+ * -1/NULL with one recorded message.  Returned strings are owned by the
+ * caller (free()).
+ */
+#ifndef V2K_UTIL_H
+#define V2K_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define V2K_ADD_OVERFLOW(a, b, r) __builtin_add_overflow((a), (b), (r))
+#define V2K_MUL_OVERFLOW(a, b, r) __builtin_mul_overflow((a), (b), (r))
+
+#define V2K_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define V2K_DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define V2K_IS_POW2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
+
+/* True when all len bytes of buf are zero. */
+bool v2k_is_zero(const void *buf, size_t len);
+
+/* Parse a whole decimal unsigned number (no sign, no junk, no overflow).
+ * what names the value in the error message. */
+int v2k_parse_u64(const char *s, const char *what, uint64_t *out);
+
+/* Parse a size: a number with an optional suffix K, M, G, T (powers of
+ * 1024, optionally followed by "iB" or "B").  "2G" = 2147483648. */
+int v2k_parse_size(const char *s, const char *what, uint64_t *out);
+
+/* Human-readable size into buf ("1.5 GiB"); returns buf. */
+char *v2k_human_size(uint64_t bytes, char *buf, size_t buflen);
+
+/* malloc/calloc/strdup that record "out of memory" on failure. */
+void *v2k_malloc(size_t n);
+void *v2k_calloc(size_t n, size_t size);
+char *v2k_strdup(const char *s);
+char *v2k_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The last component of path without one extension matching any of
+ * exts (NULL-terminated list, e.g. {".img", ".raw", NULL}). */
+char *v2k_basename_noext(const char *path, const char *const *exts);
+
+/* Directory part of path ("." when none). */
+char *v2k_dirname(const char *path);
+
+/* Read a whole small file (at most max bytes, else an error). The result
+ * is NUL-terminated; *len (optional) gets its length. */
+char *v2k_read_file(const char *path, size_t max, size_t *len);
+
+/* Monotonic seconds. */
+double v2k_now(void);
+
+/* Fill buf with len random bytes from the kernel (getrandom). */
+int v2k_random_bytes(void *buf, size_t len);
+
+/* Write a fresh random (version 4) UUID as 36 characters + NUL. */
+int v2k_uuid_generate(char out[37]);
+
+/* Number of online CPUs (at least 1). */
+unsigned v2k_ncpus(void);
+
+#endif

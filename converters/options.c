@@ -1,0 +1,269 @@
+/* options.c - see options.h. */
+#include "options.h"
+#include "error.h"
+#include "util.h"
+#include "version.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_IC = 256, OPT_IF, OPT_IP, OPT_OS, OPT_OF, OPT_OA, OPT_ON, OPT_MAC,
+    OPT_PRINT_SOURCE, OPT_MACHINE, OPT_MEMORY, OPT_VCPUS, OPT_OVERWRITE,
+    OPT_HELP, OPT_VERSION, OPT_PARALLEL,
+};
+
+/* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
+ * getopt_long_only() takes "-os" as the long option "os", while "-o"
+ * alone stays the short option (glibc: a one-letter word that is a short
+ * option is never read as an abbreviation). */
+static const struct option longopts[] = {
+    { "ic", required_argument, NULL, OPT_IC },
+    { "if", required_argument, NULL, OPT_IF },
+    { "ip", required_argument, NULL, OPT_IP },
+    { "os", required_argument, NULL, OPT_OS },
+    { "of", required_argument, NULL, OPT_OF },
+    { "oa", required_argument, NULL, OPT_OA },
+    { "on", required_argument, NULL, OPT_ON },
+    { "network", required_argument, NULL, 'n' },
+    { "bridge", required_argument, NULL, 'b' },
+    { "mac", required_argument, NULL, OPT_MAC },
+    { "memory", required_argument, NULL, OPT_MEMORY },
+    { "vcpus", required_argument, NULL, OPT_VCPUS },
+    { "parallel", required_argument, NULL, OPT_PARALLEL },
+    { "overwrite", no_argument, NULL, OPT_OVERWRITE },
+    { "print-source", no_argument, NULL, OPT_PRINT_SOURCE },
+    { "machine-readable", no_argument, NULL, OPT_MACHINE },
+    { "verbose", no_argument, NULL, 'v' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+void
+v2k_options_usage(FILE *fp)
+{
+    fprintf(fp,
+"usage: v2kvm -i MODE [-ic URI] [-if FORMAT] [-ip PASSWORDFILE] SOURCE...\n"
+"             -o MODE [-os STORAGE] [-of qcow2|raw] [-oa sparse|preallocated]\n"
+"             [-on NAME] [-n [IN:]NETWORK] [-b [IN:]BRIDGE]\n"
+"             [--mac MAC:network|bridge:NAME] [--memory SIZE] [--vcpus N]\n"
+"             [--overwrite] [--parallel N] [--print-source]\n"
+"             [--machine-readable] [-v] [-x] [-q] [--help] [--version]\n"
+"\n"
+"Converts a virtual or physical machine to run on KVM.\n"
+"\n"
+"Input modes (-i):\n"
+"  disk        disk images or block devices given as SOURCE\n"
+"Output modes (-o):\n"
+"  local       disks and a libvirt domain XML in the directory -os\n"
+"\n"
+"  -of FORMAT        output disk format: qcow2 (default) or raw\n"
+"  -oa ALLOC         sparse (default) or preallocated\n"
+"  -on NAME          name of the converted VM\n"
+"  -n, --network [IN:]OUT   map source network IN (or every one) to OUT\n"
+"  -b, --bridge [IN:]OUT    map source bridge IN (or every one) to OUT\n"
+"  --mac MAC:network|bridge:NAME   map the NIC with this MAC\n"
+"  --memory SIZE     memory of the VM (e.g. 2G) where the source lacks it\n"
+"  --vcpus N         vCPUs of the VM where the source lacks it\n"
+"  --overwrite       replace existing outputs of the same name\n"
+"  --parallel N      copy with N threads (default: number of CPUs)\n"
+"  --print-source    print the source model and exit\n"
+"  --machine-readable  JSON lines on stdout for scripts\n"
+"  -v, -x, -q        verbose, trace libguestfs, quiet\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 usage error, 128+N killed by signal N.\n"
+"See v2kvm(1).\n");
+}
+
+static int
+add_map(struct v2k_options *o, enum v2k_map_kind kind, char *arg)
+{
+    struct v2k_netmap m = { .kind = kind };
+    struct v2k_netmap *v;
+
+    if (kind == V2K_MAP_MAC) {
+        /* MAC:network:NAME or MAC:bridge:NAME; the MAC itself has colons:
+         * it is the first 17 characters. */
+        size_t i;
+        if (strlen(arg) < 19 || arg[17] != ':') {
+            v2k_error("--mac '%s': expected MAC:network|bridge:NAME", arg);
+            return -1;
+        }
+        for (i = 0; i < 17; i++) {
+            bool colon = i % 3 == 2;
+            char c = arg[i];
+            if (colon ? c != ':' : !((c >= '0' && c <= '9') ||
+                                     (c >= 'a' && c <= 'f') ||
+                                     (c >= 'A' && c <= 'F'))) {
+                v2k_error("--mac '%s': '%.17s' is not a MAC address", arg,
+                          arg);
+                return -1;
+            }
+        }
+        arg[17] = '\0';
+        m.in = arg;
+        if (strncmp(arg + 18, "network:", 8) == 0)
+            m.out = arg + 26;
+        else if (strncmp(arg + 18, "bridge:", 7) == 0) {
+            m.to_bridge = true;
+            m.out = arg + 25;
+        } else {
+            v2k_error("--mac '%s:%s': the target must be network:NAME or "
+                      "bridge:NAME", arg, arg + 18);
+            return -1;
+        }
+    } else {
+        char *colon = strchr(arg, ':');
+        m.to_bridge = kind == V2K_MAP_BRIDGE;
+        if (colon) {
+            *colon = '\0';
+            m.in = arg;
+            m.out = colon + 1;
+        } else {
+            m.out = arg;
+        }
+    }
+    if (m.out == NULL || m.out[0] == '\0' || (m.in && m.in[0] == '\0')) {
+        v2k_error("%s: empty network or bridge name",
+                  kind == V2K_MAP_BRIDGE ? "-b" : kind == V2K_MAP_MAC
+                                                      ? "--mac" : "-n");
+        return -1;
+    }
+    v = realloc(o->netmaps, (o->nnetmaps + 1) * sizeof *v);
+    if (v == NULL) {
+        v2k_error("out of memory");
+        return -1;
+    }
+    o->netmaps = v;
+    o->netmaps[o->nnetmaps++] = m;
+    return 0;
+}
+
+int
+v2k_options_parse(int argc, char **argv, struct v2k_options *o)
+{
+    int c;
+    uint64_t n;
+
+    memset(o, 0, sizeof *o);
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long_only(argc, argv, ":b:i:n:o:qvx", longopts,
+                                 NULL)) != -1) {
+        switch (c) {
+        case 'i': o->input_mode = optarg; break;
+        case OPT_IC: o->input_uri = optarg; break;
+        case OPT_IF: o->input_format = optarg; break;
+        case OPT_IP: o->password_file = optarg; break;
+        case 'o': o->output_mode = optarg; break;
+        case OPT_OS: o->output_storage = optarg; break;
+        case OPT_OF:
+            if (strcmp(optarg, "qcow2") != 0 && strcmp(optarg, "raw") != 0) {
+                v2k_error("-of '%s': output format must be qcow2 or raw",
+                          optarg);
+                return -1;
+            }
+            o->output_format = optarg;
+            break;
+        case OPT_OA:
+            if (strcmp(optarg, "preallocated") == 0)
+                o->preallocated = true;
+            else if (strcmp(optarg, "sparse") != 0) {
+                v2k_error("-oa '%s': must be sparse or preallocated", optarg);
+                return -1;
+            }
+            break;
+        case OPT_ON: o->output_name = optarg; break;
+        case 'n':
+            if (add_map(o, V2K_MAP_NETWORK, optarg) == -1)
+                return -1;
+            break;
+        case 'b':
+            if (add_map(o, V2K_MAP_BRIDGE, optarg) == -1)
+                return -1;
+            break;
+        case OPT_MAC:
+            if (add_map(o, V2K_MAP_MAC, optarg) == -1)
+                return -1;
+            break;
+        case OPT_MEMORY:
+            if (v2k_parse_size(optarg, "--memory", &o->memory_bytes) == -1)
+                return -1;
+            /* A bare number is MiB, as libvirt and virt-v2v users expect
+             * ("--memory 2048"). */
+            if (strspn(optarg, "0123456789") == strlen(optarg) &&
+                V2K_MUL_OVERFLOW(o->memory_bytes, 1ULL << 20,
+                                 &o->memory_bytes)) {
+                v2k_error("--memory '%s' is too large", optarg);
+                return -1;
+            }
+            if (o->memory_bytes < (1ULL << 20) ||
+                o->memory_bytes > (16ULL << 40)) {
+                v2k_error("--memory '%s': must be from 1 MiB to 16 TiB",
+                          optarg);
+                return -1;
+            }
+            break;
+        case OPT_VCPUS:
+            if (v2k_parse_u64(optarg, "--vcpus", &n) == -1)
+                return -1;
+            if (n == 0 || n > 4096) {
+                v2k_error("--vcpus %s: must be from 1 to 4096", optarg);
+                return -1;
+            }
+            o->vcpus = (unsigned)n;
+            break;
+        case OPT_PARALLEL:
+            if (v2k_parse_u64(optarg, "--parallel", &n) == -1)
+                return -1;
+            if (n == 0 || n > 64) {
+                v2k_error("--parallel %s: must be from 1 to 64", optarg);
+                return -1;
+            }
+            o->workers = (unsigned)n;
+            break;
+        case OPT_OVERWRITE: o->overwrite = true; break;
+        case OPT_PRINT_SOURCE: o->print_source = true; break;
+        case OPT_MACHINE: o->machine_readable = true; break;
+        case 'v': o->verbose++; break;
+        case 'x': o->trace = true; break;
+        case 'q': o->quiet = true; break;
+        case OPT_HELP:
+            v2k_options_usage(stdout);
+            return 1;
+        case OPT_VERSION:
+            printf("v2kvm %s\n", V2K_VERSION);
+            return 1;
+        case ':':
+            v2k_error("option '%s' needs an argument", argv[optind - 1]);
+            return -1;
+        default:
+            v2k_error("unknown option '%s'", argv[optind - 1]);
+            return -1;
+        }
+    }
+    o->sources = argv + optind;
+    o->nsources = (size_t)(argc - optind);
+    if (o->input_mode == NULL) {
+        v2k_error("no input mode: use -i MODE (try --help)");
+        return -1;
+    }
+    if (o->output_mode == NULL && !o->print_source) {
+        v2k_error("no output mode: use -o MODE (try --help)");
+        return -1;
+    }
+    if (o->output_format == NULL)
+        o->output_format = "qcow2";
+    return 0;
+}
+
+void
+v2k_options_free(struct v2k_options *o)
+{
+    free(o->netmaps);
+    o->netmaps = NULL;
+    o->nnetmaps = 0;
+}

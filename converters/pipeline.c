@@ -1,0 +1,252 @@
+/* pipeline.c - see pipeline.h. */
+#include "pipeline.h"
+#include "accel.h"
+#include "copy.h"
+#include "error.h"
+#include "format.h"
+#include "json.h"
+#include "log.h"
+#include "outfile.h"
+#include "progress.h"
+#include "util.h"
+#include "writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct v2k_input *const inputs[] = {
+    &v2k_input_disk,
+    NULL,
+};
+
+static const struct v2k_output *const outputs[] = {
+    &v2k_output_local,
+    NULL,
+};
+
+const struct v2k_input *const *v2k_inputs(void) { return inputs; }
+const struct v2k_output *const *v2k_outputs(void) { return outputs; }
+
+static const struct v2k_input *
+find_input(const char *name)
+{
+    char list[256] = "";
+
+    for (size_t i = 0; inputs[i]; i++)
+        if (strcmp(inputs[i]->name, name) == 0)
+            return inputs[i];
+    for (size_t i = 0; inputs[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 i ? ", " : "", inputs[i]->name);
+    v2k_error("-i %s: unknown input mode (input modes: %s)", name, list);
+    return NULL;
+}
+
+static const struct v2k_output *
+find_output(const char *name)
+{
+    char list[256] = "";
+
+    for (size_t i = 0; outputs[i]; i++)
+        if (strcmp(outputs[i]->name, name) == 0)
+            return outputs[i];
+    for (size_t i = 0; outputs[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 i ? ", " : "", outputs[i]->name);
+    v2k_error("-o %s: unknown output mode (output modes: %s)", name, list);
+    return NULL;
+}
+
+int
+v2k_check_vm_name(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len == 0 || len > 200) {
+        v2k_error("VM name '%s' must be 1 to 200 bytes long", name);
+        return -1;
+    }
+    if (name[0] == '.' || name[0] == '-') {
+        v2k_error("VM name '%s' may not start with '%c'", name, name[0]);
+        return -1;
+    }
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p == '/' || *p < 0x20 || *p == 0x7f) {
+            v2k_error("VM name '%s' contains a character not allowed in "
+                      "libvirt names or file names (use -on NAME)", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+replace(char **field, const char *value)
+{
+    char *s = v2k_strdup(value);
+    if (s == NULL)
+        return -1;
+    free(*field);
+    *field = s;
+    return 0;
+}
+
+int
+v2k_pipeline_apply_options(const struct v2k_options *o, struct v2k_source *s)
+{
+    if (o->output_name && replace(&s->name, o->output_name) == -1)
+        return -1;
+    if (o->memory_bytes)
+        s->memory_bytes = o->memory_bytes;
+    if (o->vcpus) {
+        s->vcpus = o->vcpus;
+        s->sockets = s->cores = s->threads = 0;
+    }
+    for (size_t i = 0; i < s->nnics; i++) {
+        struct v2k_nic *n = &s->nics[i];
+        const struct v2k_netmap *hit = NULL;
+
+        /* --mac wins; then a named -n/-b; then a catch-all -n/-b. */
+        for (size_t k = 0; k < o->nnetmaps && !hit; k++) {
+            const struct v2k_netmap *m = &o->netmaps[k];
+            if (m->kind == V2K_MAP_MAC && n->mac &&
+                strcasecmp(m->in, n->mac) == 0)
+                hit = m;
+        }
+        for (int pass = 0; pass < 2 && !hit; pass++) {
+            for (size_t k = 0; k < o->nnetmaps && !hit; k++) {
+                const struct v2k_netmap *m = &o->netmaps[k];
+                enum v2k_net_type t = m->kind == V2K_MAP_BRIDGE
+                                          ? V2K_NET_BRIDGE : V2K_NET_NETWORK;
+                if (m->kind == V2K_MAP_MAC || t != n->net_type)
+                    continue;
+                if (pass == 0 && m->in && n->network &&
+                    strcmp(m->in, n->network) == 0)
+                    hit = m;
+                if (pass == 1 && m->in == NULL)
+                    hit = m;
+            }
+        }
+        if (hit) {
+            if (replace(&n->network, hit->out) == -1)
+                return -1;
+            n->net_type = hit->to_bridge ? V2K_NET_BRIDGE : V2K_NET_NETWORK;
+        }
+    }
+    return 0;
+}
+
+static int
+copy_disk(const struct v2k_options *o, const struct v2k_output *out,
+          void *state, const struct v2k_source *s, size_t i)
+{
+    const struct v2k_disk *d = &s->disks[i];
+    const char *tmp = out->disk_tmp_path(state, i);
+    struct v2k_writer_opts wopts = { .preallocate = o->preallocated };
+    struct v2k_copy_opts copts = { .workers = o->workers };
+    struct v2k_copy_stats stats;
+    struct v2k_image *img;
+    struct v2k_writer *w = NULL;
+    struct v2k_progress *p;
+    char label[64], h1[32], h2[32];
+    double t0 = v2k_now();
+    int r = -1;
+
+    img = v2k_image_open(d->path, d->format, NULL);
+    if (img == NULL)
+        return -1;
+    if (v2k_outfile_register(tmp) == -1)
+        goto out;
+    w = v2k_writer_create(tmp, out->disk_format(state, i), img->size, &wopts);
+    if (w == NULL)
+        goto out;
+    v2k_msg("Copying disk %zu/%zu (%s, %s)", i + 1, s->ndisks, d->path,
+            v2k_human_size(img->size, h1, sizeof h1));
+    snprintf(label, sizeof label, "disk %zu/%zu", i + 1, s->ndisks);
+    p = v2k_progress_new(label, img->size);
+    copts.progress = p;
+    r = v2k_copy(img, w, &copts, &stats);
+    v2k_progress_finish(p);
+    if (r == 0)
+        r = v2k_writer_finish(w);
+    if (r == 0)
+        v2k_debug("disk %zu: read %s, wrote %s in %.1f s", i + 1,
+                  v2k_human_size(stats.bytes_read, h1, sizeof h1),
+                  v2k_human_size(stats.bytes_written, h2, sizeof h2),
+                  v2k_now() - t0);
+out:
+    if (r == -1)
+        v2k_error_prepend("disk %zu (%s): ", i + 1, d->path);
+    v2k_writer_free(w);
+    v2k_image_close(img);
+    return r;
+}
+
+static void
+print_result(const struct v2k_source *s, const struct v2k_options *o)
+{
+    struct v2k_json *j = v2k_log_json_begin("result");
+
+    if (j == NULL)
+        return;
+    v2k_json_kv_string(j, "status", "ok");
+    v2k_json_kv_string(j, "name", s->name);
+    v2k_json_kv_string(j, "output", o->output_mode);
+    v2k_json_kv_string(j, "storage", o->output_storage);
+    v2k_log_json_end(j);
+}
+
+int
+v2k_pipeline_run(const struct v2k_options *o)
+{
+    const struct v2k_input *in = find_input(o->input_mode);
+    const struct v2k_output *out = NULL;
+    struct v2k_source *s = NULL;
+    void *state = NULL;
+    int r = -1;
+
+    if (in == NULL)
+        return -1;
+    if (!o->print_source && (out = find_output(o->output_mode)) == NULL)
+        return -1;
+    if (v2k_log_verbose())
+        v2k_accel_get();        /* logs which accelerator, and why */
+
+    v2k_msg("Opening the source (-i %s)", in->name);
+    s = in->setup(o);
+    if (s == NULL)
+        goto out;
+    if (v2k_pipeline_apply_options(o, s) == -1 ||
+        v2k_source_validate(s) == -1 || v2k_check_vm_name(s->name) == -1)
+        goto out;
+    if (o->print_source) {
+        if (o->machine_readable)
+            v2k_source_print_json(s, stdout);
+        else
+            v2k_source_print(s, stdout);
+        r = 0;
+        goto out;
+    }
+
+    state = out->setup(o, s);
+    if (state == NULL)
+        goto out;
+    for (size_t i = 0; i < s->ndisks; i++)
+        if (copy_disk(o, out, state, s, i) == -1)
+            goto out;
+    v2k_msg("Writing the output (-o %s)", out->name);
+    if (v2k_check_interrupted() == -1 || out->finalize(state, s) == -1)
+        goto out;
+    v2k_msg("Finished converting %s", s->name);
+    if (o->machine_readable)
+        print_result(s, o);
+    r = 0;
+out:
+    if (r == -1)
+        v2k_outfile_remove_all();
+    if (out && state)
+        out->free(state);
+    v2k_source_free(s);
+    return r;
+}

@@ -1,0 +1,247 @@
+/* registry.c - the table of formats, probing, and the checked wrappers
+ * every caller goes through (format.h). */
+#include "format.h"
+#include "error.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct v2k_format v2k_format_raw;
+
+/* Add a format: one line here, one file beside this one. */
+static const struct v2k_format *const formats[] = {
+    &v2k_format_raw,
+    NULL,
+};
+
+/* Formats we can recognise by magic but not yet read: better a clear
+ * refusal than reading a qcow2 header as a raw disk. */
+static const struct {
+    const char *name;
+    size_t offset;
+    const char *magic;
+    size_t len;
+} recognised[] = {
+    { "qcow2", 0, "QFI\xfb", 4 },
+    { "vmdk", 0, "KDMV", 4 },
+    { "vmdk", 0, "# Disk DescriptorFile", 21 },
+    { "vdi", 64, "\x7f\x10\xda\xbe", 4 },
+    { "vhdx", 0, "vhdxfile", 8 },
+    { "vhd", 0, "conectix", 8 },
+};
+
+const struct v2k_format *const *
+v2k_format_list(void)
+{
+    return formats;
+}
+
+const struct v2k_format *
+v2k_format_lookup(const char *name)
+{
+    for (size_t i = 0; formats[i]; i++)
+        if (strcmp(formats[i]->name, name) == 0)
+            return formats[i];
+    return NULL;
+}
+
+#define PROBE_BYTES 4096
+
+const struct v2k_format *
+v2k_format_probe(struct v2k_transport *t)
+{
+    unsigned char buf[PROBE_BYTES];
+    size_t len = t->size < PROBE_BYTES ? (size_t)t->size : PROBE_BYTES;
+    const struct v2k_format *best = NULL;
+    int best_score = 0;
+
+    if (v2k_transport_pread(t, buf, len, 0) == -1)
+        return NULL;
+    for (size_t i = 0; formats[i]; i++) {
+        int score = formats[i]->probe(buf, len, t->size);
+        if (score > best_score) {
+            best = formats[i];
+            best_score = score;
+        }
+    }
+    if (best_score <= 1) {
+        for (size_t i = 0; i < V2K_ARRAY_SIZE(recognised); i++) {
+            size_t o = recognised[i].offset, l = recognised[i].len;
+            if (o + l <= len && memcmp(buf + o, recognised[i].magic, l) == 0) {
+                if (v2k_format_lookup(recognised[i].name))
+                    break;
+                v2k_error("%s: this is a %s image, which this build of v2kvm "
+                          "cannot read yet", t->name, recognised[i].name);
+                return NULL;
+            }
+        }
+    }
+    if (best == NULL)
+        v2k_error("%s: unknown disk image format", t->name);
+    return best;
+}
+
+struct v2k_image *
+v2k_image_open_transport(struct v2k_transport *t, const char *format,
+                         const struct v2k_open_opts *opts)
+{
+    static const struct v2k_open_opts defaults = {
+        .allow_absolute_backing = true,
+    };
+    const struct v2k_format *fmt;
+    struct v2k_image *img;
+
+    if (opts == NULL)
+        opts = &defaults;
+    if (opts->depth > V2K_MAX_CHAIN_DEPTH) {
+        v2k_error("%s: backing chain deeper than %d images (a loop?)",
+                  t->name, V2K_MAX_CHAIN_DEPTH);
+        v2k_transport_close(t);
+        return NULL;
+    }
+    if (format) {
+        fmt = v2k_format_lookup(format);
+        if (fmt == NULL) {
+            v2k_error("%s: unknown format '%s'", t->name, format);
+            v2k_transport_close(t);
+            return NULL;
+        }
+    } else {
+        fmt = v2k_format_probe(t);
+        if (fmt == NULL) {
+            v2k_transport_close(t);
+            return NULL;
+        }
+    }
+    img = v2k_calloc(1, sizeof *img);
+    if (img == NULL) {
+        v2k_transport_close(t);
+        return NULL;
+    }
+    img->fmt = fmt;
+    img->transport = t;
+    img->state = v2k_calloc(1, fmt->instance_size ? fmt->instance_size : 1);
+    if (img->state == NULL || fmt->open(img, opts) == -1) {
+        v2k_transport_close(t);
+        free(img->state);
+        free(img);
+        return NULL;
+    }
+    return img;
+}
+
+struct v2k_image *
+v2k_image_open(const char *path, const char *format,
+               const struct v2k_open_opts *opts)
+{
+    struct v2k_transport *t = v2k_transport_file_open(path);
+    if (t == NULL)
+        return NULL;
+    return v2k_image_open_transport(t, format, opts);
+}
+
+struct v2k_image *
+v2k_image_open_backing(struct v2k_image *img, const char *name,
+                       const char *format, const struct v2k_open_opts *opts)
+{
+    struct v2k_open_opts sub = { 0 };
+    struct v2k_transport *t;
+
+    if (opts)
+        sub = *opts;
+    sub.depth++;
+    if (sub.depth > V2K_MAX_CHAIN_DEPTH) {
+        v2k_error("%s: backing chain deeper than %d images (a loop?)",
+                  v2k_image_name(img), V2K_MAX_CHAIN_DEPTH);
+        return NULL;
+    }
+    if (name[0] == '/' && !sub.allow_absolute_backing) {
+        v2k_error("%s: refusing to follow absolute backing name '%s'",
+                  v2k_image_name(img), name);
+        return NULL;
+    }
+    t = v2k_transport_open_sibling(img->transport, name);
+    if (t == NULL) {
+        v2k_error_prepend("%s: backing file: ", v2k_image_name(img));
+        return NULL;
+    }
+    return v2k_image_open_transport(t, format, &sub);
+}
+
+int
+v2k_image_pread(struct v2k_image *img, void *buf, size_t count,
+                uint64_t offset)
+{
+    if (offset > img->size || count > img->size - offset) {
+        v2k_error("%s: read of %zu bytes at offset %llu is past the end of "
+                  "the virtual disk (%llu bytes)", v2k_image_name(img), count,
+                  (unsigned long long)offset,
+                  (unsigned long long)img->size);
+        return -1;
+    }
+    if (count == 0)
+        return 0;
+    return img->fmt->pread(img, buf, count, offset);
+}
+
+int
+v2k_image_extents(struct v2k_image *img, uint64_t offset, uint64_t length,
+                  struct v2k_extent_list *out)
+{
+    size_t first = out->n;
+    uint64_t pos = offset;
+
+    if (offset > img->size || length > img->size - offset) {
+        v2k_error("%s: extents request past the end of the virtual disk",
+                  v2k_image_name(img));
+        return -1;
+    }
+    if (length == 0)
+        return 0;
+    if (img->fmt->extents == NULL)
+        return v2k_extent_list_add(out, offset, length, V2K_EXTENT_DATA);
+    if (img->fmt->extents(img, offset, length, out) == -1)
+        return -1;
+    /* Hold the format to its contract: a bug here would silently drop
+     * or duplicate guest data in the copy. */
+    if (out->n == first) {
+        v2k_error("%s: %s reader returned no extents at %llu",
+                  v2k_image_name(img), img->fmt->name,
+                  (unsigned long long)offset);
+        return -1;
+    }
+    for (size_t i = first; i < out->n; i++) {
+        /* The first may have merged into an earlier, contiguous one. */
+        uint64_t start = out->v[i].offset;
+        if (i == first && start < pos &&
+            start + out->v[i].length > pos)
+            start = pos;
+        if (start != pos || out->v[i].length == 0 ||
+            out->v[i].offset + out->v[i].length > offset + length) {
+            v2k_error("%s: %s reader returned a bad extent list at %llu",
+                      v2k_image_name(img), img->fmt->name,
+                      (unsigned long long)pos);
+            return -1;
+        }
+        pos = out->v[i].offset + out->v[i].length;
+    }
+    return 0;
+}
+
+void
+v2k_image_close(struct v2k_image *img)
+{
+    if (img == NULL)
+        return;
+    img->fmt->close(img);
+    v2k_transport_close(img->transport);
+    free(img->state);
+    free(img);
+}
+
+const char *
+v2k_image_name(const struct v2k_image *img)
+{
+    return img->transport->name;
+}
