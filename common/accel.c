@@ -65,7 +65,7 @@ v2k_accel_try(const char *accel, double timeout_s, char *why, size_t whylen)
                  strerror(errno));
         return false;
     }
-    snprintf(drive, sizeof drive, "file=%s,format=raw,if=ide,readonly=on",
+    snprintf(drive, sizeof drive, "file=%s,format=raw,if=ide",
              path);
     start = v2k_now();
     pid = fork();

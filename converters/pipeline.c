@@ -114,17 +114,23 @@ v2k_pipeline_apply_options(const struct v2k_options *o, struct v2k_source *s)
                 strcasecmp(m->in, n->mac) == 0)
                 hit = m;
         }
-        for (int pass = 0; pass < 2 && !hit; pass++) {
+        /* Pass 0: "-n IN:OUT" naming this source network (or -b for a
+         * bridge); pass 1: a catch-all of the same kind; pass 2: a
+         * catch-all of the other kind, so "-b br0" alone also moves a
+         * NIC that was on a network (what users of -i disk expect). */
+        for (int pass = 0; pass < 3 && !hit; pass++) {
             for (size_t k = 0; k < o->nnetmaps && !hit; k++) {
                 const struct v2k_netmap *m = &o->netmaps[k];
                 enum v2k_net_type t = m->kind == V2K_MAP_BRIDGE
                                           ? V2K_NET_BRIDGE : V2K_NET_NETWORK;
-                if (m->kind == V2K_MAP_MAC || t != n->net_type)
+                if (m->kind == V2K_MAP_MAC)
                     continue;
-                if (pass == 0 && m->in && n->network &&
+                if (pass == 0 && t == n->net_type && m->in && n->network &&
                     strcmp(m->in, n->network) == 0)
                     hit = m;
-                if (pass == 1 && m->in == NULL)
+                if (pass == 1 && t == n->net_type && m->in == NULL)
+                    hit = m;
+                if (pass == 2 && t != n->net_type && m->in == NULL)
                     hit = m;
             }
         }
@@ -198,6 +204,16 @@ print_result(const struct v2k_source *s, const struct v2k_options *o)
 }
 
 int
+v2k_pipeline_check_modes(const struct v2k_options *o)
+{
+    if (find_input(o->input_mode) == NULL)
+        return -1;
+    if (!o->print_source && find_output(o->output_mode) == NULL)
+        return -1;
+    return 0;
+}
+
+int
 v2k_pipeline_run(const struct v2k_options *o)
 {
     const struct v2k_input *in = find_input(o->input_mode);
@@ -213,7 +229,8 @@ v2k_pipeline_run(const struct v2k_options *o)
     if (v2k_log_verbose())
         v2k_accel_get();        /* logs which accelerator, and why */
 
-    v2k_msg("Opening the source (-i %s)", in->name);
+    if (!o->print_source)
+        v2k_msg("Opening the source (-i %s)", in->name);
     s = in->setup(o);
     if (s == NULL)
         goto out;

@@ -14,6 +14,10 @@
 
 int v2k_pipeline_run(const struct v2k_options *o);
 
+/* -1 with a message listing the modes that exist when -i or -o names an
+ * unknown mode (a usage error: the main exits 2). */
+int v2k_pipeline_check_modes(const struct v2k_options *o);
+
 /* The mode tables (NULL-terminated), for --help and errors. */
 const struct v2k_input *const *v2k_inputs(void);
 const struct v2k_output *const *v2k_outputs(void);

@@ -180,7 +180,7 @@ v2k_source_print(const struct v2k_source *s, FILE *fp)
 void
 v2k_source_print_json(const struct v2k_source *s, FILE *fp)
 {
-    struct v2k_json *j = v2k_json_new(fp, true);
+    struct v2k_json *j = v2k_json_new(fp, false);
 
     if (j == NULL)
         return;

@@ -93,7 +93,7 @@ struct v2k_nic *v2k_source_add_nic(struct v2k_source *s);
  * vCPUs); -1 with a message naming the field. */
 int v2k_source_validate(const struct v2k_source *s);
 
-/* --print-source: readable text, or JSON (--machine-readable). */
+/* --print-source: readable text, or JSON on one line (--machine-readable). */
 void v2k_source_print(const struct v2k_source *s, FILE *fp);
 void v2k_source_print_json(const struct v2k_source *s, FILE *fp);
 

@@ -22,6 +22,8 @@ main(int argc, char **argv)
         v2k_options_free(&o);
         return 0;
     }
+    if (r == 0)
+        r = v2k_pipeline_check_modes(&o);
     if (r == -1) {
         v2k_log_error(v2k_error_message());
         fprintf(stderr, "Try 'v2kvm --help'.\n");

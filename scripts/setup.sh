@@ -1,0 +1,39 @@
+#!/bin/bash
+# setup.sh - install every Debian 12 package that v2kvm's build, tests and
+# demo need.  Idempotent: installs only what is missing; quiet unless
+# something fails (then prints apt's log).  Run as root.
+set -euo pipefail
+
+packages=(
+    # build
+    gcc make cmake pkg-config perl
+    # libraries (pkg-config names in CMakeLists.txt)
+    libguestfs-dev libxml2-dev libcurl4-openssl-dev libarchive-dev
+    zlib1g-dev libzstd-dev check libvirt-dev libnbd-dev nbdkit-plugin-dev
+    # libguestfs needs tools and a kernel for its appliance
+    libguestfs-tools linux-image-amd64
+    # oracles and peers used by the tests
+    qemu-utils qemu-system-x86 libvirt-clients libvirt-daemon libxml2-utils
+    nbdkit libnbd-bin jq python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: must run as root to install: ${missing[*]}" >&2
+    exit 1
+fi
+log=$(mktemp /tmp/v2kvm-setup.XXXXXX)
+export DEBIAN_FRONTEND=noninteractive
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends \
+        "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup.sh: installing ${missing[*]} failed" >&2
+    exit 1
+fi
+rm -f "$log"

@@ -1,0 +1,19 @@
+#!/bin/bash
+# test-all.sh - README command (2): install what is needed, build, run
+# every test; then the same suite again under ASan + UBSan.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+
+scripts/setup.sh
+
+echo "== Build and test"
+scripts/build.sh build
+(cd build && ctest --output-on-failure -j2)
+
+echo "== Sanitizer build (ASan + UBSan) and test"
+scripts/build.sh build-asan -DV2K_SANITIZE=ON
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j2)

@@ -1,0 +1,18 @@
+#!/bin/bash
+# cmake --install puts the programs and the man pages in place, and the
+# installed programs run.
+. "$(dirname "$0")/../lib/test-lib.sh"
+cmake --install "$V2K_BINARY_DIR" --prefix "$T/inst" >/dev/null
+for f in bin/v2kvm bin/v2kvm-img; do
+    [ -x "$T/inst/$f" ] || fail "$f not installed"
+done
+for p in v2kvm v2kvm-img; do
+    m=$T/inst/share/man/man1/$p.1
+    [ -s "$m" ] || fail "$m not installed"
+    grep -q '^\.TH "\?'"$(echo $p | tr a-z A-Z)" "$m" || fail "$m has no .TH"
+done
+grep -q "EXIT STATUS" "$T/inst/share/man/man1/v2kvm.1" ||
+    fail "v2kvm.1 does not document the exit status"
+"$T/inst/bin/v2kvm" --version | grep -q '^v2kvm [0-9]' || fail "--version"
+"$T/inst/bin/v2kvm" --help | grep -q 'Input modes' || fail "--help"
+echo "test-install: ok"
