@@ -9,7 +9,7 @@ done
 for p in v2kvm v2kvm-img; do
     m=$T/inst/share/man/man1/$p.1
     [ -s "$m" ] || fail "$m not installed"
-    grep -q '^\.TH "\?'"$(echo $p | tr a-z A-Z)" "$m" || fail "$m has no .TH"
+    grep -q "^\.TH $p 1 " "$m" || fail "$m has no .TH"
 done
 grep -q "EXIT STATUS" "$T/inst/share/man/man1/v2kvm.1" ||
     fail "v2kvm.1 does not document the exit status"
