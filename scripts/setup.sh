@@ -14,7 +14,9 @@ packages=(
     libguestfs-tools linux-image-amd64
     # oracles and peers used by the tests
     qemu-utils qemu-system-x86 libvirt-clients libvirt-daemon libxml2-utils
-    nbdkit libnbd-bin jq python3
+    nbdkit libnbd-bin jq python3 strace util-linux bsdutils
+    # benchmarks (bench/)
+    time
 )
 
 missing=()
