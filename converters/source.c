@@ -29,6 +29,8 @@ ENUM_TABLE(v2k_firmware, enum v2k_firmware, "unknown", "bios", "uefi")
 ENUM_TABLE(v2k_bus, enum v2k_bus, "unknown", "ide", "sata", "scsi",
            "virtio-blk", "virtio-scsi", "nvme", "xen", "floppy")
 ENUM_TABLE(v2k_device, enum v2k_device, "disk", "cdrom", "floppy")
+ENUM_TABLE(v2k_transport_kind, enum v2k_transport_kind, "file", "block",
+           "https", "sftp", "archive", "nbd")
 ENUM_TABLE(v2k_nic_model, enum v2k_nic_model, "unknown", "virtio", "e1000",
            "e1000e", "rtl8139", "pcnet", "vmxnet3", "xen")
 ENUM_TABLE(v2k_net_type, enum v2k_net_type, "network", "bridge")
@@ -154,8 +156,9 @@ v2k_source_print(const struct v2k_source *s, FILE *fp)
     fprintf(fp, "disks:\n");
     for (size_t i = 0; i < s->ndisks; i++) {
         const struct v2k_disk *d = &s->disks[i];
-        fprintf(fp, "  %zu: %s [%s] %s", i, d->path,
+        fprintf(fp, "  %zu: %s [%s over %s] %s", i, d->path,
                 d->format ? d->format : "probe",
+                v2k_transport_kind_to_string(d->transport),
                 v2k_device_to_string(d->device));
         fprintf(fp, " bus %s", v2k_bus_to_string(d->bus));
         if (d->slot >= 0)
@@ -209,6 +212,8 @@ v2k_source_print_json(const struct v2k_source *s, FILE *fp)
         v2k_json_begin_object(j);
         v2k_json_kv_string(j, "path", d->path);
         v2k_json_kv_string(j, "format", d->format);
+        v2k_json_kv_string(j, "transport",
+                           v2k_transport_kind_to_string(d->transport));
         v2k_json_kv_string(j, "device", v2k_device_to_string(d->device));
         v2k_json_kv_string(j, "bus", v2k_bus_to_string(d->bus));
         v2k_json_kv_int(j, "slot", d->slot);

@@ -32,6 +32,12 @@ enum v2k_bus {
 
 enum v2k_device { V2K_DEV_DISK, V2K_DEV_CDROM, V2K_DEV_FLOPPY };
 
+/* How the disk's bytes are reached (formats/transport.h). */
+enum v2k_transport_kind {
+    V2K_TRANSPORT_FILE, V2K_TRANSPORT_BLOCK, V2K_TRANSPORT_HTTPS,
+    V2K_TRANSPORT_SFTP, V2K_TRANSPORT_ARCHIVE, V2K_TRANSPORT_NBD,
+};
+
 enum v2k_nic_model {
     V2K_NIC_UNKNOWN, V2K_NIC_VIRTIO, V2K_NIC_E1000, V2K_NIC_E1000E,
     V2K_NIC_RTL8139, V2K_NIC_PCNET, V2K_NIC_VMXNET3, V2K_NIC_XEN,
@@ -47,6 +53,7 @@ enum v2k_video {
 struct v2k_disk {
     char *path;                 /* file, device or URI as the source names it */
     char *format;               /* "raw", "qcow2"...; NULL = probe */
+    enum v2k_transport_kind transport;
     enum v2k_device device;
     enum v2k_bus bus;
     int slot;                   /* position on its bus, -1 = unknown */
@@ -101,6 +108,7 @@ const char *v2k_hypervisor_to_string(enum v2k_hypervisor v);
 const char *v2k_firmware_to_string(enum v2k_firmware v);
 const char *v2k_bus_to_string(enum v2k_bus v);
 const char *v2k_device_to_string(enum v2k_device v);
+const char *v2k_transport_kind_to_string(enum v2k_transport_kind v);
 const char *v2k_nic_model_to_string(enum v2k_nic_model v);
 const char *v2k_net_type_to_string(enum v2k_net_type v);
 const char *v2k_video_to_string(enum v2k_video v);

@@ -64,6 +64,8 @@ add_disk(struct v2k_source *s, const char *path, const char *format)
     d->format = v2k_strdup(img->fmt->name);
     d->size_bytes = img->size;
     d->device = V2K_DEV_DISK;
+    d->transport = img->transport->is_block_device ? V2K_TRANSPORT_BLOCK
+                                                   : V2K_TRANSPORT_FILE;
     d->bus = V2K_BUS_UNKNOWN;
     d->slot = (int)s->ndisks - 1;
     v2k_image_close(img);

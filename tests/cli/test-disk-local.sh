@@ -94,12 +94,13 @@ x=$T/out3/data.xml
 "$V2KVM" -i disk "$a" "$b" --vcpus 4 --print-source >"$T/src.txt"
 assert_grep "source name: web01" "$T/src.txt"
 assert_grep "vcpus: 4" "$T/src.txt"
-assert_grep "1: $b \[raw\] disk" "$T/src.txt"
+assert_grep "1: $b \[raw over file\] disk" "$T/src.txt"
 "$V2KVM" -i disk "$a" "$b" --print-source --machine-readable >"$T/src.json"
 [ "$(wc -l <"$T/src.json")" = 1 ] || fail "source JSON is not one line"
 jq -e '.name == "web01" and .memory_bytes == 2147483648 and .vcpus == 1
        and (.disks | length) == 2 and .disks[0].format == "raw"
        and .disks[0].size_bytes == 100663296 and .disks[1].slot == 1
+       and .disks[0].transport == "file" and .disks[0].device == "disk"
        and .nics[0].network == "default" and .nics[0].type == "network"
        and .firmware == "unknown" and .hypervisor == "unknown"' \
     "$T/src.json" >/dev/null || fail "source JSON: $(cat "$T/src.json")"
