@@ -43,6 +43,11 @@ struct v2k_open_opts {
     unsigned depth;             /* position in a backing chain (0 = top) */
     bool allow_absolute_backing;/* follow absolute backing names (local
                                    images made by qemu-img often have them) */
+    const char *const *parent_candidates; /* NULL-terminated names (relative
+                                   to the image, as open_sibling takes them)
+                                   of images that may be the parent, e.g.
+                                   from a .vbox media registry; NULL =
+                                   search */
 };
 
 struct v2k_format {

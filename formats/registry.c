@@ -8,10 +8,14 @@
 #include <string.h>
 
 extern const struct v2k_format v2k_format_raw;
+extern const struct v2k_format v2k_format_vdi;
+extern const struct v2k_format v2k_format_vhd;
 
 /* Add a format: one line here, one file beside this one. */
 static const struct v2k_format *const formats[] = {
     &v2k_format_raw,
+    &v2k_format_vdi,
+    &v2k_format_vhd,
     NULL,
 };
 
