@@ -10,12 +10,14 @@
 extern const struct v2k_format v2k_format_raw;
 extern const struct v2k_format v2k_format_vdi;
 extern const struct v2k_format v2k_format_vhd;
+extern const struct v2k_format v2k_format_vhdx;
 
 /* Add a format: one line here, one file beside this one. */
 static const struct v2k_format *const formats[] = {
     &v2k_format_raw,
     &v2k_format_vdi,
     &v2k_format_vhd,
+    &v2k_format_vhdx,
     NULL,
 };
 
@@ -193,7 +195,8 @@ int
 v2k_image_extents(struct v2k_image *img, uint64_t offset, uint64_t length,
                   struct v2k_extent_list *out)
 {
-    size_t first = out->n;
+    size_t first = out->n, i;
+    uint64_t prev_len = first ? out->v[first - 1].length : 0;
     uint64_t pos = offset;
 
     if (offset > img->size || length > img->size - offset) {
@@ -208,29 +211,30 @@ v2k_image_extents(struct v2k_image *img, uint64_t offset, uint64_t length,
     if (img->fmt->extents(img, offset, length, out) == -1)
         return -1;
     /* Hold the format to its contract: a bug here would silently drop
-     * or duplicate guest data in the copy. */
-    if (out->n == first) {
-        v2k_error("%s: %s reader returned no extents at %llu",
-                  v2k_image_name(img), img->fmt->name,
-                  (unsigned long long)offset);
-        return -1;
+     * or duplicate guest data in the copy.  The first new extent may
+     * have merged into the caller's last one (v2k_extent_list_add joins
+     * contiguous extents of one type): then that one grew, and it must
+     * have ended exactly at offset. */
+    i = first;
+    if (first > 0 && out->v[first - 1].length != prev_len) {
+        const struct v2k_extent *m = &out->v[first - 1];
+        if (m->offset + prev_len != offset)
+            goto bad;
+        pos = m->offset + m->length;
     }
-    for (size_t i = first; i < out->n; i++) {
-        /* The first may have merged into an earlier, contiguous one. */
-        uint64_t start = out->v[i].offset;
-        if (i == first && start < pos &&
-            start + out->v[i].length > pos)
-            start = pos;
-        if (start != pos || out->v[i].length == 0 ||
-            out->v[i].offset + out->v[i].length > offset + length) {
-            v2k_error("%s: %s reader returned a bad extent list at %llu",
-                      v2k_image_name(img), img->fmt->name,
-                      (unsigned long long)pos);
-            return -1;
-        }
-        pos = out->v[i].offset + out->v[i].length;
+    for (; i < out->n; i++) {
+        if (out->v[i].offset != pos || out->v[i].length == 0)
+            goto bad;
+        pos += out->v[i].length;
     }
+    if (pos == offset || pos > offset + length)
+        goto bad;
     return 0;
+
+bad:
+    v2k_error("%s: %s reader returned a bad extent list at %llu",
+              v2k_image_name(img), img->fmt->name, (unsigned long long)pos);
+    return -1;
 }
 
 void
