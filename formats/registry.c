@@ -8,6 +8,7 @@
 #include <string.h>
 
 extern const struct v2k_format v2k_format_raw;
+extern const struct v2k_format v2k_format_qcow2;
 extern const struct v2k_format v2k_format_vdi;
 extern const struct v2k_format v2k_format_vhd;
 extern const struct v2k_format v2k_format_vhdx;
@@ -15,6 +16,7 @@ extern const struct v2k_format v2k_format_vhdx;
 /* Add a format: one line here, one file beside this one. */
 static const struct v2k_format *const formats[] = {
     &v2k_format_raw,
+    &v2k_format_qcow2,
     &v2k_format_vdi,
     &v2k_format_vhd,
     &v2k_format_vhdx,
