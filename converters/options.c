@@ -11,7 +11,8 @@
 enum {
     OPT_IC = 256, OPT_IF, OPT_IP, OPT_OS, OPT_OF, OPT_OA, OPT_ON, OPT_MAC,
     OPT_PRINT_SOURCE, OPT_MACHINE, OPT_MEMORY, OPT_VCPUS, OPT_OVERWRITE,
-    OPT_HELP, OPT_VERSION, OPT_PARALLEL,
+    OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
+    OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED,
 };
 
 /* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
@@ -26,6 +27,12 @@ static const struct option longopts[] = {
     { "of", required_argument, NULL, OPT_OF },
     { "oa", required_argument, NULL, OPT_OA },
     { "on", required_argument, NULL, OPT_ON },
+    { "oc", required_argument, NULL, OPT_OC },
+    { "oo", required_argument, NULL, OPT_OO },
+    { "cpu", required_argument, NULL, OPT_CPU },
+    { "block-driver", required_argument, NULL, OPT_BLOCK_DRIVER },
+    { "qemu-boot", no_argument, NULL, OPT_QEMU_BOOT },
+    { "compressed", no_argument, NULL, OPT_COMPRESSED },
     { "network", required_argument, NULL, 'n' },
     { "bridge", required_argument, NULL, 'b' },
     { "mac", required_argument, NULL, OPT_MAC },
@@ -47,10 +54,12 @@ v2k_options_usage(FILE *fp)
 {
     fprintf(fp,
 "usage: v2kvm -i MODE [-ic URI] [-if FORMAT] [-ip PASSWORDFILE] SOURCE...\n"
-"             -o MODE [-os STORAGE] [-of qcow2|raw] [-oa sparse|preallocated]\n"
-"             [-on NAME] [-n [IN:]NETWORK] [-b [IN:]BRIDGE]\n"
-"             [--mac MAC:network|bridge:NAME] [--memory SIZE] [--vcpus N]\n"
-"             [--overwrite] [--parallel N] [--print-source]\n"
+"             -o MODE [-oc URI] [-os STORAGE] [-of qcow2|raw]\n"
+"             [-oa sparse|preallocated] [--compressed] [-on NAME]\n"
+"             [-oo OPTION]... [-n [IN:]NETWORK] [-b [IN:]BRIDGE]\n"
+"             [--mac MAC:network|bridge|hostdev:NAME] [--memory SIZE]\n"
+"             [--vcpus N] [--cpu MODEL] [--block-driver DRIVER]\n"
+"             [--qemu-boot] [--overwrite] [--parallel N] [--print-source]\n"
 "             [--machine-readable] [-v] [-x] [-q] [--help] [--version]\n"
 "\n"
 "Converts a virtual or physical machine to run on KVM.\n"
@@ -59,13 +68,25 @@ v2k_options_usage(FILE *fp)
 "  disk        disk images or block devices given as SOURCE\n"
 "Output modes (-o):\n"
 "  local       disks and a libvirt domain XML in the directory -os\n"
+"  libvirt     disks in the storage pool -os (default: default), domain\n"
+"              defined through libvirt (-oc URI)\n"
+"  qemu        disks and a qemu-system-x86_64 script in the directory -os\n"
+"  null        convert and read everything, write nothing\n"
 "\n"
+"  -oc URI           libvirt connection for -o libvirt\n"
 "  -of FORMAT        output disk format: qcow2 (default) or raw\n"
 "  -oa ALLOC         sparse (default) or preallocated\n"
+"  --compressed      compressed qcow2 clusters\n"
 "  -on NAME          name of the converted VM\n"
+"  -oo OPTION        keep-uuid, machine=q35|pc, hugepages, blkio-weight=N,\n"
+"                    seclabel=dynamic|none, cpu-pinning=CPUSET\n"
+"  --cpu MODEL       host-model (default), host-passthrough or a CPU model\n"
+"  --block-driver D  virtio-blk (default) or virtio-scsi\n"
+"  --qemu-boot       -o qemu: start the guest once written\n"
 "  -n, --network [IN:]OUT   map source network IN (or every one) to OUT\n"
 "  -b, --bridge [IN:]OUT    map source bridge IN (or every one) to OUT\n"
 "  --mac MAC:network|bridge:NAME   map the NIC with this MAC\n"
+"  --mac MAC:hostdev:PCI-ADDR      give it an SR-IOV virtual function\n"
 "  --memory SIZE     memory of the VM (e.g. 2G) where the source lacks it\n"
 "  --vcpus N         vCPUs of the VM where the source lacks it\n"
 "  --overwrite       replace existing outputs of the same name\n"
@@ -76,6 +97,103 @@ v2k_options_usage(FILE *fp)
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error, 128+N killed by signal N.\n"
 "See v2kvm(1).\n");
+}
+
+int
+v2k_parse_pci_addr(const char *s, struct v2k_pci_addr *out)
+{
+    /* [DDDD:]BB:SS.F in hex, as lspci -D prints it. */
+    unsigned long v[4] = { 0, 0, 0, 0 };
+    const char *p = s;
+    int n = 0, ncolon = 0;
+
+    for (const char *q = s; *q; q++)
+        ncolon += *q == ':';
+    if (ncolon < 1 || ncolon > 2)
+        goto bad;
+    if (ncolon == 1)
+        n = 1;                  /* domain 0 */
+    for (; n < 4; n++) {
+        char *end;
+        char sep = n < 2 ? ':' : n == 2 ? '.' : '\0';
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+              (*p >= 'A' && *p <= 'F')))
+            goto bad;
+        v[n] = strtoul(p, &end, 16);
+        if (end - p > 4 || *end != sep)
+            goto bad;
+        p = end + (sep != '\0');
+    }
+    if (v[0] > 0xffff || v[1] > 0xff || v[2] > 0x1f || v[3] > 7)
+        goto bad;
+    if (out) {
+        out->domain = (unsigned)v[0];
+        out->bus = (unsigned)v[1];
+        out->slot = (unsigned)v[2];
+        out->function = (unsigned)v[3];
+    }
+    return 0;
+bad:
+    v2k_error("'%s' is not a PCI address (DDDD:BB:SS.F)", s);
+    return -1;
+}
+
+/* -oo KEY[=VALUE]: output options users tune at migration time. */
+static int
+parse_oo(struct v2k_options *o, char *arg)
+{
+    char *eq = strchr(arg, '=');
+    const char *val = eq ? eq + 1 : NULL;
+    uint64_t n;
+
+    if (eq)
+        *eq = '\0';
+    if (strcmp(arg, "keep-uuid") == 0 && !val) {
+        o->keep_uuid = true;
+    } else if (strcmp(arg, "hugepages") == 0 && !val) {
+        o->hugepages = true;
+    } else if (strcmp(arg, "machine") == 0 && val) {
+        if (strcmp(val, "q35") != 0 && strcmp(val, "pc") != 0 &&
+            strcmp(val, "i440fx") != 0) {
+            v2k_error("-oo machine=%s: must be q35, pc or i440fx", val);
+            return -1;
+        }
+        o->machine = strcmp(val, "q35") == 0 ? "q35" : "pc";
+    } else if (strcmp(arg, "blkio-weight") == 0 && val) {
+        if (v2k_parse_u64(val, "-oo blkio-weight", &n) == -1)
+            return -1;
+        /* libvirt's <blkiotune><weight> range (formatdomain). */
+        if (n < 100 || n > 1000) {
+            v2k_error("-oo blkio-weight=%s: must be from 100 to 1000", val);
+            return -1;
+        }
+        o->blkio_weight = (unsigned)n;
+    } else if (strcmp(arg, "seclabel") == 0 && val) {
+        if (strcmp(val, "dynamic") == 0)
+            o->seclabel = V2K_SECLABEL_DYNAMIC;
+        else if (strcmp(val, "none") == 0)
+            o->seclabel = V2K_SECLABEL_NONE;
+        else {
+            v2k_error("-oo seclabel=%s: must be dynamic or none", val);
+            return -1;
+        }
+    } else if (strcmp(arg, "cpu-pinning") == 0 && val) {
+        /* A libvirt cpuset: "0-3,6,^2". */
+        size_t len = strlen(val);
+        if (len == 0 || strspn(val, "0123456789,-^") != len ||
+            !(val[len - 1] >= '0' && val[len - 1] <= '9')) {
+            v2k_error("-oo cpu-pinning=%s: expected a CPU list such as "
+                      "0-3,6", val);
+            return -1;
+        }
+        o->cpu_pinning = val;
+    } else {
+        v2k_error("-oo '%s%s%s': unknown output option (known: keep-uuid, "
+                  "machine=, hugepages, blkio-weight=, seclabel=, "
+                  "cpu-pinning=)", arg, val ? "=" : "", val ? val : "");
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -110,9 +228,16 @@ add_map(struct v2k_options *o, enum v2k_map_kind kind, char *arg)
         else if (strncmp(arg + 18, "bridge:", 7) == 0) {
             m.to_bridge = true;
             m.out = arg + 25;
+        } else if (strncmp(arg + 18, "hostdev:", 8) == 0) {
+            m.to_hostdev = true;
+            m.out = arg + 26;
+            if (m.out[0] && v2k_parse_pci_addr(m.out, NULL) == -1) {
+                v2k_error_prepend("--mac '%s:%s': ", arg, arg + 18);
+                return -1;
+            }
         } else {
-            v2k_error("--mac '%s:%s': the target must be network:NAME or "
-                      "bridge:NAME", arg, arg + 18);
+            v2k_error("--mac '%s:%s': the target must be network:NAME, "
+                      "bridge:NAME or hostdev:PCI-ADDRESS", arg, arg + 18);
             return -1;
         }
     } else {
@@ -177,6 +302,35 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
             }
             break;
         case OPT_ON: o->output_name = optarg; break;
+        case OPT_OC: o->output_conn = optarg; break;
+        case OPT_OO:
+            if (parse_oo(o, optarg) == -1)
+                return -1;
+            break;
+        case OPT_CPU:
+            if (optarg[0] == '\0' ||
+                strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+                    strlen(optarg)) {
+                v2k_error("--cpu '%s': expected host-model, host-passthrough "
+                          "or a CPU model name", optarg);
+                return -1;
+            }
+            o->cpu = strcmp(optarg, "host-model") == 0 ? NULL : optarg;
+            break;
+        case OPT_BLOCK_DRIVER:
+            if (strcmp(optarg, "virtio-blk") == 0)
+                o->block_driver = V2K_BLOCKDRV_VIRTIO_BLK;
+            else if (strcmp(optarg, "virtio-scsi") == 0)
+                o->block_driver = V2K_BLOCKDRV_VIRTIO_SCSI;
+            else {
+                v2k_error("--block-driver '%s': must be virtio-blk or "
+                          "virtio-scsi", optarg);
+                return -1;
+            }
+            break;
+        case OPT_QEMU_BOOT: o->qemu_boot = true; break;
+        case OPT_COMPRESSED: o->compressed = true; break;
         case 'n':
             if (add_map(o, V2K_MAP_NETWORK, optarg) == -1)
                 return -1;
@@ -257,6 +411,15 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     }
     if (o->output_format == NULL)
         o->output_format = "qcow2";
+    if (o->compressed && strcmp(o->output_format, "qcow2") != 0) {
+        v2k_error("--compressed: only qcow2 disks are compressed, not -of "
+                  "%s", o->output_format);
+        return -1;
+    }
+    if (o->compressed && o->preallocated) {
+        v2k_error("--compressed and -oa preallocated exclude each other");
+        return -1;
+    }
     return 0;
 }
 

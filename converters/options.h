@@ -22,7 +22,19 @@ struct v2k_netmap {
     enum v2k_map_kind kind;
     const char *in;             /* source name or MAC; NULL = every one */
     bool to_bridge;             /* target is a bridge (else a network) */
-    const char *out;            /* target network or bridge */
+    const char *out;            /* target network, bridge or PCI address
+                                   ("0000:03:10.1") */
+    bool to_hostdev;            /* --mac MAC:hostdev:PCI: an SR-IOV VF */
+};
+
+/* --block-driver */
+enum v2k_block_driver {
+    V2K_BLOCKDRV_DEFAULT, V2K_BLOCKDRV_VIRTIO_BLK, V2K_BLOCKDRV_VIRTIO_SCSI,
+};
+
+/* -oo seclabel= */
+enum v2k_seclabel {
+    V2K_SECLABEL_DEFAULT, V2K_SECLABEL_DYNAMIC, V2K_SECLABEL_NONE,
 };
 
 struct v2k_options {
@@ -38,7 +50,22 @@ struct v2k_options {
     const char *output_format;  /* -of: raw|qcow2 */
     bool preallocated;          /* -oa preallocated */
     const char *output_name;    /* -on */
+    const char *output_conn;    /* -oc: libvirt URI (-o libvirt) */
+    bool compressed;            /* --compressed (qcow2) */
     bool overwrite;             /* --overwrite */
+
+    /* -oo KEY[=VALUE] */
+    bool keep_uuid;             /* -oo keep-uuid */
+    const char *machine;        /* -oo machine=q35|pc, NULL = guestcaps */
+    bool hugepages;             /* -oo hugepages */
+    unsigned blkio_weight;      /* -oo blkio-weight=N (100..1000), 0 = no */
+    enum v2k_seclabel seclabel; /* -oo seclabel=dynamic|none */
+    const char *cpu_pinning;    /* -oo cpu-pinning=CPUSET ("0-3,6") */
+
+    const char *cpu;            /* --cpu: NULL = host-model,
+                                   "host-passthrough", or a model name */
+    enum v2k_block_driver block_driver;     /* --block-driver */
+    bool qemu_boot;             /* --qemu-boot (-o qemu) */
 
     struct v2k_netmap *netmaps; /* owned array */
     size_t nnetmaps;
@@ -53,6 +80,11 @@ struct v2k_options {
     bool trace;
     bool quiet;
 };
+
+/* A PCI address "[DDDD:]BB:SS.F" (hex); out may be NULL to only check.
+ * -1 with a message when it is not one. */
+struct v2k_pci_addr { unsigned domain, bus, slot, function; };
+int v2k_parse_pci_addr(const char *s, struct v2k_pci_addr *out);
 
 int v2k_options_parse(int argc, char **argv, struct v2k_options *o);
 void v2k_options_free(struct v2k_options *o);

@@ -2,8 +2,10 @@
 #include "pipeline.h"
 #include "accel.h"
 #include "copy.h"
+#include "domain-xml.h"
 #include "error.h"
 #include "format.h"
+#include "guestcaps.h"
 #include "json.h"
 #include "log.h"
 #include "outfile.h"
@@ -22,6 +24,9 @@ static const struct v2k_input *const inputs[] = {
 
 static const struct v2k_output *const outputs[] = {
     &v2k_output_local,
+    &v2k_output_libvirt,
+    &v2k_output_qemu,
+    &v2k_output_null,
     NULL,
 };
 
@@ -110,7 +115,8 @@ v2k_pipeline_apply_options(const struct v2k_options *o, struct v2k_source *s)
         /* --mac wins; then a named -n/-b; then a catch-all -n/-b. */
         for (size_t k = 0; k < o->nnetmaps && !hit; k++) {
             const struct v2k_netmap *m = &o->netmaps[k];
-            if (m->kind == V2K_MAP_MAC && n->mac &&
+            /* --mac MAC:hostdev: is the domain XML's business. */
+            if (m->kind == V2K_MAP_MAC && !m->to_hostdev && n->mac &&
                 strcasecmp(m->in, n->mac) == 0)
                 hit = m;
         }
@@ -143,13 +149,19 @@ v2k_pipeline_apply_options(const struct v2k_options *o, struct v2k_source *s)
     return 0;
 }
 
+/* Copy source disk i, the output's disk k. */
 static int
 copy_disk(const struct v2k_options *o, const struct v2k_output *out,
-          void *state, const struct v2k_source *s, size_t i)
+          void *state, const struct v2k_source *s, size_t i, size_t k,
+          size_t ncopied)
 {
     const struct v2k_disk *d = &s->disks[i];
-    const char *tmp = out->disk_tmp_path(state, i);
-    struct v2k_writer_opts wopts = { .preallocate = o->preallocated };
+    const char *tmp = out->disk_tmp_path(state, k);
+    struct v2k_writer_opts wopts = {
+        .preallocate = o->preallocated,
+        /* zlib: what qemu-img convert -c writes and every qemu reads. */
+        .compress = o->compressed ? V2K_COMPRESS_ZLIB : V2K_COMPRESS_NONE,
+    };
     struct v2k_copy_opts copts = { .workers = o->workers };
     struct v2k_copy_stats stats;
     struct v2k_image *img;
@@ -162,14 +174,19 @@ copy_disk(const struct v2k_options *o, const struct v2k_output *out,
     img = v2k_image_open(d->path, d->format, NULL);
     if (img == NULL)
         return -1;
-    if (v2k_outfile_register(tmp) == -1)
-        goto out;
-    w = v2k_writer_create(tmp, out->disk_format(state, i), img->size, &wopts);
+    if (out->disk_writer) {
+        w = out->disk_writer(state, k, img->size, &wopts);
+    } else {
+        if (v2k_outfile_register(tmp) == -1)
+            goto out;
+        w = v2k_writer_create(tmp, out->disk_format(state, k), img->size,
+                              &wopts);
+    }
     if (w == NULL)
         goto out;
-    v2k_msg("Copying disk %zu/%zu (%s, %s)", i + 1, s->ndisks, d->path,
+    v2k_msg("Copying disk %zu/%zu (%s, %s)", k + 1, ncopied, d->path,
             v2k_human_size(img->size, h1, sizeof h1));
-    snprintf(label, sizeof label, "disk %zu/%zu", i + 1, s->ndisks);
+    snprintf(label, sizeof label, "disk %zu/%zu", k + 1, ncopied);
     p = v2k_progress_new(label, img->size);
     copts.progress = p;
     r = v2k_copy(img, w, &copts, &stats);
@@ -177,7 +194,7 @@ copy_disk(const struct v2k_options *o, const struct v2k_output *out,
     if (r == 0)
         r = v2k_writer_finish(w);
     if (r == 0)
-        v2k_debug("disk %zu: read %s, wrote %s in %.1f s", i + 1,
+        v2k_debug("disk %zu: read %s, wrote %s in %.1f s", k + 1,
                   v2k_human_size(stats.bytes_read, h1, sizeof h1),
                   v2k_human_size(stats.bytes_written, h2, sizeof h2),
                   v2k_now() - t0);
@@ -219,7 +236,9 @@ v2k_pipeline_run(const struct v2k_options *o)
     const struct v2k_input *in = find_input(o->input_mode);
     const struct v2k_output *out = NULL;
     struct v2k_source *s = NULL;
+    struct v2k_guestcaps gc = { 0 };
     void *state = NULL;
+    size_t ncopied, k = 0;
     int r = -1;
 
     if (in == NULL)
@@ -246,14 +265,28 @@ v2k_pipeline_run(const struct v2k_options *o)
         goto out;
     }
 
-    state = out->setup(o, s);
+    /* No inspection yet: Linux-like defaults (guestcaps.h). */
+    v2k_guestcaps_defaults(&gc, s);
+    if (v2k_guestcaps_apply_options(&gc, o, s) == -1)
+        goto out;
+    v2k_guestcaps_debug(&gc);
+    for (size_t i = 0; i < s->ndisks; i++)
+        if (s->disks[i].device == V2K_DEV_FLOPPY)
+            v2k_warning("floppy drive %zu (%s) is not converted", i + 1,
+                        s->disks[i].path ? s->disks[i].path : "empty");
+    ncopied = v2k_source_ncopied(s);
+
+    state = out->setup(o, s, &gc);
     if (state == NULL)
         goto out;
-    for (size_t i = 0; i < s->ndisks; i++)
-        if (copy_disk(o, out, state, s, i) == -1)
+    for (size_t i = 0; i < s->ndisks; i++) {
+        if (s->disks[i].device != V2K_DEV_DISK)
+            continue;
+        if (copy_disk(o, out, state, s, i, k++, ncopied) == -1)
             goto out;
+    }
     v2k_msg("Writing the output (-o %s)", out->name);
-    if (v2k_check_interrupted() == -1 || out->finalize(state, s) == -1)
+    if (v2k_check_interrupted() == -1 || out->finalize(state, s, &gc) == -1)
         goto out;
     v2k_msg("Finished converting %s", s->name);
     if (o->machine_readable)
@@ -264,6 +297,7 @@ out:
         v2k_outfile_remove_all();
     if (out && state)
         out->free(state);
+    v2k_guestcaps_clear(&gc);
     v2k_source_free(s);
     return r;
 }

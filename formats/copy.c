@@ -1,4 +1,17 @@
-/* copy.c - see copy.h. */
+/* copy.c - see copy.h.
+ *
+ * Tuning (2 CPUs, source in the page cache, output on tmpfs so that the
+ * numbers measure the engine, best of 3; 2 GiB dense and 16 GiB sparse
+ * with 256 MiB of data, raw and qcow2 output):
+ *   chunk 1/2/4/8 MiB, 2 workers: dense raw 4.2/2.0/2.7/2.7 s, dense
+ *   qcow2 2.0/2.1/2.5/2.5 s, sparse raw 0.46/0.43/0.83/0.64 s, sparse
+ *   qcow2 0.94/0.94/0.80/0.88 s;
+ *   2 MiB with 4 workers, 4 MiB with 4 and 8 workers: 10-40% slower.
+ * The copy is memory-bandwidth bound once the data is cached: chunks of
+ * 2 MiB keep a chunk in the CPU caches between the read and the zero
+ * check, and more threads than CPUs only add contention.  When the
+ * source is slow (network transports), more workers help: use -m.
+ */
 #include "copy.h"
 #include "error.h"
 #include "outfile.h"
@@ -11,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_CHUNK (2U << 20)
 #define EXTENT_WINDOW (1ULL << 30)      /* ask for the map 1 GiB at a time */
-#define MAX_WORKERS 64
+#define MAX_WORKERS V2K_COPY_MAX_WORKERS
+#define DEFAULT_MAX_WORKERS 8
 
 struct copy {
     struct v2k_image *src;
@@ -29,6 +42,31 @@ struct copy {
     char error[V2K_ERROR_MAX];
     struct v2k_copy_stats stats;
 };
+
+static unsigned
+nworkers(const struct v2k_copy_opts *opts)
+{
+    unsigned n = opts ? opts->workers : 0;
+
+    if (n == 0) {
+        n = v2k_ncpus();
+        if (n < 2)
+            n = 2;
+        if (n > DEFAULT_MAX_WORKERS)
+            n = DEFAULT_MAX_WORKERS;
+    }
+    return n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
+static uint64_t
+chunk_size(const struct v2k_copy_opts *opts)
+{
+    return opts && opts->chunk_size ? opts->chunk_size
+                                    : V2K_COPY_DEFAULT_CHUNK;
+}
+
+static int verify(struct v2k_image *src, struct v2k_writer *dst,
+                  const struct v2k_copy_opts *opts);
 
 static uint64_t
 align_down(uint64_t x, uint64_t a)
@@ -206,10 +244,9 @@ v2k_copy(struct v2k_image *src, struct v2k_writer *dst,
 {
     struct copy c;
     pthread_t th[MAX_WORKERS];
-    unsigned n = opts && opts->workers ? opts->workers : v2k_ncpus();
+    unsigned n = nworkers(opts);
     unsigned started = 0;
-    uint64_t chunk = opts && opts->chunk_size ? opts->chunk_size
-                                              : DEFAULT_CHUNK;
+    uint64_t chunk = chunk_size(opts);
 
     if (src->size != dst->size) {
         v2k_error("%s: output size %llu differs from the source's %llu",
@@ -217,8 +254,6 @@ v2k_copy(struct v2k_image *src, struct v2k_writer *dst,
                   (unsigned long long)src->size);
         return -1;
     }
-    if (n > MAX_WORKERS)
-        n = MAX_WORKERS;
     memset(&c, 0, sizeof c);
     c.src = src;
     c.dst = dst;
@@ -249,5 +284,255 @@ v2k_copy(struct v2k_image *src, struct v2k_writer *dst,
         v2k_error("%s", c.error);
         return -1;
     }
+    if (opts && opts->verify)
+        return verify(src, dst, opts);
     return 0;
+}
+
+/* ---- compare and scan ------------------------------------------------ */
+
+enum scan_mode {
+    SCAN_READ,                  /* read a (check) */
+    SCAN_COMPARE,               /* a and b must read the same */
+    SCAN_ZERO,                  /* a must read as zero */
+};
+
+struct scan {
+    enum scan_mode mode;
+    struct v2k_image *a, *b;
+    uint64_t end, chunk;
+    struct v2k_progress *progress;
+
+    pthread_mutex_t lock;       /* guards everything below */
+    uint64_t pos;               /* next offset to hand out */
+    uint64_t stop;              /* lowest failure/difference so far */
+    bool failed;                /* the one at stop is an error */
+    char error[V2K_ERROR_MAX];
+    struct v2k_scan_stats stats;
+};
+
+/* Fill buf with [off, off + len) of img, reading only DATA. */
+static int
+fill(struct v2k_image *img, unsigned char *buf, uint64_t off, uint64_t len,
+     struct v2k_extent_list *l, struct v2k_scan_stats *st)
+{
+    uint64_t pos = off;
+
+    while (pos < off + len) {
+        v2k_extent_list_clear(l);
+        if (v2k_image_extents(img, pos, off + len - pos, l) == -1)
+            return -1;
+        for (size_t i = 0; i < l->n; i++) {
+            const struct v2k_extent *e = &l->v[i];
+            uint64_t s = e->offset < pos ? pos : e->offset;
+            uint64_t n = e->offset + e->length - s;
+
+            st->extents++;
+            if (e->type == V2K_EXTENT_DATA) {
+                if (v2k_image_pread(img, buf + (s - off), n, s) == -1)
+                    return -1;
+                st->data_bytes += n;
+            } else if (buf) {
+                memset(buf + (s - off), 0, n);
+            }
+            pos = s + n;
+        }
+    }
+    return 0;
+}
+
+/* First differing byte of two buffers (they differ). */
+static uint64_t
+first_diff(const unsigned char *x, const unsigned char *y, uint64_t len)
+{
+    uint64_t i = 0;
+
+    while (i + 4096 <= len && memcmp(x + i, y + i, 4096) == 0)
+        i += 4096;
+    while (i < len && x[i] == y[i])
+        i++;
+    return i;
+}
+
+static void
+scan_stop(struct scan *s, uint64_t at, bool error)
+{
+    pthread_mutex_lock(&s->lock);
+    if (at < s->stop) {
+        s->stop = at;
+        s->failed = error;
+        if (error)
+            snprintf(s->error, sizeof s->error, "%s", v2k_error_message());
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *
+scan_worker(void *arg)
+{
+    struct scan *s = arg;
+    unsigned char *ba = NULL, *bb = NULL;
+    struct v2k_extent_list la = { 0 }, lb = { 0 };
+    struct v2k_scan_stats st = { 0 };
+
+    if (posix_memalign((void **)&ba, 4096, s->chunk) != 0 ||
+        (s->mode == SCAN_COMPARE &&
+         posix_memalign((void **)&bb, 4096, s->chunk) != 0)) {
+        v2k_error("out of memory for a %llu-byte compare buffer",
+                  (unsigned long long)s->chunk);
+        scan_stop(s, 0, true);
+        goto out;
+    }
+    for (;;) {
+        uint64_t off, len;
+
+        pthread_mutex_lock(&s->lock);
+        off = s->pos;
+        len = s->end - off < s->chunk ? s->end - off : s->chunk;
+        /* Pieces past a failure are not needed: it stays the first. */
+        if (off >= s->stop)
+            len = 0;
+        s->pos += len;
+        pthread_mutex_unlock(&s->lock);
+        if (len == 0)
+            break;
+        if (v2k_check_interrupted() == -1 ||
+            fill(s->a, ba, off, len, &la, &st) == -1 ||
+            (bb && fill(s->b, bb, off, len, &lb, &st) == -1)) {
+            scan_stop(s, off, true);
+            break;
+        }
+        if (s->mode == SCAN_COMPARE && memcmp(ba, bb, len) != 0) {
+            scan_stop(s, off + first_diff(ba, bb, len), false);
+            break;
+        }
+        if (s->mode == SCAN_ZERO && !v2k_is_zero(ba, len)) {
+            static const unsigned char zero[4096];
+            uint64_t i = 0;
+            while (i < len) {
+                uint64_t k = len - i < sizeof zero ? len - i : sizeof zero;
+                if (memcmp(ba + i, zero, k) != 0)
+                    break;
+                i += k;
+            }
+            while (ba[i] == 0)
+                i++;
+            scan_stop(s, off + i, false);
+            break;
+        }
+        v2k_progress_add(s->progress, len);
+    }
+out:
+    pthread_mutex_lock(&s->lock);
+    s->stats.extents += st.extents;
+    s->stats.data_bytes += st.data_bytes;
+    pthread_mutex_unlock(&s->lock);
+    free(ba);
+    free(bb);
+    v2k_extent_list_free(&la);
+    v2k_extent_list_free(&lb);
+    return NULL;
+}
+
+/* Run a scan of [start, end): 0 clean, 1 difference at *at, -1 error. */
+static int
+run_scan(enum scan_mode mode, struct v2k_image *a, struct v2k_image *b,
+         uint64_t start, uint64_t end, const struct v2k_copy_opts *opts,
+         uint64_t *at, struct v2k_scan_stats *stats)
+{
+    struct scan s;
+    pthread_t th[MAX_WORKERS];
+    unsigned n = nworkers(opts), started = 0;
+
+    memset(&s, 0, sizeof s);
+    s.mode = mode;
+    s.a = a;
+    s.b = b;
+    s.pos = start;
+    s.end = end;
+    s.stop = UINT64_MAX;
+    s.chunk = chunk_size(opts);
+    s.progress = opts ? opts->progress : NULL;
+    pthread_mutex_init(&s.lock, NULL);
+    for (unsigned i = 0; i < n; i++) {
+        if (pthread_create(&th[i], NULL, scan_worker, &s) != 0) {
+            if (started == 0) {
+                v2k_error("cannot start a compare thread");
+                scan_stop(&s, 0, true);
+            }
+            break;
+        }
+        started++;
+    }
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&s.lock);
+    if (stats)
+        *stats = s.stats;
+    if (s.stop == UINT64_MAX)
+        return 0;
+    if (s.failed) {
+        v2k_error("%s", s.error);
+        return -1;
+    }
+    *at = s.stop;
+    return 1;
+}
+
+int
+v2k_compare(struct v2k_image *a, struct v2k_image *b,
+            const struct v2k_copy_opts *opts, uint64_t *diff_offset)
+{
+    uint64_t common = a->size < b->size ? a->size : b->size;
+    uint64_t at = 0;
+    int r;
+
+    r = run_scan(SCAN_COMPARE, a, b, 0, common, opts, &at, NULL);
+    if (r == 0 && a->size != b->size)
+        r = run_scan(SCAN_ZERO, a->size > b->size ? a : b, NULL, common,
+                     a->size > b->size ? a->size : b->size, opts, &at,
+                     NULL);
+    if (r == 1 && diff_offset)
+        *diff_offset = at;
+    return r;
+}
+
+int
+v2k_scan(struct v2k_image *img, const struct v2k_copy_opts *opts,
+         struct v2k_scan_stats *stats)
+{
+    uint64_t at;
+
+    return run_scan(SCAN_READ, img, NULL, 0, img->size, opts, &at, stats);
+}
+
+/* Finish dst, read it back through our reader and compare. */
+static int
+verify(struct v2k_image *src, struct v2k_writer *dst,
+       const struct v2k_copy_opts *opts)
+{
+    struct v2k_copy_opts o = *opts;
+    struct v2k_image *out;
+    uint64_t at = 0;
+    int r;
+
+    if (v2k_writer_finish(dst) == -1)
+        return -1;
+    out = v2k_image_open(dst->path, dst->ops->name, NULL);
+    if (out == NULL) {
+        v2k_error_prepend("verifying the output: ");
+        return -1;
+    }
+    o.progress = NULL;
+    r = v2k_compare(src, out, &o, &at);
+    v2k_image_close(out);
+    if (r == 1) {
+        v2k_error("%s: verification failed: the output differs from %s at "
+                  "offset %llu", dst->path, v2k_image_name(src),
+                  (unsigned long long)at);
+        return -1;
+    }
+    if (r == -1)
+        v2k_error_prepend("verifying the output: ");
+    return r;
 }

@@ -12,6 +12,7 @@ extern const struct v2k_format v2k_format_qcow2;
 extern const struct v2k_format v2k_format_vdi;
 extern const struct v2k_format v2k_format_vhd;
 extern const struct v2k_format v2k_format_vhdx;
+extern const struct v2k_format v2k_format_vmdk;
 
 /* Add a format: one line here, one file beside this one. */
 static const struct v2k_format *const formats[] = {
@@ -20,6 +21,7 @@ static const struct v2k_format *const formats[] = {
     &v2k_format_vdi,
     &v2k_format_vhd,
     &v2k_format_vhdx,
+    &v2k_format_vmdk,
     NULL,
 };
 

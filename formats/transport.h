@@ -70,4 +70,10 @@ void v2k_transport_close(struct v2k_transport *t);
  * layer decides whether to follow them, see v2k_open_opts). */
 struct v2k_transport *v2k_transport_file_open(const char *path);
 
+/* len bytes at buf, borrowed (they must outlive the transport); name
+ * is copied, for messages.  No extents (all DATA); open_sibling fails
+ * (transport-memory.c). */
+struct v2k_transport *v2k_transport_memory_open(const char *name,
+                                                const void *buf, size_t len);
+
 #endif

@@ -27,6 +27,11 @@ int
 v2k_writer_pwrite(struct v2k_writer *w, const void *buf, size_t count,
                   uint64_t offset)
 {
+    if (w->finished) {
+        v2k_error("%s: write at %llu after the output was finished",
+                  w->path, (unsigned long long)offset);
+        return -1;
+    }
     if (offset > w->size || count > w->size - offset) {
         v2k_error("%s: write of %zu bytes at %llu is past the end of the "
                   "disk", w->path, count, (unsigned long long)offset);
@@ -38,7 +43,14 @@ v2k_writer_pwrite(struct v2k_writer *w, const void *buf, size_t count,
 int
 v2k_writer_finish(struct v2k_writer *w)
 {
-    return w->ops->finish(w);
+    if (w->finished == 1)
+        return 0;
+    if (w->finished == -1) {
+        v2k_error("%s: finishing the output failed earlier", w->path);
+        return -1;
+    }
+    w->finished = w->ops->finish(w) == 0 ? 1 : -1;
+    return w->finished == 1 ? 0 : -1;
 }
 
 uint32_t

@@ -12,6 +12,8 @@
  *     disk;
  *   - v2k_writer_finish() writes the metadata and closes the file; after
  *     a failure anywhere call v2k_writer_free() and remove the file.
+ *     Calling it again returns the first call's result without doing
+ *     anything (v2k_copy with verify finishes the writer itself).
  */
 #ifndef V2K_WRITER_H
 #define V2K_WRITER_H
@@ -25,7 +27,10 @@ enum v2k_compress { V2K_COMPRESS_NONE, V2K_COMPRESS_ZLIB, V2K_COMPRESS_ZSTD };
 struct v2k_writer_opts {
     bool preallocate;           /* -oa preallocated */
     uint32_t cluster_size;      /* qcow2: 0 = 64 KiB */
-    enum v2k_compress compress; /* qcow2 compressed clusters */
+    enum v2k_compress compress; /* qcow2 compressed clusters (zlib: raw
+                                   deflate as qemu writes; zstd: sets the
+                                   header's compression_type); not with
+                                   preallocate */
 };
 
 struct v2k_writer;
@@ -43,6 +48,8 @@ struct v2k_writer {
     char *path;                 /* owned */
     uint64_t size;              /* virtual size */
     uint32_t granularity;       /* alignment of writes */
+    int finished;               /* v2k_writer_finish: 0 not yet, 1 done,
+                                   -1 failed (set by the wrapper) */
 };
 
 /* format: "raw" or "qcow2". */

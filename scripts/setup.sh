@@ -14,9 +14,13 @@ packages=(
     libguestfs-tools linux-image-amd64
     # oracles and peers used by the tests
     qemu-utils qemu-system-x86 libvirt-clients libvirt-daemon libxml2-utils
+    libvirt-daemon-driver-qemu strace
     nbdkit libnbd-bin jq python3 strace util-linux bsdutils
     # benchmarks (bench/)
     time
+    # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer
+    # runtimes (libclang_rt.fuzzer, asan, ubsan: libclang-rt-14-dev)
+    clang libclang-rt-14-dev
 )
 
 missing=()

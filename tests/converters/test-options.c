@@ -126,7 +126,7 @@ START_TEST(test_usage_errors_name_the_option)
                          NULL };
     expect_error(a1, "no input mode");
     expect_error(a2, "-oa 'thin': must be sparse or preallocated");
-    expect_error(a3, "the target must be network:NAME or bridge:NAME");
+    expect_error(a3, "the target must be network:NAME, bridge:NAME or hostdev");
     expect_error(a4, "-n: empty network or bridge name");
     expect_error(a5, "--memory");
     expect_error(a6, "option '-os' needs an argument");

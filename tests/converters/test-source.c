@@ -91,9 +91,9 @@ START_TEST(test_network_mapping_precedence)
 {
     struct v2k_source *s = sample();
     struct v2k_netmap maps[] = {
-        { V2K_MAP_NETWORK, NULL, false, "catchall" },
-        { V2K_MAP_NETWORK, "other", false, "named" },
-        { V2K_MAP_MAC, "00:50:56:AA:BB:CC", true, "br-mac" },
+        { V2K_MAP_NETWORK, NULL, false, "catchall", false },
+        { V2K_MAP_NETWORK, "other", false, "named", false },
+        { V2K_MAP_MAC, "00:50:56:AA:BB:CC", true, "br-mac", false },
     };
     struct v2k_options o = { .netmaps = maps, .nnetmaps = 3,
                              .output_name = "renamed", .vcpus = 4 };
@@ -116,8 +116,8 @@ START_TEST(test_same_kind_catchall_wins)
 {
     struct v2k_source *s = sample();
     struct v2k_netmap maps[] = {
-        { V2K_MAP_NETWORK, NULL, false, "net" },
-        { V2K_MAP_BRIDGE, NULL, true, "br" },
+        { V2K_MAP_NETWORK, NULL, false, "net", false },
+        { V2K_MAP_BRIDGE, NULL, true, "br", false },
     };
     struct v2k_options o = { .netmaps = maps, .nnetmaps = 2 };
     ck_assert_int_eq(v2k_pipeline_apply_options(&o, s), 0);
