@@ -25,20 +25,22 @@ static const struct v2k_format *const formats[] = {
     NULL,
 };
 
-/* Formats we can recognise by magic but not yet read: better a clear
- * refusal than reading a qcow2 header as a raw disk. */
+/* Formats v2kvm does not read but can recognise by magic: better a
+ * clear refusal than copying a container's bytes as if they were a raw
+ * disk.  Magics from qemu's block drivers (qed.h, parallels.c, bochs.c,
+ * cloop.c, dmg.c) and the LUKS on-disk format. */
 static const struct {
     const char *name;
     size_t offset;
     const char *magic;
     size_t len;
-} recognised[] = {
-    { "qcow2", 0, "QFI\xfb", 4 },
-    { "vmdk", 0, "KDMV", 4 },
-    { "vmdk", 0, "# Disk DescriptorFile", 21 },
-    { "vdi", 64, "\x7f\x10\xda\xbe", 4 },
-    { "vhdx", 0, "vhdxfile", 8 },
-    { "vhd", 0, "conectix", 8 },
+} unsupported[] = {
+    { "QED", 0, "QED\0", 4 },
+    { "Parallels", 0, "WithoutFreeSpace", 16 },
+    { "Parallels", 0, "WithouFreSpacExt", 16 },
+    { "Bochs", 0, "Bochs Virtual HD Image", 22 },
+    { "cloop", 0, "#!/bin/sh\n#V2.0 Format", 23 },
+    { "LUKS-encrypted", 0, "LUKS\xba\xbe", 6 },
 };
 
 const struct v2k_format *const *
@@ -76,13 +78,13 @@ v2k_format_probe(struct v2k_transport *t)
         }
     }
     if (best_score <= 1) {
-        for (size_t i = 0; i < V2K_ARRAY_SIZE(recognised); i++) {
-            size_t o = recognised[i].offset, l = recognised[i].len;
-            if (o + l <= len && memcmp(buf + o, recognised[i].magic, l) == 0) {
-                if (v2k_format_lookup(recognised[i].name))
-                    break;
-                v2k_error("%s: this is a %s image, which this build of v2kvm "
-                          "cannot read yet", t->name, recognised[i].name);
+        for (size_t i = 0; i < V2K_ARRAY_SIZE(unsupported); i++) {
+            size_t o = unsupported[i].offset, l = unsupported[i].len;
+            if (o + l <= len && memcmp(buf + o, unsupported[i].magic, l) == 0) {
+                v2k_error("%s: this is a %s image, which v2kvm cannot read "
+                          "(convert it with qemu-img first, or force the raw "
+                          "format if it really is a raw disk)", t->name,
+                          unsupported[i].name);
                 return NULL;
             }
         }

@@ -29,4 +29,10 @@ expect_fail "$V2KVM_IMG" info -f raw "$T/odd.raw"
 assert_grep "odd.raw: size 1000 is not a multiple of 512" "$T/err"
 expect_fail "$V2KVM_IMG" info "$T/missing.raw"
 assert_grep "missing.raw: No such file or directory" "$T/err"
+# A container we do not read is refused, not copied as raw; forcing raw
+# still works.
+qemu-img create -q -f qed "$T/x.qed" 8M
+expect_fail "$V2KVM_IMG" info "$T/x.qed"
+assert_grep "x.qed: this is a QED image, which v2kvm cannot read" "$T/err"
+"$V2KVM_IMG" info -f raw "$T/x.qed" >/dev/null
 echo "test-raw: ok"
