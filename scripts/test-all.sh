@@ -17,3 +17,6 @@ scripts/build.sh build-asan -DV2K_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j2)
+
+echo "== Fuzzing (libFuzzer, clang): every format parser for a short time"
+scripts/fuzz.sh 20
