@@ -94,6 +94,17 @@ struct v2k_image *v2k_image_open_backing(struct v2k_image *img,
 int v2k_image_pread(struct v2k_image *img, void *buf, size_t count,
                     uint64_t offset);
 
+/* For formats with a backing/parent image (NULL = none): read
+ * [offset, offset + count) of it, zeros past its end (a shorter backing
+ * file reads as zeros beyond it, as qemu does). */
+int v2k_image_pread_backing(struct v2k_image *backing, void *buf,
+                            size_t count, uint64_t offset);
+
+/* Likewise its extents for [offset, offset + length), covering the whole
+ * range (UNALLOCATED past its end or without a backing).  Appends. */
+int v2k_image_extents_backing(struct v2k_image *backing, uint64_t offset,
+                              uint64_t length, struct v2k_extent_list *out);
+
 /* Extents for [offset, offset + length), validated (in order, contiguous,
  * starting at offset, not past the end).  Appends to out. */
 int v2k_image_extents(struct v2k_image *img, uint64_t offset,

@@ -677,16 +677,7 @@ static int
 read_backing(struct v2k_image *img, char *buf, size_t count, uint64_t offset)
 {
     struct v2k_qcow2 *s = img->state;
-    size_t n = 0;
-
-    if (s->backing && offset < s->backing->size) {
-        uint64_t left = s->backing->size - offset;
-        n = left < count ? (size_t)left : count;
-        if (v2k_image_pread(s->backing, buf, n, offset) == -1)
-            return -1;
-    }
-    memset(buf + n, 0, count - n);
-    return 0;
+    return v2k_image_pread_backing(s->backing, buf, count, offset);
 }
 
 /* Read a DATA run at host offset.  A cluster that ends past the end of
@@ -770,42 +761,13 @@ qcow2_pread(struct v2k_image *img, void *buf, size_t count, uint64_t offset)
     return 0;
 }
 
-/* Where this layer stores nothing, the chain below answers.  The
- * backing's extents go through a list of their own: appended straight to
- * out they could merge into our last extent, and v2k_image_extents would
- * then see no new extent and call that a broken reader. */
+/* Where this layer stores nothing, the chain below answers. */
 static int
 backing_extents(struct v2k_image *img, uint64_t offset, uint64_t length,
                 struct v2k_extent_list *out)
 {
     struct v2k_qcow2 *s = img->state;
-    struct v2k_extent_list tmp = { 0 };
-    uint64_t end = offset + length;
-    uint64_t bend = s->backing ? s->backing->size : 0;
-
-    if (bend > end)
-        bend = end;
-    while (offset < bend) {
-        v2k_extent_list_clear(&tmp);
-        if (v2k_image_extents(s->backing, offset, bend - offset,
-                              &tmp) == -1) {
-            v2k_extent_list_free(&tmp);
-            return -1;
-        }
-        for (size_t i = 0; i < tmp.n; i++) {
-            if (v2k_extent_list_add(out, tmp.v[i].offset, tmp.v[i].length,
-                                    tmp.v[i].type) == -1) {
-                v2k_extent_list_free(&tmp);
-                return -1;
-            }
-        }
-        offset = tmp.v[tmp.n - 1].offset + tmp.v[tmp.n - 1].length;
-    }
-    v2k_extent_list_free(&tmp);
-    if (offset < end)
-        return v2k_extent_list_add(out, offset, end - offset,
-                                   V2K_EXTENT_UNALLOCATED);
-    return 0;
+    return v2k_image_extents_backing(s->backing, offset, length, out);
 }
 
 /* Stop early once this many extents were added: the caller asks again

@@ -243,6 +243,43 @@ bad:
     return -1;
 }
 
+int
+v2k_image_pread_backing(struct v2k_image *backing, void *buf, size_t count,
+                        uint64_t offset)
+{
+    size_t n = 0;
+
+    if (backing && offset < backing->size) {
+        uint64_t left = backing->size - offset;
+        n = left < count ? (size_t)left : count;
+        if (v2k_image_pread(backing, buf, n, offset) == -1)
+            return -1;
+    }
+    memset((char *)buf + n, 0, count - n);
+    return 0;
+}
+
+int
+v2k_image_extents_backing(struct v2k_image *backing, uint64_t offset,
+                          uint64_t length, struct v2k_extent_list *out)
+{
+    uint64_t end = offset + length;
+    uint64_t stop = backing && backing->size < end ? backing->size : end;
+
+    if (backing == NULL)
+        stop = offset;
+    /* The backing may answer in pieces (it may stop early). */
+    while (offset < stop) {
+        if (v2k_image_extents(backing, offset, stop - offset, out) == -1)
+            return -1;
+        offset = out->v[out->n - 1].offset + out->v[out->n - 1].length;
+    }
+    if (offset < end)
+        return v2k_extent_list_add(out, offset, end - offset,
+                                   V2K_EXTENT_UNALLOCATED);
+    return 0;
+}
+
 void
 v2k_image_close(struct v2k_image *img)
 {

@@ -636,16 +636,7 @@ static int
 vdi_read_parent(struct v2k_image *parent, char *p, size_t count,
                 uint64_t offset)
 {
-    size_t n = 0;
-
-    if (offset < parent->size) {
-        n = parent->size - offset < count ? (size_t)(parent->size - offset)
-                                          : count;
-        if (v2k_image_pread(parent, p, n, offset) == -1)
-            return -1;
-    }
-    memset(p + n, 0, count - n);
-    return 0;
+    return v2k_image_pread_backing(parent, p, count, offset);
 }
 
 static int
@@ -677,34 +668,12 @@ vdi_pread(struct v2k_image *img, void *buf, size_t count, uint64_t offset)
     return 0;
 }
 
-/* The parent's map for a range (UNALLOCATED past its end).  Through a
- * separate list: appending to out directly could merge its first extent
- * into ours, which the checked wrapper would take for an empty answer. */
+/* Where this layer stores nothing, the chain below answers. */
 static int
 vdi_parent_extents(struct v2k_image *parent, uint64_t offset,
                    uint64_t length, struct v2k_extent_list *out)
 {
-    struct v2k_extent_list tmp = { 0 };
-    uint64_t end = offset + length;
-    int r = 0;
-
-    while (offset < end && r == 0) {
-        uint64_t stop = end < parent->size ? end : parent->size;
-        if (offset >= stop) {
-            r = v2k_extent_list_add(out, offset, end - offset,
-                                    V2K_EXTENT_UNALLOCATED);
-            break;
-        }
-        v2k_extent_list_clear(&tmp);
-        r = v2k_image_extents(parent, offset, stop - offset, &tmp);
-        for (size_t i = 0; r == 0 && i < tmp.n; i++)
-            r = v2k_extent_list_add(out, tmp.v[i].offset, tmp.v[i].length,
-                                    tmp.v[i].type);
-        if (r == 0)
-            offset = tmp.v[tmp.n - 1].offset + tmp.v[tmp.n - 1].length;
-    }
-    v2k_extent_list_free(&tmp);
-    return r;
+    return v2k_image_extents_backing(parent, offset, length, out);
 }
 
 static int

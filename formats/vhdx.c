@@ -1093,16 +1093,7 @@ parent_read(struct v2k_image *img, unsigned char *buf, size_t count,
             uint64_t offset)
 {
     struct vhdx_state *s = img->state;
-    struct v2k_image *p = s->parent;
-    size_t n = 0;
-
-    if (offset < p->size) {
-        n = p->size - offset < count ? (size_t)(p->size - offset) : count;
-        if (v2k_image_pread(p, buf, n, offset) == -1)
-            return -1;
-    }
-    memset(buf + n, 0, count - n);      /* a smaller parent reads as zero */
-    return 0;
+    return v2k_image_pread_backing(s->parent, buf, count, offset);
 }
 
 /* The sector bitmap bits for the sectors of [offset, offset + count)

@@ -398,16 +398,7 @@ find_extent(const struct vmdk_state *s, uint64_t offset)
 static int
 read_parent(struct vmdk_state *s, void *buf, size_t n, uint64_t offset)
 {
-    size_t m = 0;
-
-    if (s->parent && offset < s->parent->size) {
-        m = s->parent->size - offset < n ? (size_t)(s->parent->size - offset)
-                                         : n;
-        if (v2k_image_pread(s->parent, buf, m, offset) == -1)
-            return -1;
-    }
-    memset((char *)buf + m, 0, n - m);
-    return 0;
+    return v2k_image_pread_backing(s->parent, buf, n, offset);
 }
 
 /* Bytes [in, in + n) of the grain at foff, read from the file; a last
