@@ -17,8 +17,15 @@
 #include <string.h>
 #include <strings.h>
 
+extern const struct v2k_input v2k_input_xen;
+extern const struct v2k_input v2k_input_libvirtxml;
+extern const struct v2k_input v2k_input_vbox;
+
 static const struct v2k_input *const inputs[] = {
     &v2k_input_disk,
+    &v2k_input_xen,
+    &v2k_input_libvirtxml,
+    &v2k_input_vbox,
     NULL,
 };
 
@@ -171,7 +178,22 @@ copy_disk(const struct v2k_options *o, const struct v2k_output *out,
     double t0 = v2k_now();
     int r = -1;
 
-    img = v2k_image_open(d->path, d->format, NULL);
+    /* A .vbox names the parents of a differencing image (vdi.c). */
+    struct v2k_open_opts oopts = {
+        .allow_absolute_backing = true,
+        .parent_candidates = (const char *const *)d->parent_chain,
+    };
+
+    /* d->path may be a URI (sftp://, https://): credentials come from
+     * -ip and the environment (transport.h); a remote image's absolute
+     * backing names are not followed. */
+    struct v2k_remote_opts ropts = { .password_file = o->password_file };
+    struct v2k_transport *t;
+
+    v2k_remote_opts_from_env(&ropts);
+    oopts.allow_absolute_backing = !v2k_uri_is_remote(d->path);
+    t = v2k_transport_open_uri(d->path, &ropts);
+    img = t ? v2k_image_open_transport(t, d->format, &oopts) : NULL;
     if (img == NULL)
         return -1;
     if (out->disk_writer) {

@@ -56,6 +56,11 @@ v2k_source_free(struct v2k_source *s)
         free(s->disks[i].format);
         free(s->disks[i].model);
         free(s->disks[i].serial);
+        free(s->disks[i].target_dev);
+        for (size_t k = 0; s->disks[i].parent_chain &&
+                           s->disks[i].parent_chain[k]; k++)
+            free(s->disks[i].parent_chain[k]);
+        free(s->disks[i].parent_chain);
     }
     for (size_t i = 0; i < s->nnics; i++) {
         free(s->nics[i].mac);
@@ -67,6 +72,12 @@ v2k_source_free(struct v2k_source *s)
     free(s->uuid);
     free(s->sound);
     free(s->os_hint);
+    free(s->xen_type);
+    free(s->console);
+    free(s->bootloader);
+    free(s->kernel);
+    free(s->ramdisk);
+    free(s->cmdline);
     free(s);
 }
 
@@ -153,10 +164,24 @@ v2k_source_print(const struct v2k_source *s, FILE *fp)
         fprintf(fp, "          sound: %s\n", s->sound);
     if (s->os_hint)
         fprintf(fp, "        OS hint: %s\n", s->os_hint);
+    if (s->xen_type)
+        fprintf(fp, "       Xen type: %s%s\n", s->xen_type,
+                s->xen_pv ? " (paravirtualised)" : "");
+    if (s->console)
+        fprintf(fp, "        console: %s\n", s->console);
+    if (s->bootloader)
+        fprintf(fp, "     bootloader: %s\n", s->bootloader);
+    if (s->kernel)
+        fprintf(fp, "         kernel: %s\n", s->kernel);
+    if (s->ramdisk)
+        fprintf(fp, "        ramdisk: %s\n", s->ramdisk);
+    if (s->cmdline)
+        fprintf(fp, "        cmdline: %s\n", s->cmdline);
     fprintf(fp, "disks:\n");
     for (size_t i = 0; i < s->ndisks; i++) {
         const struct v2k_disk *d = &s->disks[i];
-        fprintf(fp, "  %zu: %s [%s over %s] %s", i, d->path,
+        fprintf(fp, "  %zu: %s [%s over %s] %s", i,
+                d->path ? d->path : "(empty)",
                 d->format ? d->format : "probe",
                 v2k_transport_kind_to_string(d->transport),
                 v2k_device_to_string(d->device));
@@ -169,6 +194,10 @@ v2k_source_print(const struct v2k_source *s, FILE *fp)
             fprintf(fp, " model \"%s\"", d->model);
         if (d->serial)
             fprintf(fp, " serial \"%s\"", d->serial);
+        if (d->target_dev)
+            fprintf(fp, " (%s)", d->target_dev);
+        for (size_t k = 0; d->parent_chain && d->parent_chain[k]; k++)
+            fprintf(fp, "%s%s", k ? ", " : " parents ", d->parent_chain[k]);
         fprintf(fp, "\n");
     }
     fprintf(fp, "NICs:\n");
@@ -205,6 +234,13 @@ v2k_source_print_json(const struct v2k_source *s, FILE *fp)
     v2k_json_kv_uint(j, "video_ram_bytes", s->video_ram_bytes);
     v2k_json_kv_string(j, "sound", s->sound);
     v2k_json_kv_string(j, "os_hint", s->os_hint);
+    v2k_json_kv_bool(j, "xen_pv", s->xen_pv);
+    v2k_json_kv_string(j, "xen_type", s->xen_type);
+    v2k_json_kv_string(j, "console", s->console);
+    v2k_json_kv_string(j, "bootloader", s->bootloader);
+    v2k_json_kv_string(j, "kernel", s->kernel);
+    v2k_json_kv_string(j, "ramdisk", s->ramdisk);
+    v2k_json_kv_string(j, "cmdline", s->cmdline);
     v2k_json_key(j, "disks");
     v2k_json_begin_array(j);
     for (size_t i = 0; i < s->ndisks; i++) {
@@ -220,6 +256,12 @@ v2k_source_print_json(const struct v2k_source *s, FILE *fp)
         v2k_json_kv_uint(j, "size_bytes", d->size_bytes);
         v2k_json_kv_string(j, "model", d->model);
         v2k_json_kv_string(j, "serial", d->serial);
+        v2k_json_kv_string(j, "target_dev", d->target_dev);
+        v2k_json_key(j, "parent_chain");
+        v2k_json_begin_array(j);
+        for (size_t k = 0; d->parent_chain && d->parent_chain[k]; k++)
+            v2k_json_string(j, d->parent_chain[k]);
+        v2k_json_end_array(j);
         v2k_json_end_object(j);
     }
     v2k_json_end_array(j);

@@ -60,6 +60,13 @@ struct v2k_disk {
     uint64_t size_bytes;        /* virtual size, 0 = unknown */
     char *model;                /* physical disks: vendor model, or NULL */
     char *serial;               /* physical disks: serial, or NULL */
+    char *target_dev;           /* the name the source gives the disk
+                                   ("xvda", "hdc", "sdb"), or NULL */
+    char **parent_chain;        /* NULL-terminated names of the images this
+                                   differencing image may stack on (a
+                                   .vbox media registry's chain), absolute
+                                   or relative to path; NULL = the reader
+                                   searches (v2k_open_opts.parent_candidates) */
 };
 
 struct v2k_nic {
@@ -82,6 +89,13 @@ struct v2k_source {
     uint64_t video_ram_bytes;   /* 0 = unknown */
     char *sound;                /* source's sound model, or NULL */
     char *os_hint;              /* guestOS / osType as the source says */
+    /* Xen paravirtualised guests (pv, pvh): what the conversion to a
+     * fully virtualised guest needs to know.  NULL / false otherwise. */
+    bool xen_pv;                /* type=pv or pvh: no emulated devices */
+    char *xen_type;             /* "pv", "pvh", "hvm" as the source says */
+    char *console;              /* the guest's console device ("hvc0") */
+    char *bootloader;           /* "pygrub", or NULL */
+    char *kernel, *ramdisk, *cmdline;   /* direct kernel boot, or NULL */
     struct v2k_disk *disks;
     size_t ndisks;
     struct v2k_nic *nics;

@@ -76,4 +76,67 @@ struct v2k_transport *v2k_transport_file_open(const char *path);
 struct v2k_transport *v2k_transport_memory_open(const char *name,
                                                 const void *buf, size_t len);
 
+/* --- Remote sources (transport-uri.c, transport-sftp.c,
+ * transport-https.c) ------------------------------------------------- */
+
+/* Options for remote transports; every field is optional (NULL/false).
+ * Secrets come from files, never from argv: the password file's first
+ * line (without its newline) is the SSH password, the cookie file's
+ * first line the HTTP Cookie header value. */
+struct v2k_remote_opts {
+    const char *password_file;  /* SSH password (-ip FILE) */
+    const char *ssh_identity;   /* private key file; else ssh-agent and
+                                   ~/.ssh/id_rsa as ssh does */
+    const char *ssh_known_hosts;/* default ~/.ssh/known_hosts */
+    bool ssh_insecure;          /* accept any host key (a warning) */
+    const char *cafile;         /* a PEM CA added to the system store */
+    bool tls_no_verify;         /* skip TLS verification (a warning) */
+    const char *cookie;         /* HTTP Cookie header value, or: */
+    const char *cookie_file;    /* its first line */
+};
+
+/* Fill o from the environment (strings borrowed from environ):
+ * V2K_PASSWORD_FILE, V2K_SSH_IDENTITY, V2K_SSH_KNOWN_HOSTS,
+ * V2K_SSH_INSECURE=1, V2K_CAFILE, V2K_TLS_NO_VERIFY=1,
+ * V2K_HTTP_COOKIE_FILE.  Fields already set are kept. */
+void v2k_remote_opts_from_env(struct v2k_remote_opts *o);
+
+/* Open a path or URI: a plain path or file:///path (local file or
+ * block device), sftp://[user@]host[:port]/path or ssh://... (SFTP),
+ * https://host[:port]/path[?query] (ranged GETs).  opts NULL = from
+ * the environment (v2k_remote_opts_from_env).  A password inside the
+ * URI is refused (use password_file).  Remote transports are
+ * thread-safe, keep their connections alive between reads, retry
+ * interrupted ranges with back-off and resume them, and open siblings
+ * relative to the URI's directory (keeping an https query string). */
+struct v2k_transport *v2k_transport_open_uri(
+    const char *uri, const struct v2k_remote_opts *opts);
+struct v2k_transport *v2k_transport_sftp_open(
+    const char *uri, const struct v2k_remote_opts *opts);
+struct v2k_transport *v2k_transport_https_open(
+    const char *uri, const struct v2k_remote_opts *opts);
+
+/* True when s is a URI with a remote scheme (sftp, ssh, https, http). */
+bool v2k_uri_is_remote(const char *s);
+
+/* A copy of uri fit for messages: "user:secret@" becomes "user:***@". */
+char *v2k_uri_redact(const char *uri);
+
+/* The URI of name next to base: base's directory + name (percent-
+ * escaped), or base's scheme and authority + name when name is
+ * absolute; base's query string is kept. */
+char *v2k_uri_resolve(const char *base, const char *name);
+
+/* Deep copy and free of remote options (for transports that open
+ * siblings later).  free is NULL-safe. */
+struct v2k_remote_opts *v2k_remote_opts_dup(const struct v2k_remote_opts *o);
+void v2k_remote_opts_free(struct v2k_remote_opts *o);
+
+/* v2k_image_open() for a path or URI (format.h): the transport from
+ * v2k_transport_open_uri(uri, opts).  Absolute backing names are
+ * followed for local files only. */
+struct v2k_image;
+struct v2k_image *v2k_image_open_uri(const char *uri, const char *format,
+                                     const struct v2k_remote_opts *opts);
+
 #endif

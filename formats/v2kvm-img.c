@@ -399,7 +399,7 @@ check_convert_opts(struct opts *o)
 static int
 cmd_convert(struct opts *o, const char *src, const char *dst)
 {
-    struct v2k_image *img = v2k_image_open(src, o->format, NULL);
+    struct v2k_image *img = v2k_image_open_uri(src, o->format, NULL);
     struct v2k_writer *w = NULL;
     struct v2k_progress *p = NULL;
     struct v2k_copy_opts copts = {

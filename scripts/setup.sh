@@ -16,6 +16,9 @@ packages=(
     qemu-utils qemu-system-x86 libvirt-clients libvirt-daemon libxml2-utils
     libvirt-daemon-driver-qemu strace
     nbdkit libnbd-bin jq python3 strace util-linux bsdutils
+    # remote transports (tests/remote): a real sshd, ssh-keygen, openssl
+    # for the throwaway CA (the HTTPS server is python3's http.server)
+    openssh-server openssh-client openssl
     # benchmarks (bench/)
     time
     # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer

@@ -47,9 +47,10 @@ sysfs_attr(const struct stat *st, const char *attr)
 }
 
 static int
-add_disk(struct v2k_source *s, const char *path, const char *format)
+add_disk(struct v2k_source *s, const char *path, const char *format,
+         const struct v2k_remote_opts *ropts)
 {
-    struct v2k_image *img = v2k_image_open(path, format, NULL);
+    struct v2k_image *img = v2k_image_open_uri(path, format, ropts);
     struct v2k_disk *d;
     struct stat st;
 
@@ -64,14 +65,20 @@ add_disk(struct v2k_source *s, const char *path, const char *format)
     d->format = v2k_strdup(img->fmt->name);
     d->size_bytes = img->size;
     d->device = V2K_DEV_DISK;
-    d->transport = img->transport->is_block_device ? V2K_TRANSPORT_BLOCK
-                                                   : V2K_TRANSPORT_FILE;
+    if (img->transport->is_block_device)
+        d->transport = V2K_TRANSPORT_BLOCK;
+    else if (strcmp(img->transport->ops->kind, "sftp") == 0)
+        d->transport = V2K_TRANSPORT_SFTP;
+    else if (strcmp(img->transport->ops->kind, "https") == 0)
+        d->transport = V2K_TRANSPORT_HTTPS;
+    else
+        d->transport = V2K_TRANSPORT_FILE;
     d->bus = V2K_BUS_UNKNOWN;
     d->slot = (int)s->ndisks - 1;
     v2k_image_close(img);
     if (d->path == NULL || d->format == NULL)
         return -1;
-    if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) {
+    if (d->transport == V2K_TRANSPORT_BLOCK && stat(path, &st) == 0) {
         d->model = sysfs_attr(&st, "model");
         d->serial = sysfs_attr(&st, "serial");
         s->hypervisor = V2K_HV_PHYSICAL;
@@ -84,6 +91,7 @@ disk_setup(const struct v2k_options *o)
 {
     static const char *const exts[] = { ".img", ".raw", ".qcow2", ".vmdk",
                                          ".vdi", ".vhd", ".vhdx", NULL };
+    struct v2k_remote_opts ropts = { 0 };
     struct v2k_source *s;
     struct v2k_nic *nic;
 
@@ -106,8 +114,12 @@ disk_setup(const struct v2k_options *o)
     s->name = v2k_basename_noext(o->sources[0], exts);
     if (s->name == NULL)
         goto fail;
+    /* Sources may be URIs (sftp://, https://): credentials from -ip
+     * and the environment (formats/transport.h). */
+    ropts.password_file = o->password_file;
+    v2k_remote_opts_from_env(&ropts);
     for (size_t i = 0; i < o->nsources; i++)
-        if (add_disk(s, o->sources[i], o->input_format) == -1)
+        if (add_disk(s, o->sources[i], o->input_format, &ropts) == -1)
             goto fail;
     nic = v2k_source_add_nic(s);
     if (nic == NULL)

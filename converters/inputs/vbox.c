@@ -1,0 +1,583 @@
+/* inputs/vbox.c - -i vbox FILE.vbox: a VirtualBox 5.x/6.x/7.0 machine.
+ *
+ * The .vbox is VirtualBox's settings XML (namespace
+ * http://www.virtualbox.org/, written by src/VBox/Main/xml/Settings.cpp):
+ *   <Machine uuid="{...}" name= OSType=>
+ *     <MediaRegistry><HardDisks><HardDisk uuid= location= format=>
+ *         <HardDisk .../>   a differencing child (a snapshot's image)
+ *       </HardDisk></HardDisks><DVDImages><Image uuid= location=/>...
+ *     <Hardware><CPU count=/><Memory RAMSize= (MiB)/><Firmware type=/>
+ *       <Display controller= VRAMSize= (MiB)/><AudioAdapter .../>
+ *       <Network><Adapter slot= enabled= MACAddress= type=>
+ *           <NAT/> | <BridgedInterface name=/> | <InternalNetwork name=/>
+ *           | <HostOnlyInterface name=/> | <NATNetwork name=/>
+ *       <StorageControllers><StorageController name= type=>
+ *           <AttachedDevice type=HardDisk|DVD|Floppy port= device=>
+ *             <Image uuid=/>
+ * (StorageControllers sits under Machine in settings before 1.16.)
+ * The current state is what Machine/Hardware attaches: with snapshots,
+ * the newest differencing image, read through its parents, which are
+ * the HardDisk elements around it in the registry; we hand their
+ * locations to the VDI reader as parent candidates (parent_chain).
+ * Locations are relative to the .vbox's directory.
+ *
+ * vbox_parse works on a buffer so that a remote variant can reuse it.
+ */
+#include "cleanup.h"
+#include "domain-xml.h"
+#include "error.h"
+#include "format.h"
+#include "input.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#define VBOX_MAX_SIZE (16U << 20)
+#define VBOX_MAX_PORTS 256
+
+struct vbox_ctx {
+    const char *name;
+    const char *basedir;
+    bool local;
+    xmlNode *machine;
+    xmlNode *registry;
+};
+
+static bool
+is(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE &&
+           strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNode *
+child(const xmlNode *n, const char *name)
+{
+    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+        if (is(c, name))
+            return c;
+    return NULL;
+}
+
+static char *
+prop(const xmlNode *n, const char *name)
+{
+    return n ? (char *)xmlGetProp(n, (const xmlChar *)name) : NULL;
+}
+
+static bool
+prop_true(const xmlNode *n, const char *name)
+{
+    CLEANUP_FREE char *v = prop(n, name);
+    return v && strcmp(v, "true") == 0;
+}
+
+static int
+dup_into(char **field, char *xml_owned)
+{
+    if (xml_owned == NULL)
+        return 0;
+    *field = v2k_strdup(xml_owned);
+    xmlFree(xml_owned);
+    return *field ? 0 : -1;
+}
+
+static char *
+resolve(const char *basedir, const char *path)
+{
+    if (path[0] == '/' || basedir == NULL)
+        return v2k_strdup(path);
+    return v2k_asprintf("%s/%s", basedir, path);
+}
+
+/* As libvirt-xml.c: no network, no entities, no DTD, capped size. */
+static xmlDoc *
+parse_xml(const char *buf, size_t len, const char *name, size_t max)
+{
+    xmlParserCtxt *ctxt;
+    xmlDoc *doc;
+
+    if (len > max) {
+        v2k_error("%s: %zu bytes is more than the %zu allowed", name, len,
+                  max);
+        return NULL;
+    }
+    ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+        v2k_error("out of memory");
+        return NULL;
+    }
+    doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    if (doc == NULL) {
+        const xmlError *e = xmlCtxtGetLastError(ctxt);
+        char msg[256] = "parse error";
+        if (e && e->message) {
+            snprintf(msg, sizeof msg, "%s", e->message);
+            msg[strcspn(msg, "\n")] = '\0';
+        }
+        v2k_error("%s:%d: not XML: %s", name, e ? e->line : 0, msg);
+        xmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    xmlFreeParserCtxt(ctxt);
+    if (doc->intSubset || doc->extSubset) {
+        v2k_error("%s: a DOCTYPE is not allowed", name);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* An unsigned attribute; 0 when absent (*out untouched), 1 when set. */
+static int
+uint_attr(const struct vbox_ctx *x, const xmlNode *n, const char *attr,
+          uint64_t max, uint64_t *out)
+{
+    CLEANUP_FREE char *v = prop(n, attr);
+    uint64_t num;
+
+    if (v == NULL)
+        return 0;
+    if (v2k_parse_u64(v, attr, &num) == -1 || num > max) {
+        v2k_error("%s:%d: <%s %s='%s'>: not a number from 0 to %llu",
+                  x->name, n->line, n->name, attr, v,
+                  (unsigned long long)max);
+        return -1;
+    }
+    *out = num;
+    return 1;
+}
+
+/* "{01234567-...}" and "01234567-..." compare equal, in any case. */
+static bool
+uuid_eq(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    if (*a == '{')
+        a++;
+    if (*b == '{')
+        b++;
+    la = strcspn(a, "}");
+    lb = strcspn(b, "}");
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* The HardDisk (or Image) with uuid under n, searched depth first;
+ * anc[] gets its ancestors, outermost first. */
+static xmlNode *
+find_medium(xmlNode *n, const char *elem, const char *uuid, xmlNode **anc,
+            size_t depth, size_t *nanc)
+{
+    if (depth >= V2K_MAX_CHAIN_DEPTH)
+        return NULL;
+    for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+        CLEANUP_FREE char *u = NULL;
+        xmlNode *hit;
+        if (!is(c, elem))
+            continue;
+        u = prop(c, "uuid");
+        if (u && uuid_eq(u, uuid)) {
+            *nanc = depth;
+            return c;
+        }
+        anc[depth] = c;
+        hit = find_medium(c, elem, uuid, anc, depth + 1, nanc);
+        if (hit)
+            return hit;
+    }
+    return NULL;
+}
+
+static const char *
+vbox_format(const char *f)
+{
+    static const char *const known[] = { "vdi", "vmdk", "vhd", "raw" };
+    for (size_t i = 0; f && i < V2K_ARRAY_SIZE(known); i++)
+        if (strcasecmp(f, known[i]) == 0)
+            return known[i];
+    return NULL;
+}
+
+/* The medium's location, resolved; NULL with an error naming it. */
+static char *
+medium_path(const struct vbox_ctx *x, const xmlNode *m)
+{
+    CLEANUP_FREE char *loc = prop(m, "location");
+    CLEANUP_FREE char *u = prop(m, "uuid");
+
+    if (loc == NULL || *loc == '\0') {
+        v2k_error("%s:%d: <%s uuid='%s'> has no location", x->name, m->line,
+                  m->name, u ? u : "");
+        return NULL;
+    }
+    return resolve(x->basedir, loc);
+}
+
+static int
+attach_disk(const struct vbox_ctx *x, struct v2k_disk *d, const xmlNode *ad,
+            const char *uuid)
+{
+    xmlNode *anc[V2K_MAX_CHAIN_DEPTH];
+    size_t nanc = 0;
+    xmlNode *hd = find_medium(child(x->registry, "HardDisks"), "HardDisk",
+                              uuid, anc, 0, &nanc);
+    CLEANUP_FREE char *fmt = NULL;
+    const char *f;
+    struct v2k_open_opts opts = { .allow_absolute_backing = true };
+    struct v2k_image *img;
+
+    if (hd == NULL) {
+        v2k_error("%s:%d: <AttachedDevice><Image uuid='%s'>: no HardDisk "
+                  "with this uuid in the MediaRegistry", x->name, ad->line,
+                  uuid);
+        return -1;
+    }
+    fmt = prop(hd, "format");
+    f = vbox_format(fmt);
+    if (f == NULL) {
+        v2k_error("%s:%d: <HardDisk uuid='%s' format='%s'>: format not "
+                  "supported (VDI, VMDK, VHD)", x->name, hd->line, uuid,
+                  fmt ? fmt : "");
+        return -1;
+    }
+    if ((d->format = v2k_strdup(f)) == NULL ||
+        (d->path = medium_path(x, hd)) == NULL)
+        return -1;
+    if (nanc) {
+        d->parent_chain = v2k_calloc(nanc + 1, sizeof *d->parent_chain);
+        if (d->parent_chain == NULL)
+            return -1;
+        /* Nearest parent first: the order the reader will want them. */
+        for (size_t i = 0; i < nanc; i++)
+            if ((d->parent_chain[i] = medium_path(x, anc[nanc - 1 - i])) ==
+                NULL)
+                return -1;
+    }
+    d->transport = V2K_TRANSPORT_FILE;
+    if (!x->local)
+        return 0;
+    opts.parent_candidates = (const char *const *)d->parent_chain;
+    img = v2k_image_open(d->path, d->format, &opts);
+    if (img == NULL) {
+        v2k_error_prepend("%s:%d: <HardDisk uuid='%s'>: ", x->name, hd->line,
+                          uuid);
+        return -1;
+    }
+    d->size_bytes = img->size;
+    v2k_image_close(img);
+    return 0;
+}
+
+static int
+parse_controller(const struct vbox_ctx *x, struct v2k_source *s,
+                 const xmlNode *sc)
+{
+    static const struct { const char *t; enum v2k_bus b; } types[] = {
+        { "PIIX3", V2K_BUS_IDE }, { "PIIX4", V2K_BUS_IDE },
+        { "ICH6", V2K_BUS_IDE }, { "AHCI", V2K_BUS_SATA },
+        { "IntelAhci", V2K_BUS_SATA }, { "LsiLogic", V2K_BUS_SCSI },
+        { "BusLogic", V2K_BUS_SCSI }, { "LsiLogicSas", V2K_BUS_SCSI },
+        { "NVMe", V2K_BUS_NVME }, { "VirtioSCSI", V2K_BUS_VIRTIO_SCSI },
+        { "I82078", V2K_BUS_FLOPPY }, { "USB", V2K_BUS_UNKNOWN },
+    };
+    CLEANUP_FREE char *type = prop(sc, "type");
+    enum v2k_bus bus = V2K_BUS_UNKNOWN;
+    bool found = false;
+
+    for (size_t i = 0; type && i < V2K_ARRAY_SIZE(types); i++)
+        if (strcmp(type, types[i].t) == 0) {
+            bus = types[i].b;
+            found = true;
+        }
+    if (!found) {
+        v2k_error("%s:%d: <StorageController type='%s'>: unknown controller",
+                  x->name, sc->line, type ? type : "");
+        return -1;
+    }
+    for (xmlNode *ad = sc->children; ad; ad = ad->next) {
+        CLEANUP_FREE char *dt = NULL;
+        CLEANUP_FREE char *uuid = NULL;
+        uint64_t port = 0, dev = 0;
+        struct v2k_disk *d;
+
+        if (!is(ad, "AttachedDevice"))
+            continue;
+        dt = prop(ad, "type");
+        if (uint_attr(x, ad, "port", VBOX_MAX_PORTS, &port) == -1 ||
+            uint_attr(x, ad, "device", 1, &dev) == -1)
+            return -1;
+        uuid = prop(child(ad, "Image"), "uuid");
+        if ((d = v2k_source_add_disk(s)) == NULL)
+            return -1;
+        d->bus = bus;
+        d->slot = (int)(bus == V2K_BUS_IDE ? port * 2 + dev : port);
+        if (dt && strcmp(dt, "HardDisk") == 0) {
+            d->device = V2K_DEV_DISK;
+            if (uuid == NULL) {
+                v2k_error("%s:%d: <AttachedDevice type='HardDisk'> has no "
+                          "<Image uuid=...>", x->name, ad->line);
+                return -1;
+            }
+            if (attach_disk(x, d, ad, uuid) == -1)
+                return -1;
+        } else if (dt && (strcmp(dt, "DVD") == 0 ||
+                          strcmp(dt, "Floppy") == 0)) {
+            bool dvd = strcmp(dt, "DVD") == 0;
+            xmlNode *anc[V2K_MAX_CHAIN_DEPTH], *img = NULL;
+            size_t nanc;
+            d->device = dvd ? V2K_DEV_CDROM : V2K_DEV_FLOPPY;
+            d->format = v2k_strdup("raw");
+            if (d->format == NULL)
+                return -1;
+            if (uuid)
+                img = find_medium(child(x->registry, dvd ? "DVDImages"
+                                                         : "FloppyImages"),
+                                  "Image", uuid, anc, 0, &nanc);
+            if (uuid && img == NULL)
+                v2k_warning("%s:%d: %s image %s is not in the "
+                            "MediaRegistry: the drive is left empty",
+                            x->name, ad->line, dt, uuid);
+            if (img && (d->path = medium_path(x, img)) == NULL)
+                return -1;
+        } else {
+            v2k_error("%s:%d: <AttachedDevice type='%s'>: unknown device "
+                      "type", x->name, ad->line, dt ? dt : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+parse_adapter(const struct vbox_ctx *x, struct v2k_source *s,
+              const xmlNode *a)
+{
+    static const struct { const char *t; enum v2k_nic_model m; } types[] = {
+        { "Am79C970A", V2K_NIC_PCNET }, { "Am79C973", V2K_NIC_PCNET },
+        { "Am79C960", V2K_NIC_PCNET }, { "82540EM", V2K_NIC_E1000 },
+        { "82543GC", V2K_NIC_E1000 }, { "82545EM", V2K_NIC_E1000 },
+        { "virtio", V2K_NIC_VIRTIO },
+    };
+    CLEANUP_FREE char *mac = prop(a, "MACAddress");
+    CLEANUP_FREE char *type = prop(a, "type");
+    struct v2k_nic *n;
+    const char *t = type ? type : "Am79C973";   /* Settings.cpp default */
+
+    if (!prop_true(a, "enabled"))
+        return 0;
+    if ((n = v2k_source_add_nic(s)) == NULL)
+        return -1;
+    n->model = V2K_NIC_UNKNOWN;
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(types); i++)
+        if (strcmp(t, types[i].t) == 0)
+            n->model = types[i].m;
+    if (mac) {
+        bool ok = strlen(mac) == 12;
+        for (int i = 0; ok && i < 12; i++)
+            ok = strchr("0123456789abcdefABCDEF", mac[i]) != NULL;
+        if (!ok) {
+            v2k_error("%s:%d: <Adapter MACAddress='%s'>: not 12 hex digits",
+                      x->name, a->line, mac);
+            return -1;
+        }
+        n->mac = v2k_asprintf("%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", mac, mac + 2,
+                              mac + 4, mac + 6, mac + 8, mac + 10);
+        if (n->mac == NULL)
+            return -1;
+        for (char *p = n->mac; *p; p++)
+            if (*p >= 'A' && *p <= 'F')
+                *p = (char)(*p - 'A' + 'a');
+    }
+    n->net_type = V2K_NET_NETWORK;
+    for (xmlNode *c = a->children; c; c = c->next) {
+        if (is(c, "BridgedInterface")) {
+            n->net_type = V2K_NET_BRIDGE;
+            if (dup_into(&n->network, prop(c, "name")) == -1)
+                return -1;
+            break;
+        }
+        if (is(c, "InternalNetwork") || is(c, "HostOnlyInterface") ||
+            is(c, "NATNetwork") || is(c, "GenericInterface")) {
+            if (dup_into(&n->network, prop(c, "name")) == -1)
+                return -1;
+            break;
+        }
+        if (is(c, "NAT"))
+            break;
+    }
+    /* NAT (and no attachment): libvirt's "default" network is NAT. */
+    if (n->network == NULL && (n->network = v2k_strdup("default")) == NULL)
+        return -1;
+    return 0;
+}
+
+static int
+parse_hardware(const struct vbox_ctx *x, struct v2k_source *s,
+               const xmlNode *hw)
+{
+    static const struct { const char *t; enum v2k_video v; } vids[] = {
+        { "VBoxVGA", V2K_VIDEO_VBOX }, { "VBoxSVGA", V2K_VIDEO_VBOX },
+        { "VMSVGA", V2K_VIDEO_VMVGA }, { "QemuRamFB", V2K_VIDEO_UNKNOWN },
+    };
+    xmlNode *mem = child(hw, "Memory"), *n;
+    uint64_t v = 1;
+    CLEANUP_FREE char *fw = prop(child(hw, "Firmware"), "type");
+    CLEANUP_FREE char *vc = NULL;
+
+    if (uint_attr(x, child(hw, "CPU"), "count", V2K_MAX_VCPUS, &v) == -1)
+        return -1;
+    if (v == 0) {
+        v2k_error("%s:%d: <CPU count='0'>: out of range (1 to %d)", x->name,
+                  child(hw, "CPU")->line, V2K_MAX_VCPUS);
+        return -1;
+    }
+    s->vcpus = (unsigned)v;
+    v = 0;
+    if (mem == NULL) {
+        v2k_error("%s:%d: <Hardware> has no <Memory RAMSize=...>", x->name,
+                  hw->line);
+        return -1;
+    }
+    if (uint_attr(x, mem, "RAMSize", UINT64_MAX, &v) == -1)
+        return -1;
+    if (v == 0 || v > (V2K_MAX_MEMORY_BYTES >> 20)) {
+        v2k_error("%s:%d: <Memory RAMSize='%llu'>: out of range (1 MiB to "
+                  "16 TiB)", x->name, mem->line, (unsigned long long)v);
+        return -1;
+    }
+    s->memory_bytes = v << 20;
+    /* Firmware type: BIOS, EFI, EFI32, EFI64, EFIDUAL. */
+    s->firmware = fw && strncmp(fw, "EFI", 3) == 0 ? V2K_FW_UEFI
+                                                   : V2K_FW_BIOS;
+    n = child(hw, "Display");
+    vc = prop(n, "controller");
+    s->video = V2K_VIDEO_VBOX;          /* VBoxVGA, the old default */
+    for (size_t i = 0; vc && i < V2K_ARRAY_SIZE(vids); i++)
+        if (strcmp(vc, vids[i].t) == 0)
+            s->video = vids[i].v;
+    v = 0;
+    if (uint_attr(x, n, "VRAMSize", 1024, &v) == -1)
+        return -1;
+    s->video_ram_bytes = v << 20;
+    n = child(hw, "AudioAdapter");
+    if (n && prop_true(n, "enabled")) {
+        CLEANUP_FREE char *ac = prop(n, "controller");
+        s->sound = v2k_strdup(ac ? ac : "AC97");    /* default AC97 */
+        if (s->sound == NULL)
+            return -1;
+    }
+    for (n = child(child(hw, "Network"), "Adapter"); n; n = n->next)
+        if (is(n, "Adapter") && parse_adapter(x, s, n) == -1)
+            return -1;
+    return 0;
+}
+
+static struct v2k_source *
+vbox_parse(const char *buf, size_t len, const char *name,
+           const char *basedir, bool local)
+{
+    struct vbox_ctx x = { .name = name, .basedir = basedir, .local = local };
+    xmlDoc *doc = parse_xml(buf, len, name, VBOX_MAX_SIZE);
+    struct v2k_source *s = NULL;
+    xmlNode *root, *hw, *scs;
+
+    if (doc == NULL)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    if (!is(root, "VirtualBox")) {
+        v2k_error("%s: the root element is <%s>, not <VirtualBox>", name,
+                  root ? (const char *)root->name : "");
+        goto fail;
+    }
+    x.machine = child(root, "Machine");
+    if (x.machine == NULL) {
+        v2k_error("%s: <VirtualBox> has no <Machine>", name);
+        goto fail;
+    }
+    x.registry = child(x.machine, "MediaRegistry");
+    hw = child(x.machine, "Hardware");
+    if (hw == NULL) {
+        v2k_error("%s: <Machine> has no <Hardware>", name);
+        goto fail;
+    }
+    if ((s = v2k_source_new()) == NULL)
+        goto fail;
+    s->hypervisor = V2K_HV_VIRTUALBOX;
+    if (dup_into(&s->name, prop(x.machine, "name")) == -1 ||
+        dup_into(&s->os_hint, prop(x.machine, "OSType")) == -1 ||
+        dup_into(&s->uuid, prop(x.machine, "uuid")) == -1)
+        goto fail;
+    if (s->name == NULL || *s->name == '\0') {
+        v2k_error("%s: <Machine> has no name", name);
+        goto fail;
+    }
+    if (s->uuid && s->uuid[0] == '{') {         /* "{uuid}" -> "uuid" */
+        size_t l = strcspn(s->uuid + 1, "}");
+        memmove(s->uuid, s->uuid + 1, l);
+        s->uuid[l] = '\0';
+    }
+    if (parse_hardware(&x, s, hw) == -1)
+        goto fail;
+    scs = child(hw, "StorageControllers");
+    if (scs == NULL)
+        scs = child(x.machine, "StorageControllers");   /* before 1.16 */
+    for (xmlNode *c = scs ? scs->children : NULL; c; c = c->next)
+        if (is(c, "StorageController") && parse_controller(&x, s, c) == -1)
+            goto fail;
+    if (v2k_source_ncopied(s) == 0) {
+        v2k_error("%s: the machine has no hard disk attached", name);
+        goto fail;
+    }
+    xmlFreeDoc(doc);
+    return s;
+fail:
+    xmlFreeDoc(doc);
+    v2k_source_free(s);
+    return NULL;
+}
+
+static struct v2k_source *
+vbox_setup(const struct v2k_options *o)
+{
+    CLEANUP_FREE char *buf = NULL;
+    CLEANUP_FREE char *dir = NULL;
+    char real[PATH_MAX];
+    struct v2k_source *s = NULL;
+    size_t len;
+
+    if (o->nsources != 1) {
+        v2k_error("-i vbox: give one .vbox file");
+        return NULL;
+    }
+    if (o->input_uri) {
+        v2k_error("-i vbox: -ic (a remote host) is not supported yet");
+        return NULL;
+    }
+    buf = v2k_read_file(o->sources[0], VBOX_MAX_SIZE, &len);
+    dir = buf ? v2k_dirname(o->sources[0]) : NULL;
+    if (dir && realpath(dir, real) == NULL)
+        v2k_error_errno(errno, "%s", dir);
+    else if (dir)
+        s = vbox_parse(buf, len, o->sources[0], real, true);
+    if (s == NULL)
+        v2k_error_prepend("-i vbox: ");
+    return s;
+}
+
+const struct v2k_input v2k_input_vbox = {
+    .name = "vbox",
+    .help = "a VirtualBox machine's .vbox file given as SOURCE",
+    .setup = vbox_setup,
+};
