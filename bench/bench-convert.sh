@@ -9,7 +9,9 @@
 # 64 MiB.  Prints, per input: our wall time / qemu-img's best, our
 # throughput of real data (MiB/s), output size ratio, and both peak RSS.
 # Not a test: numbers depend on the machine.  Env: REPEAT (default 2,
-# best of), V2KVM_IMG (default build/formats/v2kvm-img).
+# best of), V2KVM_IMG (default build/formats/v2kvm-img), OUTDIR (where
+# outputs are written, default WORKDIR; a tmpfs there takes the disk's
+# writeback, which dominates and varies run to run, out of the timing).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$top/build/bench}
@@ -21,6 +23,7 @@ for t in qemu-img python3 /usr/bin/time; do
 done
 mkdir -p "$work"
 cd "$work"
+out=${OUTDIR:-$work}
 
 GiB=$((1 << 30)) MiB=$((1 << 20))
 data_bytes=$((2 * GiB))
@@ -69,12 +72,12 @@ bench_one() {      # name src [extra args for both]
     # Both tools read from the page cache: warm it first, so the tool
     # that runs first is not charged for the disk.
     [ "$(stat -c %s "$src")" -gt $((64 * GiB)) ] || cat "$src" >/dev/null
-    read -r o orss < <(run out.ours "$img" convert "$@" -O qcow2 "$src" out.ours)
-    osize=$(stat -c %s out.ours)
-    read -r q qrss < <(run out.qemu qemu-img convert "$@" -O qcow2 "$src" out.qemu)
-    qsize=$(stat -c %s out.qemu)
-    read -r qw qwrss < <(run out.qemu qemu-img convert "$@" -m 8 -W -O qcow2 "$src" out.qemu)
-    qemu-img compare -q out.ours out.qemu || { echo "$name: outputs differ" >&2; exit 1; }
+    read -r o orss < <(run "$out/out.ours" "$img" convert "$@" -O qcow2 "$src" "$out/out.ours")
+    osize=$(stat -c %s "$out/out.ours")
+    read -r q qrss < <(run "$out/out.qemu" qemu-img convert "$@" -O qcow2 "$src" "$out/out.qemu")
+    qsize=$(stat -c %s "$out/out.qemu")
+    read -r qw qwrss < <(run "$out/out.qemu" qemu-img convert "$@" -m 8 -W -O qcow2 "$src" "$out/out.qemu")
+    qemu-img compare -q "$out/out.ours" "$out/out.qemu" || { echo "$name: outputs differ" >&2; exit 1; }
     best=$(awk "BEGIN{print ($q < $qw) ? $q : $qw}")
     qr=$(( qrss > qwrss ? qrss : qwrss ))
     ratio=$(awk "BEGIN{printf \"%.2f\", $o / $best}")
@@ -83,7 +86,7 @@ bench_one() {      # name src [extra args for both]
     printf '%-12s %9s %9s %9s %7s %9s %7s %8d %8d\n' "$name" "$o" "$q" "$qw" \
         "$ratio" "$tput" "$sr" $((orss / 1024)) $((qr / 1024))
     summary+=("$name ratio=$ratio size=$sr rss=$((orss / 1024))MiB")
-    rm -f out.ours out.qemu
+    rm -f "$out/out.ours" "$out/out.qemu"
 }
 for k in "${inputs[@]}"; do
     bench_one "$k" "src.$k"
