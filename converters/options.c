@@ -1,6 +1,7 @@
 /* options.c - see options.h. */
 #include "options.h"
 #include "error.h"
+#include "transport.h"
 #include "util.h"
 #include "version.h"
 
@@ -12,7 +13,7 @@ enum {
     OPT_IC = 256, OPT_IF, OPT_IP, OPT_OS, OPT_OF, OPT_OA, OPT_ON, OPT_MAC,
     OPT_PRINT_SOURCE, OPT_MACHINE, OPT_MEMORY, OPT_VCPUS, OPT_OVERWRITE,
     OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
-    OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED,
+    OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED, OPT_IO,
 };
 
 /* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
@@ -23,6 +24,7 @@ static const struct option longopts[] = {
     { "ic", required_argument, NULL, OPT_IC },
     { "if", required_argument, NULL, OPT_IF },
     { "ip", required_argument, NULL, OPT_IP },
+    { "io", required_argument, NULL, OPT_IO },
     { "os", required_argument, NULL, OPT_OS },
     { "of", required_argument, NULL, OPT_OF },
     { "oa", required_argument, NULL, OPT_OA },
@@ -53,7 +55,8 @@ void
 v2k_options_usage(FILE *fp)
 {
     fprintf(fp,
-"usage: v2kvm -i MODE [-ic URI] [-if FORMAT] [-ip PASSWORDFILE] SOURCE...\n"
+"usage: v2kvm -i MODE [-ic URI] [-if FORMAT] [-ip PASSWORDFILE]\n"
+"             [-io OPTION]... SOURCE...\n"
 "             -o MODE [-oc URI] [-os STORAGE] [-of qcow2|raw]\n"
 "             [-oa sparse|preallocated] [--compressed] [-on NAME]\n"
 "             [-oo OPTION]... [-n [IN:]NETWORK] [-b [IN:]BRIDGE]\n"
@@ -73,6 +76,11 @@ v2k_options_usage(FILE *fp)
 "  qemu        disks and a qemu-system-x86_64 script in the directory -os\n"
 "  null        convert and read everything, write nothing\n"
 "\n"
+"  -ic URI           remote source: xen+ssh://[USER@]HOST[:PORT] (-i xen\n"
+"                    NAME), vbox+ssh://[USER@]HOST[:PORT] (-i vbox NAME)\n"
+"  -ip FILE          the SSH password is the first line of FILE\n"
+"  -io OPTION        xen-config=PATH, vbox-file=PATH, ssh-identity=FILE,\n"
+"                    ssh-insecure, ova-ignore-manifest\n"
 "  -oc URI           libvirt connection for -o libvirt\n"
 "  -of FORMAT        output disk format: qcow2 (default) or raw\n"
 "  -oa ALLOC         sparse (default) or preallocated\n"
@@ -136,6 +144,41 @@ v2k_parse_pci_addr(const char *s, struct v2k_pci_addr *out)
 bad:
     v2k_error("'%s' is not a PCI address (DDDD:BB:SS.F)", s);
     return -1;
+}
+
+/* -io KEY[=VALUE]: input options (remote sources, see v2kvm(1)). */
+static int
+parse_io(struct v2k_options *o, char *arg)
+{
+    char *eq = strchr(arg, '=');
+    const char *val = eq ? eq + 1 : NULL;
+    const char **field = NULL;
+
+    if (eq)
+        *eq = '\0';
+    if (strcmp(arg, "xen-config") == 0)
+        field = &o->xen_config;
+    else if (strcmp(arg, "vbox-file") == 0)
+        field = &o->vbox_file;
+    else if (strcmp(arg, "ssh-identity") == 0)
+        field = &o->ssh_identity;
+    if (field && val && *val) {
+        *field = val;
+    } else if (field) {
+        v2k_error("-io %s: needs a value (-io %s=...)", arg, arg);
+        return -1;
+    } else if (strcmp(arg, "ssh-insecure") == 0 && !val) {
+        o->ssh_insecure = true;
+    } else if (strcmp(arg, "ova-ignore-manifest") == 0 && !val) {
+        o->ova_ignore_manifest = true;
+    } else {
+        v2k_error("-io '%s%s%s': unknown input option (known: xen-config=, "
+                  "vbox-file=, ssh-identity=, ssh-insecure, "
+                  "ova-ignore-manifest)", arg,
+                  val ? "=" : "", val ? val : "");
+        return -1;
+    }
+    return 0;
 }
 
 /* -oo KEY[=VALUE]: output options users tune at migration time. */
@@ -283,6 +326,10 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         case OPT_IC: o->input_uri = optarg; break;
         case OPT_IF: o->input_format = optarg; break;
         case OPT_IP: o->password_file = optarg; break;
+        case OPT_IO:
+            if (parse_io(o, optarg) == -1)
+                return -1;
+            break;
         case 'o': o->output_mode = optarg; break;
         case OPT_OS: o->output_storage = optarg; break;
         case OPT_OF:
@@ -421,6 +468,17 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         return -1;
     }
     return 0;
+}
+
+void
+v2k_options_remote_opts(const struct v2k_options *o,
+                        struct v2k_remote_opts *r)
+{
+    memset(r, 0, sizeof *r);
+    r->password_file = o->password_file;
+    r->ssh_identity = o->ssh_identity;
+    r->ssh_insecure = o->ssh_insecure;
+    v2k_remote_opts_from_env(r);
 }
 
 void

@@ -42,6 +42,16 @@ struct v2k_options {
     const char *input_uri;      /* -ic */
     const char *input_format;   /* -if */
     const char *password_file;  /* -ip */
+    /* -io KEY[=VALUE]: input options */
+    const char *xen_config;     /* -io xen-config=PATH: the guest's xl.cfg
+                                   on the remote Xen host */
+    const char *vbox_file;      /* -io vbox-file=PATH: the .vbox on the
+                                   remote VirtualBox host */
+    const char *ssh_identity;   /* -io ssh-identity=FILE: private key */
+    bool ssh_insecure;          /* -io ssh-insecure: skip the host key
+                                   check (a warning) */
+    bool ova_ignore_manifest;   /* -io ova-ignore-manifest: a manifest
+                                   mismatch is a warning (-i ova) */
     char **sources;             /* the SOURCE arguments (borrowed) */
     size_t nsources;
 
@@ -87,6 +97,13 @@ struct v2k_pci_addr { unsigned domain, bus, slot, function; };
 int v2k_parse_pci_addr(const char *s, struct v2k_pci_addr *out);
 
 int v2k_options_parse(int argc, char **argv, struct v2k_options *o);
+
+/* Remote transport options for o's sources: -ip, -io ssh-identity= and
+ * -io ssh-insecure, then the environment for what they leave unset
+ * (v2k_remote_opts_from_env).  Strings are borrowed from o and environ. */
+struct v2k_remote_opts;
+void v2k_options_remote_opts(const struct v2k_options *o,
+                             struct v2k_remote_opts *r);
 void v2k_options_free(struct v2k_options *o);
 void v2k_options_usage(FILE *fp);
 

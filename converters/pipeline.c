@@ -20,12 +20,16 @@
 extern const struct v2k_input v2k_input_xen;
 extern const struct v2k_input v2k_input_libvirtxml;
 extern const struct v2k_input v2k_input_vbox;
+extern const struct v2k_input v2k_input_vmx;
+extern const struct v2k_input v2k_input_ova;
 
 static const struct v2k_input *const inputs[] = {
     &v2k_input_disk,
     &v2k_input_xen,
     &v2k_input_libvirtxml,
     &v2k_input_vbox,
+    &v2k_input_vmx,
+    &v2k_input_ova,
     NULL,
 };
 
@@ -184,13 +188,14 @@ copy_disk(const struct v2k_options *o, const struct v2k_output *out,
         .parent_candidates = (const char *const *)d->parent_chain,
     };
 
-    /* d->path may be a URI (sftp://, https://): credentials come from
-     * -ip and the environment (transport.h); a remote image's absolute
-     * backing names are not followed. */
-    struct v2k_remote_opts ropts = { .password_file = o->password_file };
+    /* d->path may be a URI (sftp://, https://), or TAR/MEMBER for a
+     * disk inside an OVA (read in place): credentials come from -ip and
+     * the environment (transport.h); a remote image's absolute backing
+     * names are not followed. */
+    struct v2k_remote_opts ropts;
     struct v2k_transport *t;
 
-    v2k_remote_opts_from_env(&ropts);
+    v2k_options_remote_opts(o, &ropts);
     oopts.allow_absolute_backing = !v2k_uri_is_remote(d->path);
     t = v2k_transport_open_uri(d->path, &ropts);
     img = t ? v2k_image_open_transport(t, d->format, &oopts) : NULL;

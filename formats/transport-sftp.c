@@ -3,10 +3,11 @@
  *   sftp://[user@]host[:port]/path    (ssh://... is the same)
  *
  * The size comes from an SFTP stat (CURLOPT_NOBODY); each read is one
- * CURLOPT_RANGE request.  libcurl keeps a handle's SSH session open
- * between requests, so the handles live in a small pool: a reading
- * thread takes one (or creates one, up to SFTP_MAX_CONNS), uses it
- * alone, and gives it back.
+ * CURLOPT_RANGE request.  A file the stat gives no size for (a block
+ * device) is refused at open: see sftp_check_empty.  libcurl keeps a
+ * handle's SSH session open between requests, so the handles live in
+ * a small pool: a reading thread takes one (or creates one, up to
+ * SFTP_MAX_CONNS), uses it alone, and gives it back.
  *
  * Security: the host key is checked against known_hosts (~/.ssh/
  * known_hosts unless told otherwise); a host that is missing from it
@@ -354,12 +355,9 @@ sftp_transfer(struct sftp_transport *s, struct sftp_conn *c, char *buf,
             curl_off_t len = -1;
             curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
                               &len);
-            if (len < 0) {
-                v2k_error("%s: the SFTP server did not give the file size",
-                          s->t.name);
-                return -1;
-            }
-            *size = (uint64_t)len;
+            /* libcurl says -1 for a size of 0 too: sftp_check_empty
+             * tells an empty file from one without a size. */
+            *size = len < 0 ? 0 : (uint64_t)len;
             return 0;
         }
         if (rc == CURLE_OK && done == count)
@@ -409,6 +407,43 @@ sftp_pread(struct v2k_transport *t, void *buf, size_t count,
     r = sftp_transfer(s, c, buf, count, offset, NULL);
     pool_put(s, c);
     return r;
+}
+
+/* The stat said 0 bytes (or nothing): an empty file, or one whose size
+ * SFTP does not tell -- a block device (an LVM volume on a Xen host): OpenSSH's
+ * sftp-server reports st_size, which is 0 for a device.  libcurl cannot
+ * read such a file at an offset: for a file of size 0 it applies no
+ * range and no resume offset and streams from byte 0 (curl 7.88
+ * lib/vssh/libssh2.c, SSH_SFTP_DOWNLOAD_STAT), so neither ranged reads
+ * nor a search for the last readable byte work.  Ask for one byte: an
+ * empty file sends nothing; anything else is refused with a message
+ * rather than read as an empty disk. */
+static int
+sftp_check_empty(struct sftp_transport *s, struct sftp_conn *c)
+{
+    char b;
+    struct sftp_req req = { &b, 1, 0, false };
+    CURLcode rc = CURLE_OK;
+
+    c->errbuf[0] = '\0';
+    rc |= curl_easy_setopt(c->h, CURLOPT_NOBODY, 0L);
+    rc |= curl_easy_setopt(c->h, CURLOPT_RANGE, "0-0");
+    rc |= curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &req);
+    if (rc == CURLE_OK)
+        rc = curl_easy_perform(c->h);
+    if (req.got > 0 || req.overrun) {
+        v2k_error("%s: the SFTP server gives no size but the file has data "
+                  "(a block device?): it cannot be read at an offset over "
+                  "SFTP; copy it to a file on %s first, or convert on the "
+                  "host", s->t.name, s->host);
+        conn_setup(s, c);       /* the aborted transfer's state */
+        return -1;
+    }
+    if (rc != CURLE_OK) {
+        report(s, c, rc, 0, 1);
+        return -1;
+    }
+    return 0;
 }
 
 static struct v2k_transport *sftp_open(const char *uri,
@@ -603,6 +638,8 @@ sftp_open(const char *uri, const struct v2k_remote_opts *opts, bool sibling)
     if (c == NULL)
         goto fail;
     r = sftp_transfer(s, c, NULL, 0, 0, &s->t.size);
+    if (r == 0 && s->t.size == 0)
+        r = sftp_check_empty(s, c);
     pool_put(s, c);
     if (r == -1)
         goto fail;

@@ -17,7 +17,9 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Length of the scheme when s starts with "scheme://" (RFC 3986 3.1:
  * ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), else 0. */
@@ -279,6 +281,18 @@ file_uri_path(const char *uri)
     return r;
 }
 
+/* A local path, or TAR/MEMBER: a disk inside an uncompressed OVA/tar,
+ * read in place (transport-archive.c), as -i ova names its disks. */
+static struct v2k_transport *
+open_local(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) == -1 && errno == ENOTDIR)
+        return v2k_transport_archive_open_path(path);
+    return v2k_transport_file_open(path);
+}
+
 struct v2k_transport *
 v2k_transport_open_uri(const char *uri, const struct v2k_remote_opts *opts)
 {
@@ -286,7 +300,7 @@ v2k_transport_open_uri(const char *uri, const struct v2k_remote_opts *opts)
     const char *pw, *pw_end;
 
     if (scheme_len(uri) == 0)
-        return v2k_transport_file_open(uri);
+        return open_local(uri);
     if (opts == NULL) {
         v2k_remote_opts_from_env(&env);
         opts = &env;
@@ -305,7 +319,7 @@ v2k_transport_open_uri(const char *uri, const struct v2k_remote_opts *opts)
 
         if (path == NULL)
             return NULL;
-        t = v2k_transport_file_open(path);
+        t = open_local(path);
         free(path);
         return t;
     }

@@ -139,4 +139,35 @@ struct v2k_image;
 struct v2k_image *v2k_image_open_uri(const char *uri, const char *format,
                                      const struct v2k_remote_opts *opts);
 
+/* --- Members of an uncompressed tar/OVA (transport-archive.c) -------- */
+
+/* A regular file inside a tar: its name (owned, "./" stripped) and where
+ * its data lies in the tar. */
+struct v2k_archive_member {
+    char *name;
+    uint64_t offset;
+    uint64_t size;
+};
+
+/* Walk the tar's headers (ustar, pax, GNU long names and base-256 sizes),
+ * bounded by its size; every member's data must lie inside the file and
+ * names with ".." or a leading '/' are refused.  *out is owned by the
+ * caller (v2k_archive_members_free, NULL-safe). */
+int v2k_archive_list(const char *tarpath, struct v2k_archive_member **out,
+                     size_t *n);
+int v2k_archive_list_transport(struct v2k_transport *tar,
+                               struct v2k_archive_member **out, size_t *n);
+void v2k_archive_members_free(struct v2k_archive_member *m, size_t n);
+
+/* member of tarpath, read in place (pread at its data offset in the tar;
+ * the tar's holes are its extents).  Siblings are other members,
+ * relative to member's directory.  Thread-safe as the file transport. */
+struct v2k_transport *v2k_transport_archive_open(const char *tarpath,
+                                                 const char *member);
+
+/* The same for "TARPATH/MEMBER" (how a v2k_disk names a disk inside an
+ * OVA, transport V2K_TRANSPORT_ARCHIVE): the first prefix of path that
+ * is a regular file is the tar. */
+struct v2k_transport *v2k_transport_archive_open_path(const char *path);
+
 #endif

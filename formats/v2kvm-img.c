@@ -272,7 +272,7 @@ backing_of(struct v2k_image *img)
 static int
 cmd_info(struct opts *o, const char *path)
 {
-    struct v2k_image *img = v2k_image_open(path, o->format, NULL);
+    struct v2k_image *img = v2k_image_open_uri(path, o->format, NULL);
     struct v2k_image *b;
     uint64_t allocated;
     char h[32];
@@ -324,7 +324,7 @@ cmd_info(struct opts *o, const char *path)
 static int
 cmd_map(struct opts *o, const char *path)
 {
-    struct v2k_image *img = v2k_image_open(path, o->format, NULL);
+    struct v2k_image *img = v2k_image_open_uri(path, o->format, NULL);
     struct v2k_extent_list map = { 0 };
     struct v2k_json *j = NULL;
     uint64_t off = 0;
@@ -447,10 +447,10 @@ cmd_compare(struct opts *o, const char *a_path, const char *b_path)
     uint64_t at = 0;
     int r;
 
-    a = v2k_image_open(a_path, o->format, NULL);
+    a = v2k_image_open_uri(a_path, o->format, NULL);
     if (a == NULL)
         return die(2);
-    b = v2k_image_open(b_path, o->format2, NULL);
+    b = v2k_image_open_uri(b_path, o->format2, NULL);
     if (b == NULL) {
         v2k_image_close(a);
         return die(2);
@@ -495,7 +495,7 @@ check_json(const char *path, const char *fmt, const char *error,
 static int
 cmd_check(struct opts *o, const char *path)
 {
-    struct v2k_image *img = v2k_image_open(path, o->format, NULL);
+    struct v2k_image *img = v2k_image_open_uri(path, o->format, NULL);
     struct v2k_copy_opts copts = {
         .workers = o->workers, .chunk_size = o->chunk,
     };

@@ -71,6 +71,8 @@ add_disk(struct v2k_source *s, const char *path, const char *format,
         d->transport = V2K_TRANSPORT_SFTP;
     else if (strcmp(img->transport->ops->kind, "https") == 0)
         d->transport = V2K_TRANSPORT_HTTPS;
+    else if (strcmp(img->transport->ops->kind, "archive") == 0)
+        d->transport = V2K_TRANSPORT_ARCHIVE;
     else
         d->transport = V2K_TRANSPORT_FILE;
     d->bus = V2K_BUS_UNKNOWN;
@@ -116,8 +118,7 @@ disk_setup(const struct v2k_options *o)
         goto fail;
     /* Sources may be URIs (sftp://, https://): credentials from -ip
      * and the environment (formats/transport.h). */
-    ropts.password_file = o->password_file;
-    v2k_remote_opts_from_env(&ropts);
+    v2k_options_remote_opts(o, &ropts);
     for (size_t i = 0; i < o->nsources; i++)
         if (add_disk(s, o->sources[i], o->input_format, &ropts) == -1)
             goto fail;

@@ -21,13 +21,18 @@
  * locations to the VDI reader as parent candidates (parent_chain).
  * Locations are relative to the .vbox's directory.
  *
- * vbox_parse works on a buffer so that a remote variant can reuse it.
+ * vbox_parse works on a buffer.  -ic vbox+ssh://[USER@]HOST[:PORT] NAME
+ * fetches ~/VirtualBox VMs/NAME/NAME.vbox (VirtualBox's default machine
+ * folder) or -io vbox-file=PATH over SFTP; the disks become sftp://
+ * URIs and a differencing chain's parents are named relative to the
+ * image (the only names the VDI reader follows over a remote transport).
  */
 #include "cleanup.h"
 #include "domain-xml.h"
 #include "error.h"
 #include "format.h"
 #include "input.h"
+#include "inputs-internal.h"
 #include "log.h"
 #include "util.h"
 
@@ -548,6 +553,122 @@ fail:
     return NULL;
 }
 
+/* The path of "to" relative to the directory "from" (both absolute,
+ * lexical: VirtualBox writes plain paths). */
+static char *
+relative_to(const char *from, const char *to)
+{
+    size_t i = 0, k, ups = 0;
+    const char *rest;
+    char *r;
+
+    /* The common directory prefix, ending at a '/'. */
+    for (k = 0; from[k] && from[k] == to[k]; k++)
+        if (from[k] == '/')
+            i = k + 1;
+    if (from[k] == '\0' && to[k] == '/') {
+        rest = to + k + 1;          /* to is inside from */
+    } else {
+        rest = to + i;
+        for (const char *p = from + i; *p; p++)
+            if (*p != '/' && (p == from + i || p[-1] == '/'))
+                ups++;
+    }
+    r = v2k_malloc(ups * 3 + strlen(rest) + 1);
+    if (r == NULL)
+        return NULL;
+    for (k = 0; k < ups; k++)
+        memcpy(r + 3 * k, "../", 3);
+    memcpy(r + 3 * ups, rest, strlen(rest) + 1);
+    return r;
+}
+
+/* A disk of a remote .vbox: paths to URIs, parents relative, then open
+ * it for its size. */
+static int
+vbox_remote_disk(struct v2k_disk *d, const char *base,
+                 const struct v2k_remote_opts *ropts)
+{
+    struct v2k_open_opts oopts = { .allow_absolute_backing = false };
+    CLEANUP_FREE char *dir = NULL;
+    char *u;
+
+    if (d->path == NULL)
+        return 0;
+    dir = v2k_dirname(d->path);
+    if (dir == NULL)
+        return -1;
+    for (size_t i = 0; d->parent_chain && d->parent_chain[i]; i++) {
+        char *rel = relative_to(dir, d->parent_chain[i]);
+        if (rel == NULL)
+            return -1;
+        free(d->parent_chain[i]);
+        d->parent_chain[i] = rel;
+    }
+    if ((u = v2k_input_remote_uri(base, d->path)) == NULL)
+        return -1;
+    free(d->path);
+    d->path = u;
+    d->transport = V2K_TRANSPORT_SFTP;
+    if (d->device != V2K_DEV_DISK)
+        return 0;
+    oopts.parent_candidates = (const char *const *)d->parent_chain;
+    return v2k_input_remote_disk(d, ropts, &oopts);
+}
+
+static struct v2k_source *
+vbox_setup_remote(const struct v2k_options *o)
+{
+    CLEANUP_FREE char *base = NULL;
+    CLEANUP_FREE char *path = NULL;
+    CLEANUP_FREE char *uri = NULL;
+    CLEANUP_FREE char *dir = NULL;
+    CLEANUP_FREE char *buf = NULL;
+    struct v2k_remote_opts ropts;
+    struct v2k_source *s = NULL;
+    const char *name = o->nsources == 1 ? o->sources[0] : "";
+    size_t len = 0;
+
+    if (o->nsources != 1 || *name == '\0' || strchr(name, '/')) {
+        v2k_error("-i vbox: with -ic give the machine's NAME");
+        return NULL;
+    }
+    v2k_options_remote_opts(o, &ropts);
+    base = v2k_input_remote_base(o->input_uri, "vbox+ssh");
+    if (base == NULL)
+        goto fail;
+    if (o->vbox_file)
+        path = o->vbox_file[0] == '/' ? v2k_strdup(o->vbox_file)
+                                      : v2k_asprintf("/~/%s", o->vbox_file);
+    else
+        path = v2k_asprintf("/~/VirtualBox VMs/%s/%s.vbox", name, name);
+    uri = path ? v2k_input_remote_uri(base, path) : NULL;
+    dir = path ? v2k_dirname(path) : NULL;
+    if (uri == NULL || dir == NULL)
+        goto fail;
+    buf = v2k_input_remote_read(uri, &ropts, VBOX_MAX_SIZE, &len);
+    if (buf == NULL) {
+        if (v2k_input_remote_enoent() && o->vbox_file == NULL)
+            v2k_error("machine '%s' not found on %s (no %s; give its "
+                      "location with -io vbox-file=PATH)", name,
+                      base + strlen("sftp://"), path);
+        goto fail;
+    }
+    s = vbox_parse(buf, len, uri, dir, false);
+    if (s == NULL)
+        goto fail;
+    for (size_t i = 0; i < s->ndisks; i++)
+        if (vbox_remote_disk(&s->disks[i], base, &ropts) == -1) {
+            v2k_error_prepend("%s: disk %zu: ", uri, i + 1);
+            goto fail;
+        }
+    return s;
+fail:
+    v2k_source_free(s);
+    v2k_error_prepend("-i vbox: ");
+    return NULL;
+}
+
 static struct v2k_source *
 vbox_setup(const struct v2k_options *o)
 {
@@ -557,12 +678,10 @@ vbox_setup(const struct v2k_options *o)
     struct v2k_source *s = NULL;
     size_t len;
 
+    if (o->input_uri)
+        return vbox_setup_remote(o);
     if (o->nsources != 1) {
         v2k_error("-i vbox: give one .vbox file");
-        return NULL;
-    }
-    if (o->input_uri) {
-        v2k_error("-i vbox: -ic (a remote host) is not supported yet");
         return NULL;
     }
     buf = v2k_read_file(o->sources[0], VBOX_MAX_SIZE, &len);
@@ -578,6 +697,7 @@ vbox_setup(const struct v2k_options *o)
 
 const struct v2k_input v2k_input_vbox = {
     .name = "vbox",
-    .help = "a VirtualBox machine's .vbox file given as SOURCE",
+    .help = "a VirtualBox machine's .vbox file given as SOURCE, or with "
+            "-ic vbox+ssh://HOST the machine's NAME",
     .setup = vbox_setup,
 };

@@ -15,15 +15,22 @@
  * rewrites the guest to run fully virtualised.
  *
  * Relative disk paths are relative to the configuration file's
- * directory.  xen_parse works on a buffer so that a remote variant can
- * fetch the file over a transport; the local setup opens each disk
- * read-only to learn its format and size, and a missing one is an error
- * naming the configuration line.
+ * directory.  xen_parse works on a buffer; the local setup opens each
+ * disk read-only to learn its format and size, and a missing one is an
+ * error naming the configuration line.
+ *
+ * -ic xen+ssh://[USER@]HOST[:PORT] NAME (virt-v2v's URI; we need no
+ * libvirt): the guest's configuration is fetched over SFTP from
+ * -io xen-config=PATH, or the first of /etc/xen/NAME.cfg, /etc/xen/NAME,
+ * /etc/xen/auto/NAME.cfg that exists (where xl and xendomains keep them),
+ * and every disk path becomes an sftp:// URI read with ranged requests.
+ * The SFTP helpers of inputs-internal.h live here too.
  */
 #include "cleanup.h"
 #include "error.h"
 #include "format.h"
 #include "input.h"
+#include "inputs-internal.h"
 #include "log.h"
 #include "util.h"
 #include "xlcfg.h"
@@ -34,6 +41,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+
+#include "transport.h"
 
 #define XEN_DEFAULT_BRIDGE "xenbr0"     /* xl-network-configuration(5) */
 #define XEN_MAX_SPEC_FIELDS 32
@@ -659,6 +668,218 @@ fail:
     return NULL;
 }
 
+/* --- Remote sources over SFTP (inputs-internal.h) ------------------- */
+
+char *
+v2k_input_remote_base(const char *ic, const char *scheme)
+{
+    size_t n = strlen(scheme);
+    const char *a, *e, *at;
+    CLEANUP_FREE char *red = NULL;
+
+    if (strncasecmp(ic, scheme, n) != 0 || strncmp(ic + n, "://", 3) != 0) {
+        v2k_error("-ic '%s': expected %s://[USER@]HOST[:PORT]", ic, scheme);
+        return NULL;
+    }
+    a = ic + n + 3;
+    e = a + strcspn(a, "/?#");
+    if (e == a || (*e && strcmp(e, "/") != 0)) {
+        v2k_error("-ic '%s': expected %s://[USER@]HOST[:PORT] (no path or "
+                  "query)", ic, scheme);
+        return NULL;
+    }
+    at = memchr(a, '@', (size_t)(e - a));
+    if (at && memchr(a, ':', (size_t)(at - a))) {
+        red = v2k_uri_redact(ic);
+        v2k_error("-ic '%s': a password in the URI is not allowed (give a "
+                  "password file with -ip FILE)", red ? red : scheme);
+        return NULL;
+    }
+    return v2k_asprintf("sftp://%.*s", (int)(e - a), a);
+}
+
+char *
+v2k_input_remote_uri(const char *base, const char *path)
+{
+    CLEANUP_FREE char *abs = NULL;
+
+    if (path[0] != '/') {
+        abs = v2k_asprintf("/~/%s", path);
+        if (abs == NULL)
+            return NULL;
+        path = abs;
+    }
+    return v2k_uri_resolve(base, path);
+}
+
+bool
+v2k_input_remote_enoent(void)
+{
+    /* transport-sftp.c's message for CURLE_REMOTE_FILE_NOT_FOUND */
+    return strstr(v2k_error_message(), ": no such file on ") != NULL;
+}
+
+char *
+v2k_input_remote_read(const char *uri, const struct v2k_remote_opts *ropts,
+                      size_t max, size_t *len)
+{
+    struct v2k_transport *t = v2k_transport_open_uri(uri, ropts);
+    const char *nul;
+    char *buf = NULL;
+
+    if (t == NULL)
+        return NULL;
+    if (t->size > max) {
+        v2k_error("%s: %llu bytes is more than the %zu allowed", t->name,
+                  (unsigned long long)t->size, max);
+        goto out;
+    }
+    buf = v2k_malloc((size_t)t->size + 1);
+    if (buf == NULL)
+        goto out;
+    if (t->size && v2k_transport_pread(t, buf, (size_t)t->size, 0) == -1) {
+        free(buf);
+        buf = NULL;
+        goto out;
+    }
+    buf[t->size] = '\0';
+    nul = memchr(buf, '\0', (size_t)t->size);
+    if (nul) {
+        v2k_error("%s: not a text file (NUL byte at offset %zu)", t->name,
+                  (size_t)(nul - buf));
+        free(buf);
+        buf = NULL;
+        goto out;
+    }
+    *len = (size_t)t->size;
+out:
+    v2k_transport_close(t);
+    return buf;
+}
+
+int
+v2k_input_remote_disk(struct v2k_disk *d, const struct v2k_remote_opts *ropts,
+                      const struct v2k_open_opts *oopts)
+{
+    struct v2k_transport *t = v2k_transport_open_uri(d->path, ropts);
+    struct v2k_image *img = t ? v2k_image_open_transport(t, d->format, oopts)
+                              : NULL;
+
+    if (img == NULL)
+        return -1;
+    if (d->format == NULL)
+        d->format = v2k_strdup(img->fmt->name);
+    d->size_bytes = img->size;
+    d->transport = V2K_TRANSPORT_SFTP;
+    v2k_image_close(img);
+    return d->format ? 0 : -1;
+}
+
+/* The guest's configuration over SFTP: -io xen-config=PATH or the
+ * places xl(1) and the xendomains script use. */
+static char *
+xen_fetch_remote(const struct v2k_options *o, const char *base,
+                 const struct v2k_remote_opts *ropts, char **path,
+                 size_t *len)
+{
+    const char *name = o->sources[0];
+    char *paths[3] = { NULL, NULL, NULL };
+    size_t npaths = 0;
+    char *buf = NULL, *uri = NULL;
+
+    if (o->xen_config) {
+        paths[npaths++] = v2k_strdup(o->xen_config);
+    } else {
+        paths[npaths++] = v2k_asprintf("/etc/xen/%s.cfg", name);
+        paths[npaths++] = v2k_asprintf("/etc/xen/%s", name);
+        paths[npaths++] = v2k_asprintf("/etc/xen/auto/%s.cfg", name);
+    }
+    for (size_t i = 0; i < npaths && buf == NULL; i++) {
+        uri = paths[i] ? v2k_input_remote_uri(base, paths[i]) : NULL;
+        if (uri == NULL)
+            goto out;
+        buf = v2k_input_remote_read(uri, ropts, V2K_XLCFG_MAX_SIZE, len);
+        free(uri);
+        if (buf == NULL && (!v2k_input_remote_enoent() || o->xen_config))
+            goto out;
+        if (buf) {
+            *path = paths[i];
+            paths[i] = NULL;
+        }
+    }
+    if (buf == NULL)
+        v2k_error("guest '%s' not found on %s (no %s, %s or %s)", name,
+                  base + strlen("sftp://"), paths[0], paths[1], paths[2]);
+out:
+    for (size_t i = 0; i < npaths; i++)
+        free(paths[i]);
+    return buf;
+}
+
+static struct v2k_source *
+xen_setup_remote(const struct v2k_options *o)
+{
+    CLEANUP_FREE char *base = NULL;
+    CLEANUP_FREE char *path = NULL;
+    CLEANUP_FREE char *abs = NULL;
+    CLEANUP_FREE char *uri = NULL;
+    CLEANUP_FREE char *dir = NULL;
+    CLEANUP_FREE char *buf = NULL;
+    struct v2k_remote_opts ropts;
+    struct v2k_source *s = NULL;
+    size_t len = 0;
+
+    if (o->nsources != 1 || strchr(o->sources[0], '/') ||
+        o->sources[0][0] == '\0') {
+        v2k_error("-i xen: with -ic give the guest's NAME");
+        return NULL;
+    }
+    v2k_options_remote_opts(o, &ropts);
+    base = v2k_input_remote_base(o->input_uri, "xen+ssh");
+    if (base == NULL)
+        goto fail;
+    buf = xen_fetch_remote(o, base, &ropts, &path, &len);
+    if (buf == NULL)
+        goto fail;
+    /* Relative disk paths: relative to the file's remote directory. */
+    abs = path[0] == '/' ? v2k_strdup(path) : v2k_asprintf("/~/%s", path);
+    uri = abs ? v2k_input_remote_uri(base, abs) : NULL;
+    dir = abs ? v2k_dirname(abs) : NULL;
+    if (uri == NULL || dir == NULL)
+        goto fail;
+    s = xen_parse(buf, len, uri, dir, false);
+    if (s == NULL)
+        goto fail;
+    if (s->name == NULL && (s->name = v2k_strdup(o->sources[0])) == NULL)
+        goto fail;
+    for (size_t i = 0; i < s->ndisks; i++) {
+        struct v2k_disk *d = &s->disks[i];
+        char *u;
+        if (d->path == NULL)
+            continue;
+        if ((u = v2k_input_remote_uri(base, d->path)) == NULL)
+            goto fail;
+        free(d->path);
+        d->path = u;
+        d->transport = V2K_TRANSPORT_SFTP;
+        if (d->device == V2K_DEV_DISK &&
+            v2k_input_remote_disk(d, &ropts, NULL) == -1) {
+            v2k_error_prepend("%s: disk %s: ", uri,
+                              d->target_dev ? d->target_dev : "");
+            goto fail;
+        }
+    }
+    if (s->memory_bytes == 0 && o->memory_bytes == 0) {
+        v2k_error("%s: no memory setting (give --memory)", uri);
+        goto fail;
+    }
+    return s;
+fail:
+    v2k_source_free(s);
+    v2k_error_prepend("-i xen: ");
+    return NULL;
+}
+
 static struct v2k_source *
 xen_setup(const struct v2k_options *o)
 {
@@ -670,12 +891,10 @@ xen_setup(const struct v2k_options *o)
     const char *nul;
     size_t len;
 
+    if (o->input_uri)
+        return xen_setup_remote(o);
     if (o->nsources != 1) {
         v2k_error("-i xen: give one xl.cfg file");
-        return NULL;
-    }
-    if (o->input_uri) {
-        v2k_error("-i xen: -ic (a remote Xen host) is not supported yet");
         return NULL;
     }
     buf = v2k_read_file(o->sources[0], V2K_XLCFG_MAX_SIZE, &len);
@@ -717,6 +936,7 @@ fail:
 
 const struct v2k_input v2k_input_xen = {
     .name = "xen",
-    .help = "a Xen guest's xl.cfg (or xm) file given as SOURCE",
+    .help = "a Xen guest's xl.cfg (or xm) file given as SOURCE, or with "
+            "-ic xen+ssh://HOST the guest's NAME",
     .setup = xen_setup,
 };

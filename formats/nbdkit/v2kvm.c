@@ -90,7 +90,7 @@ v2kvm_config_complete(void)
 static int
 v2kvm_get_ready(void)
 {
-    image = v2k_image_open(file, format, NULL);
+    image = v2k_image_open_uri(file, format, NULL);
     return image ? 0 : fail();
 }
 

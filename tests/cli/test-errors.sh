@@ -25,7 +25,7 @@ expect() {
 }
 
 # Usage errors: exit 2, and the modes that exist are listed.
-expect 2 "unknown input mode (input modes: disk, xen, libvirtxml, vbox)" \
+expect 2 "unknown input mode (input modes: disk, xen, libvirtxml, vbox, vmx, ova)" \
     "$V2KVM" -i nosuch "$src" -o local -os "$out"
 expect 2 "unknown output mode (output modes: local, libvirt, qemu, null)" \
     "$V2KVM" -i disk "$src" -o nosuch -os "$out"

@@ -2,10 +2,12 @@
  * options next to short ones, options after the sources, mappings, and
  * usage errors with the option named. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "options.h"
+#include "transport.h"
 
 /* Parse a NULL-terminated list (copied: the parser edits --mac args). */
 static int
@@ -133,6 +135,64 @@ START_TEST(test_usage_errors_name_the_option)
 }
 END_TEST
 
+/* -io: repeatable; remote options feed struct v2k_remote_opts, the
+ * command line winning over the environment. */
+START_TEST(test_input_options)
+{
+    struct v2k_options o;
+    struct v2k_remote_opts r;
+    const char *args[] = { "v2kvm", "-i", "xen", "-ic",
+                           "xen+ssh://root@dom0", "-io",
+                           "xen-config=/etc/xen/g.cfg", "-io",
+                           "ssh-identity=/k/id", "-io", "ssh-insecure",
+                           "-io", "vbox-file=VirtualBox VMs/v/v.vbox",
+                           "-ip", "/pw", "g", "-o", "null", NULL };
+    ck_assert_int_eq(parse(&o, args), 0);
+    ck_assert_str_eq(o.input_uri, "xen+ssh://root@dom0");
+    ck_assert_str_eq(o.xen_config, "/etc/xen/g.cfg");
+    ck_assert_str_eq(o.vbox_file, "VirtualBox VMs/v/v.vbox");
+    ck_assert_str_eq(o.ssh_identity, "/k/id");
+    ck_assert(o.ssh_insecure);
+    setenv("V2K_SSH_IDENTITY", "/env/id", 1);
+    setenv("V2K_SSH_KNOWN_HOSTS", "/env/kh", 1);
+    v2k_options_remote_opts(&o, &r);
+    ck_assert_str_eq(r.ssh_identity, "/k/id");
+    ck_assert_str_eq(r.password_file, "/pw");
+    ck_assert_str_eq(r.ssh_known_hosts, "/env/kh");
+    ck_assert(r.ssh_insecure);
+    v2k_options_free(&o);
+    {
+        const char *a2[] = { "v2kvm", "-i", "xen", "g", "-o", "null",
+                             NULL };
+        ck_assert_int_eq(parse(&o, a2), 0);
+        ck_assert_ptr_null(o.xen_config);
+        ck_assert(!o.ssh_insecure);
+        v2k_options_remote_opts(&o, &r);
+        ck_assert_str_eq(r.ssh_identity, "/env/id");
+        v2k_options_free(&o);
+    }
+    unsetenv("V2K_SSH_IDENTITY");
+    unsetenv("V2K_SSH_KNOWN_HOSTS");
+}
+END_TEST
+
+START_TEST(test_input_option_errors)
+{
+    const char *a1[] = { "v2kvm", "-i", "xen", "-io", "frobnicate=1", "g",
+                         "-o", "null", NULL };
+    const char *a2[] = { "v2kvm", "-i", "xen", "-io", "xen-config", "g",
+                         "-o", "null", NULL };
+    const char *a3[] = { "v2kvm", "-i", "xen", "-io", "ssh-insecure=yes",
+                         "g", "-o", "null", NULL };
+    const char *a4[] = { "v2kvm", "-i", "xen", "g", "-o", "null", "-io",
+                         NULL };
+    expect_error(a1, "-io 'frobnicate=1': unknown input option");
+    expect_error(a2, "-io xen-config: needs a value");
+    expect_error(a3, "-io 'ssh-insecure=yes': unknown input option");
+    expect_error(a4, "option '-io' needs an argument");
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -143,6 +203,8 @@ make_suite(void)
     tcase_add_test(tc, test_network_maps);
     tcase_add_test(tc, test_memory_units);
     tcase_add_test(tc, test_usage_errors_name_the_option);
+    tcase_add_test(tc, test_input_options);
+    tcase_add_test(tc, test_input_option_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -109,4 +109,17 @@ for bad in "frobnicate x" "info" "info -x $raw" "map --output=xml $raw" \
     assert_grep "^v2kvm-img: error: " "$T/err"
 done
 img --help | grep -q "v2kvm-img compare" || fail "--help lacks compare"
+
+# A disk inside an uncompressed tar/OVA is read in place as TAR/MEMBER.
+mkdir "$T/ova"
+qemu-img create -q -f raw "$T/ova/m.img" 8M
+qemu-io -f raw -c 'write -P 0x3c 1M 2M' "$T/ova/m.img" >/dev/null
+qemu-img convert -O vmdk -o subformat=streamOptimized "$T/ova/m.img" \
+    "$T/ova/m.vmdk"
+tar -C "$T/ova" -cf "$T/m.ova" m.vmdk
+img info --output=json "$T/m.ova/m.vmdk" >"$T/ova.json"
+jq -e '.format == "vmdk" and ."virtual-size" == 8388608' "$T/ova.json" \
+    >/dev/null || fail "info of a tar member: $(cat "$T/ova.json")"
+img convert -O raw "$T/m.ova/m.vmdk" "$T/m.raw"
+cmp "$T/m.raw" "$T/ova/m.img" || fail "tar member read differs"
 echo "test-img-cli: ok"

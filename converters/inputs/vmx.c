@@ -1,0 +1,642 @@
+/* inputs/vmx.c - -i vmx FILE.vmx: a VMware Workstation/ESX machine.
+ *
+ * A .vmx is a list of lines `key = "value"`: keys are case-insensitive
+ * (VMware writes both "scsi0:0.fileName" and "SCSI0:0.FILENAME"), values
+ * are quoted, and a '|' followed by two hex digits inside a value is the
+ * byte with that code ("|22" for '"', "|7C" for '|'), as VMware's
+ * Dictionary writes them.  '#' starts a comment; a key given twice keeps
+ * its last value; unknown keys are ignored.
+ *
+ * Devices: scsiN (virtualDev lsilogic, lsisas1068, pvscsi, buslogic),
+ * sataN, ideN, nvmeN controllers with units "BUSN:M.{present,fileName,
+ * deviceType,mode}", floppyN, ethernetN and sound/svga.  A disk's
+ * fileName may name a snapshot delta (NAME-000001.vmdk): the VMDK reader
+ * follows its parentFileNameHint chain (formats/vmdk.c).  Relative names
+ * resolve against the .vmx's directory.
+ *
+ * A VM that is running holds "*.lck" files (Workstation: directories)
+ * next to its .vmx and disks; we only warn, since a copy of a running VM
+ * is inconsistent but a stale lock after a crash is common.
+ *
+ * The parser works on a buffer with bounded pointer-advancing code (no
+ * sscanf/strtok/atoi); vmx_parse() is what a remote variant would reuse.
+ */
+#include "cleanup.h"
+#include "error.h"
+#include "format.h"
+#include "input.h"
+#include "log.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define VMX_MAX_SIZE (1U << 20)
+#define VMX_MAX_KEY 256
+
+/* Controllers and units per bus.  SCSI: 4 adapters of 16 targets (unit 7
+ * is the adapter itself); SATA: 4 AHCI controllers of 30 ports; IDE: 2
+ * channels, master and slave; NVMe: 4 controllers of 15 namespaces
+ * (VMware's "Configuration Maximums"). */
+static const struct vmx_bus {
+    const char *prefix;
+    enum v2k_bus bus;
+    int controllers, units;
+} buses[] = {
+    { "ide", V2K_BUS_IDE, 2, 2 },
+    { "scsi", V2K_BUS_SCSI, 4, 16 },
+    { "sata", V2K_BUS_SATA, 4, 30 },
+    { "nvme", V2K_BUS_NVME, 4, 15 },
+};
+
+struct vmx_entry {
+    char *key;                  /* as written */
+    char *value;
+    int line;
+};
+
+struct vmx {
+    const char *name;
+    const char *basedir;
+    struct vmx_entry *e;
+    size_t n;
+};
+
+static void
+vmx_free(struct vmx *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        free(x->e[i].key);
+        free(x->e[i].value);
+    }
+    free(x->e);
+}
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool
+is_key_char(char c)
+{
+    return isalnum((unsigned char)c) || strchr("_.:-[]", c) != NULL;
+}
+
+/* One line [p, end): 0 when it was blank or a comment or an entry (added
+ * to x), -1 with an error naming the line. */
+static int
+parse_line(struct vmx *x, const char *p, const char *end, int line)
+{
+    const char *k, *ke;
+    char *val, *q;
+    struct vmx_entry *ne;
+
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p == end || *p == '#')
+        return 0;
+    for (k = p; p < end && is_key_char(*p); p++)
+        ;
+    ke = p;
+    if (ke == k || ke - k > VMX_MAX_KEY) {
+        v2k_error("%s:%d: expected a key (letters, digits, '_.:-')",
+                  x->name, line);
+        return -1;
+    }
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p == end || *p != '=') {
+        v2k_error("%s:%d: expected '=' after the key '%.*s'", x->name, line,
+                  (int)(ke - k), k);
+        return -1;
+    }
+    p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    val = v2k_malloc((size_t)(end - p) + 1);
+    if (val == NULL)
+        return -1;
+    q = val;
+    if (p < end && *p == '"') {
+        for (p++; p < end && *p != '"'; p++) {
+            int hi, lo;
+            if (*p == '|' && end - p >= 3 && (hi = hexval(p[1])) >= 0 &&
+                (lo = hexval(p[2])) >= 0) {
+                *q++ = (char)(hi << 4 | lo);
+                p += 2;
+            } else {
+                *q++ = *p;
+            }
+        }
+        if (p == end) {
+            v2k_error("%s:%d: the value of '%.*s' has no closing quote",
+                      x->name, line, (int)(ke - k), k);
+            free(val);
+            return -1;
+        }
+        for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+            ;
+        if (p < end && *p != '#') {
+            v2k_error("%s:%d: unexpected text after the value of '%.*s'",
+                      x->name, line, (int)(ke - k), k);
+            free(val);
+            return -1;
+        }
+    } else {
+        /* Unquoted (old files: "memsize = 512"): up to a comment. */
+        const char *ve = p;
+        while (ve < end && *ve != '#')
+            ve++;
+        while (ve > p && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        memcpy(q, p, (size_t)(ve - p));
+        q += ve - p;
+    }
+    *q = '\0';
+    if (strlen(val) != (size_t)(q - val)) {
+        v2k_error("%s:%d: NUL byte in the value of '%.*s'", x->name, line,
+                  (int)(ke - k), k);
+        free(val);
+        return -1;
+    }
+    ne = realloc(x->e, (x->n + 1) * sizeof *ne);
+    if (ne == NULL) {
+        v2k_error("out of memory");
+        free(val);
+        return -1;
+    }
+    x->e = ne;
+    ne = &x->e[x->n];
+    ne->key = v2k_malloc((size_t)(ke - k) + 1);
+    if (ne->key == NULL) {
+        free(val);
+        return -1;
+    }
+    /* As written (messages quote it); lookups ignore case. */
+    memcpy(ne->key, k, (size_t)(ke - k));
+    ne->key[ke - k] = '\0';
+    ne->value = val;
+    ne->line = line;
+    x->n++;
+    return 0;
+}
+
+static int
+vmx_tokenize(struct vmx *x, const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    int line = 1;
+
+    /* A UTF-8 byte order mark, as some editors leave. */
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = (size_t)((nl ? nl : end) - p);
+        const char *le;
+        if (ll > 0 && p[ll - 1] == '\r')
+            ll--;
+        le = p + ll;
+        if (memchr(p, '\0', ll)) {
+            v2k_error("%s:%d: NUL byte (not a text file?)", x->name, line);
+            return -1;
+        }
+        if (parse_line(x, p, le, line) == -1)
+            return -1;
+        p = nl ? nl + 1 : end;
+        line++;
+    }
+    return 0;
+}
+
+/* The last entry for key (case-insensitive), or NULL. */
+static const struct vmx_entry *
+find(const struct vmx *x, const char *key)
+{
+    for (size_t i = x->n; i-- > 0;)
+        if (strcasecmp(x->e[i].key, key) == 0)
+            return &x->e[i];
+    return NULL;
+}
+
+static const char *
+get(const struct vmx *x, const char *key)
+{
+    const struct vmx_entry *e = find(x, key);
+    return e ? e->value : NULL;
+}
+
+/* VMware booleans: TRUE/FALSE in any case, also yes/no, 1/0. */
+static bool
+get_bool(const struct vmx *x, const char *key)
+{
+    const char *v = get(x, key);
+    return v && (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+                 strcmp(v, "1") == 0);
+}
+
+/* An unsigned value: 0 when absent (*out untouched), 1 when set, -1 with
+ * an error naming the file, line and key. */
+static int
+get_u64(const struct vmx *x, const char *key, uint64_t max, uint64_t *out)
+{
+    const struct vmx_entry *e = find(x, key);
+    uint64_t v;
+
+    if (e == NULL)
+        return 0;
+    if (v2k_parse_u64(e->value, key, &v) == -1 || v > max) {
+        v2k_error("%s:%d: %s = \"%s\": not a number from 0 to %llu",
+                  x->name, e->line, e->key, e->value,
+                  (unsigned long long)max);
+        return -1;
+    }
+    *out = v;
+    return 1;
+}
+
+static char *
+resolve(const struct vmx *x, const char *path)
+{
+    if (path[0] == '/')
+        return v2k_strdup(path);
+    return v2k_asprintf("%s/%s", x->basedir, path);
+}
+
+static void
+warn_lock(const char *path)
+{
+    CLEANUP_FREE char *lck = v2k_asprintf("%s.lck", path);
+    struct stat st;
+
+    if (lck && stat(lck, &st) == 0)
+        v2k_warning("%s exists: the VM may be running, and a copy of a "
+                    "running VM's disks is inconsistent", lck);
+    v2k_error_clear();
+}
+
+static int
+add_disk(const struct vmx *x, struct v2k_source *s, const char *dev,
+         enum v2k_bus bus, int slot)
+{
+    char key[64];
+    const struct vmx_entry *fe;
+    const char *dt, *mode;
+    struct v2k_open_opts opts = { .allow_absolute_backing = true };
+    struct v2k_image *img;
+    struct v2k_disk *d;
+    bool cdrom;
+
+    snprintf(key, sizeof key, "%s.devicetype", dev);
+    dt = get(x, key);
+    snprintf(key, sizeof key, "%s.filename", dev);
+    fe = find(x, key);
+    cdrom = dt && (strncasecmp(dt, "cdrom", 5) == 0 ||
+                   strcasecmp(dt, "atapi-cdrom") == 0);
+    if (!cdrom && dt && strcasecmp(dt, "disk") != 0 &&
+        strcasecmp(dt, "scsi-hardDisk") != 0 &&
+        strcasecmp(dt, "ata-hardDisk") != 0 &&
+        strcasecmp(dt, "nvme-hardDisk") != 0) {
+        v2k_warning("%s: %s.deviceType = \"%s\": not a disk or CD-ROM, "
+                    "skipped", x->name, dev, dt);
+        return 0;
+    }
+    if ((d = v2k_source_add_disk(s)) == NULL)
+        return -1;
+    d->bus = bus;
+    d->slot = slot;
+    d->transport = V2K_TRANSPORT_FILE;
+    if (cdrom) {
+        /* The ISO (or host drive) is not carried over: an empty drive
+         * keeps the guest's device layout. */
+        d->device = V2K_DEV_CDROM;
+        return 0;
+    }
+    d->device = V2K_DEV_DISK;
+    if (fe == NULL || fe->value[0] == '\0') {
+        v2k_error("%s: %s.fileName: the disk has no file name", x->name,
+                  dev);
+        return -1;
+    }
+    snprintf(key, sizeof key, "%s.mode", dev);
+    mode = get(x, key);
+    if (mode && strncasecmp(mode, "independent-nonpersistent", 25) == 0)
+        v2k_warning("%s: %s is independent-nonpersistent: the base disk is "
+                    "converted, changes in its redo log are not", x->name,
+                    dev);
+    if ((d->path = resolve(x, fe->value)) == NULL)
+        return -1;
+    img = v2k_image_open(d->path, NULL, &opts);
+    if (img == NULL) {
+        v2k_error_prepend("%s:%d: %s.fileName: ", x->name, fe->line, dev);
+        return -1;
+    }
+    d->size_bytes = img->size;
+    d->format = v2k_strdup(img->fmt->name);
+    v2k_image_close(img);
+    if (d->format == NULL)
+        return -1;
+    warn_lock(d->path);
+    return 0;
+}
+
+static int
+parse_disks(const struct vmx *x, struct v2k_source *s)
+{
+    static const struct { const char *dev; } scsi_ok[] = {
+        { "lsilogic" }, { "lsisas1068" }, { "pvscsi" }, { "buslogic" },
+    };
+    for (size_t b = 0; b < V2K_ARRAY_SIZE(buses); b++) {
+        const struct vmx_bus *vb = &buses[b];
+        for (int c = 0; c < vb->controllers; c++) {
+            char key[64], dev[32];
+            const struct vmx_entry *vd;
+
+            /* The IDE channels are built in: VMware writes no
+             * "ide0.present" for them. */
+            snprintf(key, sizeof key, "%s%d.present", vb->prefix, c);
+            if (vb->bus != V2K_BUS_IDE && !get_bool(x, key))
+                continue;
+            snprintf(key, sizeof key, "%s%d.virtualdev", vb->prefix, c);
+            vd = find(x, key);
+            if (vb->bus == V2K_BUS_SCSI && vd) {
+                bool ok = false;
+                for (size_t i = 0; i < V2K_ARRAY_SIZE(scsi_ok); i++)
+                    ok |= strcasecmp(vd->value, scsi_ok[i].dev) == 0;
+                if (!ok) {
+                    v2k_error("%s:%d: %s = \"%s\": unknown SCSI controller "
+                              "(lsilogic, lsisas1068, pvscsi, buslogic)",
+                              x->name, vd->line, vd->key, vd->value);
+                    return -1;
+                }
+            }
+            for (int u = 0; u < vb->units; u++) {
+                snprintf(dev, sizeof dev, "%s%d:%d", vb->prefix, c, u);
+                snprintf(key, sizeof key, "%s.present", dev);
+                if (!get_bool(x, key))
+                    continue;
+                if (add_disk(x, s, dev, vb->bus,
+                             c * vb->units + u) == -1)
+                    return -1;
+            }
+        }
+    }
+    for (int f = 0; f < 2; f++) {
+        char key[64];
+        const char *ft, *fn;
+        struct v2k_disk *d;
+
+        snprintf(key, sizeof key, "floppy%d.present", f);
+        if (!get_bool(x, key))
+            continue;
+        if ((d = v2k_source_add_disk(s)) == NULL)
+            return -1;
+        d->device = V2K_DEV_FLOPPY;
+        d->bus = V2K_BUS_FLOPPY;
+        d->slot = f;
+        snprintf(key, sizeof key, "floppy%d.filetype", f);
+        ft = get(x, key);
+        snprintf(key, sizeof key, "floppy%d.filename", f);
+        fn = get(x, key);
+        if (ft && strcasecmp(ft, "file") == 0 && fn && *fn &&
+            ((d->path = resolve(x, fn)) == NULL ||
+             (d->format = v2k_strdup("raw")) == NULL))
+            return -1;
+    }
+    return 0;
+}
+
+/* "00:50:56:AB:CD:EF" -> lowercase; -1 when it is not a MAC. */
+static int
+set_mac(const struct vmx *x, struct v2k_nic *n, const struct vmx_entry *e)
+{
+    const char *m = e->value;
+    bool ok = strlen(m) == 17;
+
+    for (int i = 0; ok && i < 17; i++)
+        ok = i % 3 == 2 ? (m[i] == ':' || m[i] == '-') : hexval(m[i]) >= 0;
+    if (!ok) {
+        v2k_error("%s:%d: %s = \"%s\": not a MAC address", x->name, e->line,
+                  e->key, m);
+        return -1;
+    }
+    if ((n->mac = v2k_strdup(m)) == NULL)
+        return -1;
+    for (char *p = n->mac; *p; p++)
+        *p = *p == '-' ? ':' : (char)tolower((unsigned char)*p);
+    return 0;
+}
+
+static int
+parse_nics(const struct vmx *x, struct v2k_source *s)
+{
+    static const struct { const char *d; enum v2k_nic_model m; } models[] = {
+        { "e1000", V2K_NIC_E1000 }, { "e1000e", V2K_NIC_E1000E },
+        { "vmxnet3", V2K_NIC_VMXNET3 }, { "vmxnet", V2K_NIC_VMXNET3 },
+        { "vmxnet2", V2K_NIC_VMXNET3 }, { "vlance", V2K_NIC_PCNET },
+    };
+    /* Workstation allows 10 adapters, ESX 10 per VM. */
+    for (int i = 0; i < 10; i++) {
+        char key[64];
+        const char *vd, *at, *net, *ct;
+        const struct vmx_entry *mac;
+        struct v2k_nic *n;
+
+        snprintf(key, sizeof key, "ethernet%d.present", i);
+        if (!get_bool(x, key))
+            continue;
+        if ((n = v2k_source_add_nic(s)) == NULL)
+            return -1;
+        snprintf(key, sizeof key, "ethernet%d.virtualdev", i);
+        vd = get(x, key);
+        /* No virtualDev: the default adapter, vlance (AMD PCnet). */
+        n->model = vd ? V2K_NIC_UNKNOWN : V2K_NIC_PCNET;
+        for (size_t k = 0; vd && k < V2K_ARRAY_SIZE(models); k++)
+            if (strcasecmp(vd, models[k].d) == 0)
+                n->model = models[k].m;
+        snprintf(key, sizeof key, "ethernet%d.addresstype", i);
+        at = get(x, key);
+        snprintf(key, sizeof key, "ethernet%d.%s", i,
+                 at && strcasecmp(at, "static") == 0 ? "address"
+                                                     : "generatedaddress");
+        mac = find(x, key);
+        if (mac && set_mac(x, n, mac) == -1)
+            return -1;
+        snprintf(key, sizeof key, "ethernet%d.networkname", i);
+        net = get(x, key);
+        snprintf(key, sizeof key, "ethernet%d.connectiontype", i);
+        ct = get(x, key);
+        n->net_type = V2K_NET_NETWORK;
+        if (net && *net) {
+            n->network = v2k_strdup(net);     /* an ESX port group */
+        } else if (ct && strcasecmp(ct, "bridged") == 0) {
+            n->net_type = V2K_NET_BRIDGE;
+            n->network = v2k_strdup("bridged");
+        } else {
+            /* nat, hostonly, custom: Workstation's virtual networks. */
+            n->network = v2k_strdup(ct && *ct ? ct : "default");
+        }
+        if (n->network == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+/* uuid.bios = "56 4d 2e 1f ... 3a-7b ..." (16 bytes, spaces and a dash)
+ * -> "564d2e1f-...". NULL (no error) when it is not 32 hex digits. */
+static char *
+bios_uuid(const char *v)
+{
+    char hex[33];
+    size_t n = 0;
+
+    for (; *v && n < 33; v++) {
+        if (*v == ' ' || *v == '-')
+            continue;
+        if (hexval(*v) < 0)
+            return NULL;
+        hex[n++] = (char)tolower((unsigned char)*v);
+    }
+    if (n != 32 || *v)
+        return NULL;
+    return v2k_asprintf("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+                        hex + 16, hex + 20);
+}
+
+static int
+parse_machine(const struct vmx *x, struct v2k_source *s)
+{
+    uint64_t v = 1, cores = 0;
+    const char *p;
+
+    if (get_u64(x, "numvcpus", V2K_MAX_VCPUS, &v) == -1)
+        return -1;
+    if (v == 0) {
+        v2k_error("%s:%d: numvcpus = \"0\": out of range (1 to %d)",
+                  x->name, find(x, "numvcpus")->line, V2K_MAX_VCPUS);
+        return -1;
+    }
+    s->vcpus = (unsigned)v;
+    if (get_u64(x, "cpuid.corespersocket", V2K_MAX_VCPUS, &cores) == -1)
+        return -1;
+    if (cores) {
+        if (s->vcpus % cores) {
+            v2k_error("%s:%d: cpuid.coresPerSocket = \"%llu\" does not "
+                      "divide numvcpus (%u)", x->name,
+                      find(x, "cpuid.corespersocket")->line,
+                      (unsigned long long)cores, s->vcpus);
+            return -1;
+        }
+        s->cores = (unsigned)cores;
+        s->sockets = s->vcpus / (unsigned)cores;
+        s->threads = 1;
+    }
+    /* memsize in MiB; 32 MiB when absent (VMware's default). */
+    v = 32;
+    if (get_u64(x, "memsize", V2K_MAX_MEMORY_BYTES >> 20, &v) == -1)
+        return -1;
+    if (v == 0) {
+        v2k_error("%s:%d: memsize = \"0\": out of range (1 MiB to 16 TiB)",
+                  x->name, find(x, "memsize")->line);
+        return -1;
+    }
+    s->memory_bytes = v << 20;
+    p = get(x, "firmware");
+    s->firmware = p && strcasecmp(p, "efi") == 0 ? V2K_FW_UEFI : V2K_FW_BIOS;
+    s->secure_boot = s->firmware == V2K_FW_UEFI &&
+                     get_bool(x, "uefi.secureboot.enabled");
+    if ((p = get(x, "guestos")) && (s->os_hint = v2k_strdup(p)) == NULL)
+        return -1;
+    if ((p = get(x, "uuid.bios")))
+        s->uuid = bios_uuid(p);
+    /* The SVGA adapter is always there; vramSize in bytes. */
+    s->video = V2K_VIDEO_VMVGA;
+    v = 0;
+    if (get_u64(x, "svga.vramsize", 1ULL << 32, &v) == -1)
+        return -1;
+    s->video_ram_bytes = v;
+    if (get_bool(x, "sound.present")) {
+        p = get(x, "sound.virtualdev");
+        s->sound = v2k_strdup(p && *p ? p : "es1371");
+        if (s->sound == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static struct v2k_source *
+vmx_parse(const char *buf, size_t len, const char *name, const char *basedir)
+{
+    static const char *const exts[] = { ".vmx", NULL };
+    struct vmx x = { .name = name, .basedir = basedir };
+    struct v2k_source *s = NULL;
+    const char *dn;
+
+    if (vmx_tokenize(&x, buf, len) == -1)
+        goto fail;
+    if ((s = v2k_source_new()) == NULL)
+        goto fail;
+    s->hypervisor = V2K_HV_VMWARE;
+    dn = get(&x, "displayname");
+    s->name = dn && *dn ? v2k_strdup(dn) : v2k_basename_noext(name, exts);
+    if (s->name == NULL)
+        goto fail;
+    if (parse_machine(&x, s) == -1 || parse_disks(&x, s) == -1 ||
+        parse_nics(&x, s) == -1)
+        goto fail;
+    vmx_free(&x);
+    return s;
+fail:
+    vmx_free(&x);
+    v2k_source_free(s);
+    return NULL;
+}
+
+static struct v2k_source *
+vmx_setup(const struct v2k_options *o)
+{
+    CLEANUP_FREE char *buf = NULL;
+    CLEANUP_FREE char *dir = NULL;
+    char real[PATH_MAX];
+    struct v2k_source *s = NULL;
+    size_t len;
+
+    if (o->nsources != 1) {
+        v2k_error("-i vmx: give one .vmx file");
+        return NULL;
+    }
+    if (o->input_uri) {
+        v2k_error("-i vmx: -ic (a remote host) is not supported yet");
+        return NULL;
+    }
+    buf = v2k_read_file(o->sources[0], VMX_MAX_SIZE, &len);
+    dir = buf ? v2k_dirname(o->sources[0]) : NULL;
+    if (dir && realpath(dir, real) == NULL) {
+        v2k_error_errno(errno, "%s", dir);
+    } else if (dir) {
+        warn_lock(o->sources[0]);
+        s = vmx_parse(buf, len, o->sources[0], real);
+    }
+    if (s == NULL)
+        v2k_error_prepend("-i vmx: ");
+    return s;
+}
+
+const struct v2k_input v2k_input_vmx = {
+    .name = "vmx",
+    .help = "a VMware .vmx file given as SOURCE",
+    .setup = vmx_setup,
+};
