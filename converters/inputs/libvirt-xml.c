@@ -22,6 +22,7 @@
 #include "input.h"
 #include "log.h"
 #include "util.h"
+#include "xml-util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -56,13 +57,6 @@ child(const xmlNode *n, const char *name)
     return NULL;
 }
 
-/* An attribute (owned by the caller), or NULL. */
-static char *
-prop(const xmlNode *n, const char *name)
-{
-    return n ? (char *)xmlGetProp(n, (const xmlChar *)name) : NULL;
-}
-
 /* Trimmed text content (owned), or NULL. */
 static char *
 text(const xmlNode *n)
@@ -80,65 +74,6 @@ text(const xmlNode *n)
     return s;
 }
 
-static int
-dup_into(char **field, char *xml_owned)
-{
-    if (xml_owned == NULL)
-        return 0;
-    *field = v2k_strdup(xml_owned);
-    xmlFree(xml_owned);
-    return *field ? 0 : -1;
-}
-
-static char *
-resolve(const char *basedir, const char *path)
-{
-    if (path[0] == '/' || basedir == NULL)
-        return v2k_strdup(path);
-    return v2k_asprintf("%s/%s", basedir, path);
-}
-
-/* Parse XML from memory: no network, no entities, no DTD, capped size.
- * NULL with "name:LINE: ..." when it is not (acceptable) XML. */
-static xmlDoc *
-parse_xml(const char *buf, size_t len, const char *name, size_t max)
-{
-    xmlParserCtxt *ctxt;
-    xmlDoc *doc;
-
-    if (len > max) {
-        v2k_error("%s: %zu bytes is more than the %zu allowed", name, len,
-                  max);
-        return NULL;
-    }
-    ctxt = xmlNewParserCtxt();
-    if (ctxt == NULL) {
-        v2k_error("out of memory");
-        return NULL;
-    }
-    doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    if (doc == NULL) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[256] = "parse error";
-        if (e && e->message) {
-            snprintf(msg, sizeof msg, "%s", e->message);
-            msg[strcspn(msg, "\n")] = '\0';
-        }
-        v2k_error("%s:%d: not XML: %s", name, e ? e->line : 0, msg);
-        xmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    xmlFreeParserCtxt(ctxt);
-    if (doc->intSubset || doc->extSubset) {
-        v2k_error("%s: a DOCTYPE is not allowed", name);
-        xmlFreeDoc(doc);
-        return NULL;
-    }
-    return doc;
-}
-
 /* libvirt's units (formatdomain.html "Memory Allocation"); KiB default. */
 static int
 mem_bytes(const struct lx_ctx *x, const xmlNode *n, uint64_t *out)
@@ -150,7 +85,7 @@ mem_bytes(const struct lx_ctx *x, const xmlNode *n, uint64_t *out)
         { "GB", 1000000000 }, { "G", 1 << 30 }, { "GiB", 1 << 30 },
         { "TB", 1000000000000ULL }, { "T", 1ULL << 40 }, { "TiB", 1ULL << 40 },
     };
-    CLEANUP_FREE char *unit = prop(n, "unit");
+    CLEANUP_FREE char *unit = v2k_xml_prop(n, "unit");
     CLEANUP_FREE char *v = text(n);
     uint64_t num, mul = 1024;
     bool found = unit == NULL;
@@ -199,7 +134,7 @@ static int
 uint_prop(const struct lx_ctx *x, const xmlNode *n, const char *name,
           unsigned max, unsigned *out)
 {
-    CLEANUP_FREE char *v = prop(n, name);
+    CLEANUP_FREE char *v = v2k_xml_prop(n, name);
     uint64_t num;
 
     if (v == NULL)
@@ -265,13 +200,13 @@ static int
 parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
            bool virtio_scsi)
 {
-    CLEANUP_FREE char *type = prop(n, "type");
-    CLEANUP_FREE char *device = prop(n, "device");
+    CLEANUP_FREE char *type = v2k_xml_prop(n, "type");
+    CLEANUP_FREE char *device = v2k_xml_prop(n, "device");
     xmlNode *src = child(n, "source");
     xmlNode *tgt = child(n, "target");
-    CLEANUP_FREE char *dtype = prop(child(n, "driver"), "type");
-    CLEANUP_FREE char *dev = prop(tgt, "dev");
-    CLEANUP_FREE char *bus = prop(tgt, "bus");
+    CLEANUP_FREE char *dtype = v2k_xml_prop(child(n, "driver"), "type");
+    CLEANUP_FREE char *dev = v2k_xml_prop(tgt, "dev");
+    CLEANUP_FREE char *bus = v2k_xml_prop(tgt, "bus");
     CLEANUP_FREE char *path = NULL;
     struct v2k_disk *d;
     const char *what = dev ? dev : "?";
@@ -279,15 +214,15 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
     if (type == NULL && (type = v2k_strdup("file")) == NULL)
         return -1;
     if (strcmp(type, "file") == 0) {
-        path = prop(src, "file");
+        path = v2k_xml_prop(src, "file");
     } else if (strcmp(type, "block") == 0) {
-        path = prop(src, "dev");
+        path = v2k_xml_prop(src, "dev");
     } else if (strcmp(type, "network") == 0) {
-        CLEANUP_FREE char *proto = prop(src, "protocol");
-        CLEANUP_FREE char *sname = prop(src, "name");
+        CLEANUP_FREE char *proto = v2k_xml_prop(src, "protocol");
+        CLEANUP_FREE char *sname = v2k_xml_prop(src, "name");
         xmlNode *h = child(src, "host");
-        CLEANUP_FREE char *host = prop(h, "name");
-        CLEANUP_FREE char *port = prop(h, "port");
+        CLEANUP_FREE char *host = v2k_xml_prop(h, "name");
+        CLEANUP_FREE char *port = v2k_xml_prop(h, "port");
         if (proto == NULL || (strcmp(proto, "nbd") != 0 &&
                               strcmp(proto, "http") != 0 &&
                               strcmp(proto, "https") != 0)) {
@@ -351,7 +286,7 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
                                                         : V2K_TRANSPORT_HTTPS;
             return d->path ? 0 : -1;
         }
-        d->path = resolve(x->basedir, path);
+        d->path = v2k_path_resolve(x->basedir, path);
         if (d->path == NULL)
             return -1;
         d->transport = strcmp(type, "block") == 0 ? V2K_TRANSPORT_BLOCK
@@ -405,9 +340,9 @@ parse_interface(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n)
         { "82540EM", V2K_NIC_E1000 }, { "82543GC", V2K_NIC_E1000 },
         { "82545EM", V2K_NIC_E1000 },
     };
-    CLEANUP_FREE char *type = prop(n, "type");
-    CLEANUP_FREE char *mac = prop(child(n, "mac"), "address");
-    CLEANUP_FREE char *model = prop(child(n, "model"), "type");
+    CLEANUP_FREE char *type = v2k_xml_prop(n, "type");
+    CLEANUP_FREE char *mac = v2k_xml_prop(child(n, "mac"), "address");
+    CLEANUP_FREE char *model = v2k_xml_prop(child(n, "model"), "type");
     xmlNode *src = child(n, "source");
     char *net = NULL;
     struct v2k_nic *nic = v2k_source_add_nic(s);
@@ -422,14 +357,14 @@ parse_interface(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n)
     nic->net_type = V2K_NET_NETWORK;
     if (type && strcmp(type, "bridge") == 0) {
         nic->net_type = V2K_NET_BRIDGE;
-        net = prop(src, "bridge");
+        net = v2k_xml_prop(src, "bridge");
     } else if (type && strcmp(type, "network") == 0) {
-        net = prop(src, "network");
+        net = v2k_xml_prop(src, "network");
     } else if (type && strcmp(type, "direct") == 0) {
         nic->net_type = V2K_NET_BRIDGE;
-        net = prop(src, "dev");
+        net = v2k_xml_prop(src, "dev");
     }
-    if (dup_into(&nic->network, net) == -1)
+    if (v2k_xml_dup_into(&nic->network, net) == -1)
         return -1;
     if (nic->network == NULL && (nic->network = v2k_strdup("default")) == NULL)
         return -1;
@@ -447,10 +382,10 @@ parse_os(struct v2k_source *s, xmlNode *dom, const char *domtype)
 {
     xmlNode *os = child(dom, "os");
     CLEANUP_FREE char *ostype = text(child(os, "type"));
-    CLEANUP_FREE char *fw = prop(os, "firmware");
+    CLEANUP_FREE char *fw = v2k_xml_prop(os, "firmware");
     xmlNode *loader = child(os, "loader");
-    CLEANUP_FREE char *ltype = prop(loader, "type");
-    CLEANUP_FREE char *secure = prop(loader, "secure");
+    CLEANUP_FREE char *ltype = v2k_xml_prop(loader, "type");
+    CLEANUP_FREE char *secure = v2k_xml_prop(loader, "secure");
     CLEANUP_FREE char *lpath = text(loader);
 
     s->firmware = V2K_FW_BIOS;
@@ -467,8 +402,8 @@ parse_os(struct v2k_source *s, xmlNode *dom, const char *domtype)
             CLEANUP_FREE char *nm = NULL;
             if (!is(f, "feature"))
                 continue;
-            en = prop(f, "enabled");
-            nm = prop(f, "name");
+            en = v2k_xml_prop(f, "enabled");
+            nm = v2k_xml_prop(f, "name");
             if (en && nm && strcmp(nm, "secure-boot") == 0)
                 s->secure_boot = strcmp(en, "yes") == 0;
         }
@@ -488,10 +423,10 @@ parse_os(struct v2k_source *s, xmlNode *dom, const char *domtype)
         if ((s->xen_type = v2k_strdup("hvm")) == NULL)
             return -1;
     }
-    if (dup_into(&s->kernel, text(child(os, "kernel"))) == -1 ||
-        dup_into(&s->ramdisk, text(child(os, "initrd"))) == -1 ||
-        dup_into(&s->cmdline, text(child(os, "cmdline"))) == -1 ||
-        dup_into(&s->bootloader, text(child(dom, "bootloader"))) == -1)
+    if (v2k_xml_dup_into(&s->kernel, text(child(os, "kernel"))) == -1 ||
+        v2k_xml_dup_into(&s->ramdisk, text(child(os, "initrd"))) == -1 ||
+        v2k_xml_dup_into(&s->cmdline, text(child(os, "cmdline"))) == -1 ||
+        v2k_xml_dup_into(&s->bootloader, text(child(dom, "bootloader"))) == -1)
         return -1;
     return 0;
 }
@@ -507,8 +442,8 @@ parse_devices(const struct lx_ctx *x, struct v2k_source *s, xmlNode *dom)
         CLEANUP_FREE char *m = NULL;
         if (!is(c, "controller"))
             continue;
-        t = prop(c, "type");
-        m = prop(c, "model");
+        t = v2k_xml_prop(c, "type");
+        m = v2k_xml_prop(c, "model");
         if (t && m && strcmp(t, "scsi") == 0 && strncmp(m, "virtio", 6) == 0)
             virtio_scsi = true;
     }
@@ -525,7 +460,7 @@ parse_devices(const struct lx_ctx *x, struct v2k_source *s, xmlNode *dom)
                 { "vbox", V2K_VIDEO_VBOX },
             };
             xmlNode *m = child(c, "model");
-            CLEANUP_FREE char *type = prop(m, "type");
+            CLEANUP_FREE char *type = v2k_xml_prop(m, "type");
             unsigned vram = 0;
             for (size_t i = 0; type && i < V2K_ARRAY_SIZE(t); i++)
                 if (strcmp(type, t[i].s) == 0)
@@ -536,7 +471,7 @@ parse_devices(const struct lx_ctx *x, struct v2k_source *s, xmlNode *dom)
             s->video_ram_bytes = (uint64_t)vram << 10;
         }
         if (is(c, "sound") && s->sound == NULL &&
-            dup_into(&s->sound, prop(c, "model")) == -1)
+            v2k_xml_dup_into(&s->sound, v2k_xml_prop(c, "model")) == -1)
             return -1;
     }
     return 0;
@@ -550,7 +485,7 @@ parse_osinfo(struct v2k_source *s, xmlNode *dom)
                                              : NULL; m; m = m->next) {
         if (!is(m, "libosinfo"))
             continue;
-        return dup_into(&s->os_hint, prop(child(m, "os"), "id"));
+        return v2k_xml_dup_into(&s->os_hint, v2k_xml_prop(child(m, "os"), "id"));
     }
     return 0;
 }
@@ -565,7 +500,7 @@ libvirtxml_parse(const char *buf, size_t len, const char *name,
         { "hyperv", V2K_HV_HYPERV },
     };
     struct lx_ctx x = { .name = name, .basedir = basedir, .local = local };
-    xmlDoc *doc = parse_xml(buf, len, name, LIBVIRTXML_MAX_SIZE);
+    xmlDoc *doc = v2k_xml_parse(buf, len, name, LIBVIRTXML_MAX_SIZE);
     struct v2k_source *s = NULL;
     CLEANUP_FREE char *type = NULL;
     xmlNode *dom, *n;
@@ -578,7 +513,7 @@ libvirtxml_parse(const char *buf, size_t len, const char *name,
                   dom ? (const char *)dom->name : "");
         goto fail;
     }
-    type = prop(dom, "type");
+    type = v2k_xml_prop(dom, "type");
     if (type == NULL) {
         v2k_error("%s: <domain> has no type attribute", name);
         goto fail;
@@ -589,8 +524,8 @@ libvirtxml_parse(const char *buf, size_t len, const char *name,
     for (size_t i = 0; i < V2K_ARRAY_SIZE(hvs); i++)
         if (strcmp(type, hvs[i].t) == 0)
             s->hypervisor = hvs[i].h;
-    if (dup_into(&s->name, text(child(dom, "name"))) == -1 ||
-        dup_into(&s->uuid, text(child(dom, "uuid"))) == -1)
+    if (v2k_xml_dup_into(&s->name, text(child(dom, "name"))) == -1 ||
+        v2k_xml_dup_into(&s->uuid, text(child(dom, "uuid"))) == -1)
         goto fail;
     if (s->name == NULL || *s->name == '\0') {
         v2k_error("%s: <domain> has no <name>", name);

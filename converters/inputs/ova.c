@@ -42,6 +42,7 @@
 #include "sha.h"
 #include "transport.h"
 #include "util.h"
+#include "xml-util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -105,14 +106,6 @@ child(const xmlNode *n, const char *name)
     return NULL;
 }
 
-/* An attribute by local name, whatever its namespace (xmlGetProp
- * ignores namespaces). */
-static char *
-prop(const xmlNode *n, const char *name)
-{
-    return n ? (char *)xmlGetProp(n, (const xmlChar *)name) : NULL;
-}
-
 /* The trimmed text of n's child called name, or NULL. */
 static char *
 text(const xmlNode *n, const char *name)
@@ -135,56 +128,11 @@ text(const xmlNode *n, const char *name)
     return t;
 }
 
-static int
-dup_into(char **field, char *xml_owned)
-{
-    if (xml_owned == NULL)
-        return 0;
-    *field = v2k_strdup(xml_owned);
-    xmlFree(xml_owned);
-    return *field ? 0 : -1;
-}
-
 static bool
 has_suffix(const char *s, const char *suf)
 {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && strcasecmp(s + a - b, suf) == 0;
-}
-
-/* As libvirt-xml.c: no network, no entities, no DTD, capped size. */
-static xmlDoc *
-parse_xml(const char *buf, size_t len, const char *name)
-{
-    xmlParserCtxt *ctxt;
-    xmlDoc *doc;
-
-    ctxt = xmlNewParserCtxt();
-    if (ctxt == NULL) {
-        v2k_error("out of memory");
-        return NULL;
-    }
-    doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    if (doc == NULL) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[256] = "parse error";
-        if (e && e->message) {
-            snprintf(msg, sizeof msg, "%s", e->message);
-            msg[strcspn(msg, "\n")] = '\0';
-        }
-        v2k_error("%s:%d: not XML: %s", name, e ? e->line : 0, msg);
-        xmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    xmlFreeParserCtxt(ctxt);
-    if (doc->intSubset || doc->extSubset) {
-        v2k_error("%s: a DOCTYPE is not allowed", name);
-        xmlFreeDoc(doc);
-        return NULL;
-    }
-    return doc;
 }
 
 /* --- Package files ---------------------------------------------------- */
@@ -763,7 +711,7 @@ find_by_attr(xmlNode *section, const char *elem, const char *attr,
         CLEANUP_FREE char *v = NULL;
         if (!is(c, elem))
             continue;
-        v = prop(c, attr);
+        v = v2k_xml_prop(c, attr);
         if (v && strcmp(v, value) == 0)
             return c;
     }
@@ -943,7 +891,7 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
                   "DiskSection", where, it->line, hr);
         return -1;
     }
-    file_ref = prop(disk, "fileRef");
+    file_ref = v2k_xml_prop(disk, "fileRef");
     file = file_ref ? find_by_attr(p->refs, "File", "id", file_ref) : NULL;
     if (file == NULL) {
         v2k_error("%s:%d: <Disk ovf:diskId='%s'>: fileRef '%s' names no "
@@ -951,10 +899,10 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
                   file_ref ? file_ref : "");
         return -1;
     }
-    href = prop(file, "href");
-    comp = prop(file, "compression");
-    chunk = prop(file, "chunkSize");
-    fsize = prop(file, "size");
+    href = v2k_xml_prop(file, "href");
+    comp = v2k_xml_prop(file, "compression");
+    chunk = v2k_xml_prop(file, "chunkSize");
+    fsize = v2k_xml_prop(file, "size");
     if (href == NULL || check_href(p, href) == -1) {
         if (href == NULL)
             v2k_error("%s:%d: <File ovf:id='%s'> has no href", where,
@@ -967,8 +915,8 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
         return -1;
     }
     gzip = comp && strcmp(comp, "gzip") == 0;
-    cap = prop(disk, "capacity");
-    capu = prop(disk, "capacityAllocationUnits");
+    cap = v2k_xml_prop(disk, "capacity");
+    capu = v2k_xml_prop(disk, "capacityAllocationUnits");
     if (cap && scaled(where, "Disk capacity", cap, capu, &capacity) == -1)
         return -1;
     if ((d = v2k_source_add_disk(s)) == NULL)
@@ -1067,9 +1015,9 @@ parse_hardware(const struct ova *p, const char *where, struct v2k_source *s,
         }
         if (type == 24) {
             for (xmlNode *c = it->children; c; c = c->next) {
-                CLEANUP_FREE char *k = is(c, "Config") ? prop(c, "key")
+                CLEANUP_FREE char *k = is(c, "Config") ? v2k_xml_prop(c, "key")
                                                        : NULL;
-                CLEANUP_FREE char *v = k ? prop(c, "value") : NULL;
+                CLEANUP_FREE char *v = k ? v2k_xml_prop(c, "value") : NULL;
                 uint64_t kb;
                 if (v && strcmp(k, "videoRamSizeInKB") == 0 &&
                     v2k_parse_u64(v, "videoRamSizeInKB", &kb) == 0 &&
@@ -1080,7 +1028,7 @@ parse_hardware(const struct ova *p, const char *where, struct v2k_source *s,
         }
         if (type == 35 && s->sound == NULL) {
             char *st = text(it, "ResourceSubType");
-            if (dup_into(&s->sound, st ? st : (char *)xmlStrdup(
+            if (v2k_xml_dup_into(&s->sound, st ? st : (char *)xmlStrdup(
                                                   (const xmlChar *)"sound"))
                 == -1)
                 goto out;
@@ -1110,8 +1058,8 @@ parse_hardware(const struct ova *p, const char *where, struct v2k_source *s,
         CLEANUP_FREE char *k = NULL, *v = NULL;
         if (!is(c, "Config"))
             continue;
-        k = prop(c, "key");
-        v = prop(c, "value");
+        k = v2k_xml_prop(c, "key");
+        v = v2k_xml_prop(c, "value");
         if (k && v && strcmp(k, "firmware") == 0)
             s->firmware = strcasecmp(v, "efi") == 0 ? V2K_FW_UEFI
                                                     : V2K_FW_BIOS;
@@ -1132,7 +1080,7 @@ parse_vbox_machine(struct v2k_source *s, const xmlNode *m)
     xmlNode *hw = child(m, "Hardware");
 
     s->hypervisor = V2K_HV_VIRTUALBOX;
-    fw = prop(child(hw, "Firmware"), "type");
+    fw = v2k_xml_prop(child(hw, "Firmware"), "type");
     if (fw)
         s->firmware = strncmp(fw, "EFI", 3) == 0 ? V2K_FW_UEFI : V2K_FW_BIOS;
 }
@@ -1151,10 +1099,10 @@ vbox_macs(struct v2k_source *s, const xmlNode *m)
         bool ok;
         if (!is(a, "Adapter"))
             continue;
-        en = prop(a, "enabled");
+        en = v2k_xml_prop(a, "enabled");
         if (en == NULL || strcmp(en, "true") != 0)
             continue;
-        mac = prop(a, "MACAddress");
+        mac = v2k_xml_prop(a, "MACAddress");
         ok = mac && strlen(mac) == 12;
         for (int i = 0; ok && i < 12; i++)
             ok = isxdigit((unsigned char)mac[i]) != 0;
@@ -1178,7 +1126,7 @@ ovf_parse(struct ova *p, const char *buf, size_t len, const char *where)
     struct v2k_source *s = NULL;
     xmlNode *root, *vs = NULL, *vhs, *os;
 
-    if ((p->doc = parse_xml(buf, len, where)) == NULL)
+    if ((p->doc = v2k_xml_parse(buf, len, where, OVF_MAX_SIZE)) == NULL)
         return NULL;
     root = xmlDocGetRootElement(p->doc);
     if (!is(root, "Envelope")) {
@@ -1211,19 +1159,19 @@ ovf_parse(struct ova *p, const char *buf, size_t len, const char *where)
     s->firmware = V2K_FW_BIOS;
     s->video = V2K_VIDEO_VMVGA;
     s->vcpus = 1;
-    if (dup_into(&s->name, text(vs, "Name")) == -1)
+    if (v2k_xml_dup_into(&s->name, text(vs, "Name")) == -1)
         goto fail;
-    if (s->name == NULL && dup_into(&s->name, prop(vs, "id")) == -1)
+    if (s->name == NULL && v2k_xml_dup_into(&s->name, v2k_xml_prop(vs, "id")) == -1)
         goto fail;
     if (s->name == NULL || *s->name == '\0') {
         v2k_error("%s: <VirtualSystem> has no Name or ovf:id", where);
         goto fail;
     }
     os = child(vs, "OperatingSystemSection");
-    if (os && dup_into(&s->os_hint, prop(os, "osType")) == -1)
+    if (os && v2k_xml_dup_into(&s->os_hint, v2k_xml_prop(os, "osType")) == -1)
         goto fail;
     if (os && s->os_hint == NULL &&
-        dup_into(&s->os_hint, text(os, "Description")) == -1)
+        v2k_xml_dup_into(&s->os_hint, text(os, "Description")) == -1)
         goto fail;
     {
         CLEANUP_FREE char *vst = text(child(vhs, "System"),

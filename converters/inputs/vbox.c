@@ -35,6 +35,7 @@
 #include "inputs-internal.h"
 #include "log.h"
 #include "util.h"
+#include "xml-util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -73,75 +74,11 @@ child(const xmlNode *n, const char *name)
     return NULL;
 }
 
-static char *
-prop(const xmlNode *n, const char *name)
-{
-    return n ? (char *)xmlGetProp(n, (const xmlChar *)name) : NULL;
-}
-
 static bool
 prop_true(const xmlNode *n, const char *name)
 {
-    CLEANUP_FREE char *v = prop(n, name);
+    CLEANUP_FREE char *v = v2k_xml_prop(n, name);
     return v && strcmp(v, "true") == 0;
-}
-
-static int
-dup_into(char **field, char *xml_owned)
-{
-    if (xml_owned == NULL)
-        return 0;
-    *field = v2k_strdup(xml_owned);
-    xmlFree(xml_owned);
-    return *field ? 0 : -1;
-}
-
-static char *
-resolve(const char *basedir, const char *path)
-{
-    if (path[0] == '/' || basedir == NULL)
-        return v2k_strdup(path);
-    return v2k_asprintf("%s/%s", basedir, path);
-}
-
-/* As libvirt-xml.c: no network, no entities, no DTD, capped size. */
-static xmlDoc *
-parse_xml(const char *buf, size_t len, const char *name, size_t max)
-{
-    xmlParserCtxt *ctxt;
-    xmlDoc *doc;
-
-    if (len > max) {
-        v2k_error("%s: %zu bytes is more than the %zu allowed", name, len,
-                  max);
-        return NULL;
-    }
-    ctxt = xmlNewParserCtxt();
-    if (ctxt == NULL) {
-        v2k_error("out of memory");
-        return NULL;
-    }
-    doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    if (doc == NULL) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[256] = "parse error";
-        if (e && e->message) {
-            snprintf(msg, sizeof msg, "%s", e->message);
-            msg[strcspn(msg, "\n")] = '\0';
-        }
-        v2k_error("%s:%d: not XML: %s", name, e ? e->line : 0, msg);
-        xmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    xmlFreeParserCtxt(ctxt);
-    if (doc->intSubset || doc->extSubset) {
-        v2k_error("%s: a DOCTYPE is not allowed", name);
-        xmlFreeDoc(doc);
-        return NULL;
-    }
-    return doc;
 }
 
 /* An unsigned attribute; 0 when absent (*out untouched), 1 when set. */
@@ -149,7 +86,7 @@ static int
 uint_attr(const struct vbox_ctx *x, const xmlNode *n, const char *attr,
           uint64_t max, uint64_t *out)
 {
-    CLEANUP_FREE char *v = prop(n, attr);
+    CLEANUP_FREE char *v = v2k_xml_prop(n, attr);
     uint64_t num;
 
     if (v == NULL)
@@ -192,7 +129,7 @@ find_medium(xmlNode *n, const char *elem, const char *uuid, xmlNode **anc,
         xmlNode *hit;
         if (!is(c, elem))
             continue;
-        u = prop(c, "uuid");
+        u = v2k_xml_prop(c, "uuid");
         if (u && uuid_eq(u, uuid)) {
             *nanc = depth;
             return c;
@@ -219,15 +156,15 @@ vbox_format(const char *f)
 static char *
 medium_path(const struct vbox_ctx *x, const xmlNode *m)
 {
-    CLEANUP_FREE char *loc = prop(m, "location");
-    CLEANUP_FREE char *u = prop(m, "uuid");
+    CLEANUP_FREE char *loc = v2k_xml_prop(m, "location");
+    CLEANUP_FREE char *u = v2k_xml_prop(m, "uuid");
 
     if (loc == NULL || *loc == '\0') {
         v2k_error("%s:%d: <%s uuid='%s'> has no location", x->name, m->line,
                   m->name, u ? u : "");
         return NULL;
     }
-    return resolve(x->basedir, loc);
+    return v2k_path_resolve(x->basedir, loc);
 }
 
 static int
@@ -249,7 +186,7 @@ attach_disk(const struct vbox_ctx *x, struct v2k_disk *d, const xmlNode *ad,
                   uuid);
         return -1;
     }
-    fmt = prop(hd, "format");
+    fmt = v2k_xml_prop(hd, "format");
     f = vbox_format(fmt);
     if (f == NULL) {
         v2k_error("%s:%d: <HardDisk uuid='%s' format='%s'>: format not "
@@ -297,7 +234,7 @@ parse_controller(const struct vbox_ctx *x, struct v2k_source *s,
         { "NVMe", V2K_BUS_NVME }, { "VirtioSCSI", V2K_BUS_VIRTIO_SCSI },
         { "I82078", V2K_BUS_FLOPPY }, { "USB", V2K_BUS_UNKNOWN },
     };
-    CLEANUP_FREE char *type = prop(sc, "type");
+    CLEANUP_FREE char *type = v2k_xml_prop(sc, "type");
     enum v2k_bus bus = V2K_BUS_UNKNOWN;
     bool found = false;
 
@@ -319,11 +256,11 @@ parse_controller(const struct vbox_ctx *x, struct v2k_source *s,
 
         if (!is(ad, "AttachedDevice"))
             continue;
-        dt = prop(ad, "type");
+        dt = v2k_xml_prop(ad, "type");
         if (uint_attr(x, ad, "port", VBOX_MAX_PORTS, &port) == -1 ||
             uint_attr(x, ad, "device", 1, &dev) == -1)
             return -1;
-        uuid = prop(child(ad, "Image"), "uuid");
+        uuid = v2k_xml_prop(child(ad, "Image"), "uuid");
         if ((d = v2k_source_add_disk(s)) == NULL)
             return -1;
         d->bus = bus;
@@ -375,8 +312,8 @@ parse_adapter(const struct vbox_ctx *x, struct v2k_source *s,
         { "82543GC", V2K_NIC_E1000 }, { "82545EM", V2K_NIC_E1000 },
         { "virtio", V2K_NIC_VIRTIO },
     };
-    CLEANUP_FREE char *mac = prop(a, "MACAddress");
-    CLEANUP_FREE char *type = prop(a, "type");
+    CLEANUP_FREE char *mac = v2k_xml_prop(a, "MACAddress");
+    CLEANUP_FREE char *type = v2k_xml_prop(a, "type");
     struct v2k_nic *n;
     const char *t = type ? type : "Am79C973";   /* Settings.cpp default */
 
@@ -409,13 +346,13 @@ parse_adapter(const struct vbox_ctx *x, struct v2k_source *s,
     for (xmlNode *c = a->children; c; c = c->next) {
         if (is(c, "BridgedInterface")) {
             n->net_type = V2K_NET_BRIDGE;
-            if (dup_into(&n->network, prop(c, "name")) == -1)
+            if (v2k_xml_dup_into(&n->network, v2k_xml_prop(c, "name")) == -1)
                 return -1;
             break;
         }
         if (is(c, "InternalNetwork") || is(c, "HostOnlyInterface") ||
             is(c, "NATNetwork") || is(c, "GenericInterface")) {
-            if (dup_into(&n->network, prop(c, "name")) == -1)
+            if (v2k_xml_dup_into(&n->network, v2k_xml_prop(c, "name")) == -1)
                 return -1;
             break;
         }
@@ -438,7 +375,7 @@ parse_hardware(const struct vbox_ctx *x, struct v2k_source *s,
     };
     xmlNode *mem = child(hw, "Memory"), *n;
     uint64_t v = 1;
-    CLEANUP_FREE char *fw = prop(child(hw, "Firmware"), "type");
+    CLEANUP_FREE char *fw = v2k_xml_prop(child(hw, "Firmware"), "type");
     CLEANUP_FREE char *vc = NULL;
 
     if (uint_attr(x, child(hw, "CPU"), "count", V2K_MAX_VCPUS, &v) == -1)
@@ -467,7 +404,7 @@ parse_hardware(const struct vbox_ctx *x, struct v2k_source *s,
     s->firmware = fw && strncmp(fw, "EFI", 3) == 0 ? V2K_FW_UEFI
                                                    : V2K_FW_BIOS;
     n = child(hw, "Display");
-    vc = prop(n, "controller");
+    vc = v2k_xml_prop(n, "controller");
     s->video = V2K_VIDEO_VBOX;          /* VBoxVGA, the old default */
     for (size_t i = 0; vc && i < V2K_ARRAY_SIZE(vids); i++)
         if (strcmp(vc, vids[i].t) == 0)
@@ -478,7 +415,7 @@ parse_hardware(const struct vbox_ctx *x, struct v2k_source *s,
     s->video_ram_bytes = v << 20;
     n = child(hw, "AudioAdapter");
     if (n && prop_true(n, "enabled")) {
-        CLEANUP_FREE char *ac = prop(n, "controller");
+        CLEANUP_FREE char *ac = v2k_xml_prop(n, "controller");
         s->sound = v2k_strdup(ac ? ac : "AC97");    /* default AC97 */
         if (s->sound == NULL)
             return -1;
@@ -494,7 +431,7 @@ vbox_parse(const char *buf, size_t len, const char *name,
            const char *basedir, bool local)
 {
     struct vbox_ctx x = { .name = name, .basedir = basedir, .local = local };
-    xmlDoc *doc = parse_xml(buf, len, name, VBOX_MAX_SIZE);
+    xmlDoc *doc = v2k_xml_parse(buf, len, name, VBOX_MAX_SIZE);
     struct v2k_source *s = NULL;
     xmlNode *root, *hw, *scs;
 
@@ -520,9 +457,9 @@ vbox_parse(const char *buf, size_t len, const char *name,
     if ((s = v2k_source_new()) == NULL)
         goto fail;
     s->hypervisor = V2K_HV_VIRTUALBOX;
-    if (dup_into(&s->name, prop(x.machine, "name")) == -1 ||
-        dup_into(&s->os_hint, prop(x.machine, "OSType")) == -1 ||
-        dup_into(&s->uuid, prop(x.machine, "uuid")) == -1)
+    if (v2k_xml_dup_into(&s->name, v2k_xml_prop(x.machine, "name")) == -1 ||
+        v2k_xml_dup_into(&s->os_hint, v2k_xml_prop(x.machine, "OSType")) == -1 ||
+        v2k_xml_dup_into(&s->uuid, v2k_xml_prop(x.machine, "uuid")) == -1)
         goto fail;
     if (s->name == NULL || *s->name == '\0') {
         v2k_error("%s: <Machine> has no name", name);
