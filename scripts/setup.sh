@@ -14,8 +14,9 @@ packages=(
     libguestfs-tools linux-image-amd64
     # oracles and peers used by the tests
     qemu-utils qemu-system-x86 libvirt-clients libvirt-daemon libxml2-utils
-    libvirt-daemon-driver-qemu strace
-    nbdkit libnbd-bin jq python3 strace util-linux bsdutils
+    libvirt-daemon-driver-qemu guestfish
+    nbdkit libnbd-bin jq python3 strace util-linux bsdutils mount procps
+    diffutils
     # remote transports (tests/remote): a real sshd, ssh-keygen, openssl
     # for the throwaway CA (the HTTPS server is python3's http.server)
     openssh-server openssh-client openssl
