@@ -11,6 +11,7 @@
 #include "error.h"
 #include "format.h"
 #include "input.h"
+#include "inputs-internal.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -50,35 +51,18 @@ static int
 add_disk(struct v2k_source *s, const char *path, const char *format,
          const struct v2k_remote_opts *ropts)
 {
-    struct v2k_image *img = v2k_image_open_uri(path, format, ropts);
-    struct v2k_disk *d;
+    struct v2k_disk *d = v2k_source_add_disk(s);
     struct stat st;
 
-    if (img == NULL)
+    if (d == NULL)
         return -1;
-    d = v2k_source_add_disk(s);
-    if (d == NULL) {
-        v2k_image_close(img);
-        return -1;
-    }
-    d->path = v2k_strdup(path);
-    d->format = v2k_strdup(img->fmt->name);
-    d->size_bytes = img->size;
     d->device = V2K_DEV_DISK;
-    if (img->transport->is_block_device)
-        d->transport = V2K_TRANSPORT_BLOCK;
-    else if (strcmp(img->transport->ops->kind, "sftp") == 0)
-        d->transport = V2K_TRANSPORT_SFTP;
-    else if (strcmp(img->transport->ops->kind, "https") == 0)
-        d->transport = V2K_TRANSPORT_HTTPS;
-    else if (strcmp(img->transport->ops->kind, "archive") == 0)
-        d->transport = V2K_TRANSPORT_ARCHIVE;
-    else
-        d->transport = V2K_TRANSPORT_FILE;
     d->bus = V2K_BUS_UNKNOWN;
     d->slot = (int)s->ndisks - 1;
-    v2k_image_close(img);
-    if (d->path == NULL || d->format == NULL)
+    d->path = v2k_strdup(path);
+    if (format && (d->format = v2k_strdup(format)) == NULL)
+        return -1;
+    if (d->path == NULL || v2k_input_open_disk(d, ropts, NULL) == -1)
         return -1;
     if (d->transport == V2K_TRANSPORT_BLOCK && stat(path, &st) == 0) {
         d->model = sysfs_attr(&st, "model");

@@ -35,10 +35,11 @@ char *v2k_input_remote_read(const char *uri,
 /* True when the last error says the remote file does not exist. */
 bool v2k_input_remote_enoent(void);
 
-/* d->path is a URI: open it (read-only) to learn its format and size;
- * d->transport becomes SFTP. */
-int v2k_input_remote_disk(struct v2k_disk *d,
-                          const struct v2k_remote_opts *ropts,
-                          const struct v2k_open_opts *oopts);
+/* Open d->path (a local path, TAR/MEMBER, or a URI; read-only) to learn
+ * its format (when unset), size and transport.  ropts/oopts may be NULL
+ * (credentials from the environment; defaults). */
+int v2k_input_open_disk(struct v2k_disk *d,
+                        const struct v2k_remote_opts *ropts,
+                        const struct v2k_open_opts *oopts);
 
 #endif

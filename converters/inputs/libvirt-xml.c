@@ -20,6 +20,7 @@
 #include "error.h"
 #include "format.h"
 #include "input.h"
+#include "inputs-internal.h"
 #include "log.h"
 #include "util.h"
 #include "xml-util.h"
@@ -181,22 +182,6 @@ dev_slot(const char *dev)
 }
 
 static int
-open_disk(struct v2k_disk *d)
-{
-    struct v2k_image *img = v2k_image_open(d->path, d->format, NULL);
-
-    if (img == NULL)
-        return -1;
-    if (d->format == NULL)
-        d->format = v2k_strdup(img->fmt->name);
-    d->size_bytes = img->size;
-    d->transport = img->transport->is_block_device ? V2K_TRANSPORT_BLOCK
-                                                   : V2K_TRANSPORT_FILE;
-    v2k_image_close(img);
-    return d->format ? 0 : -1;
-}
-
-static int
 parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
            bool virtio_scsi)
 {
@@ -294,7 +279,7 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
     }
     if (!x->local || d->device != V2K_DEV_DISK)
         return 0;
-    if (open_disk(d) == -1) {
+    if (v2k_input_open_disk(d, NULL, NULL) == -1) {
         v2k_error_prepend("%s:%d: <disk> %s: ", x->name, n->line, what);
         return -1;
     }

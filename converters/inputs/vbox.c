@@ -550,7 +550,7 @@ vbox_remote_disk(struct v2k_disk *d, const char *base,
     if (d->device != V2K_DEV_DISK)
         return 0;
     oopts.parent_candidates = (const char *const *)d->parent_chain;
-    return v2k_input_remote_disk(d, ropts, &oopts);
+    return v2k_input_open_disk(d, ropts, &oopts);
 }
 
 static struct v2k_source *

@@ -148,23 +148,6 @@ strip_prefixes(const char *t, const char **fmt, bool *had)
     return t;
 }
 
-/* Open a local disk read-only to learn its format and size. */
-static int
-open_disk(struct v2k_disk *d)
-{
-    struct v2k_image *img = v2k_image_open(d->path, d->format, NULL);
-
-    if (img == NULL)
-        return -1;
-    if (d->format == NULL)
-        d->format = v2k_strdup(img->fmt->name);
-    d->size_bytes = img->size;
-    d->transport = img->transport->is_block_device ? V2K_TRANSPORT_BLOCK
-                                                   : V2K_TRANSPORT_FILE;
-    v2k_image_close(img);
-    return d->format ? 0 : -1;
-}
-
 /* One DISKSPEC (xl-disk-configuration(5)). */
 static int
 parse_disk(struct xen_ctx *x, struct v2k_source *s,
@@ -331,7 +314,7 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
                         d->path, strerror(errno));
         return 0;
     }
-    if (open_disk(d) == -1) {
+    if (v2k_input_open_disk(d, NULL, NULL) == -1) {
         v2k_error_prepend("%s:%u: disk %s: ", x->name, line, vdev);
         return -1;
     }
@@ -758,19 +741,35 @@ out:
 }
 
 int
-v2k_input_remote_disk(struct v2k_disk *d, const struct v2k_remote_opts *ropts,
-                      const struct v2k_open_opts *oopts)
+v2k_input_open_disk(struct v2k_disk *d, const struct v2k_remote_opts *ropts,
+                    const struct v2k_open_opts *oopts)
 {
+    /* Remote images follow only backing names next to them. */
+    struct v2k_open_opts defaults = {
+        .allow_absolute_backing = !v2k_uri_is_remote(d->path),
+    };
     struct v2k_transport *t = v2k_transport_open_uri(d->path, ropts);
-    struct v2k_image *img = t ? v2k_image_open_transport(t, d->format, oopts)
-                              : NULL;
+    struct v2k_image *img =
+        t ? v2k_image_open_transport(t, d->format, oopts ? oopts : &defaults)
+          : NULL;
+    const char *kind;
 
     if (img == NULL)
         return -1;
     if (d->format == NULL)
         d->format = v2k_strdup(img->fmt->name);
     d->size_bytes = img->size;
-    d->transport = V2K_TRANSPORT_SFTP;
+    kind = img->transport->ops->kind;
+    if (img->transport->is_block_device)
+        d->transport = V2K_TRANSPORT_BLOCK;
+    else if (strcmp(kind, "sftp") == 0)
+        d->transport = V2K_TRANSPORT_SFTP;
+    else if (strcmp(kind, "https") == 0)
+        d->transport = V2K_TRANSPORT_HTTPS;
+    else if (strcmp(kind, "archive") == 0)
+        d->transport = V2K_TRANSPORT_ARCHIVE;
+    else
+        d->transport = V2K_TRANSPORT_FILE;
     v2k_image_close(img);
     return d->format ? 0 : -1;
 }
@@ -863,7 +862,7 @@ xen_setup_remote(const struct v2k_options *o)
         d->path = u;
         d->transport = V2K_TRANSPORT_SFTP;
         if (d->device == V2K_DEV_DISK &&
-            v2k_input_remote_disk(d, &ropts, NULL) == -1) {
+            v2k_input_open_disk(d, &ropts, NULL) == -1) {
             v2k_error_prepend("%s: disk %s: ", uri,
                               d->target_dev ? d->target_dev : "");
             goto fail;
