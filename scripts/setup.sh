@@ -20,8 +20,16 @@ packages=(
     # remote transports (tests/remote): a real sshd, ssh-keygen, openssl
     # for the throwaway CA (the HTTPS server is python3's http.server)
     openssh-server openssh-client openssl
-    # benchmarks (bench/)
-    time
+    # guest images for the conversion tests (tests/lib/mkguest-debian.sh,
+    # tests/lib/mkphony.sh): debootstrap from Debian's mirror, a static
+    # shell for phony guests, cpio to read initramfs images
+    debootstrap busybox-static cpio fdisk e2fsprogs
+    # vSphere simulator (govmomi's vcsim, built from Debian's Go sources)
+    golang-go golang-github-vmware-govmomi-dev
+    # SFTP for block devices on remote hosts (formats/)
+    libssh2-1-dev
+    # benchmarks (bench/): virt-v2v and nbdcopy measured in the same run
+    time virt-v2v libnbd-bin
     # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer
     # runtimes (libclang_rt.fuzzer, asan, ubsan: libclang-rt-14-dev)
     clang libclang-rt-14-dev

@@ -1,0 +1,60 @@
+/* guestfile.h - reading and editing guest files through libguestfs, for
+ * the rewrite steps.
+ *
+ * Every function takes the step's name for its messages and logs
+ * (convert.h v2k_log_edit).  Paths are guest paths ("/etc/fstab").
+ * Errors: -1/NULL with one message "STEP: PATH: what went wrong".
+ * Returned strings are malloc'd and owned by the caller.
+ */
+#ifndef V2K_GUESTFILE_H
+#define V2K_GUESTFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <guestfs.h>
+
+/* Largest guest file a step reads whole (configs, not binaries). */
+#define V2K_GF_MAX_FILE (16u << 20)
+
+/* True when path exists (file, directory or symlink; no error). */
+bool v2k_gf_exists(guestfs_h *g, const char *path);
+bool v2k_gf_is_file(guestfs_h *g, const char *path);     /* follows links */
+bool v2k_gf_is_dir(guestfs_h *g, const char *path);
+
+/* The whole file, NUL-terminated (*len without the NUL, len may be NULL);
+ * NULL with a message when missing, unreadable or > V2K_GF_MAX_FILE. */
+char *v2k_gf_read(guestfs_h *g, const char *step, const char *path,
+                  size_t *len);
+
+/* Replace path's content, keeping its mode and owner (new files: 0644
+ * root); written to a temporary name beside it, then renamed. */
+int v2k_gf_write(guestfs_h *g, const char *step, const char *path,
+                 const char *content, size_t len);
+
+/* Edit path line by line: fn gets each line without its newline and
+ * returns NULL to keep it, or a malloc'd replacement; setting *drop
+ * removes the line.  Each change is logged (BEFORE -> AFTER).  The file
+ * is rewritten only when something changed; *nchanged (may be NULL) says
+ * how many lines.  A missing file is not an error when missing_ok. */
+typedef char *(*v2k_gf_line_fn)(const char *line, bool *drop, void *opaque);
+int v2k_gf_edit_lines(guestfs_h *g, const char *step, const char *path,
+                      bool missing_ok, v2k_gf_line_fn fn, void *opaque,
+                      unsigned *nchanged);
+
+/* Remove a file or directory tree (logged as "removed"); missing is fine. */
+int v2k_gf_remove(guestfs_h *g, const char *step, const char *path);
+
+/* Paths matching a glob in the guest ("/etc/X11/xorg.conf.d/*.conf"),
+ * NULL-terminated (free with v2k_gf_strv_free); NULL on error. */
+char **v2k_gf_glob(guestfs_h *g, const char *step, const char *pattern);
+
+/* Free a NULL-terminated string array (NULL-safe). */
+void v2k_gf_strv_free(char **v);
+
+/* Run a shell command inside the guest (its own /bin/sh, chrooted by
+ * libguestfs, /dev /proc /sys bound).  Returns its stdout (malloc'd) or
+ * NULL with a message that includes the command's stderr's last line. */
+char *v2k_gf_sh(guestfs_h *g, const char *step, const char *command);
+
+#endif
