@@ -48,6 +48,13 @@ struct v2k_open_opts {
                                    of images that may be the parent, e.g.
                                    from a .vbox media registry; NULL =
                                    search */
+    /* Optional, qcow2 only, top of the chain only (depth 0): read this
+     * image where the qcow2 stores nothing, instead of opening the
+     * backing file the header names (which is then never opened; the
+     * image must have one).  Borrowed: the caller closes it after the
+     * qcow2 image.  The conversion uses it to merge an overlay whose
+     * backing was an NBD export with the source opened directly. */
+    struct v2k_image *backing_override;
 };
 
 struct v2k_format {

@@ -91,7 +91,9 @@ struct v2k_qcow2 {
 
     struct v2k_transport *data_file;    /* owned, external data, or NULL */
     char *data_file_name;               /* owned */
-    struct v2k_image *backing;          /* owned, or NULL */
+    struct v2k_image *backing;          /* owned unless backing_borrowed,
+                                           or NULL */
+    bool backing_borrowed;              /* v2k_open_opts.backing_override */
     char *backing_name;                 /* owned */
     char *backing_format;               /* owned, or NULL = probe */
 

@@ -558,8 +558,14 @@ open_backing(struct v2k_image *img, const struct qcow2_header *h,
     struct v2k_qcow2 *s = img->state;
     const char *name = v2k_image_name(img);
 
-    if (h->backing_file_offset == 0 || h->backing_file_size == 0)
+    if (h->backing_file_offset == 0 || h->backing_file_size == 0) {
+        if (opts->backing_override && opts->depth == 0) {
+            v2k_error("%s: has no backing file to replace with %s", name,
+                      v2k_image_name(opts->backing_override));
+            return -1;
+        }
         return 0;
+    }
     s->backing_name = v2k_malloc(h->backing_file_size + 1);
     if (s->backing_name == NULL)
         return -1;
@@ -589,6 +595,13 @@ open_backing(struct v2k_image *img, const struct qcow2_header *h,
             return -1;
         }
     }
+    if (opts->backing_override && opts->depth == 0) {
+        v2k_debug("%s: backing file '%s' replaced by %s", name,
+                  s->backing_name, v2k_image_name(opts->backing_override));
+        s->backing = opts->backing_override;
+        s->backing_borrowed = true;
+        return 0;
+    }
     v2k_debug("%s: backing file '%s' (format %s)", name, s->backing_name,
               s->backing_format ? s->backing_format : "probed");
     s->backing = v2k_image_open_backing(img, s->backing_name,
@@ -601,8 +614,10 @@ qcow2_close(struct v2k_image *img)
 {
     struct v2k_qcow2 *s = img->state;
 
-    v2k_image_close(s->backing);
+    if (!s->backing_borrowed)
+        v2k_image_close(s->backing);
     s->backing = NULL;
+    s->backing_borrowed = false;
     v2k_transport_close(s->data_file);
     s->data_file = NULL;
     v2k_qcow2_cache_free(s);

@@ -1,6 +1,6 @@
 /* nbdkit-v2kvm-plugin - serve any disk image v2kvm can read over NBD.
  *
- *   nbdkit v2kvm file=PATH [format=FMT]
+ *   nbdkit v2kvm file=PATH|URI [format=FMT] [parent=NAME]...
  *
  * A thin front end on formats/ (as v2kvm-img is): the image is opened
  * once, when nbdkit is ready to serve, and shared by every connection,
@@ -21,8 +21,11 @@
 
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 
-static char *file;                  /* absolute path, owned */
+static char *file;                  /* absolute path or URI, owned */
 static const char *format;          /* NULL = probe; points into argv */
+static const char **parents;        /* NULL-ended parent=, owned array of
+                                       strings in argv */
+static size_t nparents;
 static struct v2k_image *image;     /* opened by get_ready */
 
 /* Hand our one message to nbdkit; the client sees EIO. */
@@ -39,6 +42,7 @@ v2kvm_unload(void)
 {
     v2k_image_close(image);
     free(file);
+    free(parents);
 }
 
 static int
@@ -46,9 +50,26 @@ v2kvm_config(const char *key, const char *value)
 {
     if (strcmp(key, "file") == 0) {
         free(file);
-        /* nbdkit may chdir("/") when it daemonizes. */
-        file = nbdkit_absolute_path(value);
+        /* nbdkit may chdir("/") when it daemonizes; a URI (sftp://,
+         * https://) stays as it is. */
+        if (v2k_uri_is_remote(value) || strncmp(value, "file:", 5) == 0)
+            file = strdup(value);
+        else
+            file = nbdkit_absolute_path(value);
+        if (file == NULL)
+            nbdkit_error("strdup: %m");
         return file ? 0 : -1;
+    }
+    if (strcmp(key, "parent") == 0) {
+        const char **v = realloc(parents, (nparents + 2) * sizeof *v);
+        if (v == NULL) {
+            nbdkit_error("realloc: %m");
+            return -1;
+        }
+        parents = v;
+        parents[nparents++] = value;
+        parents[nparents] = NULL;
+        return 0;
     }
     if (strcmp(key, "format") == 0) {
         if (v2k_format_lookup(value) == NULL) {
@@ -66,8 +87,8 @@ v2kvm_config(const char *key, const char *value)
         format = value;
         return 0;
     }
-    nbdkit_error("unknown parameter '%s' (use file=PATH [format=FMT])",
-                 key);
+    nbdkit_error("unknown parameter '%s' (use file=PATH [format=FMT] "
+                 "[parent=NAME]...)", key);
     return -1;
 }
 
@@ -83,14 +104,23 @@ v2kvm_config_complete(void)
 
 #define v2kvm_config_help \
     "file=<PATH>     (required) The disk image to serve.\n" \
-    "format=<FMT>    Its format (default: probe by magic)."
+    "format=<FMT>    Its format (default: probe by magic).\n" \
+    "parent=<NAME>   A possible parent of a differencing image (repeat)."
 
 /* Open once, before serving: a bad image fails nbdkit at startup with
  * our message instead of failing every connection. */
 static int
 v2kvm_get_ready(void)
 {
-    image = v2k_image_open_uri(file, format, NULL);
+    /* As v2kvm opens a source disk (conversion.c): credentials from the
+     * environment, absolute backing names for local images only. */
+    struct v2k_open_opts oo = {
+        .allow_absolute_backing = !v2k_uri_is_remote(file),
+        .parent_candidates = parents,
+    };
+    struct v2k_transport *t = v2k_transport_open_uri(file, NULL);
+
+    image = t ? v2k_image_open_transport(t, format, &oo) : NULL;
     return image ? 0 : fail();
 }
 
