@@ -11,10 +11,67 @@
  * numbers and the *_UNKNOWN enums, never guesses.
  *
  * Errors: -1/NULL with one message (error.h): "no operating system was
- * found on the source disks", "the root filesystem /dev/sda2 is
- * encrypted (LUKS) and no key was given (--key)", "2 operating systems
- * found (/dev/sda1: debian 12, /dev/sdb1: rhel 7.9); choose one with
- * --root /dev/...", ...
+ * found on the source disks" (followed by "; /dev/sda2 is encrypted
+ * (LUKS) and no key was given (--key DEVICE:KEY)" when a LUKS device was
+ * left locked), "cannot unlock the encrypted (LUKS) filesystem /dev/sda2
+ * with the key given for it: ...", "2 operating systems found
+ * (/dev/sda1: debian 12.8, /dev/sdb1: rhel 7.9); choose one with --root
+ * first|ask|/dev/...", "the filesystem /dev/sdb1 (/usr) is read-only:
+ * ...", "cannot mount the root filesystem ...".
+ *
+ * Subtleties (inspect.c, inspect-linux.c):
+ *  - LUKS: every crypto_LUKS filesystem with a key is opened as
+ *    /dev/mapper/luks-<basename> (luks-sda2) before inspection, then LVM
+ *    is rescanned; a device without a key stays locked (a warning when
+ *    an OS is found anyway).
+ *  - Mounts: libguestfs's fstab mapping, sorted by mountpoint length; "/"
+ *    is always the chosen root (a "/dev/sda1" in the fstab of the second
+ *    disk's OS would name the wrong appliance disk).  An fstab mount
+ *    point missing in the guest is skipped with a warning (no mkdir); a
+ *    non-root filesystem that fails to mount is skipped with a warning;
+ *    one that mounts only read-only (also checked with statvfs after the
+ *    mount, as mount(8) silently falls back to ro) is an error.
+ *  - firmware: UEFI when a partition has the ESP type (GPT C12A7328-...,
+ *    MBR 0xef) and, for Linux, it is mounted or /boot/efi/EFI exists.
+ *  - bootloader_config: grub2 is the first of /boot/grub2/grub.cfg,
+ *    /boot/grub/grub.cfg, /boot/efi/EFI/<any>/grub.cfg; GRUB legacy
+ *    /boot/grub/grub.conf before menu.lst (RHEL's menu.lst is a symlink
+ *    to it); extlinux and syslinux configs; systemd-boot loader.conf.
+ *  - kernels: each /lib/modules/VER (or /usr/lib/modules) with a kernel
+ *    image (/boot/vmlinuz-VER, vmlinux-, kernel-, Image-, or
+ *    /lib/modules/VER/vmlinuz), at most 64.  Sorted newest first by an
+ *    rpmvercmp-like comparison; for the same base version the plain
+ *    kernel comes before its debug and xen flavours.  virtio bits come
+ *    from module files anywhere under the VER directory (.ko, .ko.xz,
+ *    .ko.zst, .ko.gz; "virtio-rng" = "virtio_rng") and from
+ *    modules.builtin.  initrd is an existing /boot/initramfs-VER.img,
+ *    initrd.img-VER, initrd-VER.img, initrd-VER, else the name the
+ *    guest's initramfs tool would use (NULL for mkinitcpio/unknown).
+ *  - default_kernel: grub2: GRUB_DEFAULT from /etc/default/grub; "saved"
+ *    or unset reads saved_entry from grubenv (none: entry 0); the value
+ *    may be an index of top-level menuentries (or of BLS entries, newest
+ *    first, when grub.cfg has no menuentry), a BLS entry id
+ *    (/boot/loader/entries/ID.conf), a title/id ("a>b": the part after
+ *    the last '>'), or text containing a kernel version.  GRUB legacy:
+ *    "default=N" (the Nth title's kernel).  extlinux: "default LABEL".
+ *    -1 when unknown, with systemd-boot, or when the entry names a kernel
+ *    that is not in kernels[].
+ *  - tools: open-vm-tools (package open-vm-tools*, or /usr/bin/vmtoolsd
+ *    without a tarball install), vmware-tools-tarball
+ *    (/usr/bin/vmware-uninstall-tools.pl, /etc/vmware-tools/locations or
+ *    /etc/init.d/vmware-tools), xe-guest-utilities (packages
+ *    xe-guest-utilities*, xenstore-utils; /usr/sbin/xe-daemon,
+ *    /etc/init.d/xe-linux-distribution), vbox-additions (packages
+ *    virtualbox-guest-*; /opt/VBoxGuestAdditions-*, /etc/init.d/vboxadd,
+ *    /usr/sbin/VBoxService), hyperv-daemons (packages hyperv-daemons*,
+ *    hypervkvpd, hypervvssd, hyperv-tools; /usr/sbin/hv_kvp_daemon), in
+ *    that order.
+ *  - packages: libguestfs's application list (dpkg status, rpm database,
+ *    pacman); a guest without any database gives an empty list silently.
+ *  - Enum strings (JSON and text): firmware bios|uefi|unknown,
+ *    bootloader grub2|grub-legacy|extlinux|systemd-boot|unknown,
+ *    initramfs_tool dracut|initramfs-tools|mkinitrd|mkinitcpio|unknown.
+ *    The JSON keys are listed in inspect-print.c.
  */
 #ifndef V2K_INSPECT_H
 #define V2K_INSPECT_H
@@ -96,6 +153,8 @@ struct v2k_guest {
     /* Installed packages (names only), sorted; NULL-terminated, never NULL
      * itself; may be empty when the package database cannot be read. */
     char **packages;
+    size_t nluks_unlocked;      /* LUKS filesystems unlocked with --key
+                                   (mapped as /dev/mapper/luks-sdXN) */
 };
 
 /* --root: how to choose among several operating systems. */

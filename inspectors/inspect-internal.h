@@ -1,0 +1,54 @@
+/* inspect-internal.h - shared by inspect.c, inspect-linux.c and
+ * inspect-print.c; not part of the API.
+ */
+#ifndef V2K_INSPECT_INTERNAL_H
+#define V2K_INSPECT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "inspect.h"
+
+/* Caps on what is read from the guest (untrusted). */
+#define V2K_INSP_MAX_CONFIG (4u << 20)      /* grub.cfg, fstab, ... */
+#define V2K_INSP_MAX_KERNELS 64
+#define V2K_INSP_MAX_PACKAGES 100000
+
+/* True when path is a regular file (following symlinks). */
+bool v2k_insp_is_file(guestfs_h *g, const char *path);
+bool v2k_insp_is_dir(guestfs_h *g, const char *path);
+
+/* The first of paths (NULL-terminated) that is a file, or NULL. */
+const char *v2k_insp_first_file(guestfs_h *g, const char *const *paths);
+
+/* Read a small guest text file: NUL-terminated, owned; NULL when it is
+ * missing, not a file or larger than max (a debug line says why). */
+char *v2k_insp_read(guestfs_h *g, const char *path, size_t max);
+
+/* Next line of a NUL-terminated buffer: *line and *len point into it
+ * (without the newline); returns false at the end.  *pos starts at 0. */
+bool v2k_insp_next_line(const char *buf, size_t *pos, const char **line,
+                        size_t *len);
+
+/* Compare kernel versions like rpmvercmp: numeric runs numerically,
+ * alphabetic runs by strcmp, numbers above letters, more parts above
+ * fewer.  <0, 0, >0. */
+int v2k_kernel_version_cmp(const char *a, const char *b);
+
+/* The Linux part of inspection, after the root is mounted: firmware,
+ * bootloader, initramfs tool, kernels, default kernel, tools, SELinux,
+ * packages.  Only fails on out-of-memory. */
+int v2k_inspect_linux(guestfs_h *g, struct v2k_guest *gu);
+
+/* Firmware and ESP for any OS. */
+int v2k_inspect_firmware(guestfs_h *g, struct v2k_guest *gu);
+
+/* The installed packages' names, sorted and unique (never NULL on
+ * success).  A package database that cannot be read gives an empty list
+ * and a warning. */
+int v2k_inspect_packages(guestfs_h *g, struct v2k_guest *gu);
+
+/* Append a copy of s to a NULL-terminated list (*list may be NULL). */
+int v2k_insp_list_add(char ***list, size_t *n, const char *s);
+
+#endif

@@ -1,0 +1,186 @@
+/* inspect-print.c - --print-guest: struct v2k_guest as text or JSON.
+ *
+ * JSON keys (one line, every field always present, unknown = null):
+ * family type distro major minor product_name arch hostname osinfo root
+ * mountpoints[{mountpoint,device,fstype}] firmware esp bootloader
+ * bootloader_config package_format package_manager initramfs_tool
+ * kernels[{version,vmlinuz,initrd,virtio[names],xen_only,debug}]
+ * default_kernel (index or -1) default_kernel_version tools[] selinux
+ * packages[] luks_unlocked.
+ */
+#include "inspect.h"
+
+#include "json.h"
+
+static const char *const virtio_names[] = {
+    "virtio_blk", "virtio_scsi", "virtio_net", "virtio_pci",
+    "virtio_balloon", "virtio_console", "virtio_rng",
+};
+
+static const char *
+family_name(enum v2k_os_family f)
+{
+    switch (f) {
+    case V2K_OS_LINUX: return "linux";
+    case V2K_OS_WINDOWS: return "windows";
+    case V2K_OS_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+static const char *
+str(const char *s)
+{
+    return s ? s : "(unknown)";
+}
+
+static void
+print_list(FILE *fp, char *const *l)
+{
+    if (l == NULL || l[0] == NULL) {
+        fputs("(none)", fp);
+        return;
+    }
+    for (size_t i = 0; l[i]; i++)
+        fprintf(fp, "%s%s", i ? " " : "", l[i]);
+}
+
+void
+v2k_guest_print(const struct v2k_guest *gu, FILE *fp)
+{
+    size_t np = 0;
+
+    fprintf(fp, "Root:             %s\n", str(gu->root));
+    fprintf(fp, "OS:               %s (%s)\n", str(gu->type),
+            family_name(gu->family));
+    fprintf(fp, "Distro:           %s %d.%d\n", str(gu->distro), gu->major,
+            gu->minor);
+    fprintf(fp, "Product:          %s\n", str(gu->product_name));
+    fprintf(fp, "Architecture:     %s\n", str(gu->arch));
+    fprintf(fp, "Hostname:         %s\n", str(gu->hostname));
+    fprintf(fp, "osinfo:           %s\n", str(gu->osinfo));
+    fprintf(fp, "Mountpoints:\n");
+    for (size_t i = 0; i < gu->nmounts; i++)
+        fprintf(fp, "  %-14s  %s (%s)\n", gu->mounts[i].mountpoint,
+                gu->mounts[i].device, str(gu->mounts[i].fstype));
+    fprintf(fp, "Firmware:         %s", v2k_guest_firmware_to_string(
+                                            gu->firmware));
+    if (gu->esp)
+        fprintf(fp, " (ESP %s)", gu->esp);
+    fputc('\n', fp);
+    fprintf(fp, "Bootloader:       %s", v2k_bootloader_to_string(
+                                            gu->bootloader));
+    if (gu->bootloader_config)
+        fprintf(fp, " (%s)", gu->bootloader_config);
+    fputc('\n', fp);
+    fprintf(fp, "Packages:         %s, %s\n", str(gu->package_format),
+            str(gu->package_manager));
+    fprintf(fp, "Initramfs tool:   %s\n",
+            v2k_initramfs_tool_to_string(gu->initramfs_tool));
+    fprintf(fp, "Kernels:\n");
+    for (size_t i = 0; i < gu->nkernels; i++) {
+        const struct v2k_kernel *k = &gu->kernels[i];
+        fprintf(fp, "  %s%s%s%s\n", k->version,
+                (int)i == gu->default_kernel ? " (default)" : "",
+                k->xen_only ? " (xen only)" : "",
+                k->debug ? " (debug)" : "");
+        fprintf(fp, "    %s  initrd %s\n", k->vmlinuz, str(k->initrd));
+        fprintf(fp, "    virtio:");
+        if (k->virtio == 0)
+            fputs(" (none)", fp);
+        for (size_t b = 0; b < sizeof virtio_names / sizeof *virtio_names;
+             b++)
+            if (k->virtio & (1u << b))
+                fprintf(fp, " %s", virtio_names[b]);
+        fputc('\n', fp);
+    }
+    fprintf(fp, "Hypervisor tools: ");
+    print_list(fp, gu->tools);
+    fputc('\n', fp);
+    fprintf(fp, "SELinux:          %s\n", gu->selinux ? "yes" : "no");
+    while (gu->packages && gu->packages[np])
+        np++;
+    fprintf(fp, "Installed:        %zu packages\n", np);
+}
+
+static void
+json_list(struct v2k_json *j, const char *key, char *const *l)
+{
+    v2k_json_key(j, key);
+    v2k_json_begin_array(j);
+    for (size_t i = 0; l && l[i]; i++)
+        v2k_json_string(j, l[i]);
+    v2k_json_end_array(j);
+}
+
+void
+v2k_guest_print_json(const struct v2k_guest *gu, FILE *fp)
+{
+    struct v2k_json *j = v2k_json_new(fp, false);
+
+    if (j == NULL)
+        return;
+    v2k_json_begin_object(j);
+    v2k_json_kv_string(j, "family", family_name(gu->family));
+    v2k_json_kv_string(j, "type", gu->type);
+    v2k_json_kv_string(j, "distro", gu->distro);
+    v2k_json_kv_int(j, "major", gu->major);
+    v2k_json_kv_int(j, "minor", gu->minor);
+    v2k_json_kv_string(j, "product_name", gu->product_name);
+    v2k_json_kv_string(j, "arch", gu->arch);
+    v2k_json_kv_string(j, "hostname", gu->hostname);
+    v2k_json_kv_string(j, "osinfo", gu->osinfo);
+    v2k_json_kv_string(j, "root", gu->root);
+    v2k_json_key(j, "mountpoints");
+    v2k_json_begin_array(j);
+    for (size_t i = 0; i < gu->nmounts; i++) {
+        v2k_json_begin_object(j);
+        v2k_json_kv_string(j, "mountpoint", gu->mounts[i].mountpoint);
+        v2k_json_kv_string(j, "device", gu->mounts[i].device);
+        v2k_json_kv_string(j, "fstype", gu->mounts[i].fstype);
+        v2k_json_end_object(j);
+    }
+    v2k_json_end_array(j);
+    v2k_json_kv_string(j, "firmware",
+                       v2k_guest_firmware_to_string(gu->firmware));
+    v2k_json_kv_string(j, "esp", gu->esp);
+    v2k_json_kv_string(j, "bootloader",
+                       v2k_bootloader_to_string(gu->bootloader));
+    v2k_json_kv_string(j, "bootloader_config", gu->bootloader_config);
+    v2k_json_kv_string(j, "package_format", gu->package_format);
+    v2k_json_kv_string(j, "package_manager", gu->package_manager);
+    v2k_json_kv_string(j, "initramfs_tool",
+                       v2k_initramfs_tool_to_string(gu->initramfs_tool));
+    v2k_json_key(j, "kernels");
+    v2k_json_begin_array(j);
+    for (size_t i = 0; i < gu->nkernels; i++) {
+        const struct v2k_kernel *k = &gu->kernels[i];
+        v2k_json_begin_object(j);
+        v2k_json_kv_string(j, "version", k->version);
+        v2k_json_kv_string(j, "vmlinuz", k->vmlinuz);
+        v2k_json_kv_string(j, "initrd", k->initrd);
+        v2k_json_key(j, "virtio");
+        v2k_json_begin_array(j);
+        for (size_t b = 0; b < sizeof virtio_names / sizeof *virtio_names;
+             b++)
+            if (k->virtio & (1u << b))
+                v2k_json_string(j, virtio_names[b]);
+        v2k_json_end_array(j);
+        v2k_json_kv_bool(j, "xen_only", k->xen_only);
+        v2k_json_kv_bool(j, "debug", k->debug);
+        v2k_json_end_object(j);
+    }
+    v2k_json_end_array(j);
+    v2k_json_kv_int(j, "default_kernel", gu->default_kernel);
+    v2k_json_kv_string(j, "default_kernel_version",
+                       gu->default_kernel >= 0 &&
+                               (size_t)gu->default_kernel < gu->nkernels
+                           ? gu->kernels[gu->default_kernel].version
+                           : NULL);
+    json_list(j, "tools", gu->tools);
+    v2k_json_kv_bool(j, "selinux", gu->selinux);
+    json_list(j, "packages", gu->packages);
+    v2k_json_kv_uint(j, "luks_unlocked", gu->nluks_unlocked);
+    v2k_json_end_object(j);
+    v2k_json_free(j);
+}

@@ -1,0 +1,52 @@
+#!/bin/bash
+# test-inspect-bad.sh - inspection's one-line errors and --root/--key:
+# a disk with no OS; two OSes with --root single (an error listing both),
+# first and /dev/sdb1; an encrypted (LUKS) root without a key (an error
+# naming the device), then with --key.
+# Launches: 1 build + 3 inspections (passes share a launch).
+. "$(dirname "$0")/../lib/test-lib.sh"
+need guestfish jq busybox mke2fs
+INSPECT=$V2K_BINARY_DIR/tests/v2kvm-inspect
+[ -x "$INSPECT" ] || fail "$INSPECT missing"
+
+bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" \
+    debian12 "$T/luks.img" luks=phony-key-1 \
+    + debian12 "$T/deb.img" + sles15 "$T/sles.img" ||
+    fail "mkphony.sh failed"
+# A filesystem with files but no operating system (no appliance needed).
+mkdir -p "$T/data/docs"
+echo hello >"$T/data/docs/readme.txt"
+truncate -s 16M "$T/noos.img"
+mke2fs -q -t ext4 -d "$T/data" -F "$T/noos.img"
+
+# 1. No OS: one line, exit 1.
+expect_fail "$INSPECT" "$T/noos.img" >"$T/out"
+assert_grep '^v2kvm-inspect: error: no operating system was found on the source disks$' "$T/err"
+[ "$(wc -l <"$T/err")" -eq 1 ] || fail "more than one error line"
+
+# 2. Two roots: single fails naming both; first; a device.
+expect_fail "$INSPECT" --root single "$T/deb.img" "$T/sles.img" \
+    --next --root first --next --root /dev/sdb1 >"$T/out"
+assert_grep '2 operating systems found (/dev/sda1: debian 12.8, /dev/sdb1: sles 15.5); choose one with --root' "$T/err"
+[ "$(wc -l <"$T/out")" -eq 3 ] || fail "expected 3 passes"
+sed -n 1p "$T/out" | jq -e '.error | test("operating systems found")' \
+    >/dev/null || fail "pass 1 should fail"
+sed -n 2p "$T/out" | jq -e '.root == "/dev/sda1" and .distro == "debian"' \
+    >/dev/null || fail "--root first: $(sed -n 2p "$T/out")"
+sed -n 3p "$T/out" | jq -e '.root == "/dev/sdb1" and .distro == "sles" and
+    .mountpoints == [{"mountpoint":"/","device":"/dev/sdb1","fstype":"ext4"}]' \
+    >/dev/null || fail "--root /dev/sdb1: $(sed -n 3p "$T/out")"
+
+# 3. LUKS root: no key -> the device is named; a wrong key -> the device
+#    is named; the right key -> inspected (root on the unlocked mapping).
+expect_fail "$INSPECT" "$T/luks.img" \
+    --next --key /dev/sda1:wrong-key \
+    --next --key /dev/sda1:phony-key-1 >"$T/out"
+sed -n 1p "$T/out" | jq -e '.error == "no operating system was found on the source disks; /dev/sda1 is encrypted (LUKS) and no key was given (--key DEVICE:KEY)"' \
+    >/dev/null || fail "no key: $(sed -n 1p "$T/out")"
+sed -n 2p "$T/out" | jq -e '.error | startswith("cannot unlock the encrypted (LUKS) filesystem /dev/sda1 with the key given for it")' \
+    >/dev/null || fail "wrong key: $(sed -n 2p "$T/out")"
+sed -n 3p "$T/out" | jq -e '.distro == "debian" and .luks_unlocked == 1 and
+    .root == "/dev/mapper/luks-sda1" and .mountpoints[0].mountpoint == "/"' \
+    >/dev/null || fail "with key: $(sed -n 3p "$T/out")"
+echo "inspect-bad: all errors and choices as expected"
