@@ -45,8 +45,9 @@ int v2k_gf_edit_lines(guestfs_h *g, const char *step, const char *path,
 /* Remove a file or directory tree (logged as "removed"); missing is fine. */
 int v2k_gf_remove(guestfs_h *g, const char *step, const char *path);
 
-/* Paths matching a glob in the guest ("/etc/X11/xorg.conf.d/*.conf"),
- * NULL-terminated (free with v2k_gf_strv_free); NULL on error. */
+/* Paths matching a glob in the guest (a pattern such as
+ * "/etc/modprobe.d/" followed by "*.conf"), NULL-terminated (free with
+ * v2k_gf_strv_free); NULL on error. */
 char **v2k_gf_glob(guestfs_h *g, const char *step, const char *pattern);
 
 /* Free a NULL-terminated string array (NULL-safe). */

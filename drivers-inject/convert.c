@@ -1,0 +1,157 @@
+/* convert.c - see convert.h. */
+#include "convert.h"
+#include "error.h"
+#include "json.h"
+#include "linux.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int
+v2k_convert_guest(struct v2k_convert_ctx *ctx)
+{
+    const struct v2k_guest *gu = ctx->guest;
+
+    switch (gu->family) {
+    case V2K_OS_LINUX:
+        ctx->gc->family = V2K_OS_LINUX;
+        if (ctx->gc->osinfo == NULL && gu->osinfo &&
+            (ctx->gc->osinfo = v2k_strdup(gu->osinfo)) == NULL)
+            return -1;
+        return v2k_run_steps(ctx, v2k_linux_steps);
+    case V2K_OS_WINDOWS:
+        v2k_error("Windows guests cannot be converted yet (%s); use "
+                  "--no-convert to copy the disks unchanged",
+                  gu->product_name ? gu->product_name : "windows");
+        return -1;
+    default:
+        v2k_error("cannot convert this guest: inspection found an "
+                  "operating system of type '%s' (distribution '%s'), "
+                  "which v2kvm does not know how to convert",
+                  gu->type ? gu->type : "unknown",
+                  gu->distro ? gu->distro : "unknown");
+        return -1;
+    }
+}
+
+/* Is name in the comma-separated list (spaces around names ignored)? */
+static bool
+in_list(const char *list, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p = list;
+
+    while (*p) {
+        const char *e = strchr(p, ',');
+        const char *s = p, *t;
+        if (e == NULL)
+            e = p + strlen(p);
+        while (s < e && *s == ' ')
+            s++;
+        t = e;
+        while (t > s && t[-1] == ' ')
+            t--;
+        if ((size_t)(t - s) == nl && memcmp(s, name, nl) == 0)
+            return true;
+        p = *e ? e + 1 : e;
+    }
+    return false;
+}
+
+/* Every name in the list is a step of the table. */
+static int
+check_list(const char *list, const struct v2k_step *steps)
+{
+    const char *p = list;
+
+    while (*p) {
+        const char *e = strchr(p, ','), *s = p, *t;
+        size_t i;
+        bool found = false;
+
+        if (e == NULL)
+            e = p + strlen(p);
+        while (s < e && *s == ' ')
+            s++;
+        t = e;
+        while (t > s && t[-1] == ' ')
+            t--;
+        for (i = 0; steps[i].name && t > s; i++)
+            if (strlen(steps[i].name) == (size_t)(t - s) &&
+                memcmp(steps[i].name, s, (size_t)(t - s)) == 0)
+                found = true;
+        if (!found && t > s) {
+            char names[512] = "";
+            size_t len = 0;
+            for (i = 0; steps[i].name; i++)
+                len += (size_t)snprintf(names + len,
+                                        len < sizeof names
+                                            ? sizeof names - len : 0,
+                                        "%s%s", i ? ", " : "",
+                                        steps[i].name);
+            v2k_error("steps to run: unknown step '%.*s' (steps: %s)",
+                      (int)(t - s), s, names);
+            return -1;
+        }
+        p = *e ? e + 1 : e;
+    }
+    return 0;
+}
+
+int
+v2k_run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps)
+{
+    size_t i;
+
+    if (ctx->only_steps && check_list(ctx->only_steps, steps) == -1)
+        return -1;
+    for (i = 0; steps[i].name; i++) {
+        const struct v2k_step *st = &steps[i];
+        double t0;
+
+        if (ctx->only_steps && !in_list(ctx->only_steps, st->name)) {
+            v2k_debug("step %s: not among the steps to run", st->name);
+            continue;
+        }
+        if (st->applies && !st->applies(ctx)) {
+            v2k_debug("step %s: does not apply to this guest", st->name);
+            continue;
+        }
+        v2k_msg("%s", st->heading);
+        t0 = v2k_now();
+        if (st->run(ctx) == -1) {
+            const char *m = v2k_error_message();
+            size_t nl = strlen(st->name);
+            /* One message naming the step, whoever wrote it. */
+            if (strncmp(m, st->name, nl) != 0 || strncmp(m + nl, ": ", 2))
+                v2k_error_prepend("%s: ", st->name);
+            return -1;
+        }
+        v2k_debug("step %s: done in %.1f s", st->name, v2k_now() - t0);
+    }
+    return 0;
+}
+
+void
+v2k_log_edit(const char *step, const char *file, const char *before,
+             const char *after)
+{
+    if (v2k_log_machine_readable()) {
+        struct v2k_json *j = v2k_log_json_begin("edit");
+        if (j == NULL)
+            return;
+        v2k_json_kv_string(j, "step", step);
+        v2k_json_kv_string(j, "file", file);
+        v2k_json_kv_string(j, "before", before);
+        v2k_json_kv_string(j, "after", after);
+        v2k_log_json_end(j);
+        return;
+    }
+    if (before == NULL)         /* a whole-file action */
+        v2k_msg("%s: %s: %s", step, file, after ? after : "changed");
+    else
+        v2k_debug("%s: %s: %s -> %s", step, file, before,
+                  after ? after : "(line removed)");
+}

@@ -1,0 +1,319 @@
+/* test-linux-edits.c - the line editors of the "tools" and "network"
+ * steps (drivers-inject/linux/tools-internal.h), without an appliance. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools-internal.h"
+
+/* Run a v2k_gf_line_fn over a text, as v2k_gf_edit_lines does. */
+static char *
+edit(const char *text, char *(*fn)(const char *, bool *, void *), void *opaque)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    char *copy = strdup(text);
+
+    for (char *l = copy; *l;) {
+        char *nl = strchr(l, '\n');
+        bool drop = false;
+        char *repl;
+
+        if (nl)
+            *nl = '\0';
+        repl = fn(l, &drop, opaque);
+        if (!drop)
+            fprintf(fp, "%s\n", repl ? repl : l);
+        free(repl);
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    fclose(fp);
+    free(copy);
+    return buf;
+}
+
+START_TEST(test_hv_modules_compare_dash_and_underscore)
+{
+    ck_assert(v2k_hv_is_module("vmxnet", 6));
+    ck_assert(v2k_hv_is_module("xen-vnif", 8));
+    ck_assert(v2k_hv_is_module("xen_vbd", 7));
+    ck_assert(v2k_hv_is_module("vboxguest", 9));
+    ck_assert(!v2k_hv_is_module("vmxnet3", 7));         /* in-tree */
+    ck_assert(!v2k_hv_is_module("vmw_pvscsi", 10));     /* in-tree */
+    ck_assert(!v2k_hv_is_module("vmxnetX", 6 + 1));
+    ck_assert(v2k_hv_is_module("vmxnetX", 6));          /* len counts */
+}
+END_TEST
+
+START_TEST(test_hv_modules_list_drops_hypervisor_modules)
+{
+    char *out = edit("# /etc/modules\nvmxnet\nloop\n  vmhgfs opt=1\n"
+                     ";vboxsf\nvmw_pvscsi\n\n",
+                     v2k_hv_modules_line, NULL);
+
+    ck_assert_str_eq(out, "# /etc/modules\nloop\n;vboxsf\nvmw_pvscsi\n\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_hv_modprobe_virtio_blk_and_net)
+{
+    /* RHEL 5 Xen guest (mkphony rhel5xen) plus the other shapes */
+    struct v2k_hv_modprobe mp = { "virtio_blk", "virtio_net", false };
+    char *out = edit("alias eth0 xennet\n"
+                     "alias scsi_hostadapter xenblk\n"
+                     "alias scsi_hostadapter1 ata_piix\n"
+                     "alias eth1   vmxnet3  # second NIC\n"
+                     "alias char-major-10-61 vmmemctl\n"
+                     "options vmxnet disable_lro=1\n"
+                     "install vmhgfs /bin/true\n"
+                     "blacklist vmxnet\n"
+                     "alias eth2 virtio_net\n"
+                     "# alias eth9 xennet\n"
+                     "options loop max_loop=8\n",
+                     v2k_hv_modprobe_line, &mp);
+
+    ck_assert_str_eq(out, "alias eth0 virtio_net\n"
+                          "alias scsi_hostadapter virtio_blk\n"
+                          "alias eth1   virtio_net  # second NIC\n"
+                          "blacklist vmxnet\n"
+                          "alias eth2 virtio_net\n"
+                          "# alias eth9 xennet\n"
+                          "options loop max_loop=8\n");
+    ck_assert(mp.hostadapter_seen);
+    free(out);
+
+    /* The first scsi_hostadapter of ALL files is the one kept. */
+    out = edit("alias scsi_hostadapter2 mptspi\n", v2k_hv_modprobe_line, &mp);
+    ck_assert_str_eq(out, "");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_hv_modprobe_ide_drops_hostadapters)
+{
+    struct v2k_hv_modprobe mp = { NULL, "e1000", false };
+    char *out = edit("alias scsi_hostadapter xenblk\nalias eth0 xennet\n",
+                     v2k_hv_modprobe_line, &mp);
+
+    ck_assert_str_eq(out, "alias eth0 e1000\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_hv_sysconfig_kernel_initrd_modules)
+{
+    char *out = edit("INITRD_MODULES=\"xenblk processor thermal xennet\"\n"
+                     "DOMU_INITRD_MODULES='xennet xenblk'\n"
+                     "INITRD_MODULES=\"ata_piix\"\n"
+                     "MODULES_LOADED_ON_BOOT=\"xennet\"\n"
+                     "INITRD_MODULES=\"xen-vbd\n",
+                     v2k_hv_sysconfig_kernel_line, NULL);
+
+    ck_assert_str_eq(out, "INITRD_MODULES=\"processor thermal\"\n"
+                          "DOMU_INITRD_MODULES=''\n"
+                          "INITRD_MODULES=\"ata_piix\"\n"
+                          "MODULES_LOADED_ON_BOOT=\"xennet\"\n"
+                          "INITRD_MODULES=\"xen-vbd\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_hv_inittab_getty_back)
+{
+    char *out = edit("id:3:initdefault:\n"
+                     "#1:2345:respawn:/sbin/mingetty tty1\n"
+                     "#x:5:once:/etc/X11/prefdm -nodaemon\n"
+                     "# Run gettys in standard runlevels\n"
+                     "#co:2345:respawn:/sbin/agetty xvc0 9600 vt100-nav\n",
+                     v2k_hv_inittab_line, NULL);
+
+    ck_assert_str_eq(out, "id:3:initdefault:\n"
+                          "1:2345:respawn:/sbin/mingetty tty1\n"
+                          "#x:5:once:/etc/X11/prefdm -nodaemon\n"
+                          "# Run gettys in standard runlevels\n"
+                          "co:2345:respawn:/sbin/agetty xvc0 9600 vt100-nav\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_hv_packages_and_shebang)
+{
+    int set = -1;
+    char *s;
+
+    ck_assert(v2k_hv_package("open-vm-tools", &set) && set == 0);
+    ck_assert(v2k_hv_package("open-vm-tools-desktop", &set) && set == 0);
+    ck_assert(v2k_hv_package("kmod-vmware-tools-vmxnet", &set) && set == 0);
+    ck_assert(v2k_hv_package("virtualbox-guest-utils", &set) && set == 1);
+    ck_assert(v2k_hv_package("xe-guest-utilities", &set) && set == 2);
+    ck_assert(v2k_hv_package("kmod-xenpv", &set) && set == 2);
+    ck_assert(v2k_hv_package("hyperv-daemons", &set) && set == 3);
+    /* Debian's xen-tools builds domUs on a host: not a guest tool */
+    ck_assert(!v2k_hv_package("xen-tools", &set));
+    ck_assert(!v2k_hv_package("qemu-guest-agent", &set));
+    ck_assert(!v2k_hv_package("vmware-horizon-client-x", &set) ||
+              set == 0);
+
+    s = v2k_hv_shebang("#! /usr/bin/perl -w\nuse strict;\n");
+    ck_assert_str_eq(s, "/usr/bin/perl");
+    free(s);
+    ck_assert_ptr_null(v2k_hv_shebang("echo hi\n"));
+    ck_assert_ptr_null(v2k_hv_shebang("#!\n"));
+}
+END_TEST
+
+START_TEST(test_net_udev_rules)
+{
+    static const char in[] =
+        "# This file was automatically generated by write_net_rules\n"
+        "\n"
+        "# PCI device 0x15ad:0x07b0 (vmxnet3)\n"
+        "SUBSYSTEM==\"net\", ACTION==\"add\", DRIVERS==\"?*\", "
+        "ATTR{address}==\"00:50:56:aa:bb:cc\", NAME=\"eth0\"\n"
+        "# old udev\n"
+        "KERNEL==\"eth*\", SYSFS{address}==\"00:16:3e:11:22:33\", "
+        "NAME=\"eth1\"\n";
+    unsigned dropped, left;
+    char *out = v2k_net_udev_rewrite(in, &dropped, &left);
+
+    ck_assert_str_eq(out, "# This file was automatically generated by "
+                          "write_net_rules\n\n");
+    ck_assert_uint_eq(dropped, 2);
+    ck_assert_uint_eq(left, 0);
+    free(out);
+
+    out = v2k_net_udev_rewrite("# c\nSUBSYSTEM==\"net\", KERNEL==\"eth*\", "
+                               "NAME=\"lan\"", &dropped, &left);
+    ck_assert_str_eq(out, "# c\nSUBSYSTEM==\"net\", KERNEL==\"eth*\", "
+                          "NAME=\"lan\"");
+    ck_assert_uint_eq(dropped, 0);
+    ck_assert_uint_eq(left, 1);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_net_ifcfg_and_nm)
+{
+    bool in_eth = false;
+    char *out = edit("DEVICE=eth0\nHWADDR=00:50:56:12:34:56\n"
+                     "  HWADDR=\"x\"\nMACADDR=00:11:22:33:44:55\n",
+                     v2k_net_ifcfg_line, NULL);
+
+    ck_assert_str_eq(out, "DEVICE=eth0\nMACADDR=00:11:22:33:44:55\n");
+    free(out);
+
+    out = edit("[connection]\nid=eth0\n[ethernet]\n"
+               "mac-address=00:50:56:12:34:56\n"
+               "cloned-mac-address=00:50:56:12:34:57\n"
+               "mac-address-blacklist=\n"
+               "[wifi]\nmac-address=11:22:33:44:55:66\n",
+               v2k_net_nm_line, &in_eth);
+    ck_assert_str_eq(out, "[connection]\nid=eth0\n[ethernet]\n"
+                          "cloned-mac-address=00:50:56:12:34:57\n"
+                          "mac-address-blacklist=\n"
+                          "[wifi]\nmac-address=11:22:33:44:55:66\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_net_netplan_scan)
+{
+    /* mkphony's ubuntu2204 file, and a second interface by name */
+    static const char in[] =
+        "network:\n"
+        "    version: 2\n"
+        "    ethernets:\n"
+        "        ens33:\n"
+        "            match:\n"
+        "                macaddress: 00:0c:29:aa:bb:cc\n"
+        "            set-name: ens33\n"
+        "            dhcp4: true\n"
+        "        # a comment\n"
+        "        \"ens34\":\n"
+        "            dhcp4: true\n"
+        "            macaddress: 52:54:00:00:00:01\n"
+        "        lan:\n"
+        "            match: {driver: e1000, macaddress: \"aa:bb\"}\n"
+        "    bridges:\n"
+        "        br0:\n"
+        "            interfaces: [ens34]\n";
+    struct v2k_net_netplan np;
+
+    ck_assert_int_eq(v2k_net_netplan_scan(in, &np), 0);
+    ck_assert_uint_eq(np.nmac, 2);
+    ck_assert_str_eq(np.mac_ids[0], "ens33");
+    ck_assert_str_eq(np.mac_ids[1], "lan");
+    /* "macaddress:" directly under an id sets the MAC: not a match */
+    ck_assert_uint_eq(np.nnames, 1);
+    ck_assert_str_eq(np.names[0], "ens34");
+    v2k_net_netplan_free(&np);
+
+    ck_assert_int_eq(v2k_net_netplan_scan("network: {version: 2}\n", &np), 0);
+    ck_assert_uint_eq(np.nmac + np.nnames, 0);
+    v2k_net_netplan_free(&np);
+}
+END_TEST
+
+START_TEST(test_net_config_names_and_predictable)
+{
+    static const struct { const char *line, *name; } cases[] = {
+        { "iface ens192 inet dhcp", "ens192" },
+        { "auto lo ens192", "lo" },
+        { "allow-hotplug enp2s1", "enp2s1" },
+        { "DEVICE=\"eth0\"", "eth0" },
+        { "interface-name=eno1", "eno1" },
+        { "Name=ens3", "ens3" },
+        { "  iface\tens33 inet6 auto", "ens33" },
+        { "# iface ens9 inet dhcp", NULL },
+        { "autoconf yes", NULL },
+    };
+    bool mac;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *n = v2k_net_config_ifname(cases[i].line);
+
+        if (cases[i].name)
+            ck_assert_str_eq(n, cases[i].name);
+        else
+            ck_assert_ptr_null(n);
+        free(n);
+    }
+    ck_assert(v2k_net_is_predictable("ens192", &mac) && !mac);
+    ck_assert(v2k_net_is_predictable("enp2s1", &mac) && !mac);
+    ck_assert(v2k_net_is_predictable("enp0s3f1", &mac));
+    ck_assert(v2k_net_is_predictable("eno1", &mac));
+    ck_assert(v2k_net_is_predictable("enP1p2s3", &mac));
+    ck_assert(v2k_net_is_predictable("enx000c29aabbcc", &mac) && mac);
+    ck_assert(!v2k_net_is_predictable("eth0", &mac));
+    ck_assert(!v2k_net_is_predictable("ens", &mac));
+    ck_assert(!v2k_net_is_predictable("enp2", &mac));
+    ck_assert(!v2k_net_is_predictable("enxzz", &mac));
+    ck_assert(!v2k_net_is_predictable("lo", &mac));
+}
+END_TEST
+
+Suite *
+make_suite(void)
+{
+    Suite *s = suite_create("linux-edits");
+    TCase *tc = tcase_create("edits");
+
+    tcase_add_test(tc, test_hv_modules_compare_dash_and_underscore);
+    tcase_add_test(tc, test_hv_modules_list_drops_hypervisor_modules);
+    tcase_add_test(tc, test_hv_modprobe_virtio_blk_and_net);
+    tcase_add_test(tc, test_hv_modprobe_ide_drops_hostadapters);
+    tcase_add_test(tc, test_hv_sysconfig_kernel_initrd_modules);
+    tcase_add_test(tc, test_hv_inittab_getty_back);
+    tcase_add_test(tc, test_hv_packages_and_shebang);
+    tcase_add_test(tc, test_net_udev_rules);
+    tcase_add_test(tc, test_net_ifcfg_and_nm);
+    tcase_add_test(tc, test_net_netplan_scan);
+    tcase_add_test(tc, test_net_config_names_and_predictable);
+    suite_add_tcase(s, tc);
+    return s;
+}
