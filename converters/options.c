@@ -8,12 +8,14 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
     OPT_IC = 256, OPT_IF, OPT_IP, OPT_OS, OPT_OF, OPT_OA, OPT_ON, OPT_MAC,
     OPT_PRINT_SOURCE, OPT_MACHINE, OPT_MEMORY, OPT_VCPUS, OPT_OVERWRITE,
     OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
     OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED, OPT_IO,
+    OPT_NO_CONVERT, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
 };
 
 /* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
@@ -43,6 +45,10 @@ static const struct option longopts[] = {
     { "parallel", required_argument, NULL, OPT_PARALLEL },
     { "overwrite", no_argument, NULL, OPT_OVERWRITE },
     { "print-source", no_argument, NULL, OPT_PRINT_SOURCE },
+    { "print-guest", no_argument, NULL, OPT_PRINT_GUEST },
+    { "no-convert", no_argument, NULL, OPT_NO_CONVERT },
+    { "root", required_argument, NULL, OPT_ROOT },
+    { "key", required_argument, NULL, OPT_KEY },
     { "machine-readable", no_argument, NULL, OPT_MACHINE },
     { "verbose", no_argument, NULL, 'v' },
     { "quiet", no_argument, NULL, 'q' },
@@ -63,6 +69,8 @@ v2k_options_usage(FILE *fp)
 "             [--mac MAC:network|bridge|hostdev:NAME] [--memory SIZE]\n"
 "             [--vcpus N] [--cpu MODEL] [--block-driver DRIVER]\n"
 "             [--qemu-boot] [--overwrite] [--parallel N] [--print-source]\n"
+"             [--root ask|single|first|DEVICE] [--key DEVICE:file:PATH]\n"
+"             [--print-guest] [--no-convert]\n"
 "             [--machine-readable] [-v] [-x] [-q] [--help] [--version]\n"
 "\n"
 "Converts a virtual or physical machine to run on KVM.\n"
@@ -77,10 +85,11 @@ v2k_options_usage(FILE *fp)
 "  null        convert and read everything, write nothing\n"
 "\n"
 "  -ic URI           remote source: xen+ssh://[USER@]HOST[:PORT] (-i xen\n"
-"                    NAME), vbox+ssh://[USER@]HOST[:PORT] (-i vbox NAME)\n"
-"  -ip FILE          the SSH password is the first line of FILE\n"
+"                    NAME), vbox+ssh://[USER@]HOST[:PORT] (-i vbox NAME),\n"
+"                    esx://HOST or vpx://USER@VCENTER/DC/HOST (NAME)\n"
+"  -ip FILE          the SSH or vSphere password is the first line of FILE\n"
 "  -io OPTION        xen-config=PATH, vbox-file=PATH, ssh-identity=FILE,\n"
-"                    ssh-insecure, ova-ignore-manifest\n"
+"                    ssh-insecure, ova-ignore-manifest, cafile=FILE\n"
 "  -oc URI           libvirt connection for -o libvirt\n"
 "  -of FORMAT        output disk format: qcow2 (default) or raw\n"
 "  -oa ALLOC         sparse (default) or preallocated\n"
@@ -100,6 +109,13 @@ v2k_options_usage(FILE *fp)
 "  --overwrite       replace existing outputs of the same name\n"
 "  --parallel N      copy with N threads (default: number of CPUs)\n"
 "  --print-source    print the source model and exit\n"
+"  --root CHOICE     which OS to convert: single (default, exactly one),\n"
+"                    first, ask, or its root device (/dev/sda2)\n"
+"  --key DEV:file:PATH  LUKS key of DEV from the first line of PATH\n"
+"                    (also DEV:key:KEY, DEV:KEY; repeatable)\n"
+"  --print-guest     print what inspection found (with -o null: only\n"
+"                    inspect)\n"
+"  --no-convert      copy the disks unchanged (the guest may not boot)\n"
 "  --machine-readable  JSON lines on stdout for scripts\n"
 "  -v, -x, -q        verbose, trace libguestfs, quiet\n"
 "\n"
@@ -162,6 +178,8 @@ parse_io(struct v2k_options *o, char *arg)
         field = &o->vbox_file;
     else if (strcmp(arg, "ssh-identity") == 0)
         field = &o->ssh_identity;
+    else if (strcmp(arg, "cafile") == 0)
+        field = &o->cafile;
     if (field && val && *val) {
         *field = val;
     } else if (field) {
@@ -174,7 +192,7 @@ parse_io(struct v2k_options *o, char *arg)
     } else {
         v2k_error("-io '%s%s%s': unknown input option (known: xen-config=, "
                   "vbox-file=, ssh-identity=, ssh-insecure, "
-                  "ova-ignore-manifest)", arg,
+                  "ova-ignore-manifest, cafile=)", arg,
                   val ? "=" : "", val ? val : "");
         return -1;
     }
@@ -310,6 +328,49 @@ add_map(struct v2k_options *o, enum v2k_map_kind kind, char *arg)
     return 0;
 }
 
+/* --root ask|single|first|/dev/... */
+static int
+parse_root(const char *arg)
+{
+    if (strcmp(arg, "ask") == 0 || strcmp(arg, "single") == 0 ||
+        strcmp(arg, "first") == 0)
+        return 0;
+    if (strncmp(arg, "/dev/", 5) == 0 && arg[5] != '\0')
+        return 0;
+    v2k_error("--root '%s': must be ask, single, first or a root device "
+              "(/dev/...)", arg);
+    return -1;
+}
+
+/* --key DEVICE:KEY, DEVICE:key:KEY, DEVICE:file:PATH.  The key itself is
+ * never repeated in a message. */
+static int
+add_key(struct v2k_options *o, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    const char **v;
+
+    if (colon == NULL || colon == arg || colon[1] == '\0') {
+        v2k_error("--key: expected DEVICE:KEY, DEVICE:key:KEY or "
+                  "DEVICE:file:PATH");
+        return -1;
+    }
+    if (strncmp(colon + 1, "file:", 5) == 0 && colon[6] == '\0') {
+        v2k_error("--key %.*s:file: needs a file name", (int)(colon - arg),
+                  arg);
+        return -1;
+    }
+    v = realloc(o->keys, (o->nkeys + 2) * sizeof *v);
+    if (v == NULL) {
+        v2k_error("out of memory");
+        return -1;
+    }
+    o->keys = v;
+    o->keys[o->nkeys++] = arg;
+    o->keys[o->nkeys] = NULL;
+    return 0;
+}
+
 int
 v2k_options_parse(int argc, char **argv, struct v2k_options *o)
 {
@@ -428,6 +489,17 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
             break;
         case OPT_OVERWRITE: o->overwrite = true; break;
         case OPT_PRINT_SOURCE: o->print_source = true; break;
+        case OPT_PRINT_GUEST: o->print_guest = true; break;
+        case OPT_NO_CONVERT: o->no_convert = true; break;
+        case OPT_ROOT:
+            if (parse_root(optarg) == -1)
+                return -1;
+            o->root = optarg;
+            break;
+        case OPT_KEY:
+            if (add_key(o, optarg) == -1)
+                return -1;
+            break;
         case OPT_MACHINE: o->machine_readable = true; break;
         case 'v': o->verbose++; break;
         case 'x': o->trace = true; break;
@@ -448,6 +520,11 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     }
     o->sources = argv + optind;
     o->nsources = (size_t)(argc - optind);
+    /* virt-v2v's -i libvirt reads ESX and vCenter: the default there. */
+    if (o->input_mode == NULL && o->input_uri &&
+        (strncasecmp(o->input_uri, "esx://", 6) == 0 ||
+         strncasecmp(o->input_uri, "vpx://", 6) == 0))
+        o->input_mode = "libvirt";
     if (o->input_mode == NULL) {
         v2k_error("no input mode: use -i MODE (try --help)");
         return -1;
@@ -461,6 +538,12 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     if (o->compressed && strcmp(o->output_format, "qcow2") != 0) {
         v2k_error("--compressed: only qcow2 disks are compressed, not -of "
                   "%s", o->output_format);
+        return -1;
+    }
+    if (o->no_convert && (o->print_guest || o->root || o->nkeys)) {
+        v2k_error("--no-convert: the guest is not inspected, so %s has "
+                  "nothing to act on", o->print_guest ? "--print-guest"
+                  : o->root ? "--root" : "--key");
         return -1;
     }
     if (o->compressed && o->preallocated) {
@@ -478,6 +561,7 @@ v2k_options_remote_opts(const struct v2k_options *o,
     r->password_file = o->password_file;
     r->ssh_identity = o->ssh_identity;
     r->ssh_insecure = o->ssh_insecure;
+    r->cafile = o->cafile;
     v2k_remote_opts_from_env(r);
 }
 
@@ -487,4 +571,7 @@ v2k_options_free(struct v2k_options *o)
     free(o->netmaps);
     o->netmaps = NULL;
     o->nnetmaps = 0;
+    free(o->keys);
+    o->keys = NULL;
+    o->nkeys = 0;
 }

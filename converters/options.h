@@ -50,6 +50,8 @@ struct v2k_options {
     const char *ssh_identity;   /* -io ssh-identity=FILE: private key */
     bool ssh_insecure;          /* -io ssh-insecure: skip the host key
                                    check (a warning) */
+    const char *cafile;         /* -io cafile=FILE: a PEM CA for HTTPS
+                                   (esx://, vpx://, https://) */
     bool ova_ignore_manifest;   /* -io ova-ignore-manifest: a manifest
                                    mismatch is a warning (-i ova) */
     char **sources;             /* the SOURCE arguments (borrowed) */
@@ -83,6 +85,16 @@ struct v2k_options {
     uint64_t memory_bytes;      /* --memory, 0 = from the source */
     unsigned vcpus;             /* --vcpus, 0 = from the source */
     unsigned workers;           /* --parallel, 0 = cores */
+
+    /* The conversion stage (converters/conversion.h). */
+    bool no_convert;            /* --no-convert: copy the disks unchanged */
+    bool print_guest;           /* --print-guest: print the inspection */
+    const char *root;           /* --root ask|single|first|/dev/...,
+                                   NULL = single */
+    const char **keys;          /* --key DEVICE:KEY, DEVICE:key:KEY or
+                                   DEVICE:file:PATH (strings borrowed from
+                                   argv, the array owned); never printed */
+    size_t nkeys;
 
     bool print_source;
     bool machine_readable;

@@ -1,11 +1,13 @@
 /* pipeline.c - see pipeline.h. */
 #include "pipeline.h"
 #include "accel.h"
+#include "conversion.h"
 #include "copy.h"
 #include "domain-xml.h"
 #include "error.h"
 #include "format.h"
 #include "guestcaps.h"
+#include "inspect.h"
 #include "json.h"
 #include "log.h"
 #include "outfile.h"
@@ -22,6 +24,7 @@ extern const struct v2k_input v2k_input_libvirtxml;
 extern const struct v2k_input v2k_input_vbox;
 extern const struct v2k_input v2k_input_vmx;
 extern const struct v2k_input v2k_input_ova;
+extern const struct v2k_input v2k_input_libvirt;
 
 static const struct v2k_input *const inputs[] = {
     &v2k_input_disk,
@@ -30,6 +33,7 @@ static const struct v2k_input *const inputs[] = {
     &v2k_input_vbox,
     &v2k_input_vmx,
     &v2k_input_ova,
+    &v2k_input_libvirt,
     NULL,
 };
 
@@ -160,11 +164,12 @@ v2k_pipeline_apply_options(const struct v2k_options *o, struct v2k_source *s)
     return 0;
 }
 
-/* Copy source disk i, the output's disk k. */
+/* Copy source disk i, the output's disk k: the converted overlay merged
+ * over the source when conv is set, else the source as it is. */
 static int
 copy_disk(const struct v2k_options *o, const struct v2k_output *out,
           void *state, const struct v2k_source *s, size_t i, size_t k,
-          size_t ncopied)
+          size_t ncopied, struct v2k_conversion *conv)
 {
     const struct v2k_disk *d = &s->disks[i];
     const char *tmp = out->disk_tmp_path(state, k);
@@ -182,23 +187,10 @@ copy_disk(const struct v2k_options *o, const struct v2k_output *out,
     double t0 = v2k_now();
     int r = -1;
 
-    /* A .vbox names the parents of a differencing image (vdi.c). */
-    struct v2k_open_opts oopts = {
-        .allow_absolute_backing = true,
-        .parent_candidates = (const char *const *)d->parent_chain,
-    };
-
     /* d->path may be a URI (sftp://, https://), or TAR/MEMBER for a
-     * disk inside an OVA (read in place): credentials come from -ip and
-     * the environment (transport.h); a remote image's absolute backing
-     * names are not followed. */
-    struct v2k_remote_opts ropts;
-    struct v2k_transport *t;
-
-    v2k_options_remote_opts(o, &ropts);
-    oopts.allow_absolute_backing = !v2k_uri_is_remote(d->path);
-    t = v2k_transport_open_uri(d->path, &ropts);
-    img = t ? v2k_image_open_transport(t, d->format, &oopts) : NULL;
+     * disk inside an OVA (read in place); see conversion.h. */
+    img = conv ? v2k_conversion_open_disk(conv, k)
+               : v2k_open_source_disk(o, d);
     if (img == NULL)
         return -1;
     if (out->disk_writer) {
@@ -229,12 +221,16 @@ out:
     if (r == -1)
         v2k_error_prepend("disk %zu (%s): ", i + 1, d->path);
     v2k_writer_free(w);
-    v2k_image_close(img);
+    if (conv)
+        v2k_conversion_close_disk(conv, k, img);
+    else
+        v2k_image_close(img);
     return r;
 }
 
 static void
-print_result(const struct v2k_source *s, const struct v2k_options *o)
+print_result(const struct v2k_source *s, const struct v2k_options *o,
+             const struct v2k_conversion *conv)
 {
     struct v2k_json *j = v2k_log_json_begin("result");
 
@@ -244,6 +240,13 @@ print_result(const struct v2k_source *s, const struct v2k_options *o)
     v2k_json_kv_string(j, "name", s->name);
     v2k_json_kv_string(j, "output", o->output_mode);
     v2k_json_kv_string(j, "storage", o->output_storage);
+    v2k_json_kv_bool(j, "converted", conv != NULL);
+    if (conv) {
+        const struct v2k_guest *guest = v2k_conversion_guest(conv);
+        v2k_json_kv_string(j, "distro", guest ? guest->distro : NULL);
+        v2k_json_kv_double(j, "appliance_seconds",
+                           v2k_conversion_appliance_seconds(conv));
+    }
     v2k_log_json_end(j);
 }
 
@@ -264,6 +267,8 @@ v2k_pipeline_run(const struct v2k_options *o)
     const struct v2k_output *out = NULL;
     struct v2k_source *s = NULL;
     struct v2k_guestcaps gc = { 0 };
+    struct v2k_conversion *conv = NULL;
+    bool inspect_only;
     void *state = NULL;
     size_t ncopied, k = 0;
     int r = -1;
@@ -292,10 +297,33 @@ v2k_pipeline_run(const struct v2k_options *o)
         goto out;
     }
 
-    /* No inspection yet: Linux-like defaults (guestcaps.h). */
+    /* Linux-like defaults and the user's overrides (guestcaps.h): the
+     * rewrite steps read them (which disk bus the output uses), then say
+     * what the converted guest can drive; the overrides are checked again
+     * against that. */
     v2k_guestcaps_defaults(&gc, s);
     if (v2k_guestcaps_apply_options(&gc, o, s) == -1)
         goto out;
+    /* -o null --print-guest: an inspection-only run. */
+    inspect_only = o->print_guest && strcmp(out->name, "null") == 0;
+    if (o->no_convert) {
+        v2k_warning("--no-convert: the disks are copied unchanged; the "
+                    "guest may not boot on KVM (no virtio drivers, device "
+                    "names, bootloader or hypervisor tools were changed)");
+    } else {
+        conv = v2k_conversion_run(o, s, &gc, inspect_only);
+        if (conv == NULL)
+            goto out;
+        if (inspect_only) {
+            v2k_msg("Finished inspecting %s", s->name);
+            if (o->machine_readable)
+                print_result(s, o, conv);
+            r = 0;
+            goto out;
+        }
+        if (v2k_guestcaps_apply_options(&gc, o, s) == -1)
+            goto out;
+    }
     v2k_guestcaps_debug(&gc);
     for (size_t i = 0; i < s->ndisks; i++)
         if (s->disks[i].device == V2K_DEV_FLOPPY)
@@ -309,7 +337,7 @@ v2k_pipeline_run(const struct v2k_options *o)
     for (size_t i = 0; i < s->ndisks; i++) {
         if (s->disks[i].device != V2K_DEV_DISK)
             continue;
-        if (copy_disk(o, out, state, s, i, k++, ncopied) == -1)
+        if (copy_disk(o, out, state, s, i, k++, ncopied, conv) == -1)
             goto out;
     }
     v2k_msg("Writing the output (-o %s)", out->name);
@@ -317,9 +345,10 @@ v2k_pipeline_run(const struct v2k_options *o)
         goto out;
     v2k_msg("Finished converting %s", s->name);
     if (o->machine_readable)
-        print_result(s, o);
+        print_result(s, o, conv);
     r = 0;
 out:
+    v2k_conversion_free(conv);
     if (r == -1)
         v2k_outfile_remove_all();
     if (out && state)

@@ -2,9 +2,10 @@
  *
  * Remote sources (-ic xen+ssh://, -ic vbox+ssh://): the host's files
  * are read over SFTP (formats/transport-sftp.c), so nothing runs on the
- * host but its SFTP server -- no shell, no libvirt.  A remote path
- * becomes an sftp://[USER@]HOST[:PORT]/PATH URI; "/~/PATH" is PATH in
- * the login's home directory (libcurl resolves it).  Implemented in
+ * host but its SFTP server -- no libvirt, and a shell only for
+ * `blockdev --getsize64` on a block device (optional: transport-sftp.c).
+ * A remote path becomes an sftp://[USER@]HOST[:PORT]/PATH URI;
+ * "/~/PATH" is PATH in the login's home directory.  Implemented in
  * inputs/xen.c.  Each function returns NULL / -1 with one message.
  */
 #ifndef V2K_INPUTS_INTERNAL_H
@@ -41,5 +42,35 @@ bool v2k_input_remote_enoent(void);
 int v2k_input_open_disk(struct v2k_disk *d,
                         const struct v2k_remote_opts *ropts,
                         const struct v2k_open_opts *oopts);
+
+/* --- Parsers on a buffer (vmx.c, ova.c; also the fuzz targets) ------- */
+
+/* Turns a file name read from a configuration into the path or URI to
+ * open (owned by the caller), or NULL with an error. */
+typedef char *v2k_resolve_fn(void *arg, const char *name);
+
+/* A .vmx held in memory (len bytes, no NUL needed) into a new source;
+ * name is for messages and the default VM name.  Each disk's fileName
+ * becomes resolve(arg, NAME) and is opened (v2k_input_open_disk with
+ * ropts) to learn its format and size; resolve NULL keeps the names as
+ * written and opens nothing. */
+struct v2k_source *v2k_vmx_parse(const char *buf, size_t len,
+                                 const char *name, v2k_resolve_fn *resolve,
+                                 void *arg,
+                                 const struct v2k_remote_opts *ropts);
+
+/* Fuzz entry points, one shape for every parser
+ * (tests/fuzz/fuzz-parser.c): parse buf into a new source, touching no
+ * file and no network (disks keep their names as written, unopened). */
+struct v2k_source *v2k_vmx_parse_buffer(const char *buf, size_t len,
+                                        const char *name);
+struct v2k_source *v2k_ovf_parse_buffer(const char *buf, size_t len,
+                                        const char *name);
+struct v2k_source *v2k_xen_parse_buffer(const char *buf, size_t len,
+                                        const char *name);
+struct v2k_source *v2k_vbox_parse_buffer(const char *buf, size_t len,
+                                         const char *name);
+struct v2k_source *v2k_libvirtxml_parse_buffer(const char *buf, size_t len,
+                                               const char *name);
 
 #endif

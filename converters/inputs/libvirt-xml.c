@@ -547,6 +547,13 @@ fail:
     return NULL;
 }
 
+/* The fuzz entry point (inputs-internal.h): no file, no network. */
+struct v2k_source *
+v2k_libvirtxml_parse_buffer(const char *buf, size_t len, const char *name)
+{
+    return libvirtxml_parse(buf, len, name, NULL, false);
+}
+
 static struct v2k_source *
 libvirtxml_setup(const struct v2k_options *o)
 {

@@ -37,6 +37,7 @@
 #include "error.h"
 #include "format.h"
 #include "input.h"
+#include "inputs-internal.h"
 #include "log.h"
 #include "outfile.h"
 #include "sha.h"
@@ -82,6 +83,7 @@ struct ova {
     char *ovf_name;             /* member or file name of the .ovf */
     xmlDoc *doc;
     xmlNode *refs, *disks, *vs;
+    bool no_files;              /* descriptor only: open no file */
 };
 
 struct ova_ctrl {
@@ -923,6 +925,11 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
         return -1;
     d->device = V2K_DEV_DISK;
     place(d, it, ctrls, nctrl);
+    if (p->no_files) {
+        d->size_bytes = capacity;
+        d->path = v2k_strdup(href);
+        return d->path ? 0 : -1;
+    }
     if (gzip || chunk) {
         d->transport = V2K_TRANSPORT_FILE;
         d->path = unpack_to_tmp(p, href, gzip, chunk != NULL, capacity);
@@ -1206,6 +1213,16 @@ ova_clear(struct ova *p)
     free(p->ovf_name);
     v2k_archive_members_free(p->m, p->nm);
     xmlFreeDoc(p->doc);
+}
+
+struct v2k_source *
+v2k_ovf_parse_buffer(const char *buf, size_t len, const char *name)
+{
+    struct ova p = { .src = name, .no_files = true };
+    struct v2k_source *s = ovf_parse(&p, buf, len, name);
+
+    ova_clear(&p);
+    return s;
 }
 
 static struct v2k_source *

@@ -490,6 +490,13 @@ fail:
     return NULL;
 }
 
+/* The fuzz entry point (inputs-internal.h): no file, no network. */
+struct v2k_source *
+v2k_vbox_parse_buffer(const char *buf, size_t len, const char *name)
+{
+    return vbox_parse(buf, len, name, NULL, false);
+}
+
 /* The path of "to" relative to the directory "from" (both absolute,
  * lexical: VirtualBox writes plain paths). */
 static char *

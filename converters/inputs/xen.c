@@ -651,6 +651,13 @@ fail:
     return NULL;
 }
 
+/* The fuzz entry point (inputs-internal.h): no file, no network. */
+struct v2k_source *
+v2k_xen_parse_buffer(const char *buf, size_t len, const char *name)
+{
+    return xen_parse(buf, len, name, NULL, false);
+}
+
 /* --- Remote sources over SFTP (inputs-internal.h) ------------------- */
 
 char *

@@ -20,7 +20,7 @@ xp() { xmllint --xpath "$1" "$2"; }
 
 # Defaults: qcow2, name from the first disk, 2 GiB, 1 vCPU, one NIC.
 mkdir "$T/out"
-"$V2KVM" -q -i disk "$a" "$b" -o local -os "$T/out"
+"$V2KVM" --no-convert -q -i disk "$a" "$b" -o local -os "$T/out"
 [ "$(ls "$T/out" | sort | tr '\n' ' ')" = "web01-sda web01-sdb web01.xml " ] ||
     fail "unexpected output files: $(ls -a "$T/out")"
 for d in sda:"$a" sdb:"$b"; do
@@ -62,7 +62,7 @@ virsh -q -c test:///default define "$x" >/dev/null
 
 # Options: raw preallocated, -on, --memory, --vcpus, networks/bridges.
 mkdir "$T/out2"
-"$V2KVM" -q -i disk "$a" -on db-01 --memory 512M --vcpus 3 -of raw \
+"$V2KVM" --no-convert -q -i disk "$a" -on db-01 --memory 512M --vcpus 3 -of raw \
     -oa preallocated -b br0 -o local -os "$T/out2"
 f=$T/out2/db-01-sda
 [ "$(qemu-img info --output=json "$f" | jq -r .format)" = raw ] || fail raw
@@ -83,7 +83,7 @@ virsh -q -c test:///default define "$x" >/dev/null
 
 # -n in:out maps the named network; options may follow the source.
 mkdir "$T/out3"
-"$V2KVM" -q -i disk "$b" -o local -os "$T/out3" -n default:prod --memory 1024
+"$V2KVM" --no-convert -q -i disk "$b" -o local -os "$T/out3" -n default:prod --memory 1024
 x=$T/out3/data.xml
 [ "$(xp 'string(/domain/devices/interface/source/@network)' "$x")" = prod ] ||
     fail "-n default:prod"
@@ -91,11 +91,11 @@ x=$T/out3/data.xml
     fail "--memory 1024 means MiB"
 
 # --print-source, text and JSON.
-"$V2KVM" -i disk "$a" "$b" --vcpus 4 --print-source >"$T/src.txt"
+"$V2KVM" --no-convert -i disk "$a" "$b" --vcpus 4 --print-source >"$T/src.txt"
 assert_grep "source name: web01" "$T/src.txt"
 assert_grep "vcpus: 4" "$T/src.txt"
 assert_grep "1: $b \[raw over file\] disk" "$T/src.txt"
-"$V2KVM" -i disk "$a" "$b" --print-source --machine-readable >"$T/src.json"
+"$V2KVM" --no-convert -i disk "$a" "$b" --print-source --machine-readable >"$T/src.json"
 [ "$(wc -l <"$T/src.json")" = 1 ] || fail "source JSON is not one line"
 jq -e '.name == "web01" and .memory_bytes == 2147483648 and .vcpus == 1
        and (.disks | length) == 2 and .disks[0].format == "raw"
@@ -108,7 +108,7 @@ jq -e '.name == "web01" and .memory_bytes == 2147483648 and .vcpus == 1
 # --machine-readable conversion: every stdout line is a JSON object;
 # progress lines and a final result.
 mkdir "$T/out4"
-"$V2KVM" -i disk "$a" -o local -os "$T/out4" --machine-readable >"$T/mr"
+"$V2KVM" --no-convert -i disk "$a" -o local -os "$T/out4" --machine-readable >"$T/mr"
 while IFS= read -r line; do
     jq -e 'type == "object" and has("type")' <<<"$line" >/dev/null ||
         fail "not a JSON line: $line"
@@ -121,7 +121,7 @@ jq -s -e 'last | .type == "result" and .status == "ok"
 
 # A progress bar on a terminal.
 mkdir "$T/out5"
-script -qec "'$V2KVM' -i disk '$a' -o local -os '$T/out5'" /dev/null \
+script -qec "'$V2KVM' --no-convert -i disk '$a' -o local -os '$T/out5'" /dev/null \
     >"$T/tty" </dev/null
 assert_grep "disk 1/1 \[#*\] 100.0%" "$T/tty"
 echo "test-disk-local: ok"

@@ -43,7 +43,7 @@ img=$T/web.img
 qemu-img create -q -f raw "$img" 16M
 qemu-io -f raw -c 'write -P 0x61 1M 2M' "$img" >/dev/null
 
-"$V2KVM" -q -i disk "$img" -o libvirt -oc "$uri" 2>"$T/err" ||
+"$V2KVM" --no-convert -q -i disk "$img" -o libvirt -oc "$uri" 2>"$T/err" ||
     { cat "$T/err" >&2; fail "-o libvirt failed"; }
 [ "$(ls -A "$T/pool")" = web-sda ] || fail "pool: $(ls -A "$T/pool")"
 qemu-img compare -q -F qcow2 "$img" "$T/pool/web-sda" || fail "disk differs"
@@ -67,7 +67,7 @@ expect_err() {
     local pat=$1 rc=0 before
     shift
     before=$(ls -A "$T/pool" "$T/pool2")
-    "$V2KVM" -q -i disk "$img" "$@" >/dev/null 2>"$T/err" || rc=$?
+    "$V2KVM" --no-convert -q -i disk "$img" "$@" >/dev/null 2>"$T/err" || rc=$?
     [ $rc = 1 ] || { cat "$T/err" >&2; fail "exit $rc, wanted 1: $*"; }
     grep -q "^v2kvm: error: .*$pat" "$T/err" ||
         { cat "$T/err" >&2; fail "no error matching '$pat'"; }
@@ -82,7 +82,7 @@ expect_err "domain 'web' already exists on .* (use --overwrite or -on NAME)" \
 [ "$(stat -c %Y "$T/pool/web-sda")" = "$(date -d 2001-01-01 +%s)" ] ||
     fail "the existing disk was touched"
 # --overwrite replaces it in place (same UUID).
-"$V2KVM" -q -i disk "$img" -o libvirt -oc "$uri" --overwrite --memory 1G \
+"$V2KVM" --no-convert -q -i disk "$img" -o libvirt -oc "$uri" --overwrite --memory 1G \
     2>/dev/null
 [ "$(v domuuid web)" = "$uuid" ] || fail "--overwrite changed the UUID"
 [ "$(v dumpxml web | xmllint --xpath 'string(/domain/memory)' -)" = \
@@ -111,7 +111,7 @@ cat >"$T/node.xml" <<EOF
   </pool>
 </node>
 EOF
-"$V2KVM" -q -i disk "$img" -on tvm -o libvirt -oc "test://$T/node.xml" \
+"$V2KVM" --no-convert -q -i disk "$img" -on tvm -o libvirt -oc "test://$T/node.xml" \
     -os tpool
 [ "$(ls -A "$T/pool2")" = tvm-sda ] || fail "test driver pool: $(ls -A "$T/pool2")"
 qemu-img compare -q -F qcow2 "$img" "$T/pool2/tvm-sda" || fail "tvm differs"

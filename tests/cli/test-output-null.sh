@@ -17,7 +17,7 @@ before=$(find "$T" | sort)
 # LeakSanitizer cannot run under ptrace (ASan builds).
 (cd "$T/cwd" && ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
     strace -f -qq -e trace=pread64 -o "$T/trace" \
-    "$V2KVM" -i disk "$img" -o null --machine-readable >"$T/mr")
+    "$V2KVM" --no-convert -i disk "$img" -o null --machine-readable >"$T/mr")
 jq -s -e 'last | .type == "result" and .status == "ok"
           and .output == "null"' "$T/mr" >/dev/null || fail "no result line"
 [ "$(find "$T" | grep -v -e "$T/trace" -e "$T/mr" | sort)" = "$before" ] ||
@@ -28,8 +28,8 @@ read_bytes=$(grep -o '= [0-9]*$' "$T/trace" | awk '{s += $2} END {print s}')
 
 # --compressed: smaller than the plain qcow2, same content.
 mkdir "$T/plain" "$T/comp"
-"$V2KVM" -q -i disk "$img" -o local -os "$T/plain"
-"$V2KVM" -q -i disk "$img" -o local -os "$T/comp" --compressed
+"$V2KVM" --no-convert -q -i disk "$img" -o local -os "$T/plain"
+"$V2KVM" --no-convert -q -i disk "$img" -o local -os "$T/comp" --compressed
 qemu-img check -q "$T/comp/src-sda" || fail "qemu-img check (compressed)"
 qemu-img compare -q -F qcow2 "$img" "$T/comp/src-sda" ||
     fail "compressed output differs"
@@ -51,7 +51,7 @@ for bad in "-of raw --compressed|only qcow2 disks are compressed" \
     "--mac 52:54:00:00:00:01:hostdev:zz|not a PCI address"; do
     rc=0
     # shellcheck disable=SC2086
-    "$V2KVM" -i disk "$img" -o null ${bad%%|*} 2>"$T/err" || rc=$?
+    "$V2KVM" --no-convert -i disk "$img" -o null ${bad%%|*} 2>"$T/err" || rc=$?
     [ $rc = 2 ] || fail "'${bad%%|*}': exit $rc, wanted 2"
     assert_grep "^v2kvm: error: .*${bad#*|}" "$T/err"
 done

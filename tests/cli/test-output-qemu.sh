@@ -25,7 +25,7 @@ truncate -s 1M "$img"
 
 out=$T/out
 mkdir "$out"
-"$V2KVM" -q -i disk "$img" -o qemu -os "$out" --vcpus 2 --memory 256M
+"$V2KVM" --no-convert -q -i disk "$img" -o qemu -os "$out" --vcpus 2 --memory 256M
 [ "$(ls "$out" | sort | tr '\n' ' ')" = "bootme-sda bootme.sh " ] ||
     fail "unexpected files: $(ls -a "$out")"
 qemu-img compare -q -F qcow2 "$img" "$out/bootme-sda" || fail "disk differs"
@@ -107,10 +107,10 @@ assert_grep "accelerator tcg" "$T/stderr-forced"
 
 # An existing script is not replaced without --overwrite.
 rc=0
-"$V2KVM" -q -i disk "$img" -o qemu -os "$out" 2>"$T/err" || rc=$?
+"$V2KVM" --no-convert -q -i disk "$img" -o qemu -os "$out" 2>"$T/err" || rc=$?
 [ $rc = 1 ] || fail "existing output: exit $rc"
 assert_grep "bootme-sda: output already exists (use --overwrite)" "$T/err"
-"$V2KVM" -q -i disk "$img" -o qemu -os "$out" --overwrite
+"$V2KVM" --no-convert -q -i disk "$img" -o qemu -os "$out" --overwrite
 
 # --qemu-boot: started in the background, console in NAME.log.
 out2=$T/out2
@@ -122,7 +122,7 @@ exec timeout 120 "$real_qemu" "\$@"
 EOF
 chmod +x "$T/qemu-bg"
 QEMU="$T/qemu-bg" V2K_ACCEL=tcg V2K_QEMU_ARGS="-display none" \
-    "$V2KVM" -i disk "$img" -on bg-vm -o qemu -os "$out2" --qemu-boot \
+    "$V2KVM" --no-convert -i disk "$img" -on bg-vm -o qemu -os "$out2" --qemu-boot \
     >"$T/bg.out"
 assert_grep "Started bg-vm in the background" "$T/bg.out"
 for _ in $(seq 600); do
@@ -137,7 +137,7 @@ grep -q V2KVM-BOOT-OK "$out2/bg-vm.log" ||
 # Names with shell and qemu metacharacters are quoted.
 out3=$T/out3
 mkdir "$out3"
-"$V2KVM" -q -i disk "$img" -on "it's a,vm" -o qemu -os "$out3"
+"$V2KVM" --no-convert -q -i disk "$img" -on "it's a,vm" -o qemu -os "$out3"
 sh -n "$out3/it's a,vm.sh" || fail "quoted script does not parse"
 assert_grep "^    -name 'it'\\\\''s a,,vm' " "$out3/it's a,vm.sh"
 assert_grep "'file=$(realpath "$out3")/it'\\\\''s a,,vm-sda,format=qcow2" \
@@ -145,7 +145,7 @@ assert_grep "'file=$(realpath "$out3")/it'\\\\''s a,,vm-sda,format=qcow2" \
 
 # Usage: -os is needed; nothing is left behind on failure.
 rc=0
-"$V2KVM" -q -i disk "$img" -o qemu 2>"$T/err" || rc=$?
+"$V2KVM" --no-convert -q -i disk "$img" -o qemu 2>"$T/err" || rc=$?
 [ $rc = 1 ] || fail "no -os: exit $rc"
 assert_grep "-o qemu: give the output directory with -os DIR" "$T/err"
 echo "test-output-qemu: ok"

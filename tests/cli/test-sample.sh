@@ -13,7 +13,7 @@ assert_grep "accelerator: \(tcg\|kvm\) (" "$T/mk.log"
 [ ! -e "$T/sample-vm.img.part" ] || fail "temporary file left"
 
 mkdir "$T/out"
-"$V2KVM" -i disk "$T/sample-vm.img" --memory 1G --vcpus 2 \
+"$V2KVM" --no-convert -i disk "$T/sample-vm.img" --memory 1G --vcpus 2 \
     -o local -os "$T/out" >"$T/conv.log"
 assert_grep "Finished converting sample-vm" "$T/conv.log"
 qemu-img check -q "$T/out/sample-vm-sda"

@@ -14,7 +14,7 @@ qemu-io -f raw -c 'write -P 0xaa 0 512' -c 'write -P 0x3c 5M 3M' \
 sum_before=$(sha256sum <"$img")
 
 # The image file.
-"$V2KVM" -i disk "$img" --print-source --machine-readable >"$T/f.json"
+"$V2KVM" --no-convert -i disk "$img" --print-source --machine-readable >"$T/f.json"
 jq -e '.name == "phys" and .hypervisor == "unknown"
        and .disks[0].transport == "file" and .disks[0].format == "raw"
        and .disks[0].size_bytes == 16777216 and .disks[0].model == null' \
@@ -28,7 +28,7 @@ loop=$(losetup --find --show -r "$img") || fail "losetup could not attach $img"
 trap 'losetup -d "$loop" 2>/dev/null || true; rm -rf "$T"' EXIT
 [ -b "$loop" ] || fail "$loop is not a block device"
 
-"$V2KVM" -i disk "$loop" -on srv01 --memory 4G --vcpus 2 --print-source \
+"$V2KVM" --no-convert -i disk "$loop" -on srv01 --memory 4G --vcpus 2 --print-source \
     --machine-readable >"$T/b.json"
 jq -e '.name == "srv01" and .hypervisor == "physical"
        and .memory_bytes == 4294967296 and .vcpus == 2
@@ -36,12 +36,12 @@ jq -e '.name == "srv01" and .hypervisor == "physical"
        and .disks[0].format == "raw" and .disks[0].size_bytes == 16777216
        and .disks[0].device == "disk" and (.nics | length) == 1' \
     "$T/b.json" >/dev/null || fail "block: $(cat "$T/b.json")"
-"$V2KVM" -i disk "$loop" -on srv01 --print-source >"$T/b.txt"
+"$V2KVM" --no-convert -i disk "$loop" -on srv01 --print-source >"$T/b.txt"
 assert_grep "0: $loop \[raw over block\] disk" "$T/b.txt"
 assert_grep "hypervisor: physical" "$T/b.txt"
 
 mkdir "$T/out"
-"$V2KVM" -q -i disk "$loop" -on srv01 -o local -os "$T/out"
+"$V2KVM" --no-convert -q -i disk "$loop" -on srv01 -o local -os "$T/out"
 qemu-img compare -q -f raw -F qcow2 "$loop" "$T/out/srv01-sda" ||
     fail "the converted disk differs from the block device"
 qemu-img compare -q -f raw -F qcow2 "$img" "$T/out/srv01-sda" ||

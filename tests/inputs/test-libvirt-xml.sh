@@ -22,7 +22,7 @@ qemu-io -f raw -c 'write -P 0x64 0 8M' disk0.img >/dev/null
 qemu-img create -q -f qcow2 data.qcow2 4M
 
 check() {   # check XML JQ-EXPR
-    "$V2KVM" -i libvirtxml "$1" --print-source --machine-readable \
+    "$V2KVM" --no-convert -i libvirtxml "$1" --print-source --machine-readable \
         >"$T/$1.json" || fail "$1: --print-source failed"
     jq -e "$2" "$T/$1.json" >/dev/null || fail "$1: $(cat "$T/$1.json")"
 }
@@ -63,12 +63,12 @@ check sub/units.xml '.memory_bytes == 3221225472
 
 # Full conversions.
 mkdir out1 out2
-"$V2KVM" -q -i libvirtxml kvm.xml -o local -os out1
+"$V2KVM" --no-convert -q -i libvirtxml kvm.xml -o local -os out1
 qemu-img compare -q -f qcow2 -F qcow2 web01.qcow2 out1/web01-sda ||
     fail "kvm: disk 1 differs"
 qemu-img compare -q -f raw -F qcow2 data.raw out1/web01-sdb ||
     fail "kvm: disk 2 differs"
-"$V2KVM" -q -i libvirtxml xen-pv.xml -o local -os out2
+"$V2KVM" --no-convert -q -i libvirtxml xen-pv.xml -o local -os out2
 qemu-img compare -q -f raw -F qcow2 disk0.img out2/debian-pv-sda ||
     fail "xen: disk 1 differs"
 qemu-img compare -q -f qcow2 -F qcow2 data.qcow2 out2/debian-pv-sdb ||
@@ -78,7 +78,7 @@ for x in out1/web01.xml out2/debian-pv.xml; do
 done
 
 bad() {     # bad FILE PATTERN
-    expect_fail "$V2KVM" -i libvirtxml "$1" --print-source
+    expect_fail "$V2KVM" --no-convert -i libvirtxml "$1" --print-source
     grep -q "^v2kvm: error: -i libvirtxml: $2" "$T/err" ||
         { cat "$T/err" >&2; fail "$1: no error matching '$2'"; }
     [ "$(wc -l <"$T/err")" = 1 ] || fail "$1: more than one line"

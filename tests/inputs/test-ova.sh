@@ -29,7 +29,7 @@ mk_disk() {     # mk_disk RAW VMDK SIZE PATTERN-OFFSETS...
 check() {       # check SOURCE JQ-EXPR [OPTIONS...]
     local src=$1 expr=$2
     shift 2
-    "$V2KVM" -i ova "$src" "$@" --print-source --machine-readable \
+    "$V2KVM" --no-convert -i ova "$src" "$@" --print-source --machine-readable \
         >"$T/all" 2>"$T/warn" ||
         { cat "$T/warn" >&2; fail "$src: --print-source failed"; }
     grep '"type":"warning"' "$T/all" >>"$T/warn" || true
@@ -40,7 +40,7 @@ convert_and_compare() {     # SOURCE RAW...: -o local, disks == RAWs
     local src=$1 out i=0 f
     shift
     out=$(mktemp -d "$T/out.XXXX")
-    "$V2KVM" -i ova "$src" -on vm -o local -os "$out" >/dev/null 2>&1 ||
+    "$V2KVM" --no-convert -i ova "$src" -on vm -o local -os "$out" >/dev/null 2>&1 ||
         fail "$src: -o local conversion failed"
     for f in "$@"; do
         qemu-img compare -q -f raw -F qcow2 "$f" \
@@ -113,15 +113,15 @@ convert_and_compare gz a.raw b.raw
 cp -r gz gz-bad
 head -c $(($(stat -c %s gz/web01-disk2.vmdk) / 2)) gz/web01-disk2.vmdk \
     >gz-bad/web01-disk2.vmdk
-expect_fail "$V2KVM" -i ova gz-bad --print-source
+expect_fail "$V2KVM" --no-convert -i ova gz-bad --print-source
 assert_grep "gz-bad/web01-disk2.vmdk: the gzip stream is truncated" "$T/err"
 cp gz/web01-disk2.vmdk gz-bad/
 printf 'garbage' | dd of=gz-bad/web01-disk2.vmdk bs=1 seek=100 conv=notrunc \
     status=none
-expect_fail "$V2KVM" -i ova gz-bad --print-source
+expect_fail "$V2KVM" --no-convert -i ova gz-bad --print-source
 assert_grep "gz-bad/web01-disk2.vmdk: corrupt gzip data" "$T/err"
 rm gz-bad/web01-disk1.vmdk.000000000
-expect_fail "$V2KVM" -i ova gz-bad --print-source
+expect_fail "$V2KVM" --no-convert -i ova gz-bad --print-source
 assert_grep "chunked, but there is no web01-disk1.vmdk.000000000" "$T/err"
 [ -z "$(ls -A tmp)" ] || fail "temporary files left: $(ls tmp)"
 unset TMPDIR
@@ -190,7 +190,7 @@ rm -f big-GNU.ova big-PAX.ova
 expect_bad() {  # expect_bad PATTERN SOURCE [OPTIONS...]
     local pat=$1
     shift
-    expect_fail "$V2KVM" -i ova "$@" --print-source
+    expect_fail "$V2KVM" --no-convert -i ova "$@" --print-source
     [ "$(grep -c -v 'warning:' "$T/err")" = 1 ] ||
         fail "$*: not one line: $(cat "$T/err")"
     assert_grep "$pat" "$T/err"

@@ -46,7 +46,7 @@ cp -r "$T/c/vm" "$vm"
 sed -e "s/@BASE@/$base/g" -e "s/@DIFF1@/$d1/g" -e "s/@DIFF2@/$d2/g" \
     "$data/vm61.vbox" >"$vm/ubuntu20.vbox"
 
-"$V2KVM" -i vbox -ic "$IC" ubuntu20 --print-source --machine-readable |
+"$V2KVM" --no-convert -i vbox -ic "$IC" ubuntu20 --print-source --machine-readable |
     grep -v '"type":"warning"' >"$T/src.json" || fail "--print-source failed"
 VU="$U/~/VirtualBox%20VMs/ubuntu20"
 jq -e '.name == "ubuntu20" and .hypervisor == "virtualbox"
@@ -62,7 +62,8 @@ jq -e '.name == "ubuntu20" and .hypervisor == "virtualbox"
     fail "print-source: $(cat "$T/src.json")"
 
 mkdir "$T/out1"
-"$V2KVM" -q -i vbox -ic "$IC" ubuntu20 -o local -os "$T/out1" 2>/dev/null ||
+"$V2KVM" --no-convert -q -i vbox -ic "$IC" ubuntu20 -o local -os "$T/out1" \
+    2>/dev/null ||
     fail "vbox+ssh conversion failed"
 qemu-img compare -q -f raw -F qcow2 "$T/c/expected-top.raw" \
     "$T/out1/ubuntu20-sda" || fail "6.1: the current state differs"
@@ -75,7 +76,7 @@ qemu-io -f vmdk -c 'write -P 0x71 0 1M' -c 'write -P 0x72 15M 1M' \
 qemu-img create -q -f vpc "$T/w/data/data.vhd" 4M
 qemu-io -f vpc -c 'write -P 0x73 1M 64k' "$T/w/data/data.vhd" >/dev/null
 cp "$data/vm70.vbox" "$T/w/win11.vbox"
-"$V2KVM" -i vbox -ic "$IC" -io "vbox-file=$T/w/win11.vbox" win11 \
+"$V2KVM" --no-convert -i vbox -ic "$IC" -io "vbox-file=$T/w/win11.vbox" win11 \
     --print-source --machine-readable | grep -v '"type":"warning"' \
     >"$T/src2.json" || fail "-io vbox-file: --print-source failed"
 jq -e '.name == "win11" and .disks[0].path == "'"$U$T"'/w/win11.vmdk"
@@ -83,34 +84,35 @@ jq -e '.name == "win11" and .disks[0].path == "'"$U$T"'/w/win11.vmdk"
   and .disks[0].size_bytes == 16777216' "$T/src2.json" >/dev/null ||
     fail "7.0: $(cat "$T/src2.json")"
 mkdir "$T/out2"
-"$V2KVM" -q -i vbox -ic "$IC" -io "vbox-file=$T/w/win11.vbox" win11 \
-    -o local -os "$T/out2" 2>/dev/null || fail "7.0 conversion failed"
+"$V2KVM" --no-convert -q -i vbox -ic "$IC" -io "vbox-file=$T/w/win11.vbox" win11 \
+    -o local -os "$T/out2" 2>/dev/null ||
+    fail "7.0 conversion failed"
 qemu-img compare -q -f vmdk -F qcow2 "$T/w/win11.vmdk" "$T/out2/win11-sda" ||
     fail "7.0: VMDK differs"
 qemu-img compare -q -f vpc -F qcow2 "$T/w/data/data.vhd" \
     "$T/out2/win11-sdb" || fail "7.0: VHD differs"
 
 # A missing machine names the path looked at.
-expect_fail "$V2KVM" -i vbox -ic "$IC" nosuch --print-source
+expect_fail "$V2KVM" --no-convert -i vbox -ic "$IC" nosuch --print-source
 assert_grep "^v2kvm: error: -i vbox: machine 'nosuch' not found on root@127.0.0.1:$SSHD_PORT (no /~/VirtualBox VMs/nosuch/nosuch.vbox; give its location with -io vbox-file=PATH)" "$T/err"
 [ "$(wc -l <"$T/err")" = 1 ] || fail "missing machine: more than one line"
 # A wrong key; an unknown host key.
 ssh-keygen -q -t ed25519 -N "" -f "$T/id_wrong" -C wrong
-expect_fail "$V2KVM" -i vbox -ic "$IC" -io "ssh-identity=$T/id_wrong" \
+expect_fail "$V2KVM" --no-convert -i vbox -ic "$IC" -io "ssh-identity=$T/id_wrong" \
     ubuntu20 --print-source
 assert_grep "SSH authentication as 'root' on \[127.0.0.1\]:$SSHD_PORT failed (tried key $T/id_wrong)" "$T/err"
 : >"$HOME/.ssh/known_hosts"
-expect_fail "$V2KVM" -i vbox -ic "$IC" ubuntu20 --print-source
+expect_fail "$V2KVM" --no-convert -i vbox -ic "$IC" ubuntu20 --print-source
 assert_grep "host key of \[127.0.0.1\]:$SSHD_PORT is not in" "$T/err"
 known_hosts_for "$SSHD_PORT"
-expect_fail "$V2KVM" -i vbox -ic "$IC" a b --print-source
+expect_fail "$V2KVM" --no-convert -i vbox -ic "$IC" a b --print-source
 assert_grep "with -ic give the machine's NAME" "$T/err"
 
 # Every connection cut after 1.5 MiB: resumed, identical.
 start_proxy always $((1536 << 10))
 known_hosts_for "$PROXY_PORT"
 mkdir "$T/out3"
-"$V2KVM" -q -i vbox -ic "vbox+ssh://root@127.0.0.1:$PROXY_PORT" ubuntu20 \
+"$V2KVM" --no-convert -q -i vbox -ic "vbox+ssh://root@127.0.0.1:$PROXY_PORT" ubuntu20 \
     -o local -os "$T/out3" --parallel 1 2>"$T/cut.err" ||
     { cat "$T/cut.err"; fail "cut connection not resumed"; }
 assert_grep "cut after" "$T/proxy.log"

@@ -32,7 +32,7 @@ sed -e "s/@BASE@/$base/g" -e "s/@DIFF1@/$d1/g" -e "s/@DIFF2@/$d2/g" \
 sum_before=$(cat "$vm"/*.vdi "$vm"/Snapshots/*.vdi | sha256sum)
 
 check() {   # check VBOX JQ-EXPR
-    "$V2KVM" -i vbox "$1" --print-source --machine-readable 2>/dev/null |
+    "$V2KVM" --no-convert -i vbox "$1" --print-source --machine-readable 2>/dev/null |
         grep -v '"type":"warning"' >"$T/src.json" ||
         fail "$1: --print-source failed"
     jq -e "$2" "$T/src.json" >/dev/null || fail "$1: $(cat "$T/src.json")"
@@ -58,13 +58,13 @@ check "$vm/ubuntu20.vbox" '.name == "ubuntu20"
   and .nics[1] == {"mac": "08:00:27:d4:e5:f6", "network": "enp3s0",
                    "type": "bridge", "model": "pcnet"}'
 mkdir out1
-"$V2KVM" -q -i vbox "$vm/ubuntu20.vbox" -o local -os out1 2>/dev/null
+"$V2KVM" --no-convert -q -i vbox "$vm/ubuntu20.vbox" -o local -os out1 2>/dev/null
 [ "$(ls out1 | sort | tr '\n' ' ')" = "ubuntu20-sda ubuntu20.xml " ] ||
     fail "6.1: outputs $(ls out1)"
 qemu-img compare -q -f raw -F qcow2 "$T/c/expected-top.raw" \
     out1/ubuntu20-sda || fail "6.1: the current state differs"
 # Run from elsewhere with a relative .vbox path: locations still resolve.
-(cd / && "$V2KVM" -i vbox "${vm#/}/ubuntu20.vbox" --print-source \
+(cd / && "$V2KVM" --no-convert -i vbox "${vm#/}/ubuntu20.vbox" --print-source \
     >/dev/null 2>&1) || fail "relative .vbox path"
 
 # VirtualBox 7.0: VMDK on NVMe, VHD on VirtioSCSI (in a subdirectory),
@@ -97,7 +97,7 @@ check w/win11.vbox '.name == "win11"
                    "type": "network", "model": "e1000"}
   and .nics[2].network == "intnet" and .nics[2].model == "pcnet"'
 mkdir out2
-"$V2KVM" -q -i vbox w/win11.vbox -o local -os out2
+"$V2KVM" --no-convert -q -i vbox w/win11.vbox -o local -os out2
 qemu-img compare -q -f vmdk -F qcow2 w/win11.vmdk out2/win11-sda ||
     fail "7.0: vmdk differs"
 qemu-img compare -q -f vpc -F qcow2 w/data/data.vhd out2/win11-sdb ||
@@ -109,7 +109,7 @@ done
     fail "the source changed"
 
 bad() {     # bad FILE PATTERN
-    expect_fail "$V2KVM" -i vbox "$1" --print-source
+    expect_fail "$V2KVM" --no-convert -i vbox "$1" --print-source
     grep -q "^v2kvm: error: -i vbox: $2" "$T/err" ||
         { cat "$T/err" >&2; fail "$1: no error matching '$2'"; }
     [ "$(wc -l <"$T/err")" = 1 ] || fail "$1: more than one line"

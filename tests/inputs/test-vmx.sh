@@ -13,7 +13,7 @@ data=$V2K_SOURCE_DIR/tests/data/vmx
 mkvmdk=$V2K_SOURCE_DIR/tests/lib/mkvmdk.py
 
 check() {   # check VMX JQ-EXPR
-    "$V2KVM" -i vmx "$1" --print-source --machine-readable >"$T/all" \
+    "$V2KVM" --no-convert -i vmx "$1" --print-source --machine-readable >"$T/all" \
         2>"$T/warn" || { cat "$T/warn" >&2; fail "$1: --print-source failed"; }
     # Warnings are JSON lines on stdout too: keep them for checks.
     grep '"type":"warning"' "$T/all" >>"$T/warn" || true
@@ -57,7 +57,7 @@ grep -q "lck" "$T/warn" && fail "warning without a lock file: $(cat "$T/warn")"
 
 # A running VM's lock directories: a warning each, and we go on.
 mkdir "$ws/Windows 10 x64.vmx.lck" "$ws/base-000002.vmdk.lck"
-"$V2KVM" -i vmx "$ws/Windows 10 x64.vmx" --print-source >/dev/null 2>"$T/warn" ||
+"$V2KVM" --no-convert -i vmx "$ws/Windows 10 x64.vmx" --print-source >/dev/null 2>"$T/warn" ||
     fail "a lock file made -i vmx fail"
 assert_grep "x64.vmx.lck exists: the VM may be running" "$T/warn"
 assert_grep "base-000002.vmdk.lck exists" "$T/warn"
@@ -65,7 +65,7 @@ rmdir "$ws/Windows 10 x64.vmx.lck" "$ws/base-000002.vmdk.lck"
 
 # Convert: the chain flattened, the NVMe disk as qemu-img reads it.
 mkdir "$T/out"
-"$V2KVM" -i vmx "$ws/Windows 10 x64.vmx" -on ws16 -o local -os "$T/out" -of raw \
+"$V2KVM" --no-convert -i vmx "$ws/Windows 10 x64.vmx" -on ws16 -o local -os "$T/out" -of raw \
     >/dev/null 2>&1 || fail "-o local conversion failed"
 ls "$T/out" >"$T/outs"
 [ "$(grep -c -v '\.xml$' "$T/outs")" = 2 ] || fail "disks: $(cat "$T/outs")"
@@ -112,7 +112,7 @@ cp "$esx"/*.vmdk "$bad/"
 mkdir "$bad/data" && cp "$esx/data/rhel8_2.vmdk" "$bad/data/"
 expect_bad() {  # expect_bad NAME PATTERN < VMX
     cat >"$bad/$1.vmx"
-    expect_fail "$V2KVM" -i vmx "$bad/$1.vmx" --print-source
+    expect_fail "$V2KVM" --no-convert -i vmx "$bad/$1.vmx" --print-source
     [ "$(grep -c -v 'warning:' "$T/err")" = 1 ] ||
         fail "$1: not one line: $(cat "$T/err")"
     assert_grep "$2" "$T/err"
@@ -147,6 +147,6 @@ head -c 2000000 /dev/zero | tr '\0' '#' | expect_bad big 'big.vmx'
 # A disk that is not an image: the reader's error behind the key.
 echo "not a disk" >"$bad/rhel8.vmdk"
 cp "$data/esxi67.vmx" "$bad/notdisk.vmx"
-expect_fail "$V2KVM" -i vmx "$bad/notdisk.vmx" --print-source
+expect_fail "$V2KVM" --no-convert -i vmx "$bad/notdisk.vmx" --print-source
 assert_grep "notdisk.vmx:22: scsi0:0.fileName: " "$T/err"
 echo OK

@@ -23,7 +23,7 @@ qemu-img create -q -f raw root.img 4M
 qemu-img create -q -f raw xm.img 4M
 sum_before=$(sha256sum disk0.img data.qcow2 sys.qcow2 data.vhd)
 
-src() { "$V2KVM" -i xen "$1" --print-source --machine-readable 2>/dev/null |
+src() { "$V2KVM" --no-convert -i xen "$1" --print-source --machine-readable 2>/dev/null |
         grep -v '"type":"warning"'; }
 check() {   # check CFG JQ-EXPR
     src "$1" >"$T/$1.json" || fail "$1: --print-source failed"
@@ -64,7 +64,7 @@ check hvm.cfg '.name == "win-hvm" and .xen_pv == false
   and .nics[0].model == "e1000" and .nics[0].mac == "00:16:3e:aa:bb:cc"
   and .nics[0].network == "br0" and .nics[1].model == "xen"
   and .nics[1].network == "xenbr0" and .nics[1].mac == null'
-"$V2KVM" -i xen hvm.cfg --print-source 2>"$T/err" >/dev/null
+"$V2KVM" --no-convert -i xen hvm.cfg --print-source 2>"$T/err" >/dev/null
 assert_grep "warning: hvm.cfg:30: cdrom hdc: /srv/iso/install.iso: No such file" "$T/err"
 
 # PVH: direct kernel boot, tap:aio:, memory as a string.
@@ -86,19 +86,19 @@ check xm-legacy.cfg '.name == "xm-hvm" and .xen_type == "hvm"
   and .disks[1].path == "/dev/cdrom" and .nics[0].model == "rtl8139"'
 
 # Text output shows the PV facts.
-"$V2KVM" -i xen pv-pygrub.cfg --print-source >"$T/pv.txt"
+"$V2KVM" --no-convert -i xen pv-pygrub.cfg --print-source >"$T/pv.txt"
 assert_grep "Xen type: pv (paravirtualised)" "$T/pv.txt"
 assert_grep "console: hvc0" "$T/pv.txt"
 assert_grep "0: $T/disk0.img \[raw over file\] disk bus xen slot 0 size 8.0 MiB (xvda)" "$T/pv.txt"
 
 # Full conversions: the disks match the source byte for byte.
 mkdir out1 out2
-"$V2KVM" -q -i xen pv-pygrub.cfg -o local -os out1
+"$V2KVM" --no-convert -q -i xen pv-pygrub.cfg -o local -os out1
 qemu-img compare -q -f raw -F qcow2 disk0.img out1/debian-pv-sda ||
     fail "pv: disk 1 differs"
 qemu-img compare -q -f qcow2 -F qcow2 data.qcow2 out1/debian-pv-sdb ||
     fail "pv: disk 2 differs"
-"$V2KVM" -q -i xen hvm.cfg -o local -os out2 2>/dev/null
+"$V2KVM" --no-convert -q -i xen hvm.cfg -o local -os out2 2>/dev/null
 qemu-img compare -q -f qcow2 -F qcow2 sys.qcow2 out2/win-hvm-sda ||
     fail "hvm: disk 1 differs"
 qemu-img compare -q -f vpc -F qcow2 data.vhd out2/win-hvm-sdb ||
@@ -114,7 +114,7 @@ done
 # Bad input: one line naming the file and the line.
 bad() {     # bad NAME PATTERN  (config on stdin)
     cat >"$1"
-    expect_fail "$V2KVM" -i xen "$1" --print-source
+    expect_fail "$V2KVM" --no-convert -i xen "$1" --print-source
     grep -q "^v2kvm: error: -i xen: $2" "$T/err" ||
         { cat "$T/err" >&2; fail "$1: no error matching '$2'"; }
     [ "$(wc -l <"$T/err")" = 1 ] || fail "$1: more than one line"
@@ -147,7 +147,7 @@ printf 'name = "x"\nmemory = 512\nvcpus = 0\ndisk = [ "disk0.img,,xvda" ]\n' |
     bad v0.cfg "v0.cfg:3: vcpus: 0 is out of range"
 printf 'name = "x"\ndisk = [ "disk0.img,,xvda" ]\n' |
     bad nomem.cfg "nomem.cfg: no memory setting (give --memory)"
-"$V2KVM" -i xen nomem.cfg --memory 1G --print-source >/dev/null ||
+"$V2KVM" --no-convert -i xen nomem.cfg --memory 1G --print-source >/dev/null ||
     fail "--memory does not fill a missing memory setting"
 printf 'name = "x"\nmemory = 512\n\ndisk = [ "disk0.img,,xvda",\n "missing.img,,xvdb" ]\n' |
     bad miss.cfg "miss.cfg:5: disk xvdb: $T/missing.img: No such file or directory"
@@ -161,6 +161,6 @@ printf 'name = "x"\ntype = "hvm"\ntype = "pvm"\n' |
     bad ty.cfg "ty.cfg:3: type: 'pvm' is not pv, pvh or hvm"
 printf 'name = "x"\0\n' | bad nul.cfg "nul.cfg: not a text file (NUL byte at offset 10)"
 head -c $((1100 * 1024)) /dev/zero | tr '\0' '#' | bad big.cfg "big.cfg: file is 1126400 bytes, more than the 1048576 allowed"
-expect_fail "$V2KVM" -i xen pv-pygrub.cfg hvm.cfg --print-source
+expect_fail "$V2KVM" --no-convert -i xen pv-pygrub.cfg hvm.cfg --print-source
 assert_grep "give one xl.cfg file" "$T/err"
 echo "test-xen: ok"

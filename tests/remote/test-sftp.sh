@@ -119,11 +119,11 @@ known_hosts_for "$SSHD_PORT"
 
 # v2kvm -i disk sftp://... -o local (the pipeline opens URIs).
 mkdir "$T/out"
-"$V2KVM" -q -i disk "$U/top.qcow2" -o local -os "$T/out" -of raw ||
+"$V2KVM" --no-convert -q -i disk "$U/top.qcow2" -o local -os "$T/out" -of raw ||
     fail "v2kvm -i disk sftp:// failed"
 qemu-img compare -q -F raw "$T/top.qcow2" "$T/out/top-sda" ||
     fail "v2kvm output differs"
-"$V2KVM" -i disk "$U/top.qcow2" --print-source --machine-readable |
+"$V2KVM" --no-convert -i disk "$U/top.qcow2" --print-source --machine-readable |
     jq -e '.disks[0].transport == "sftp" and .disks[0].format == "qcow2"' \
     >/dev/null || fail "--print-source does not say sftp"
 echo PASS
