@@ -5,7 +5,8 @@
  * only.  Disks are numbered i = 0.. over the source disks that are
  * copied (device V2K_DEV_DISK, v2k_source_ncopied()); CD-ROMs are not
  * copied.  The pipeline calls, in order:
- *   setup(o, src, gc)     check storage and names, refuse to replace an
+ *   setup(o, src, gc)     (before the guest conversion; gc is final only
+ *                         at finalize) check storage and names, refuse to replace an
  *                         existing output without --overwrite, and decide
  *                         where each disk goes; returns the mode's state
  *   disk_writer(state, i, size, wopts)

@@ -306,6 +306,12 @@ v2k_pipeline_run(const struct v2k_options *o)
         goto out;
     /* -o null --print-guest: an inspection-only run. */
     inspect_only = o->print_guest && strcmp(out->name, "null") == 0;
+    /* The output's storage and names are checked before minutes go into
+     * the conversion (setup reads the guestcaps only later, in
+     * finalize). */
+    state = out->setup(o, s, &gc);
+    if (state == NULL)
+        goto out;
     if (o->no_convert) {
         v2k_warning("--no-convert: the disks are copied unchanged; the "
                     "guest may not boot on KVM (no virtio drivers, device "
@@ -330,10 +336,6 @@ v2k_pipeline_run(const struct v2k_options *o)
             v2k_warning("floppy drive %zu (%s) is not converted", i + 1,
                         s->disks[i].path ? s->disks[i].path : "empty");
     ncopied = v2k_source_ncopied(s);
-
-    state = out->setup(o, s, &gc);
-    if (state == NULL)
-        goto out;
     for (size_t i = 0; i < s->ndisks; i++) {
         if (s->disks[i].device != V2K_DEV_DISK)
             continue;
