@@ -1,32 +1,75 @@
 #!/bin/bash
-# demo.sh - README command (1): install what is needed, build, make the
-# sample VM (a real disk built with libguestfs) and convert it to KVM in
-# ./out as qcow2 + libvirt XML.
+# demo.sh [--no-boot] - README command (1): install what is needed, build
+# v2kvm, build a real Debian 12 guest as VMware leaves it (a VMX + VMDK:
+# lsilogic disk, vmxnet3, /dev/sda1, an initramfs without virtio drivers,
+# open-vm-tools; made with debootstrap by tests/lib/mkguest-debian.sh and
+# cached in ${V2K_GUEST_CACHE:-/var/cache/v2kvm-tests}), convert it to KVM
+# in ./out as qcow2 + libvirt XML, boot the result once under QEMU to
+# prove it (unless --no-boot), and say how to run it.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+boot=1
+case ${1:-} in
+    --no-boot) boot=0 ;;
+    "") ;;
+    *) echo "usage: $0 [--no-boot]" >&2; exit 2 ;;
+esac
+t0=$(date +%s)
+step() { echo "== [+$(( $(date +%s) - t0 ))s] $*"; }
 
 scripts/setup.sh
+step "Building v2kvm"
 scripts/build.sh build
 
-mkdir -p sample out
-if [ ! -f sample/sample-vm.img ]; then
-    echo "== Building the sample VM disk with libguestfs (about 30 s)"
-    build/tests/v2kvm-mksample sample/sample-vm.img
+step "Building the Debian 12 VMware guest (debootstrap; cached after" \
+    "the first run, which takes several minutes)"
+src=$(bash tests/lib/mkguest-debian.sh "${V2K_GUEST_CACHE:-}" vmware)
+echo "   source: $src/debian12.vmx + debian12.vmdk"
+
+step "Converting it with v2kvm"
+mkdir -p out
+build/converters/v2kvm -i vmx "$src/debian12.vmx" -o local -os out \
+    -of qcow2 --overwrite
+
+step "Checking the result"
+xml=out/debian12.xml
+disk=$(xmllint --xpath 'string(//disk[@device="disk"]/source/@file)' "$xml")
+[ -n "$disk" ] && [ -f "$disk" ] || { echo "demo: no disk in $xml" >&2; exit 1; }
+qemu-img check -q "$disk"
+virt-xml-validate "$xml" >/dev/null
+qemu-img info "$disk" | sed -n 's/^\(file format\|virtual size\|disk size\)/   &/p'
+
+accel=tcg
+[ -w /dev/kvm ] && accel=kvm
+if [ $boot -eq 1 ]; then
+    step "Booting the converted guest once (QEMU, $accel, virtio-blk +" \
+        "virtio-net, serial console in out/boot.log)"
+    . tests/lib/boot-lib.sh
+    if V2K_ACCEL=${V2K_ACCEL:-$accel} boot_guest "$disk" qcow2 900 \
+            out/boot.log; then
+        echo "   $(grep -a -m1 V2KVM-BOOT-OK out/boot.log | tr -d '\r')" \
+            "after ${BOOT_SECONDS}s"
+    else
+        boot_tail out/boot.log
+        echo "demo: the converted guest did not boot ($BOOT_RESULT)" >&2
+        exit 1
+    fi
 fi
 
-echo "== Converting the sample VM"
-build/converters/v2kvm -i disk sample/sample-vm.img --memory 1G --vcpus 2 \
-    -o local -os out -of qcow2 --overwrite
-
-echo "== Checking the result"
-qemu-img check -q out/sample-vm-sda
-qemu-img compare -q sample/sample-vm.img out/sample-vm-sda
-virt-xml-validate out/sample-vm.xml
+name=$(xmllint --xpath 'string(/domain/name)' "$xml")
 cat <<EOT
 
-Done: out/sample-vm-sda (qcow2) and out/sample-vm.xml (libvirt domain).
-Define it with:   virsh define out/sample-vm.xml
-Inspect it with:  virt-filesystems -a out/sample-vm-sda --all --long
+Done in $(( $(date +%s) - t0 ))s: $disk (qcow2) and $xml (libvirt domain).
+
+Boot it with QEMU (serial console on this terminal; Ctrl-A X quits):
+  qemu-system-x86_64 -accel $accel -m 1024 -nographic \\
+    -drive file=$disk,format=qcow2,if=virtio \\
+    -nic user,model=virtio-net-pci
+
+Or with libvirt:
+  virsh define $xml
+  virsh start $name
+  virsh console $name
 EOT

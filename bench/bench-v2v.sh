@@ -1,0 +1,104 @@
+#!/bin/bash
+# bench-v2v.sh [WORKDIR] - v2kvm vs virt-v2v on a real guest conversion.
+#
+# Source: the Debian 12 guest as VMware leaves it (VMX + VMDK, built and
+# cached by tests/lib/mkguest-debian.sh).  Both tools convert it with
+# -i vmx VMX -o local -os DIR -of qcow2 in the same run, with the same
+# libguestfs settings (direct backend, TCG forced for both: V2K_ACCEL=tcg
+# and LIBGUESTFS_BACKEND_SETTINGS=force_tcg), one after the other.
+# Prints per tool: wall time, output size (qemu-img "disk size"), peak RSS
+# (/usr/bin/time -v), time in the appliance (v2kvm: its --machine-readable
+# result line; virt-v2v: the span of its own "[ SECONDS] ..." phase
+# timestamps from "Opening the overlay" to "Finishing off", which is the
+# part that runs the appliance), and the ratios.  With BOOT=1, boots both
+# outputs to the marker (tests/lib/boot-lib.sh) and reports those times.
+# Not a test: the numbers depend on the machine.  Env: V2KVM (default
+# build/converters/v2kvm), V2K_GUEST_CACHE, BOOT.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$top/build/bench-v2v}
+v2kvm=${V2KVM:-$top/build/converters/v2kvm}
+[ -x "$v2kvm" ] || { echo "build first: $v2kvm missing" >&2; exit 1; }
+for t in virt-v2v nbdcopy qemu-img jq /usr/bin/time; do
+    command -v "$t" >/dev/null ||
+        { echo "missing $t (scripts/setup.sh)" >&2; exit 1; }
+done
+export LIBGUESTFS_BACKEND=direct
+export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+export V2K_ACCEL=tcg
+. "$top/tests/lib/boot-lib.sh"
+
+src=$(bash "$top/tests/lib/mkguest-debian.sh" "${V2K_GUEST_CACHE:-}" vmware)
+vmx=$src/debian12.vmx
+rm -rf "$work"
+mkdir -p "$work/v2kvm" "$work/virt-v2v"
+cd "$work"
+echo "source: $vmx ($(du -k "$src/debian12.vmdk" | cut -f1) KiB VMDK)"
+
+# measure NAME CMD...: wall seconds and peak RSS (KiB) into NAME.time,
+# stdout/stderr into NAME.out / NAME.err.
+measure() {
+    local name=$1
+    shift
+    sync
+    /usr/bin/time -v -o "$name.time" "$@" >"$name.out" 2>"$name.err" || {
+        tail -n 20 "$name.err" >&2
+        echo "bench-v2v: $name failed" >&2
+        exit 1
+    }
+}
+wall() {   # "Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.33"
+    awk -F': ' '/Elapsed \(wall clock\)/ {
+        n = split($2, p, ":"); s = 0
+        for (i = 1; i <= n; i++) s = s * 60 + p[i]
+        printf "%.1f", s }' "$1"
+}
+rss() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
+disk_size() {   # actual size in bytes
+    qemu-img info --output=json "$1" | jq '."actual-size"'
+}
+
+echo "== v2kvm"
+measure v2kvm "$v2kvm" -i vmx "$vmx" -o local -os v2kvm -of qcow2 \
+    --machine-readable
+ours_disk=$(output_disk v2kvm)
+ours_app=$(tail -n 1 v2kvm.out |
+    jq -r '[to_entries[] | select(.key | test("appliance")) | .value][0]
+           // "n/a"')
+
+echo "== virt-v2v"
+measure virt-v2v virt-v2v -i vmx "$vmx" -o local -os virt-v2v -of qcow2
+theirs_disk=$(output_disk virt-v2v)
+# "[  12.3] Opening the overlay" ... "[ 140.8] Finishing off"
+theirs_app=$(awk '
+    /^\[ *[0-9.]+\] Opening the overlay/ { gsub(/[][]/, " "); a = $1 }
+    /^\[ *[0-9.]+\] Finishing off/ { gsub(/[][]/, " "); b = $1 }
+    END { if (a != "" && b != "") printf "%.1f", b - a; else print "n/a" }' \
+    virt-v2v.out virt-v2v.err)
+
+ow=$(wall v2kvm.time) tw=$(wall virt-v2v.time)
+orss=$(rss v2kvm.time) trss=$(rss virt-v2v.time)
+osz=$(disk_size "$ours_disk") tsz=$(disk_size "$theirs_disk")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+printf '\n%-22s %12s %12s %8s\n' "" v2kvm virt-v2v ratio
+printf '%-22s %12s %12s %8s\n' "wall time (s)" "$ow" "$tw" "$(ratio "$ow" "$tw")"
+printf '%-22s %12s %12s %8s\n' "in the appliance (s)" "$ours_app" \
+    "$theirs_app" "$(ratio "$ours_app" "$theirs_app")"
+printf '%-22s %12s %12s %8s\n' "output size (MiB)" \
+    "$((osz / 1048576))" "$((tsz / 1048576))" "$(ratio "$osz" "$tsz")"
+printf '%-22s %12s %12s %8s\n' "peak RSS (MiB)" \
+    "$((orss / 1024))" "$((trss / 1024))" "$(ratio "$orss" "$trss")"
+echo "(ratio = v2kvm / virt-v2v, lower is better; peak RSS is that of" \
+     "the largest single process of the tool's tree, the appliance's qemu" \
+     "included, as /usr/bin/time reports it)"
+
+if [ "${BOOT:-0}" = 1 ]; then
+    for d in "$ours_disk" "$theirs_disk"; do
+        if boot_guest "$d" qcow2 900 "$d.serial.log"; then
+            echo "boot $d: marker after ${BOOT_SECONDS}s"
+        else
+            echo "boot $d: $BOOT_RESULT after ${BOOT_SECONDS}s"
+        fi
+    done
+fi

@@ -1,0 +1,219 @@
+# boot-lib.sh - boot a guest disk under QEMU and watch its serial console.
+# shellcheck shell=bash
+# Sourced by tests/guests/test-boot-*.sh (after test-lib.sh), by
+# scripts/demo.sh and by bench/.
+#
+# boot_guest IMAGE FORMAT TIMEOUT_S LOG
+#   Boots IMAGE (FORMAT: raw, qcow2, vmdk...) as a KVM guest would see it
+#   after conversion: virtio-blk disk (snapshot=on: the image is never
+#   written), virtio-net-pci on QEMU user networking, 1 GiB, one vCPU, no
+#   display, the first serial port written to LOG.  Returns 0 as soon as
+#   the marker "V2KVM-BOOT-OK" (printed by the guests of
+#   tests/lib/mkguest-debian.sh once multi-user.target is reached)
+#   appears in LOG; 1 as soon as a failure signature appears (initramfs
+#   "Gave up waiting for root", "ALERT!", the "(initramfs)" shell, "Kernel
+#   panic", systemd "emergency mode", "grub rescue>"), when QEMU exits, or
+#   at the timeout.  QEMU is killed by its PID in every case.
+#   Sets BOOT_SECONDS (time to the verdict) and BOOT_RESULT ("marker",
+#   "timeout", "qemu exited" or the failure signature found).
+#
+# Accelerator: $V2K_ACCEL (kvm or tcg, as v2kvm itself honours it),
+# default tcg: this harness never probes /dev/kvm.
+
+BOOT_FAIL_PATTERNS=(
+    "Gave up waiting for root"
+    "ALERT!"
+    "(initramfs)"
+    "Kernel panic"
+    "emergency mode"
+    "grub rescue>"
+    "No bootable device"
+)
+
+boot_guest() {
+    local img=$1 fmt=$2 timeout=$3 log=$4
+    local accel=${V2K_ACCEL:-tcg} start now pid p rc=1
+    case $accel in kvm|tcg) ;; *) accel=tcg ;; esac
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || {
+        echo "boot_guest: qemu-system-x86_64 is missing" >&2; return 1; }
+    : >"$log"
+    BOOT_RESULT=timeout
+    start=$(date +%s.%N)
+    qemu-system-x86_64 -accel "$accel" -m 1024 -smp 1 -nodefaults \
+        -display none -monitor none -no-reboot \
+        -drive "file=$img,format=$fmt,if=virtio,snapshot=on" \
+        -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+        -serial "file:$log" </dev/null >"$log.qemu" 2>&1 &
+    pid=$!
+    while :; do
+        if grep -aq "V2KVM-BOOT-OK" "$log"; then
+            BOOT_RESULT=marker
+            rc=0
+            break
+        fi
+        for p in "${BOOT_FAIL_PATTERNS[@]}"; do
+            if grep -aqF -- "$p" "$log"; then
+                BOOT_RESULT=$p
+                break 2
+            fi
+        done
+        if ! kill -0 "$pid" 2>/dev/null; then
+            BOOT_RESULT="qemu exited"
+            # One last look: the guest may have written just before.
+            grep -aq "V2KVM-BOOT-OK" "$log" && { BOOT_RESULT=marker; rc=0; }
+            break
+        fi
+        now=$(date +%s.%N)
+        if awk -v a="$start" -v b="$now" -v t="$timeout" \
+               'BEGIN { exit !(b - a >= t) }'; then
+            BOOT_RESULT=timeout
+            break
+        fi
+        sleep 0.5
+    done
+    now=$(date +%s.%N)
+    BOOT_SECONDS=$(awk -v a="$start" -v b="$now" 'BEGIN { printf "%.1f", b - a }')
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    if [ "$BOOT_RESULT" = "qemu exited" ] && [ -s "$log.qemu" ]; then
+        sed 's/^/qemu: /' "$log.qemu" >&2
+    fi
+    echo "boot_guest: $(basename "$img"): $BOOT_RESULT after ${BOOT_SECONDS}s ($accel)" >&2
+    return $rc
+}
+
+# boot_tail LOG: the last lines of a serial log, for failure messages.
+boot_tail() {
+    tr -d '\r' <"$1" | grep -av '^\s*$' | tail -n "${2:-25}" >&2
+}
+
+# --- helpers for tests/guests/test-boot-*.sh ----------------------------
+
+# guest_source VARIANT: build (or find in the cache) the Debian 12 guest
+# VARIANT (base, vmware, xen, vbox) with tests/lib/mkguest-debian.sh and
+# print its directory.  The cache is $V2K_GUEST_CACHE or
+# /var/cache/v2kvm-tests.
+guest_source() {
+    local lib
+    lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    bash "$lib/mkguest-debian.sh" "${V2K_GUEST_CACHE:-}" "$1"
+}
+
+# output_disk DIR: the one disk v2kvm -o local wrote in DIR (not the XML).
+output_disk() {
+    local f n=0 disk=
+    for f in "$1"/*; do
+        case $f in *.xml) continue ;; esac
+        [ -f "$f" ] || continue
+        disk=$f
+        n=$((n + 1))
+    done
+    [ "$n" -eq 1 ] || { echo "output_disk: $n disks in $1" >&2; return 1; }
+    echo "$disk"
+}
+
+# inspect_guest DISK DIR PATH...: one read-only guestfish session on DISK
+# (root on the first partition): copies /etc/fstab, /boot/grub/grub.cfg,
+# /etc/initramfs-tools/modules, /etc/X11/xorg.conf (if any) and every
+# /boot/initrd.img-* into DIR, and writes DIR/exists with one
+# "PATH true|false" line per PATH.
+inspect_guest() {
+    local disk=$1 dir=$2 p
+    shift 2
+    mkdir -p "$dir/boot"
+    {
+        echo "run"
+        echo "mount-ro /dev/sda1 /"
+        echo "download /etc/fstab $dir/fstab"
+        echo "download /boot/grub/grub.cfg $dir/grub.cfg"
+        echo "-download /etc/initramfs-tools/modules $dir/modules"
+        echo "-download /etc/X11/xorg.conf $dir/xorg.conf"
+        echo "glob copy-out /boot/initrd.img-* $dir/boot"
+        for p in "$@"; do
+            echo "echo EXISTS $p"
+            echo "exists $p"
+        done
+    } | guestfish --ro -a "$disk" >"$dir/gf.out" 2>"$dir/gf.err" || {
+        cat "$dir/gf.err" >&2
+        echo "inspect_guest: guestfish on $disk failed" >&2
+        return 1
+    }
+    awk '/^EXISTS / { p = $2; next } p != "" { print p, $1; p = "" }' \
+        "$dir/gf.out" >"$dir/exists"
+}
+
+# assert_absent DIR PATH: PATH did not exist in the guest inspect_guest saw.
+assert_absent() {
+    grep -qx -- "$2 false" "$1/exists" ||
+        fail "$2 is still in the converted guest ($(grep -- "^$2 " "$1/exists"))"
+}
+
+# default_initrd DIR: the initrd the first GRUB menu entry loads (copied
+# by inspect_guest into DIR/boot).
+default_initrd() {
+    local name
+    name=$(awk '$1 == "initrd" { print $2; exit }' "$1/grub.cfg")
+    [ -n "$name" ] || { echo "default_initrd: no initrd line" >&2; return 1; }
+    echo "$1/boot/$(basename "$name")"
+}
+
+# assert_virtio_linux DIR: what every converted Debian guest must say:
+# fstab and the default kernel's command line use /dev/vda1 (and not a Xen
+# console), initramfs-tools loads virtio_blk, and the default initrd
+# carries virtio_blk.ko.
+assert_virtio_linux() {
+    local dir=$1 linux initrd
+    grep -Eq '^/dev/vda1[[:space:]]+/[[:space:]]' "$dir/fstab" ||
+        { cat "$dir/fstab" >&2; fail "fstab does not mount /dev/vda1 on /"; }
+    if grep -Eq '^/dev/(sd|xvd|hd)' "$dir/fstab"; then
+        cat "$dir/fstab" >&2; fail "fstab still names a non-virtio disk"
+    fi
+    linux=$(grep -E '^[[:space:]]*linux[[:space:]]' "$dir/grub.cfg" | head -n 1)
+    [ -n "$linux" ] || fail "grub.cfg has no linux line"
+    case " $linux " in
+        *" root=/dev/vda1 "*) ;;
+        *) fail "grub.cfg's first linux line is not root=/dev/vda1: $linux" ;;
+    esac
+    if grep -E '^[[:space:]]*linux[[:space:]]' "$dir/grub.cfg" |
+            grep -q 'console=hvc0'; then
+        fail "grub.cfg still says console=hvc0"
+    fi
+    [ -f "$dir/modules" ] ||
+        fail "/etc/initramfs-tools/modules is missing in the converted guest"
+    grep -Eq '^[[:space:]]*virtio_blk([[:space:]]|$)' "$dir/modules" ||
+        { cat "$dir/modules" >&2; fail "initramfs-tools modules lacks virtio_blk"; }
+    initrd=$(default_initrd "$dir") || fail "grub.cfg names no initrd"
+    [ -f "$initrd" ] || fail "the default initrd $(basename "$initrd") is missing"
+    lsinitramfs "$initrd" >"$dir/initrd.list" 2>"$dir/initrd.err" ||
+        { cat "$dir/initrd.err" >&2; fail "lsinitramfs $(basename "$initrd") failed"; }
+    grep -q '/virtio_blk\.ko' "$dir/initrd.list" ||
+        fail "$(basename "$initrd") does not carry virtio_blk.ko"
+}
+
+# assert_boot_fails IMAGE FORMAT TIMEOUT LOG: the image must NOT boot on
+# virtio-blk, and the failure must be a recognised signature.
+assert_boot_fails() {
+    if boot_guest "$1" "$2" "$3" "$4"; then
+        fail "$(basename "$1") boots on virtio-blk before conversion"
+    fi
+    case $BOOT_RESULT in
+        timeout|"qemu exited")
+            boot_tail "$4"
+            fail "$(basename "$1"): no failure signature ($BOOT_RESULT)" ;;
+    esac
+}
+
+# assert_boots IMAGE FORMAT TIMEOUT LOG HOSTNAME: boots to the marker.
+assert_boots() {
+    boot_guest "$1" "$2" "$3" "$4" ||
+        { boot_tail "$4"; fail "$(basename "$1") does not boot ($BOOT_RESULT)"; }
+    grep -aq "V2KVM-BOOT-OK $5" "$4" ||
+        fail "the marker does not name the host $5"
+}
