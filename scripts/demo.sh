@@ -41,13 +41,13 @@ qemu-img check -q "$disk"
 virt-xml-validate "$xml" >/dev/null
 qemu-img info "$disk" | sed -n 's/^\(file format\|virtual size\|disk size\)/   &/p'
 
-accel=tcg
-[ -w /dev/kvm ] && accel=kvm
+# Never trust /dev/kvm: boot a one-sector guest with KVM first.
+. tests/lib/boot-lib.sh
+accel=${V2K_ACCEL:-$(probe_accel)}
 if [ $boot -eq 1 ]; then
     step "Booting the converted guest once (QEMU, $accel, virtio-blk +" \
         "virtio-net, serial console in out/boot.log)"
-    . tests/lib/boot-lib.sh
-    if V2K_ACCEL=${V2K_ACCEL:-$accel} boot_guest "$disk" qcow2 900 \
+    if V2K_ACCEL=$accel boot_guest "$disk" qcow2 900 \
             out/boot.log; then
         echo "   $(grep -a -m1 V2KVM-BOOT-OK out/boot.log | tr -d '\r')" \
             "after ${BOOT_SECONDS}s"

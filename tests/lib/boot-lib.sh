@@ -30,9 +30,32 @@ BOOT_FAIL_PATTERNS=(
     "No bootable device"
 )
 
+# probe_accel: "kvm" when KVM really runs a guest here, else "tcg" (the
+# same probe as v2kvm's common/accel.c and its -o qemu scripts: a
+# one-sector guest writes 1 to isa-debug-exit, so qemu exits with 3; a
+# missing or broken /dev/kvm fails or hangs, bounded by a timeout).
+# Done once per shell; V2K_ACCEL=kvm|tcg skips it.
+probe_accel() {
+    if [ -z "${V2K_BOOT_ACCEL:-}" ]; then
+        local probe rc=0
+        probe=$(mktemp)
+        { printf '\260\001\346\364\364\353\375'
+          head -c 503 /dev/zero
+          printf '\125\252'; } >"$probe"
+        timeout 10 qemu-system-x86_64 -accel kvm -display none -nodefaults \
+            -no-user-config -m 16 -device isa-debug-exit,iobase=0xf4,iosize=4 \
+            -drive file="$probe",format=raw,if=ide >/dev/null 2>&1 || rc=$?
+        rm -f "$probe"
+        if [ "$rc" = 3 ]; then V2K_BOOT_ACCEL=kvm; else V2K_BOOT_ACCEL=tcg; fi
+        echo "boot-lib: accelerator $V2K_BOOT_ACCEL (KVM probe exit $rc)" >&2
+    fi
+    echo "$V2K_BOOT_ACCEL"
+}
+
 boot_guest() {
     local img=$1 fmt=$2 timeout=$3 log=$4
-    local accel=${V2K_ACCEL:-tcg} start now pid p rc=1
+    local accel=${V2K_ACCEL:-} start now pid p rc=1
+    [ -n "$accel" ] || { probe_accel >/dev/null; accel=$V2K_BOOT_ACCEL; }
     case $accel in kvm|tcg) ;; *) accel=tcg ;; esac
     command -v qemu-system-x86_64 >/dev/null 2>&1 || {
         echo "boot_guest: qemu-system-x86_64 is missing" >&2; return 1; }
