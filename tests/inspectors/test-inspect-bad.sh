@@ -40,13 +40,13 @@ sed -n 3p "$T/out" | jq -e '.root == "/dev/sdb1" and .distro == "sles" and
 # 3. LUKS root: no key -> the device is named; a wrong key -> the device
 #    is named; the right key -> inspected (root on the unlocked mapping).
 expect_fail "$INSPECT" "$T/luks.img" \
-    --next --key /dev/sda1:wrong-key \
-    --next --key /dev/sda1:phony-key-1 >"$T/out"
-sed -n 1p "$T/out" | jq -e '.error == "no operating system was found on the source disks; /dev/sda1 is encrypted (LUKS) and no key was given (--key DEVICE:KEY)"' \
+    --next --key /dev/sda:wrong-key \
+    --next --key /dev/sda:phony-key-1 >"$T/out"
+sed -n 1p "$T/out" | jq -e '.error == "no operating system was found on the source disks; /dev/sda is encrypted (LUKS) and no key was given (--key DEVICE:KEY)"' \
     >/dev/null || fail "no key: $(sed -n 1p "$T/out")"
-sed -n 2p "$T/out" | jq -e '.error | startswith("cannot unlock the encrypted (LUKS) filesystem /dev/sda1 with the key given for it")' \
+sed -n 2p "$T/out" | jq -e '.error | startswith("cannot unlock the encrypted (LUKS) filesystem /dev/sda with the key given for it")' \
     >/dev/null || fail "wrong key: $(sed -n 2p "$T/out")"
 sed -n 3p "$T/out" | jq -e '.distro == "debian" and .luks_unlocked == 1 and
-    .root == "/dev/mapper/luks-sda1" and .mountpoints[0].mountpoint == "/"' \
+    .root == "/dev/mapper/luks-sda" and .mountpoints[0].mountpoint == "/"' \
     >/dev/null || fail "with key: $(sed -n 3p "$T/out")"
 echo "inspect-bad: all errors and choices as expected"

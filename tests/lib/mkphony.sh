@@ -56,7 +56,9 @@
 #   xorg-vbox       /etc/X11/xorg.conf: Driver "vboxvideo"
 #   uefi            (debian12 only) GPT: sda1 ESP vfat /boot/efi with
 #                   EFI/debian/grub.cfg, sda2 ext4 /
-#   luks=KEY        (debian12 only, not with uefi) sda1 is LUKS (key KEY)
+#   luks=KEY        (debian12 only, not with uefi) the whole disk is LUKS
+#                   (key KEY; no partition table: cryptsetup in the
+#                   appliance could not open a fresh partition reliably)
 #                   holding the ext4 root, fstab UUID=$LUKS_FS_UUID
 #
 # MKPHONY_STAGE=DIR stages the trees and the guestfish script in DIR
@@ -347,7 +349,7 @@ EOF
 UUID=$LUKS_FS_UUID  /  ext4  errors=remount-ro  0 1
 EOF
         put /etc/crypttab <<'EOF'
-sda1_crypt /dev/sda1 none luks
+sda_crypt /dev/sda none luks
 EOF
     else
         put /etc/fstab <<'EOF'
@@ -424,9 +426,7 @@ mount ${D}1 /boot/efi
 EOF
     elif [ -n "$luks" ]; then
         cat >>"$cmds" <<EOF
-part-disk $D mbr
-part-set-bootable $D 1 true
-debug sh "printf %s '$luks' | cryptsetup luksFormat --batch-mode --pbkdf pbkdf2 -d - ${D}1 && printf %s '$luks' | cryptsetup luksOpen -d - ${D}1 phonyluks"
+debug sh "printf %s '$luks' | cryptsetup luksFormat --batch-mode --pbkdf pbkdf2 -d - ${D} && printf %s '$luks' | cryptsetup luksOpen -d - ${D} phonyluks"
 mkfs ext4 /dev/mapper/phonyluks
 set-uuid /dev/mapper/phonyluks $LUKS_FS_UUID
 mount /dev/mapper/phonyluks /
