@@ -11,6 +11,7 @@
 #ifndef V2K_INPUTS_INTERNAL_H
 #define V2K_INPUTS_INTERNAL_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "format.h"
@@ -42,6 +43,14 @@ bool v2k_input_remote_enoent(void);
 int v2k_input_open_disk(struct v2k_disk *d,
                         const struct v2k_remote_opts *ropts,
                         const struct v2k_open_opts *oopts);
+
+/* The local configuration file a file-based input takes as SOURCE
+ * (.vmx, xl.cfg, .vbox, domain XML), read whole: at most max bytes,
+ * NUL-terminated, into *buf (owned by the caller), *len its length; and
+ * the canonical directory holding it into real (relative disk paths are
+ * taken from there).  0, or -1 with one message naming the file. */
+int v2k_input_read_local(const char *path, size_t max, char **buf,
+                         size_t *len, char real[PATH_MAX]);
 
 /* --- Parsers on a buffer (vmx.c, ova.c; also the fuzz targets) ------- */
 

@@ -558,7 +558,6 @@ static struct v2k_source *
 libvirtxml_setup(const struct v2k_options *o)
 {
     CLEANUP_FREE char *buf = NULL;
-    CLEANUP_FREE char *dir = NULL;
     char real[PATH_MAX];
     struct v2k_source *s = NULL;
     size_t len;
@@ -571,11 +570,7 @@ libvirtxml_setup(const struct v2k_options *o)
         v2k_error("-i libvirtxml: -ic is not used with a local XML file");
         return NULL;
     }
-    buf = v2k_read_file(o->sources[0], LIBVIRTXML_MAX_SIZE, &len);
-    dir = buf ? v2k_dirname(o->sources[0]) : NULL;
-    if (dir && realpath(dir, real) == NULL)
-        v2k_error_errno(errno, "%s", dir);
-    else if (dir)
+    if (v2k_input_read_local(o->sources[0], LIBVIRTXML_MAX_SIZE, &buf, &len, real) == 0)
         s = libvirtxml_parse(buf, len, o->sources[0], real, true);
     if (s == NULL)
         v2k_error_prepend("-i libvirtxml: ");

@@ -617,7 +617,6 @@ static struct v2k_source *
 vbox_setup(const struct v2k_options *o)
 {
     CLEANUP_FREE char *buf = NULL;
-    CLEANUP_FREE char *dir = NULL;
     char real[PATH_MAX];
     struct v2k_source *s = NULL;
     size_t len;
@@ -628,11 +627,7 @@ vbox_setup(const struct v2k_options *o)
         v2k_error("-i vbox: give one .vbox file");
         return NULL;
     }
-    buf = v2k_read_file(o->sources[0], VBOX_MAX_SIZE, &len);
-    dir = buf ? v2k_dirname(o->sources[0]) : NULL;
-    if (dir && realpath(dir, real) == NULL)
-        v2k_error_errno(errno, "%s", dir);
-    else if (dir)
+    if (v2k_input_read_local(o->sources[0], VBOX_MAX_SIZE, &buf, &len, real) == 0)
         s = vbox_parse(buf, len, o->sources[0], real, true);
     if (s == NULL)
         v2k_error_prepend("-i vbox: ");

@@ -673,7 +673,6 @@ static struct v2k_source *
 vmx_setup(const struct v2k_options *o)
 {
     CLEANUP_FREE char *buf = NULL;
-    CLEANUP_FREE char *dir = NULL;
     char real[PATH_MAX];
     struct v2k_source *s = NULL;
     size_t len;
@@ -694,11 +693,8 @@ vmx_setup(const struct v2k_options *o)
             v2k_error_prepend("-i vmx: ");
         return s;
     }
-    buf = v2k_read_file(o->sources[0], VMX_MAX_SIZE, &len);
-    dir = buf ? v2k_dirname(o->sources[0]) : NULL;
-    if (dir && realpath(dir, real) == NULL) {
-        v2k_error_errno(errno, "%s", dir);
-    } else if (dir) {
+    if (v2k_input_read_local(o->sources[0], VMX_MAX_SIZE, &buf, &len,
+                             real) == 0) {
         warn_lock(o->sources[0]);
         s = v2k_vmx_parse(buf, len, o->sources[0], resolve_local, real,
                           NULL);

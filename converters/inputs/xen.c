@@ -658,6 +658,31 @@ v2k_xen_parse_buffer(const char *buf, size_t len, const char *name)
     return xen_parse(buf, len, name, NULL, false);
 }
 
+/* --- Local configuration files (inputs-internal.h) ------------------ */
+
+int
+v2k_input_read_local(const char *path, size_t max, char **buf, size_t *len,
+                     char real[PATH_MAX])
+{
+    CLEANUP_FREE char *dir = NULL;
+
+    *buf = v2k_read_file(path, max, len);
+    if (*buf == NULL)
+        return -1;
+    dir = v2k_dirname(path);
+    if (dir == NULL)
+        goto fail;
+    if (realpath(dir, real) == NULL) {
+        v2k_error_errno(errno, "%s", dir);
+        goto fail;
+    }
+    return 0;
+fail:
+    free(*buf);
+    *buf = NULL;
+    return -1;
+}
+
 /* --- Remote sources over SFTP (inputs-internal.h) ------------------- */
 
 char *
@@ -891,7 +916,6 @@ xen_setup(const struct v2k_options *o)
 {
     static const char *const exts[] = { ".cfg", ".hvm", ".pv", NULL };
     CLEANUP_FREE char *buf = NULL;
-    CLEANUP_FREE char *dir = NULL;
     char real[PATH_MAX];
     struct v2k_source *s;
     const char *nul;
@@ -903,20 +927,13 @@ xen_setup(const struct v2k_options *o)
         v2k_error("-i xen: give one xl.cfg file");
         return NULL;
     }
-    buf = v2k_read_file(o->sources[0], V2K_XLCFG_MAX_SIZE, &len);
-    if (buf == NULL)
+    if (v2k_input_read_local(o->sources[0], V2K_XLCFG_MAX_SIZE, &buf, &len,
+                             real) == -1)
         goto fail;
     nul = memchr(buf, '\0', len);
     if (nul) {
         v2k_error("%s: not a text file (NUL byte at offset %zu)",
                   o->sources[0], (size_t)(nul - buf));
-        goto fail;
-    }
-    dir = v2k_dirname(o->sources[0]);
-    if (dir == NULL)
-        goto fail;
-    if (realpath(dir, real) == NULL) {
-        v2k_error_errno(errno, "%s", dir);
         goto fail;
     }
     s = xen_parse(buf, len, o->sources[0], real, true);
