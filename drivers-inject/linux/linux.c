@@ -6,6 +6,8 @@
 #include <stddef.h>
 
 const struct v2k_step v2k_linux_steps[] = {
+    { "space", "Checking free space in the guest",
+      v2k_linux_space_applies, v2k_linux_space_run },
     { "kernel", "Choosing a kernel with virtio drivers",
       v2k_linux_kernel_applies, v2k_linux_kernel_run },
     { "tools", "Removing the old hypervisor's guest tools",

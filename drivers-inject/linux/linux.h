@@ -2,6 +2,8 @@
  *
  * v2k_linux_steps (linux.c) is the ordered table v2k_convert_guest runs
  * for Linux guests (convert.h):
+ *   space       refuse a guest too full to convert, before any
+ *               write                                             space.c
  *   kernel      choose a kernel with virtio, make it the default  kernel.c
  *   tools       remove VMware Tools, Xen guest tools, VirtualBox
  *               Guest Additions, Hyper-V daemons; their modules   tools.c
@@ -25,6 +27,8 @@
 extern const struct v2k_step v2k_linux_steps[];
 
 /* Each step: applies + run, as struct v2k_step wants. */
+bool v2k_linux_space_applies(const struct v2k_convert_ctx *ctx);
+int v2k_linux_space_run(struct v2k_convert_ctx *ctx);
 bool v2k_linux_kernel_applies(const struct v2k_convert_ctx *ctx);
 int v2k_linux_kernel_run(struct v2k_convert_ctx *ctx);
 bool v2k_linux_tools_applies(const struct v2k_convert_ctx *ctx);

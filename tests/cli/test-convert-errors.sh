@@ -1,11 +1,12 @@
 #!/bin/bash
 # The conversion stage when things go wrong: a disk without an operating
-# system fails with one line; an nbdkit that cannot start, a missing
-# plugin, and SIGINT while the appliance starts all leave no
+# system fails with one line, and so do a full and a read-only guest
+# filesystem (no output, source unchanged); an nbdkit that cannot start,
+# a missing plugin, and SIGINT while the appliance starts all leave no
 # output, no temporary directory and no nbdkit behind.  --no-convert
 # copies the disk unchanged, with a warning, and no appliance.
 . "$(dirname "$0")/../lib/test-lib.sh"
-need qemu-img pgrep nbdkit
+need qemu-img pgrep nbdkit guestfish busybox
 
 export LIBGUESTFS_CACHEDIR=${LIBGUESTFS_CACHEDIR:-/var/tmp}
 export TMPDIR=$T/tmp
@@ -68,6 +69,24 @@ wait $pid || rc=$?
 [ $rc = 130 ] || { cat "$T/sig.out"; fail "SIGINT: exit status $rc"; }
 empty_dir "$T/out" "SIGINT"
 no_leftovers "SIGINT"
+
+# --- a full or read-only guest filesystem: one line, nothing written -----
+# (mkphony: one launch builds both; each conversion is one more.)
+bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" debian12 "$T/full.img" full \
+    + debian12 "$T/ro.img" ro-root || fail "mkphony.sh failed"
+for g in full ro; do
+    sum=$(sha256sum <"$T/$g.img")
+    expect_fail "$V2KVM" -i disk "$T/$g.img" -on "$g" -o local -os "$T/out"
+    [ "$(grep -c . "$T/err")" = 1 ] || { cat "$T/err"; fail "$g: not one line"; }
+    cp "$T/err" "$T/$g.err"
+    empty_dir "$T/out" "$g"
+    no_leftovers "$g"
+    [ "$(sha256sum <"$T/$g.img")" = "$sum" ] || fail "$g: the source changed"
+done
+assert_grep "^v2kvm: error: space: the guest's filesystems are too full to convert: / (/dev/sda1) has [0-9.]* [KM]*i*B free, needs [0-9.]* MiB (free space in the guest, or grow the filesystem, then retry; nothing was changed)\$" \
+    "$T/full.err"
+assert_grep '^v2kvm: error: .*the filesystem /dev/sda1 (/) is read-only: it can only be mounted read-only, and conversion must write to it' \
+    "$T/ro.err"
 
 # --- --no-convert: the disk as it is, a warning, no appliance -------------
 qemu-io -f raw -c 'write -P 0x5a 1M 1M' "$T/empty.img" >/dev/null

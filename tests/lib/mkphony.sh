@@ -56,6 +56,10 @@
 #   xorg-vbox       /etc/X11/xorg.conf: Driver "vboxvideo"
 #   uefi            (debian12 only) GPT: sda1 ESP vfat /boot/efi with
 #                   EFI/debian/grub.cfg, sda2 ext4 /
+#   full            (debian12 only) the root filesystem is filled up to
+#                   its last block (/var/fill)
+#   ro-root         (debian12 only) the root filesystem has ext4's
+#                   read-only feature: it can only be mounted read-only
 #   luks=KEY        (debian12 only, not with uefi) the whole disk is LUKS
 #                   (key KEY; no partition table: cryptsetup in the
 #                   appliance could not open a fresh partition reliably)
@@ -301,7 +305,7 @@ Section "Device"
 EndSection
 EOF
         ;;
-    uefi|luks=*)
+    uefi|luks=*|full|ro-root)
         [ "$kind" = debian12 ] || die "trace $t: only for debian12"
         ;;
     *) die "unknown trace '$t'" ;;
@@ -773,12 +777,20 @@ while [ $# -gt 0 ]; do
     uefi=no
     luks=
     post=
+    fill=
     for t in "${traces[@]}"; do
         case $t in
             uefi) uefi=yes ;;
             luks=?*) luks=${t#luks=} ;;
+            full) fill='debug sh "dd if=/dev/zero of=/sysroot/var/fill bs=1M >/dev/null 2>&1; sync; true"' ;;
+            ro-root) post='debug sh "tune2fs -O read-only '${D}'1"' ;;
         esac
     done
+    case " ${traces[*]} " in
+        *" ro-root "*|*" full "*)
+            case " ${traces[*]} " in *" uefi "*|*" luks="*)
+                die "full, ro-root: not with uefi or luks" ;; esac ;;
+    esac
     extra_debs=
     debs=
     case $kind in
@@ -806,6 +818,7 @@ while [ $# -gt 0 ]; do
     # Everything of this image is unpacked, then unmounted before the next.
     cat >>"$cmds" <<EOF
 tar-in $work/tree$idx.tar /
+$fill
 umount-all
 $post
 EOF
