@@ -347,6 +347,21 @@ out:
 
 /* ---- root choice ------------------------------------------------------------ */
 
+/* "debian 12.8", "rhel 9.4", "unknown 0" (owned). */
+static char *
+describe_root(guestfs_h *g, const char *root)
+{
+    CLEANUP_FREE char *distro = guestfs_inspect_get_distro(g, root);
+    int maj = guestfs_inspect_get_major_version(g, root);
+    int min = guestfs_inspect_get_minor_version(g, root);
+
+    if (min > 0)
+        return v2k_asprintf("%s %d.%d", distro ? distro : "unknown", maj,
+                            min);
+    return v2k_asprintf("%s %d", distro ? distro : "unknown",
+                        maj > 0 ? maj : 0);
+}
+
 /* "/dev/sda1: debian 12, /dev/sdb1: rhel 9.4" (owned). */
 static char *
 describe_roots(guestfs_h *g, char *const *roots)
@@ -355,17 +370,9 @@ describe_roots(guestfs_h *g, char *const *roots)
     size_t len = 0;
 
     for (size_t i = 0; roots[i]; i++) {
-        CLEANUP_FREE char *distro = guestfs_inspect_get_distro(g, roots[i]);
-        int maj = guestfs_inspect_get_major_version(g, roots[i]);
-        int min = guestfs_inspect_get_minor_version(g, roots[i]);
-        CLEANUP_FREE char *one = NULL;
-        if (min > 0)
-            one = v2k_asprintf("%s%s: %s %d.%d", i ? ", " : "", roots[i],
-                               distro ? distro : "unknown", maj, min);
-        else
-            one = v2k_asprintf("%s%s: %s %d", i ? ", " : "", roots[i],
-                               distro ? distro : "unknown",
-                               maj > 0 ? maj : 0);
+        CLEANUP_FREE char *d = describe_root(g, roots[i]);
+        CLEANUP_FREE char *one = d ? v2k_asprintf("%s%s: %s", i ? ", " : "",
+                                                  roots[i], d) : NULL;
         if (one == NULL)
             goto oom;
         size_t l = strlen(one);
@@ -412,9 +419,16 @@ ask_root(guestfs_h *g, char *const *roots, size_t n)
     }
     fprintf(tty, "%zu operating systems were found:\n", n);
     for (size_t i = 0; i < n; i++) {
+        CLEANUP_FREE char *d = describe_root(g, roots[i]);
         CLEANUP_FREE char *pn = guestfs_inspect_get_product_name(g, roots[i]);
-        fprintf(tty, "  [%zu] %s (%s)\n", i + 1, roots[i],
-                pn ? pn : "unknown");
+        const char *ver = d ? strchr(d, ' ') : NULL;
+        /* The product name, unless it only repeats the version (Debian's
+         * is /etc/debian_version: "12.8"). */
+        bool show = pn && *pn && strcmp(pn, "unknown") != 0 &&
+                    !(ver && strcmp(pn, ver + 1) == 0);
+        fprintf(tty, "  [%zu] %s: %s%s%s%s\n", i + 1, roots[i],
+                d ? d : "unknown", show ? " (" : "", show ? pn : "",
+                show ? ")" : "");
     }
     for (int tries = 0; tries < 5; tries++) {
         char line[64];

@@ -1,11 +1,12 @@
 #!/bin/bash
 # test-inspect-bad.sh - inspection's one-line errors and --root/--key:
 # a disk with no OS; two OSes with --root single (an error listing both),
-# first and /dev/sdb1; an encrypted (LUKS) root without a key (an error
+# first, /dev/sdb1, and ask (without a terminal: an error; on a pty: the
+# prompt, refused answers, the choice, end of input); an encrypted (LUKS) root without a key (an error
 # naming the device), then with --key.
-# Launches: 1 build + 3 inspections (passes share a launch).
+# Launches: 1 build + 4 inspections (passes share a launch).
 . "$(dirname "$0")/../lib/test-lib.sh"
-need guestfish jq busybox mke2fs
+need guestfish jq busybox mke2fs script
 INSPECT=$V2K_BINARY_DIR/tests/v2kvm-inspect
 [ -x "$INSPECT" ] || fail "$INSPECT missing"
 
@@ -25,10 +26,14 @@ assert_grep '^v2kvm-inspect: error: no operating system was found on the source 
 [ "$(wc -l <"$T/err")" -eq 1 ] || fail "more than one error line"
 
 # 2. Two roots: single fails naming both; first; a device.
+#    --root ask without a terminal: an error listing both.
 expect_fail "$INSPECT" --root single "$T/deb.img" "$T/sles.img" \
-    --next --root first --next --root /dev/sdb1 >"$T/out"
+    --next --root first --next --root /dev/sdb1 --next --root ask \
+    </dev/null >"$T/out"
 assert_grep '2 operating systems found (/dev/sda1: debian 12.8, /dev/sdb1: sles 15.5); choose one with --root' "$T/err"
-[ "$(wc -l <"$T/out")" -eq 3 ] || fail "expected 3 passes"
+[ "$(wc -l <"$T/out")" -eq 4 ] || fail "expected 4 passes"
+sed -n 4p "$T/out" | jq -e '.error == "--root ask: standard input is not a terminal; 2 operating systems found (/dev/sda1: debian 12.8, /dev/sdb1: sles 15.5); choose one with --root /dev/..."' \
+    >/dev/null || fail "--root ask without a tty: $(sed -n 4p "$T/out")"
 sed -n 1p "$T/out" | jq -e '.error | test("operating systems found")' \
     >/dev/null || fail "pass 1 should fail"
 sed -n 2p "$T/out" | jq -e '.root == "/dev/sda1" and .distro == "debian"' \
@@ -36,6 +41,23 @@ sed -n 2p "$T/out" | jq -e '.root == "/dev/sda1" and .distro == "debian"' \
 sed -n 3p "$T/out" | jq -e '.root == "/dev/sdb1" and .distro == "sles" and
     .mountpoints == [{"mountpoint":"/","device":"/dev/sdb1","fstype":"ext4"}]' \
     >/dev/null || fail "--root /dev/sdb1: $(sed -n 3p "$T/out")"
+
+# 2b. --root ask on a terminal (script(1) gives it a pty): the list, two
+#    answers refused (out of range, not a number), then 2; the next pass
+#    meets the end of input and fails saying nothing was chosen.
+printf '9\nsles\n2\n' | script -qec "'$INSPECT' --root ask '$T/deb.img' \
+    '$T/sles.img' --next --root ask >'$T/ask.json' 2>'$T/ask.err'" \
+    /dev/null >"$T/ask.tty" || true
+tr -d '\r' <"$T/ask.tty" >"$T/ask.txt"
+assert_grep '^2 operating systems were found:$' "$T/ask.txt"
+assert_grep '^  \[1\] /dev/sda1: debian 12.8$' "$T/ask.txt"
+assert_grep '^  \[2\] /dev/sdb1: sles 15.5 (SUSE Linux Enterprise Server 15 SP5)$' "$T/ask.txt"
+[ "$(grep -c 'Please answer a number from 1 to 2.' "$T/ask.txt")" = 2 ] ||
+    { cat "$T/ask.txt"; fail "--root ask: two refused answers expected"; }
+sed -n 1p "$T/ask.json" | jq -e '.root == "/dev/sdb1" and .distro == "sles"' \
+    >/dev/null || fail "--root ask, answer 2: $(sed -n 1p "$T/ask.json")"
+sed -n 2p "$T/ask.json" | jq -e '.error == "--root ask: no operating system was chosen"' \
+    >/dev/null || fail "--root ask at end of input: $(sed -n 2p "$T/ask.json")"
 
 # 3. LUKS root: no key -> the device is named; a wrong key -> the device
 #    is named; the right key -> inspected (root on the unlocked mapping).
