@@ -15,7 +15,7 @@ enum {
     OPT_PRINT_SOURCE, OPT_MACHINE, OPT_MEMORY, OPT_VCPUS, OPT_OVERWRITE,
     OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
     OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED, OPT_IO,
-    OPT_NO_CONVERT, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
+    OPT_NO_CONVERT, OPT_REBUILD_INITRAMFS, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
 };
 
 /* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
@@ -47,6 +47,7 @@ static const struct option longopts[] = {
     { "print-source", no_argument, NULL, OPT_PRINT_SOURCE },
     { "print-guest", no_argument, NULL, OPT_PRINT_GUEST },
     { "no-convert", no_argument, NULL, OPT_NO_CONVERT },
+    { "rebuild-initramfs", no_argument, NULL, OPT_REBUILD_INITRAMFS },
     { "root", required_argument, NULL, OPT_ROOT },
     { "key", required_argument, NULL, OPT_KEY },
     { "machine-readable", no_argument, NULL, OPT_MACHINE },
@@ -70,7 +71,7 @@ v2k_options_usage(FILE *fp)
 "             [--vcpus N] [--cpu MODEL] [--block-driver DRIVER]\n"
 "             [--qemu-boot] [--overwrite] [--parallel N] [--print-source]\n"
 "             [--root ask|single|first|DEVICE] [--key DEVICE:file:PATH]\n"
-"             [--print-guest] [--no-convert]\n"
+"             [--print-guest] [--no-convert] [--rebuild-initramfs]\n"
 "             [--machine-readable] [-v] [-x] [-q] [--help] [--version]\n"
 "\n"
 "Converts a virtual or physical machine to run on KVM.\n"
@@ -116,6 +117,8 @@ v2k_options_usage(FILE *fp)
 "  --print-guest     print what inspection found (with -o null: only\n"
 "                    inspect)\n"
 "  --no-convert      copy the disks unchanged (the guest may not boot)\n"
+"  --rebuild-initramfs  rebuild the initramfs even when it already holds\n"
+"                    the virtio drivers\n"
 "  --machine-readable  JSON lines on stdout for scripts\n"
 "  -v, -x, -q        verbose, trace libguestfs, quiet\n"
 "\n"
@@ -491,6 +494,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         case OPT_PRINT_SOURCE: o->print_source = true; break;
         case OPT_PRINT_GUEST: o->print_guest = true; break;
         case OPT_NO_CONVERT: o->no_convert = true; break;
+        case OPT_REBUILD_INITRAMFS: o->rebuild_initramfs = true; break;
         case OPT_ROOT:
             if (parse_root(optarg) == -1)
                 return -1;
@@ -540,10 +544,12 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
                   "%s", o->output_format);
         return -1;
     }
-    if (o->no_convert && (o->print_guest || o->root || o->nkeys)) {
+    if (o->no_convert && (o->print_guest || o->root || o->nkeys ||
+                          o->rebuild_initramfs)) {
         v2k_error("--no-convert: the guest is not inspected, so %s has "
                   "nothing to act on", o->print_guest ? "--print-guest"
-                  : o->root ? "--root" : "--key");
+                  : o->root ? "--root" : o->nkeys ? "--key"
+                  : "--rebuild-initramfs");
         return -1;
     }
     if (o->compressed && o->preallocated) {

@@ -88,6 +88,8 @@ struct v2k_options {
 
     /* The conversion stage (converters/conversion.h). */
     bool no_convert;            /* --no-convert: copy the disks unchanged */
+    bool rebuild_initramfs;     /* --rebuild-initramfs: even when the image
+                                   already holds the virtio drivers */
     bool print_guest;           /* --print-guest: print the inspection */
     const char *root;           /* --root ask|single|first|/dev/...,
                                    NULL = single */

@@ -21,6 +21,14 @@
  * The old image is overwritten (the tools' -f), not kept beside it:
  * /boot is often small.
  *
+ * Unless --rebuild-initramfs, the tool is not run when the existing
+ * image already holds the block driver and virtio_pci (or the kernel
+ * has them built in): Debian's MODULES=most images and dracut images
+ * made without host-only mode carry every virtio driver, and rebuilding
+ * them in the appliance costs minutes (over 20 under TCG).  The config
+ * edits above are still made, so the guest's own later rebuilds keep
+ * the drivers.  virt-v2v always rebuilds.
+ *
  * Verification reads the image on the host (guestfs_download): cpio
  * "newc" archives, uncompressed or compressed (gzip, xz, zstd, lz4,
  * bzip2, lzma; through the host's zcat, xzcat, zstdcat, lz4cat, bzcat),
@@ -558,21 +566,15 @@ v2k_linux_list_initramfs(const char *file, const char *what,
     return 0;
 }
 
+/* Copy the guest's image out and list its modules into *l. */
 static int
-verify(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k,
-       const char *initrd, const struct modinfo *mi)
+list_image(struct v2k_convert_ctx *ctx, const char *initrd,
+           struct listing *l)
 {
-    const char *blk = ctx->gc->block_bus == V2K_BLOCK_VIRTIO_SCSI
-                          ? "virtio_scsi" : "virtio_blk";
     char tmpl[] = "/tmp/v2kvm-initrd-XXXXXX";
     CLEANUP_CLOSE int fd = -1;
-    struct listing l = { 0 };
-    int r, ret = -1;
+    int ret = -1;
 
-    if (is_builtin(mi, blk)) {
-        v2k_debug(STEP ": %s is built into %s", blk, k->version);
-        return 0;
-    }
     fd = mkstemp(tmpl);
     if (fd == -1) {
         v2k_error_errno(errno, STEP ": temporary file for %s", initrd);
@@ -583,12 +585,64 @@ verify(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k,
                   guestfs_last_error(ctx->g));
         goto out;
     }
-    r = v2k_linux_list_initramfs(tmpl, initrd, &l.names, &l.n);
-    if (r == -1) {
+    if (v2k_linux_list_initramfs(tmpl, initrd, &l->names, &l->n) == -1) {
         v2k_error_prepend(STEP ": ");
         goto out;
     }
-    v2k_debug(STEP ": %s holds %zu kernel modules", initrd, l.n);
+    v2k_debug(STEP ": %s holds %zu kernel modules", initrd, l->n);
+    ret = 0;
+out:
+    unlink(tmpl);
+    return ret;
+}
+
+static const char *
+block_driver(const struct v2k_convert_ctx *ctx)
+{
+    return ctx->gc->block_bus == V2K_BLOCK_VIRTIO_SCSI ? "virtio_scsi"
+                                                        : "virtio_blk";
+}
+
+/* Does the image (or the kernel) already have the block driver and
+ * virtio_pci?  1 yes, 0 no (or the image cannot be read: it is rebuilt
+ * then, and the rebuilt one must be readable). */
+static int
+already_has_virtio(struct v2k_convert_ctx *ctx, const char *initrd,
+                   const struct modinfo *mi)
+{
+    const char *blk = block_driver(ctx);
+    struct listing l = { 0 };
+    int r;
+
+    if (!v2k_gf_is_file(ctx->g, initrd))
+        return 0;
+    if (is_builtin(mi, blk) && is_builtin(mi, "virtio_pci"))
+        return 1;
+    if (list_image(ctx, initrd, &l) == -1) {
+        v2k_debug("%s (rebuilding it)", v2k_error_message());
+        v2k_error_clear();
+        return 0;
+    }
+    r = (is_builtin(mi, blk) || listing_has(&l, blk)) &&
+        (is_builtin(mi, "virtio_pci") || listing_has(&l, "virtio_pci"));
+    listing_free(&l);
+    return r;
+}
+
+static int
+verify(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k,
+       const char *initrd, const struct modinfo *mi)
+{
+    const char *blk = block_driver(ctx);
+    struct listing l = { 0 };
+    int ret = -1;
+
+    if (is_builtin(mi, blk)) {
+        v2k_debug(STEP ": %s is built into %s", blk, k->version);
+        return 0;
+    }
+    if (list_image(ctx, initrd, &l) == -1)
+        goto out;
     if (!listing_has(&l, blk)) {
         v2k_error(STEP ": %s was rebuilt but does not contain %s, which "
                   "kernel %s does not have built in: the guest would not "
@@ -600,7 +654,6 @@ verify(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k,
     v2k_msg("%s contains %s", initrd, blk);
     ret = 0;
 out:
-    unlink(tmpl);
     listing_free(&l);
     return ret;
 }
@@ -721,6 +774,14 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     }
     if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN && cmd == NULL)
         goto out;
+    if (cmd && !(ctx->o && ctx->o->rebuild_initramfs) &&
+        already_has_virtio(ctx, initrd, &mi) == 1) {
+        v2k_msg("%s already contains %s and virtio_pci: kept as it is "
+                "(--rebuild-initramfs rebuilds it)", initrd,
+                block_driver(ctx));
+        ret = 0;
+        goto out;
+    }
     if (cmd) {
         /* The guest's tools expect a sane PATH, whatever libguestfs has. */
         CLEANUP_FREE char *full = v2k_asprintf(

@@ -5,6 +5,8 @@
 # against golden files in tests/data/phony/<kind>/:
 #   debian12    fstab/grub.cfg sda -> vda, the virtio modules appended to
 #               /etc/initramfs-tools/modules, update-initramfs -u -k VER
+#               (forced by --rebuild-initramfs); without it an image that
+#               has virtio_blk + virtio_pci is kept, the config still edited
 #   ubuntu2204  --block-driver virtio-scsi: sdX names stay, only the
 #               drivers that are not built in are added
 #   rhel9       BLS: grubenv saved_entry moves from the debug kernel (no
@@ -18,8 +20,9 @@
 # kernel step with a message naming them; an image without virtio_blk.
 # The initramfs each guest "rebuilds" is a real cpio made here (zstd with
 # an early microcode archive in front, xz, gzip), uploaded before the
-# steps, so the verification reads real archives; one without virtio_blk
-# must be refused.  Guest tools cannot run on phony guests: that the real
+# steps (the stub tool copies it over the old image), so the
+# verification reads real archives; one without virtio_blk must be
+# refused.  Guest tools cannot run on phony guests: that the real
 # update-initramfs/dracut produce a bootable image is the boot tests' job.
 #
 # Each guest is one appliance launch (prepared and read back in the same
@@ -36,6 +39,7 @@ bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" \
     + rhel5xen "$T/rhel5.img" + sles15 "$T/sles.img" ||
     fail "mkphony.sh failed"
 cp --sparse=always "$T/deb.img" "$T/debneg.img"
+cp --sparse=always "$T/deb.img" "$T/debkeep.img"
 
 # mkir OUT COMPRESSOR MODULE... : a cpio initramfs holding the modules
 # (as .ko files under usr/lib/modules) and an init.
@@ -63,6 +67,12 @@ mkir "$T/ir-ubu" zstd virtio_scsi.ko
 mkir "$T/ir-rhel9" xz virtio_pci.ko.xz virtio_blk.ko.xz
 mkir "$T/ir-rhel5" gzip virtio_pci.ko virtio_blk.ko
 mkir "$T/ir-sles" zstd virtio_pci.ko.zst virtio_blk.ko.zst
+mkir "$T/ir-old" gzip ata_piix.ko mptspi.ko vmw_pvscsi.ko
+# Each guest's image before the steps has no virtio (ir-old), so the
+# initramfs step runs the tool; the stub tool writes the image uploaded
+# as /var/tmp/phony-rebuilt-initrd.  deb forces the rebuild of an image
+# that already has virtio; debkeep must keep such an image.
+R=/var/tmp/phony-rebuilt-initrd
 
 # run NAME ARGS...: v2kvm-steps, output in $T/NAME.{out,err,rc}; the
 # files to compare come back in $T/NAME/.
@@ -89,27 +99,31 @@ M=/lib/modules/6.1.0-28-amd64/kernel/drivers
 # six processes get a larger share than one.
 # shellcheck disable=SC2046
 {
-    run deb --upload "$T/ir-deb:/boot/initrd.img-6.1.0-28-amd64" \
+    run deb --rebuild-initramfs \
+        --upload "$T/ir-deb:/boot/initrd.img-6.1.0-28-amd64" \
         $(dl deb /etc/fstab /boot/grub/grub.cfg /etc/default/grub \
               /etc/initramfs-tools/modules /var/log/phony-calls) \
         $K "$T/deb.img" &
     run ubu --block-driver virtio-scsi \
-        --upload "$T/ir-ubu:/boot/initrd.img-5.15.0-91-generic" \
+        --upload "$T/ir-old:/boot/initrd.img-5.15.0-91-generic" --upload "$T/ir-ubu:$R" \
         $(dl ubu /etc/fstab /etc/initramfs-tools/modules \
               /var/log/phony-calls) \
         $K "$T/ubu.img" &
     run rhel9 \
-        --upload "$T/ir-rhel9:/boot/initramfs-5.14.0-427.13.1.el9_4.x86_64.img" \
+        --upload "$T/ir-old:/boot/initramfs-5.14.0-427.13.1.el9_4.x86_64.img" --upload "$T/ir-rhel9:$R" \
         $(dl rhel9 /etc/fstab /boot/grub2/grubenv /var/log/phony-calls) \
         $K "$T/rhel9.img" &
     run rhel5 --names xvda --bus xen --xen-pv \
-        --upload "$T/ir-rhel5:/boot/initrd-2.6.18-398.el5.img" \
+        --upload "$T/ir-old:/boot/initrd-2.6.18-398.el5.img" --upload "$T/ir-rhel5:$R" \
         $(dl rhel5 /etc/fstab /boot/grub/grub.conf /boot/grub/device.map \
               /etc/inittab /etc/sysconfig/kernel /var/log/phony-calls) \
         $K "$T/rhel5.img" &
-    run sles --upload "$T/ir-sles:/boot/initrd-5.14.21-150500.55.39-default" \
+    run sles --upload "$T/ir-old:/boot/initrd-5.14.21-150500.55.39-default" --upload "$T/ir-sles:$R" \
         $(dl sles /etc/fstab /boot/grub2/grub.cfg /var/log/phony-calls) \
         $K "$T/sles.img" &
+    run debkeep --upload "$T/ir-deb:/boot/initrd.img-6.1.0-28-amd64" \
+        $(dl debkeep /etc/initramfs-tools/modules /var/log/phony-calls) \
+        kernel,initramfs "$T/debkeep.img" &
     # Refusals, in one run: the newest kernel loses its virtio modules, so
     # no kernel has virtio (the kernel step, then devices, must not run);
     # then the initramfs step on an image without virtio_blk.
@@ -145,6 +159,16 @@ golden debian12 deb /etc/default/grub default-grub
 golden debian12 deb /etc/initramfs-tools/modules initramfs-modules
 golden debian12 deb /var/log/phony-calls phony-calls
 assert_grep '/boot/initrd.img-6.1.0-28-amd64 contains virtio_blk' "$T/deb.out"
+
+# An image that already has virtio_blk and virtio_pci is kept (no
+# update-initramfs call), and the modules still go into the config.
+[ "$(cat "$T/debkeep.rc")" = 0 ] || { cat "$T/debkeep.err" >&2; fail "debkeep: exit $(cat "$T/debkeep.rc")"; }
+assert_grep '/boot/initrd.img-6.1.0-28-amd64 already contains virtio_blk and virtio_pci: kept' \
+    "$T/debkeep.out"
+if grep -s update-initramfs "$T/debkeep/var_log_phony-calls"; then
+    fail "debkeep: update-initramfs was run on an image that has virtio"
+fi
+golden debian12 debkeep /etc/initramfs-tools/modules initramfs-modules
 
 ok ubu ubuntu2204
 golden ubuntu2204 ubu /etc/fstab fstab

@@ -220,12 +220,18 @@ assert_virtio_linux() {
         fail "$(basename "$initrd") does not carry virtio_blk.ko"
 }
 
-# assert_boot_fails IMAGE FORMAT TIMEOUT LOG: the image must NOT boot on
-# virtio-blk, and the failure must be a recognised signature.
+# assert_boot_fails IMAGE FORMAT TIMEOUT LOG [silent]: the image must NOT
+# boot on virtio-blk, and the failure must be a recognised signature.
+# "silent": the guest's console is not a serial port (a Xen guest's
+# console=hvc0: KVM has no Xen console, and the virtio console's driver
+# is not in its initramfs), so its failure cannot be read; then no
+# marker within TIMEOUT (several times what a converted guest needs) is
+# the failure.
 assert_boot_fails() {
     if boot_guest "$1" "$2" "$3" "$4"; then
         fail "$(basename "$1") boots on virtio-blk before conversion"
     fi
+    [ "${5:-}" = silent ] && [ "$BOOT_RESULT" = timeout ] && return 0
     case $BOOT_RESULT in
         timeout|"qemu exited")
             boot_tail "$4"

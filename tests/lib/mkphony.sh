@@ -73,7 +73,8 @@
 # The guest's update-initramfs, dracut, mkinitrd, update-grub,
 # grub2-mkconfig are stub sh scripts: they append "NAME ARGS" to
 # /var/log/phony-calls and touch the image or config file they were
-# asked to write.
+# asked to write; an initramfs image they "rebuild" gets the contents of
+# /var/tmp/phony-rebuilt-initrd when a test uploaded one.
 set -euo pipefail
 
 die() { echo "mkphony.sh: $*" >&2; exit 1; }
@@ -126,11 +127,21 @@ kernel_files() {                # kernel_files VER INITRD-PATH
 stub() {                        # stub PATH: a logging no-op tool
     put "$1" 0755 <<'EOF'
 #!/bin/sh
-# phony stub: log the call, touch the file it would write
+# phony stub: log the call, touch the file it would write; an initramfs
+# it "rebuilds" becomes /var/tmp/phony-rebuilt-initrd when the test put
+# one there
 echo "$(basename "$0") $*" >>/var/log/phony-calls
+image() {
+    if [ -f /var/tmp/phony-rebuilt-initrd ]; then
+        cat /var/tmp/phony-rebuilt-initrd >"$1"
+    else
+        : >>"$1"
+    fi
+}
 prev=
 for a in "$@"; do
     case "$a" in
+        /boot/init*) image "$a" ;;
         /boot/*) : >>"$a" ;;
     esac
     case "$prev" in
@@ -142,7 +153,7 @@ case "$(basename "$0")" in
     update-initramfs)
         k=; prev=
         for a in "$@"; do [ "$prev" = -k ] && k=$a; prev=$a; done
-        [ -n "$k" ] && [ "$k" != all ] && : >>"/boot/initrd.img-$k"
+        [ -n "$k" ] && [ "$k" != all ] && image "/boot/initrd.img-$k"
         ;;
 esac
 exit 0

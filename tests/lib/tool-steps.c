@@ -4,13 +4,14 @@
  *   v2kvm-steps [-v] [--block-driver virtio-blk|virtio-scsi]
  *               [--names xvda,xvdb] [--bus ide|sata|scsi|xen|...]
  *               [--format raw|qcow2] [--xen-pv] [--root first|single|DEV]
- *               [--new-macs] STEPS IMAGE...
+ *               [--new-macs] [--rebuild-initramfs] STEPS IMAGE...
  *
  * Launches libguestfs on the images READ-WRITE (pass scratch copies),
  * inspects (the root and its filesystems mounted), builds a source whose
  * disks are the images in order (bus --bus, default scsi; names from
  * --names, else none), sets the default guestcaps and --block-driver
- * (MACs kept unless --new-macs), runs the Linux steps named in STEPS
+ * (MACs kept unless --new-macs; --rebuild-initramfs as v2kvm's), runs
+ * the Linux steps named in STEPS
  * (comma-separated as V2K_ONLY_STEPS;
  * "all" = every step, "" = none; several lists separated by ';' run
  * one after the other, each failure printed and the next list run),
@@ -50,7 +51,7 @@ usage(void)
     fprintf(stderr, "usage: v2kvm-steps [-v] [--block-driver virtio-blk|"
             "virtio-scsi] [--names N1,N2] [--bus BUS] [--format FMT] "
             "[--xen-pv] [--root first|single|/dev/...] [--new-macs] "
-            "STEPS IMAGE...\n");
+            "[--rebuild-initramfs] STEPS IMAGE...\n");
 }
 
 static int
@@ -67,6 +68,7 @@ run(int argc, char **argv)
         { "rm", required_argument, NULL, 'R' },
         { "download", required_argument, NULL, 'D' },
         { "new-macs", no_argument, NULL, 'm' },
+        { "rebuild-initramfs", no_argument, NULL, 'I' },
         { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 },
     };
@@ -131,6 +133,7 @@ run(int argc, char **argv)
             break;
         }
         case 'm': keep_macs = false; break;
+        case 'I': o.rebuild_initramfs = true; break;
         case 'v': verbose++; break;
         default:
             usage();
