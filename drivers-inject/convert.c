@@ -6,6 +6,8 @@
 #include "log.h"
 #include "util.h"
 
+#include <fnmatch.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +102,48 @@ check_list(const char *list, const struct v2k_step *steps)
     return 0;
 }
 
+/* The guest files edited since v2k_run_steps began (v2k_edited). */
+#define MAX_EDITED 256
+static char *edited[MAX_EDITED];
+static size_t nedited;
+static bool edited_overflow;
+
+static void
+edited_reset(void)
+{
+    size_t i;
+    for (i = 0; i < nedited; i++)
+        free(edited[i]);
+    nedited = 0;
+    edited_overflow = false;
+}
+
+static void
+edited_add(const char *file)
+{
+    size_t i;
+    if (file == NULL)
+        return;
+    for (i = 0; i < nedited; i++)
+        if (strcmp(edited[i], file) == 0)
+            return;
+    if (nedited == MAX_EDITED || (edited[nedited] = strdup(file)) == NULL) {
+        edited_overflow = true;
+        return;
+    }
+    nedited++;
+}
+
+const char *
+v2k_edited(const char *pattern)
+{
+    size_t i;
+    for (i = 0; i < nedited; i++)
+        if (fnmatch(pattern, edited[i], FNM_PATHNAME) == 0)
+            return edited[i];
+    return edited_overflow ? "(too many edited files to tell)" : NULL;
+}
+
 int
 v2k_run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps)
 {
@@ -107,6 +151,7 @@ v2k_run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps)
 
     if (ctx->only_steps && check_list(ctx->only_steps, steps) == -1)
         return -1;
+    edited_reset();
     for (i = 0; steps[i].name; i++) {
         const struct v2k_step *st = &steps[i];
         double t0;
@@ -138,6 +183,7 @@ void
 v2k_log_edit(const char *step, const char *file, const char *before,
              const char *after)
 {
+    edited_add(file);
     if (v2k_log_machine_readable()) {
         struct v2k_json *j = v2k_log_json_begin("edit");
         if (j == NULL)

@@ -72,4 +72,10 @@ int v2k_run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps);
 void v2k_log_edit(const char *step, const char *file, const char *before,
                   const char *after);
 
+/* A guest file that a step of the current v2k_run_steps logged an edit
+ * of (v2k_log_edit) and that matches the fnmatch(3) pattern (with
+ * FNM_PATHNAME), or NULL.  When more files were edited than it keeps
+ * track of, a non-NULL placeholder: callers must assume the worst. */
+const char *v2k_edited(const char *pattern);
+
 #endif

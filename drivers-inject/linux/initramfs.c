@@ -23,11 +23,17 @@
  *
  * Unless --rebuild-initramfs, the tool is not run when the existing
  * image already holds the block driver and virtio_pci (or the kernel
- * has them built in): Debian's MODULES=most images and dracut images
- * made without host-only mode carry every virtio driver, and rebuilding
- * them in the appliance costs minutes (over 20 under TCG).  The config
- * edits above are still made, so the guest's own later rebuilds keep
- * the drivers.  virt-v2v always rebuilds.
+ * has them built in) and no earlier step edited a file an initramfs may
+ * carry (crypttab, resume config, udev rules, mdadm.conf, the tools'
+ * own configs): Debian's MODULES=most images and dracut images made
+ * without host-only mode carry every virtio driver, and rebuilding them
+ * in the appliance costs minutes (over 20 under TCG).  The config edits
+ * above are still made, so the guest's own later rebuilds keep the
+ * drivers.  virt-v2v always rebuilds.
+ *
+ * When initramfs-tools rebuilds, every /etc/crypttab entry gets the
+ * "initramfs" option first: in the appliance cryptsetup-initramfs
+ * cannot tell which devices the root needs.
  *
  * Verification reads the image on the host (guestfs_download): cpio
  * "newc" archives, uncompressed or compressed (gzip, xz, zstd, lz4,
@@ -658,6 +664,71 @@ out:
     return ret;
 }
 
+/* Files an initramfs may carry a copy of: when a step edited one, the
+ * image is rebuilt even if it has virtio (a stale crypttab or resume
+ * device in it would not match the renamed disks). */
+static const char *const carried[] = {
+    "/etc/crypttab", "/etc/fstab.sys", "/etc/initramfs-tools/conf.d/*",
+    "/etc/initramfs-tools/initramfs.conf", "/etc/udev/rules.d/*",
+    "/etc/mdadm/mdadm.conf", "/etc/mdadm.conf", "/etc/sysconfig/kernel",
+    "/etc/dracut.conf", "/etc/dracut.conf.d/*", "/etc/mkinitcpio.conf",
+    "/etc/uswsusp.conf",
+};
+
+static const char *
+carried_edit(void)
+{
+    size_t i;
+    const char *f;
+    for (i = 0; i < V2K_ARRAY_SIZE(carried); i++)
+        if ((f = v2k_edited(carried[i])) != NULL)
+            return f;
+    return NULL;
+}
+
+/* /etc/crypttab: the "initramfs" option on every entry, so that
+ * cryptsetup-initramfs (Debian, Ubuntu) puts it in an image built in
+ * the appliance, where it cannot see which devices the guest's root
+ * needs (virt-v2v does the same). */
+static char *
+crypttab_line(const char *line, bool *drop, void *opaque)
+{
+    const char *tok[5], *end[5], *p = line;
+    int n = 0;
+
+    (void)drop;
+    (void)opaque;
+    /* the first four whitespace-separated fields, where they are */
+    while (n < 5) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0')
+            break;
+        tok[n] = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        end[n++] = p;
+    }
+    if (n < 2 || tok[0][0] == '#')
+        return NULL;
+    if (n >= 4) {
+        const char *o = tok[3];
+        size_t l = strlen("initramfs");
+        while (o < end[3]) {
+            const char *c = memchr(o, ',', (size_t)(end[3] - o));
+            if (c == NULL)
+                c = end[3];
+            if ((size_t)(c - o) == l && strncmp(o, "initramfs", l) == 0)
+                return NULL;
+            o = c + 1;
+        }
+        return v2k_asprintf("%.*s,initramfs%s", (int)(end[3] - line), line,
+                            end[3]);
+    }
+    return v2k_asprintf("%.*s%s initramfs%s", (int)(end[n - 1] - line), line,
+                        n == 2 ? " none" : "", end[n - 1]);
+}
+
 /* --- the step -------------------------------------------------------------- */
 
 bool
@@ -702,6 +773,8 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     const char *mods[V2K_ARRAY_SIZE(wanted)];
     char modlist[256] = "", withs[512] = "";
     size_t i, n = 0, ml = 0, wl = 0;
+    const char *why;
+    bool keep = false;
     int ret = -1;
 
     if (k == NULL) {
@@ -739,9 +812,19 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
               initrd, n ? modlist : "(none: built in)");
     if ((qinitrd = shq(initrd)) == NULL || (qver = shq(k->version)) == NULL)
         goto out;
+    if (ctx->o && ctx->o->rebuild_initramfs)
+        v2k_debug(STEP ": --rebuild-initramfs: %s is rebuilt", initrd);
+    else if ((why = carried_edit()) != NULL)
+        v2k_debug(STEP ": %s was edited and %s may carry a copy: it is "
+                  "rebuilt", why, initrd);
+    else if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN)
+        keep = already_has_virtio(ctx, initrd, &mi) == 1;
     switch (ctx->guest->initramfs_tool) {
     case V2K_INITRD_INITRAMFS_TOOLS:
         if (initramfs_tools_modules(ctx, mods, n) == -1)
+            goto out;
+        if (!keep && v2k_gf_edit_lines(ctx->g, STEP, "/etc/crypttab", true,
+                                       crypttab_line, NULL, NULL) == -1)
             goto out;
         cmd = v2k_asprintf("update-initramfs %s -k %s",
                            v2k_gf_exists(ctx->g, initrd) ? "-u" : "-c", qver);
@@ -774,8 +857,7 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     }
     if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN && cmd == NULL)
         goto out;
-    if (cmd && !(ctx->o && ctx->o->rebuild_initramfs) &&
-        already_has_virtio(ctx, initrd, &mi) == 1) {
+    if (cmd && keep) {
         v2k_msg("%s already contains %s and virtio_pci: kept as it is "
                 "(--rebuild-initramfs rebuilds it)", initrd,
                 block_driver(ctx));

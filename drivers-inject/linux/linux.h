@@ -7,17 +7,20 @@
  *   kernel      choose a kernel with virtio, make it the default  kernel.c
  *   tools       remove VMware Tools, Xen guest tools, VirtualBox
  *               Guest Additions, Hyper-V daemons; their modules   tools.c
- *   initramfs   rebuild the chosen kernel's initramfs with virtio
- *               drivers, verify it holds virtio_blk               initramfs.c
  *   devices     hdX/sdX/xvdX -> vdX (or sdX) in fstab, crypttab,
  *               device.map, resume=                                devices.c
  *   bootloader  root=/resume=/console=/clock options, GRUB defaults,
  *               regenerate or edit grub.cfg/menu.lst/extlinux.conf bootloader.c
  *   xorg        vmware/vboxvideo/vmmouse drivers -> modesetting    xorg.c
  *   network     MAC-bound udev rules, HWADDR lines                 network.c
+ *   initramfs   rebuild the chosen kernel's initramfs with virtio
+ *               drivers (unless it has them and no file it carries
+ *               was edited), verify it holds virtio_blk           initramfs.c
  *   selinux     /.autorelabel when SELinux is on                   selinux.c
  * (tools runs before initramfs so that the rebuilt image no longer pulls
- * in the removed modules.)
+ * in the removed modules; devices and network before it, as virt-v2v
+ * orders them, so that the crypttab, resume device and udev rules an
+ * initramfs carries are the renamed ones.)
  */
 #ifndef V2K_LINUX_H
 #define V2K_LINUX_H

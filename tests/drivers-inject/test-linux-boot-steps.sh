@@ -6,7 +6,9 @@
 #   debian12    fstab/grub.cfg sda -> vda, the virtio modules appended to
 #               /etc/initramfs-tools/modules, update-initramfs -u -k VER
 #               (forced by --rebuild-initramfs); without it an image that
-#               has virtio_blk + virtio_pci is kept, the config still edited
+#               has virtio_blk + virtio_pci is kept, the config still
+#               edited, unless the devices step renamed a crypttab entry
+#               (rebuilt; every entry gets the "initramfs" option)
 #   ubuntu2204  --block-driver virtio-scsi: sdX names stay, only the
 #               drivers that are not built in are added
 #   rhel9       BLS: grubenv saved_entry moves from the debug kernel (no
@@ -40,6 +42,11 @@ bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" \
     fail "mkphony.sh failed"
 cp --sparse=always "$T/deb.img" "$T/debneg.img"
 cp --sparse=always "$T/deb.img" "$T/debkeep.img"
+cp --sparse=always "$T/deb.img" "$T/debcrypt.img"
+printf '%s\n' '# <target name>	<source device>	<key file>	<options>' \
+    'sda2_crypt /dev/sda2 none luks,discard' \
+    'data_crypt UUID=0f7c1e52-2d4b-4c1a-9a57-3b2f0c6d8e91 /etc/keys/data.key luks' \
+    'swap_crypt /dev/sda3 /dev/urandom' >"$T/crypttab"
 
 # mkir OUT COMPRESSOR MODULE... : a cpio initramfs holding the modules
 # (as .ko files under usr/lib/modules) and an init.
@@ -124,6 +131,13 @@ M=/lib/modules/6.1.0-28-amd64/kernel/drivers
     run debkeep --upload "$T/ir-deb:/boot/initrd.img-6.1.0-28-amd64" \
         $(dl debkeep /etc/initramfs-tools/modules /var/log/phony-calls) \
         kernel,initramfs "$T/debkeep.img" &
+    # The same image, but the devices step renames a crypttab entry,
+    # which the initramfs carries: it is rebuilt, every entry with the
+    # "initramfs" option.
+    run debcrypt --upload "$T/ir-deb:/boot/initrd.img-6.1.0-28-amd64" \
+        --upload "$T/crypttab:/etc/crypttab" --upload "$T/ir-deb:$R" \
+        $(dl debcrypt /etc/crypttab /var/log/phony-calls) \
+        kernel,devices,initramfs "$T/debcrypt.img" &
     # Refusals, in one run: the newest kernel loses its virtio modules, so
     # no kernel has virtio (the kernel step, then devices, must not run);
     # then the initramfs step on an image without virtio_blk.
@@ -169,6 +183,10 @@ if grep -s update-initramfs "$T/debkeep/var_log_phony-calls"; then
     fail "debkeep: update-initramfs was run on an image that has virtio"
 fi
 golden debian12 debkeep /etc/initramfs-tools/modules initramfs-modules
+ok debcrypt debian12
+golden debian12 debcrypt /etc/crypttab crypttab
+golden debian12 debcrypt /var/log/phony-calls phony-calls
+assert_grep 'contains virtio_blk' "$T/debcrypt.out"
 
 ok ubu ubuntu2204
 golden ubuntu2204 ubu /etc/fstab fstab
