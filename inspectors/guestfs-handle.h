@@ -3,8 +3,9 @@
  * v2k_guestfs_create() returns a handle (owned by the caller, close with
  * guestfs_close) that uses the direct backend unless LIBGUESTFS_BACKEND
  * says otherwise, forces TCG when accel.h found that KVM cannot run a
- * guest here, follows -v/-x, and reports errors through error.h instead
- * of printing them.  After a failed guestfs call, v2k_guestfs_error()
+ * guest here, boots the appliance's kernel with mitigations=off (after
+ * LIBGUESTFS_APPEND), follows -v/-x, and reports errors through error.h
+ * instead of printing them.  After a failed guestfs call, v2k_guestfs_error()
  * records "what: <libguestfs's message>".
  */
 #ifndef V2K_GUESTFS_HANDLE_H
