@@ -28,18 +28,8 @@ before="$BOOT_RESULT after ${BOOT_SECONDS}s"
 t_a=$(date +%s)
 
 # (b) convert.
-sum=$(sha256sum "$src/debian12.vdi" "$vbox")
-mkdir -p "$T/out"
-"$V2KVM" -i vbox "$vbox" -o local -os "$T/out" -of qcow2 \
-    --machine-readable >"$T/result.json" 2>"$T/err" ||
-    { cat "$T/err" >&2; tail -n 5 "$T/result.json" >&2;
-      fail "v2kvm -i vbox failed"; }
-tail -n 1 "$T/result.json" | jq -e '.type == "result" and .status == "ok"' \
-    >/dev/null || fail "no ok result line: $(tail -n 1 "$T/result.json")"
-[ "$(sha256sum "$src/debian12.vdi" "$vbox")" = "$sum" ] ||
-    fail "the conversion wrote the source"
-out=$(output_disk "$T/out") || fail "no output disk in $T/out"
-qemu-img check -q -f qcow2 "$out" || fail "qemu-img check $out"
+assert_converts vbox "$vbox" "$src/debian12.vdi"
+out=$CONVERTED
 t_b=$(date +%s)
 
 # (c) inspect the result.

@@ -129,6 +129,28 @@ guest_source() {
     bash "$lib/mkguest-debian.sh" "${V2K_GUEST_CACHE:-}" "$1"
 }
 
+# assert_converts INPUT CONFIG DISK: v2kvm -i INPUT CONFIG -o local
+# -of qcow2 into $T/out must succeed with an ok result line, leave CONFIG
+# and the source DISK unchanged, and write one disk that qemu-img check
+# accepts; its path goes into $CONVERTED.
+assert_converts() {
+    local input=$1 cfg=$2 disk=$3 sum
+    sum=$(sha256sum "$disk" "$cfg")
+    mkdir -p "$T/out"
+    "$V2KVM" -i "$input" "$cfg" -o local -os "$T/out" -of qcow2 \
+        --machine-readable >"$T/result.json" 2>"$T/err" ||
+        { cat "$T/err" >&2; tail -n 5 "$T/result.json" >&2;
+          fail "v2kvm -i $input failed"; }
+    tail -n 1 "$T/result.json" |
+        jq -e '.type == "result" and .status == "ok"' >/dev/null ||
+        fail "no ok result line: $(tail -n 1 "$T/result.json")"
+    [ "$(sha256sum "$disk" "$cfg")" = "$sum" ] ||
+        fail "the conversion wrote the source"
+    CONVERTED=$(output_disk "$T/out") || fail "no output disk in $T/out"
+    qemu-img check -q -f qcow2 "$CONVERTED" ||
+        fail "qemu-img check $CONVERTED"
+}
+
 # output_disk DIR: the one disk v2kvm -o local wrote in DIR (not the XML).
 output_disk() {
     local f n=0 disk=
