@@ -3,7 +3,8 @@
 # tests/lib/mkphony.sh: what libguestfs says (distro, version, arch,
 # root, mountpoints) and what inspect-linux.c finds itself (firmware,
 # bootloader, initramfs tool, kernels and their virtio drivers, the
-# default kernel, hypervisor tools, SELinux).
+# default kernel, hypervisor tools, SELinux), and a root on a btrfs
+# subvolume.
 # Launches: 1 build (all images in one guestfish run) + 1 per kind.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need guestfish jq busybox
@@ -15,7 +16,8 @@ bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" \
     + ubuntu2204 "$T/ubu.img" vbox-additions \
     + rhel9 "$T/rhel9.img" xen-tools \
     + rhel5xen "$T/rhel5.img" \
-    + sles15 "$T/sles.img" || fail "mkphony.sh failed"
+    + sles15 "$T/sles.img" + debian12 "$T/btrfs.img" btrfs ||
+    fail "mkphony.sh failed"
 
 # check NAME JQ-EXPR...: every expression must be true on $T/NAME.json.
 check() {
@@ -100,5 +102,14 @@ check sles '.distro == "sles" and .major == 15 and .minor == 5' \
     ".kernels[0].virtio == $ALL" \
     '.kernels[0].initrd == "/boot/initrd-5.14.21-150500.55.39-default"' \
     '.default_kernel == 0 and .tools == []'
+
+# Root on a btrfs subvolume, /home on another: both mounted (the kernels
+# under /lib/modules are read through the @ subvolume).
+inspect btrfs
+check btrfs '.distro == "debian" and .major == 12' \
+    '.root | test("^btrfsvol:/dev/sd[a-z]1/@$")' \
+    '[.mountpoints[] | [.mountpoint, .fstype]] == [["/","btrfs"],["/home","btrfs"]]' \
+    '.mountpoints[1].device | test("^btrfsvol:/dev/sd[a-z]1/@home$")' \
+    '[.kernels[].version] == ["6.1.0-28-amd64","6.1.0-18-amd64"]'
 
 echo "inspect-phony: all kinds inspected as expected"

@@ -56,6 +56,9 @@
 #   xorg-vbox       /etc/X11/xorg.conf: Driver "vboxvideo"
 #   uefi            (debian12 only) GPT: sda1 ESP vfat /boot/efi with
 #                   EFI/debian/grub.cfg, sda2 ext4 /
+#   btrfs           (debian12 only, not with uefi or luks) the root is
+#                   the btrfs subvolume @ with /home on @home, fstab
+#                   /dev/sda1 subvol=...
 #   full            (debian12 only) the root filesystem is filled up to
 #                   its last block (/var/fill)
 #   ro-root         (debian12 only) the root filesystem has ext4's
@@ -316,7 +319,7 @@ Section "Device"
 EndSection
 EOF
         ;;
-    uefi|luks=*|full|ro-root)
+    uefi|luks=*|full|ro-root|btrfs)
         [ "$kind" = debian12 ] || die "trace $t: only for debian12"
         ;;
     *) die "unknown trace '$t'" ;;
@@ -347,7 +350,8 @@ initrd_name() { echo "${INITRD_FMT//@/$1}"; }
 
 LUKS_FS_UUID=5d0e9b3a-6c1f-4e2a-9b8d-7f6a5e4d3c2b
 kind_debian12() {
-    local k1=6.1.0-28-amd64 k0=6.1.0-18-amd64 uefi=$1 luks=$2 rootp=sda1
+    local k1=6.1.0-28-amd64 k0=6.1.0-18-amd64 uefi=$1 luks=$2 btrfs=$3
+    local rootp=sda1
     INITRD_FMT=initrd.img-@
     base_tree debian12-phony
     if [ "$uefi" = yes ]; then
@@ -365,6 +369,12 @@ UUID=$LUKS_FS_UUID  /  ext4  errors=remount-ro  0 1
 EOF
         put /etc/crypttab <<'EOF'
 sda_crypt /dev/sda none luks
+EOF
+    elif [ "$btrfs" = yes ]; then
+        put /etc/fstab <<'EOF'
+# /etc/fstab: static file system information.
+/dev/sda1  /      btrfs  subvol=@,defaults  0 0
+/dev/sda1  /home  btrfs  subvol=@home       0 0
 EOF
     else
         put /etc/fstab <<'EOF'
@@ -450,6 +460,17 @@ EOF
         # luks-open with --keys-from-stdin (libguestfs 1.48) leave no
         # usable mapping.
         post='debug sh "cryptsetup close phonyluks"'
+    elif [ "$btrfs" = yes ]; then
+        cat >>"$cmds" <<EOF
+part-disk $D mbr
+part-set-bootable $D 1 true
+mkfs btrfs ${D}1
+mount ${D}1 /
+btrfs-subvolume-create /@
+btrfs-subvolume-create /@home
+umount ${D}1
+mount-options subvol=@ ${D}1 /
+EOF
     else
         cat >>"$cmds" <<EOF
 part-disk $D mbr
@@ -789,10 +810,12 @@ while [ $# -gt 0 ]; do
     luks=
     post=
     fill=
+    btrfs=no
     for t in "${traces[@]}"; do
         case $t in
             uefi) uefi=yes ;;
             luks=?*) luks=${t#luks=} ;;
+            btrfs) btrfs=yes ;;
             full) fill='debug sh "dd if=/dev/zero of=/sysroot/var/fill bs=1M >/dev/null 2>&1; sync; true"' ;;
             ro-root) post='debug sh "tune2fs -O read-only '${D}'1"' ;;
         esac
@@ -805,7 +828,9 @@ while [ $# -gt 0 ]; do
     extra_debs=
     debs=
     case $kind in
-        debian12)   kind_debian12 $uefi "$luks" ;;
+        debian12)   kind_debian12 $uefi "$luks" $btrfs
+                    # mkfs.btrfs wants at least 114 MB
+                    [ "$btrfs" = no ] || size=160M ;;
         ubuntu2204) kind_ubuntu2204; size=128M ;;
         rhel9)      lvm=$((lvm + 1)); kind_rhel9; size=192M ;;
         rhel5xen)   kind_rhel5xen ;;
