@@ -8,9 +8,21 @@
  * pipelines a read: one libssh2_sftp_read() call for n bytes keeps up to
  * 4n bytes of requests in flight (sftp.c, "max_read_ahead").  We ask
  * for a quarter of what remains of the range each time (at most
- * SFTP_MAX_CALL), so the pipeline is deep but never runs past the end
- * of the range: with several workers reading interleaved chunks,
- * read-ahead beyond the range would be thrown away at the next seek.
+ * SFTP_MAX_CALL), so the pipeline never runs past the end of the
+ * range: with several workers reading interleaved chunks, read-ahead
+ * beyond the range would be thrown away at the next seek.  In flight
+ * per connection: at most 4 * SFTP_MAX_CALL = 1 MiB.  That bound is
+ * what makes a resumed read progress: when a connection breaks, libssh2
+ * fails the whole call -- the data of that call it had already received
+ * is lost, and a libssh2_sftp_read() that is still sending its requests
+ * when the end of stream arrives returns nothing at all (its writes
+ * drain the input first and stop at the EOF).  With 1 MiB in flight,
+ * any connection that carries more than its handshake plus 1 MiB
+ * completes a call first.  (With 1 MiB calls, 4 MiB of requests, a
+ * client slowed by a sanitizer got nothing from connections cut after
+ * 1.5 MiB: the server had answered that much before the client had
+ * sent all its requests.)  1 MiB in flight is 50 MiB/s per connection
+ * at a 20 ms round trip; the copy engine reads with several.
  * The connections live in a small pool: a reading thread takes one (or
  * creates one, up to SFTP_MAX_CONNS), uses it alone, and gives it back.
  *
@@ -73,8 +85,8 @@
 #define SFTP_BACKOFF_MS 250
 #define SFTP_CONNECT_TIMEOUT 30 /* seconds */
 #define SFTP_STALL_TIME 60      /* seconds for one read call (at most
-                                   SFTP_MAX_CALL bytes: >= 17 KiB/s) */
-#define SFTP_MAX_CALL (1U << 20)
+                                   SFTP_MAX_CALL bytes: >= 4.3 KiB/s) */
+#define SFTP_MAX_CALL (256U << 10)
 #define SFTP_MAX_PATH 4096
 #define SFTP_SIZE_LIMIT (1ULL << 62)    /* the size search gives up */
 #define SFTP_RETRY 1            /* internal: transient, reconnect */

@@ -12,7 +12,7 @@
 #    sshd whose account may only run SFTP (ForceCommand internal-sftp:
 #    exec gives nothing): the size comes from the 1-byte-read search,
 #    the same size, in at most 2*log2(size)+2 reads;
-#  - a connection cut every 2.5 MiB is resumed to an identical disk; a
+#  - a connection cut every 1.5 MiB is resumed to an identical disk; a
 #    connection cut every time in the handshake fails cleanly, with no
 #    output left (never a short disk);
 #  - the size search forced on a regular file of an odd size (this part
@@ -112,9 +112,9 @@ check_search "$T/s3.json"
 jq -e 'select(.name) | .disks[0].size_bytes == '"$size" "$T/s3.json" \
     >/dev/null || fail "SFTP-only server: $(cat "$T/s3.json")"
 
-# 3. Every connection cut after 2.5 MiB from the server: resumed,
+# 3. Every connection cut after 1.5 MiB from the server: resumed,
 # identical; cut in every handshake: a clean error and no disk.
-start_proxy always $((2560 << 10))
+start_proxy always $((1536 << 10))
 known_hosts_for "$PROXY_PORT"
 mkdir "$T/out2"
 "$V2KVM" -q -i xen -ic "xen+ssh://root@127.0.0.1:$PROXY_PORT" "${XC[@]}" \
