@@ -16,6 +16,7 @@ enum {
     OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
     OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED, OPT_IO,
     OPT_NO_CONVERT, OPT_REBUILD_INITRAMFS, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
+    OPT_IT,
 };
 
 /* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
@@ -27,6 +28,7 @@ static const struct option longopts[] = {
     { "if", required_argument, NULL, OPT_IF },
     { "ip", required_argument, NULL, OPT_IP },
     { "io", required_argument, NULL, OPT_IO },
+    { "it", required_argument, NULL, OPT_IT },
     { "os", required_argument, NULL, OPT_OS },
     { "of", required_argument, NULL, OPT_OF },
     { "oa", required_argument, NULL, OPT_OA },
@@ -63,7 +65,7 @@ v2k_options_usage(FILE *fp)
 {
     fprintf(fp,
 "usage: v2kvm -i MODE [-ic URI] [-if FORMAT] [-ip PASSWORDFILE]\n"
-"             [-io OPTION]... SOURCE...\n"
+"             [-it ssh|vddk] [-io OPTION]... SOURCE...\n"
 "             -o MODE [-oc URI] [-os STORAGE] [-of qcow2|raw]\n"
 "             [-oa sparse|preallocated] [--compressed] [-on NAME]\n"
 "             [-oo OPTION]... [-n [IN:]NETWORK] [-b [IN:]BRIDGE]\n"
@@ -89,6 +91,10 @@ v2k_options_usage(FILE *fp)
 "                    NAME), vbox+ssh://[USER@]HOST[:PORT] (-i vbox NAME),\n"
 "                    esx://HOST or vpx://USER@VCENTER/DC/HOST (NAME)\n"
 "  -ip FILE          the SSH or vSphere password is the first line of FILE\n"
+"  -it ssh           -i vmx ssh://[USER@]HOST[:PORT]/PATH.vmx: the .vmx and\n"
+"                    its disks over SFTP (same as vmx+ssh://...)\n"
+"  -it vddk          accepted for esx:// and vpx:// (with -io vddk-*), not\n"
+"                    used: the disks are read over the datastore's HTTPS\n"
 "  -io OPTION        xen-config=PATH, vbox-file=PATH, ssh-identity=FILE,\n"
 "                    ssh-insecure, ova-ignore-manifest, cafile=FILE\n"
 "  -oc URI           libvirt connection for -o libvirt\n"
@@ -192,6 +198,12 @@ parse_io(struct v2k_options *o, char *arg)
         o->ssh_insecure = true;
     } else if (strcmp(arg, "ova-ignore-manifest") == 0 && !val) {
         o->ova_ignore_manifest = true;
+    } else if (strncmp(arg, "vddk-", 5) == 0 && arg[5]) {
+        /* virt-v2v's VDDK settings (vddk-libdir=, vddk-thumbprint= ...):
+         * accepted with -it vddk so that its command lines run; the
+         * check that -it vddk is there comes after parsing. */
+        if (o->vddk_option == NULL)
+            o->vddk_option = arg;
     } else {
         v2k_error("-io '%s%s%s': unknown input option (known: xen-config=, "
                   "vbox-file=, ssh-identity=, ssh-insecure, "
@@ -200,6 +212,53 @@ parse_io(struct v2k_options *o, char *arg)
         return -1;
     }
     return 0;
+}
+
+/* -it as virt-v2v has it: "ssh" for -i vmx (the .vmx over SSH);
+ * "vddk" (VMware's proprietary disk library) for esx:// and vpx:// --
+ * there the disks are read over the host's HTTPS datastore interface
+ * either way, so -it vddk and its -io vddk-* options are accepted with
+ * a warning (the input says it) and otherwise unused. */
+static int
+check_it(const struct v2k_options *o)
+{
+    const char *it = o->input_transport;
+    bool vsphere = o->input_uri &&
+                   (strncasecmp(o->input_uri, "esx://", 6) == 0 ||
+                    strncasecmp(o->input_uri, "vpx://", 6) == 0);
+
+    if (it == NULL) {
+        if (o->vddk_option) {
+            v2k_error("-io %s: VDDK options need -it vddk (and v2kvm does "
+                      "not use VDDK: drop them)", o->vddk_option);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(it, "ssh") == 0) {
+        if (strcmp(o->input_mode, "vmx") != 0) {
+            v2k_error("-it ssh: only with -i vmx (for -i xen and -i vbox "
+                      "the SSH host is -ic xen+ssh://... or vbox+ssh://...)");
+            return -1;
+        }
+        if (o->vddk_option) {
+            v2k_error("-io %s: a VDDK option without -it vddk",
+                      o->vddk_option);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(it, "vddk") == 0) {
+        if (!vsphere) {
+            v2k_error("-it vddk: only with -ic esx://HOST or "
+                      "vpx://USER@VCENTER/DC/HOST");
+            return -1;
+        }
+        return 0;
+    }
+    v2k_error("-it '%s': unknown input transport (ssh with -i vmx; vddk "
+              "with -ic esx:// or vpx://)", it);
+    return -1;
 }
 
 /* -oo KEY[=VALUE]: output options users tune at migration time. */
@@ -390,6 +449,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         case OPT_IC: o->input_uri = optarg; break;
         case OPT_IF: o->input_format = optarg; break;
         case OPT_IP: o->password_file = optarg; break;
+        case OPT_IT: o->input_transport = optarg; break;
         case OPT_IO:
             if (parse_io(o, optarg) == -1)
                 return -1;
@@ -533,6 +593,8 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         v2k_error("no input mode: use -i MODE (try --help)");
         return -1;
     }
+    if (check_it(o) == -1)
+        return -1;
     if (o->output_mode == NULL && !o->print_source) {
         v2k_error("no output mode: use -o MODE (try --help)");
         return -1;

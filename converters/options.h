@@ -42,6 +42,12 @@ struct v2k_options {
     const char *input_uri;      /* -ic */
     const char *input_format;   /* -if */
     const char *password_file;  /* -ip */
+    const char *input_transport;    /* -it ssh|vddk (virt-v2v's): ssh
+                                       with -i vmx takes ssh://HOST/PATH.vmx;
+                                       vddk with esx:// and vpx:// is
+                                       accepted and not used */
+    const char *vddk_option;    /* the first -io vddk-*=... (accepted with
+                                   -it vddk, not used), or NULL */
     /* -io KEY[=VALUE]: input options */
     const char *xen_config;     /* -io xen-config=PATH: the guest's xl.cfg
                                    on the remote Xen host */

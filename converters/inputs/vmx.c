@@ -29,6 +29,7 @@
  * it (relative names) or on the same host (absolute ones), read in
  * place with ranged requests.  Credentials: ssh-agent or -io
  * ssh-identity=, known_hosts checked unless -io ssh-insecure.
+ * virt-v2v's spelling, -i vmx -it ssh ssh://..., is the same.
  */
 #include "cleanup.h"
 #include "error.h"
@@ -642,23 +643,24 @@ resolve_uri(void *vmx_uri, const char *path)
     return v2k_uri_resolve(vmx_uri, path);
 }
 
-/* vmx+ssh://[USER@]HOST[:PORT]/PATH.vmx */
+/* vmx+ssh://[USER@]HOST[:PORT]/PATH.vmx, or virt-v2v's spelling
+ * -it ssh ssh://...; skip is the length of the scheme. */
 static struct v2k_source *
-vmx_setup_ssh(const struct v2k_options *o)
+vmx_setup_ssh(const struct v2k_options *o, size_t skip)
 {
-    static const char scheme[] = "vmx+ssh://";
     const char *src = o->sources[0];
     CLEANUP_FREE char *uri = NULL;
     CLEANUP_FREE char *buf = NULL;
     struct v2k_remote_opts ropts;
     size_t len = 0;
 
-    if (strchr(src + strlen(scheme), '/') == NULL) {
-        v2k_error("%s: expected vmx+ssh://[USER@]HOST[:PORT]/PATH.vmx", src);
+    if (strchr(src + skip, '/') == NULL) {
+        v2k_error("%s: expected %.*s[USER@]HOST[:PORT]/PATH.vmx", src,
+                  (int)skip, src);
         return NULL;
     }
     v2k_options_remote_opts(o, &ropts);
-    uri = v2k_asprintf("sftp://%s", src + strlen(scheme));
+    uri = v2k_asprintf("sftp://%s", src + skip);
     if (uri == NULL)
         return NULL;
     /* The transport refuses a password in the URI (it names it
@@ -687,11 +689,18 @@ vmx_setup(const struct v2k_options *o)
                   "name)");
         return NULL;
     }
-    if (strncasecmp(o->sources[0], "vmx+ssh://", 10) == 0) {
-        s = vmx_setup_ssh(o);
+    if (strncasecmp(o->sources[0], "vmx+ssh://", 10) == 0 ||
+        strncasecmp(o->sources[0], "ssh://", 6) == 0) {
+        s = vmx_setup_ssh(o, strncasecmp(o->sources[0], "ssh://", 6) == 0
+                                 ? 6 : 10);
         if (s == NULL)
             v2k_error_prepend("-i vmx: ");
         return s;
+    }
+    if (o->input_transport) {   /* -it ssh: options allow nothing else */
+        v2k_error("-i vmx -it ssh: expected ssh://[USER@]HOST[:PORT]/"
+                  "PATH.vmx, not '%s'", o->sources[0]);
+        return NULL;
     }
     if (v2k_input_read_local(o->sources[0], VMX_MAX_SIZE, &buf, &len,
                              real) == 0) {

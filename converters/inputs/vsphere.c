@@ -1014,6 +1014,11 @@ vsphere_setup(const struct v2k_options *o)
     } else if (o->nsources != 1 || o->sources[0][0] == '\0') {
         v2k_error("-i libvirt: give the VM's NAME");
     } else {
+        if (o->input_transport)         /* "vddk": checked by options */
+            v2k_warning("-it vddk: VMware's VDDK is not used; the disks "
+                        "are read in place over the host's HTTPS datastore "
+                        "interface%s", o->vddk_option ? "; the -io vddk-* "
+                        "options are ignored" : "");
         s = vsphere_open(&v, o);
     }
     vs_clear(&v);

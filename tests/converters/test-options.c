@@ -193,6 +193,42 @@ START_TEST(test_input_option_errors)
 }
 END_TEST
 
+/* -it as virt-v2v spells it: ssh for -i vmx, vddk (with its -io vddk-*
+ * options) for esx:// and vpx:// only. */
+START_TEST(test_input_transport)
+{
+    struct v2k_options o;
+    const char *ok1[] = { "v2kvm", "-i", "vmx", "-it", "ssh",
+                          "ssh://root@esx/vmfs/volumes/ds/g/g.vmx", "-o",
+                          "null", NULL };
+    const char *ok2[] = { "v2kvm", "-ic", "vpx://u@vc/DC/h", "-it", "vddk",
+                          "-io", "vddk-libdir=/opt/lib", "-io",
+                          "vddk-thumbprint=AA:BB", "g", "-o", "null", NULL };
+    const char *e1[] = { "v2kvm", "-i", "xen", "-it", "ssh", "g", "-o",
+                         "null", NULL };
+    const char *e2[] = { "v2kvm", "-i", "vmx", "-it", "vddk", "g.vmx", "-o",
+                         "null", NULL };
+    const char *e3[] = { "v2kvm", "-ic", "esx://h", "-io",
+                         "vddk-libdir=/opt/lib", "g", "-o", "null", NULL };
+    const char *e4[] = { "v2kvm", "-i", "vmx", "-it", "rsync", "g.vmx",
+                         "-o", "null", NULL };
+
+    ck_assert_int_eq(parse(&o, ok1), 0);
+    ck_assert_str_eq(o.input_transport, "ssh");
+    ck_assert_ptr_null(o.vddk_option);
+    v2k_options_free(&o);
+    ck_assert_int_eq(parse(&o, ok2), 0);
+    ck_assert_str_eq(o.input_mode, "libvirt");
+    ck_assert_str_eq(o.input_transport, "vddk");
+    ck_assert_str_eq(o.vddk_option, "vddk-libdir");
+    v2k_options_free(&o);
+    expect_error(e1, "-it ssh: only with -i vmx");
+    expect_error(e2, "-it vddk: only with -ic esx://HOST or vpx://");
+    expect_error(e3, "-io vddk-libdir: VDDK options need -it vddk");
+    expect_error(e4, "-it 'rsync': unknown input transport");
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -205,6 +241,7 @@ make_suite(void)
     tcase_add_test(tc, test_usage_errors_name_the_option);
     tcase_add_test(tc, test_input_options);
     tcase_add_test(tc, test_input_option_errors);
+    tcase_add_test(tc, test_input_transport);
     suite_add_tcase(s, tc);
     return s;
 }

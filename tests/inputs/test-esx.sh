@@ -9,7 +9,8 @@
 # and with -i left out), a --no-convert conversion whose disks equal the
 # datastore's files (qemu-img compare), TLS verified by default (the
 # simulator's self-signed certificate refused; accepted with -io
-# cafile=), and one clear line for a powered-on VM, a wrong password
+# cafile=), virt-v2v's -it vddk -io vddk-* accepted with a warning
+# (VDDK is not used), and one clear line for a powered-on VM, a wrong password
 # (never printed), a VM that does not exist, a missing -ip.  A proxy
 # that cuts every connection after 1.5 MiB: the copy resumes and the
 # disks are identical.
@@ -56,6 +57,17 @@ grep -qF "$(cat "$T/password")" "$T/err" && fail "the password was printed"
 src -ic "$IC" -ip "$T/password" "$VM"
 jq -e '.disks[1].transport == "https"' "$T/src.json" >/dev/null ||
     fail "default -i: $(cat "$T/src.json")"
+
+# virt-v2v's -it vddk and its -io vddk-* options: accepted, a warning
+# says VDDK is not used, the same source.  Without -it vddk they fail.
+cp "$T/src.json" "$T/src-plain.json"
+src -it vddk -io vddk-libdir=/opt/vmware-vix-disklib-distrib \
+    -io vddk-thumbprint=12:34:56 -ic "$IC" -ip "$T/password" "$VM"
+cmp "$T/src-plain.json" "$T/src.json" || fail "-it vddk: another source"
+assert_grep "\"message\":\"-it vddk: VMware's VDDK is not used; the disks are read in place over the host's HTTPS datastore interface; the -io vddk-\* options are ignored" "$T/err"
+expect_fail "$V2KVM" -io vddk-libdir=/x -ic "$IC" -ip "$T/password" "$VM" \
+    --print-source
+assert_grep "^v2kvm: error: -io vddk-libdir: VDDK options need -it vddk" "$T/err"
 
 # The conversion: disks equal to the datastore's files.
 # The session cookie goes to the copy in a private file under TMPDIR,

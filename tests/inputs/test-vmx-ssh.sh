@@ -1,5 +1,6 @@
 #!/bin/bash
 # -i vmx vmx+ssh://root@HOST:PORT/vmfs/volumes/datastore1/VM/VM.vmx
+# (and virt-v2v's -i vmx -it ssh ssh://...)
 # against a real sshd on 127.0.0.1 (tests/remote/sshd-lib.sh) serving a
 # fake ESXi datastore under $T: the .vmx is read over SFTP, a disk named
 # relative to it (a monolithicFlat descriptor whose extent is found next
@@ -44,6 +45,27 @@ qemu-img compare -q -f vmdk -F qcow2 "$DS/web01/web01.vmdk" \
     "$T/out/web01-sda" || fail "disk 1 differs"
 qemu-img compare -q -f vmdk -F qcow2 "$DS/shared/data.vmdk" \
     "$T/out/web01-sdb" || fail "disk 2 differs"
+
+# virt-v2v's spelling: -it ssh ssh://...: the same source, the same disks.
+"$V2KVM" -i vmx -it ssh "ssh://${SRC#vmx+ssh://}" --print-source \
+    --machine-readable 2>"$T/err" | grep -v '"type":"warning"' \
+    >"$T/src-it.json" || { cat "$T/err" >&2; fail "-it ssh"; }
+cmp "$T/src.json" "$T/src-it.json" || fail "-it ssh: another source"
+mkdir "$T/out-it"
+"$V2KVM" -q -i vmx -it ssh "ssh://${SRC#vmx+ssh://}" -o local \
+    -os "$T/out-it" --no-convert 2>"$T/err" ||
+    { cat "$T/err" >&2; fail "-it ssh conversion"; }
+qemu-img compare -q -f vmdk -F qcow2 "$DS/web01/web01.vmdk" \
+    "$T/out-it/web01-sda" || fail "-it ssh: disk 1 differs"
+# -it ssh with a local path; -it with another input mode or value.
+expect_fail "$V2KVM" -i vmx -it ssh "$DS/web01/web01.vmx" --print-source
+assert_grep "^v2kvm: error: -i vmx -it ssh: expected ssh://\[USER@\]HOST\[:PORT\]/PATH.vmx, not '$DS/web01/web01.vmx'" "$T/err"
+expect_fail "$V2KVM" -i xen -it ssh guest --print-source
+assert_grep "^v2kvm: error: -it ssh: only with -i vmx" "$T/err"
+expect_fail "$V2KVM" -i vmx -it vddk "$SRC" --print-source
+assert_grep "^v2kvm: error: -it vddk: only with -ic esx://HOST or vpx://" "$T/err"
+expect_fail "$V2KVM" -i vmx -it nfs "$SRC" --print-source
+assert_grep "^v2kvm: error: -it 'nfs': unknown input transport" "$T/err"
 
 # A wrong key given with -io ssh-identity.
 ssh-keygen -q -t ed25519 -N "" -f "$T/id_wrong" -C wrong
