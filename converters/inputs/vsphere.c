@@ -12,7 +12,8 @@
  *   RetrieveServiceContent -> Login (session cookie vmware_soap_session)
  *   -> SearchIndex.FindByInventoryPath("DC/vm/NAME") -> PropertyCollector
  *   .RetrievePropertiesEx(runtime.powerState, config.files.vmPathName,
- *   config.firmware).
+ *   config.firmware, datastore) -> the datastores' name and summary.url
+ *   (a .vmx names a disk on another datastore /vmfs/volumes/UUID/...).
  * A powered-on VM is refused (its disks change under the copy).  The
  * .vmx and the disks are then read through the datastore's HTTP
  * endpoint https://HOST/folder/DIR/FILE?dcPath=DC&dsName=DS with the
@@ -631,11 +632,41 @@ find_by_path(struct vs *v, const char *path, char **type, char **id)
     return 1;
 }
 
+#define VS_MAX_DATASTORES 256    /* of one VM */
+
 struct vm_props {
     char *power_state;          /* poweredOn, poweredOff, suspended */
     char *vmx_path;             /* "[datastore1] VM/VM.vmx" */
     char *firmware;             /* "bios", "efi", or NULL */
+    char **datastores;          /* the VM's datastores' ids (owned) */
+    size_t ndatastores;
 };
+
+/* The VM's "datastore" value: an ArrayOfManagedObjectReference. */
+static int
+vm_datastores(struct vs *v, const xmlNode *val, struct vm_props *p)
+{
+    for (xmlNode *c = val ? val->children : NULL; c; c = c->next) {
+        char *id;
+        if (!is_el(c, "ManagedObjectReference"))
+            continue;
+        if (p->ndatastores == VS_MAX_DATASTORES) {
+            v2k_error("%s: the VM has more than %d datastores", v->ic,
+                      VS_MAX_DATASTORES);
+            return -1;
+        }
+        if ((id = text_of(c)) == NULL)
+            return -1;
+        if (p->ndatastores == 0 &&
+            (p->datastores = v2k_calloc(VS_MAX_DATASTORES,
+                                        sizeof *p->datastores)) == NULL) {
+            free(id);
+            return -1;
+        }
+        p->datastores[p->ndatastores++] = id;
+    }
+    return 0;
+}
 
 static int
 vm_properties(struct vs *v, const char *vm, struct vm_props *p)
@@ -654,7 +685,8 @@ vm_properties(struct vs *v, const char *vm, struct vm_props *p)
         "<propSet><type>VirtualMachine</type>"
         "<pathSet>runtime.powerState</pathSet>"
         "<pathSet>config.files.vmPathName</pathSet>"
-        "<pathSet>config.firmware</pathSet></propSet>"
+        "<pathSet>config.firmware</pathSet>"
+        "<pathSet>datastore</pathSet></propSet>"
         "<objectSet><obj type=\"VirtualMachine\">%s</obj>"
         "<skip>false</skip></objectSet>"
         "</specSet><options/></RetrievePropertiesEx>", epc, evm);
@@ -674,6 +706,9 @@ vm_properties(struct vs *v, const char *vm, struct vm_props *p)
             field = &p->vmx_path;
         else if (strcmp(name, "config.firmware") == 0)
             field = &p->firmware;
+        else if (strcmp(name, "datastore") == 0 && p->ndatastores == 0 &&
+                 vm_datastores(v, child_el(ps, "val"), p) == -1)
+            return -1;
         if (field && *field == NULL &&
             (*field = text_of(child_el(ps, "val"))) == NULL)
             return -1;
@@ -685,6 +720,118 @@ vm_properties(struct vs *v, const char *vm, struct vm_props *p)
         return -1;
     }
     return 0;
+}
+
+/* A datastore of the VM: its name, and the last component of its URL:
+ * on ESXi summary.url is "ds:///vmfs/volumes/UUID/", and a .vmx names
+ * a disk on another datastore as /vmfs/volumes/UUID/DIR/FILE. */
+struct ds_id {
+    char *name;
+    char *uuid;                 /* or NULL */
+};
+
+static void
+ds_ids_free(struct ds_id *ids, size_t n)
+{
+    for (size_t i = 0; ids && i < n; i++) {
+        free(ids[i].name);
+        free(ids[i].uuid);
+    }
+    free(ids);
+}
+
+/* "ds:///vmfs/volumes/UUID/" -> "UUID" (owned; "" for "", NULL on
+ * ENOMEM). */
+static char *
+url_last(const char *url)
+{
+    size_t n = strlen(url);
+    const char *b;
+
+    while (n && url[n - 1] == '/')
+        n--;
+    for (b = url + n; b > url && b[-1] != '/'; b--)
+        ;
+    return v2k_asprintf("%.*s", (int)(url + n - b), b);
+}
+
+/* Names and URLs of p's datastores (one RetrievePropertiesEx): *ids
+ * owned, *n entries; 0 datastores is no error. */
+static int
+ds_ids(struct vs *v, const struct vm_props *p, struct ds_id **ids,
+       size_t *n)
+{
+    static const char m[] = "RetrievePropertiesEx";
+    CLEANUP_FREE char *epc = xml_escape(v->property_collector);
+    char *body = NULL;
+    size_t len = 0;
+    FILE *fp;
+    xmlNode *r;
+
+    *ids = NULL;
+    *n = 0;
+    if (p->ndatastores == 0)
+        return 0;
+    if (epc == NULL || (fp = open_memstream(&body, &len)) == NULL)
+        return -1;
+    fprintf(fp, "<RetrievePropertiesEx xmlns=\"urn:vim25\">"
+            "<_this type=\"PropertyCollector\">%s</_this><specSet>"
+            "<propSet><type>Datastore</type><pathSet>name</pathSet>"
+            "<pathSet>summary.url</pathSet></propSet>", epc);
+    for (size_t i = 0; i < p->ndatastores; i++) {
+        CLEANUP_FREE char *e = xml_escape(p->datastores[i]);
+        if (e)
+            fprintf(fp, "<objectSet><obj type=\"Datastore\">%s</obj>"
+                    "<skip>false</skip></objectSet>", e);
+    }
+    fputs("</specSet><options/></RetrievePropertiesEx>", fp);
+    if (fclose(fp) != 0 || body == NULL) {
+        free(body);
+        return -1;
+    }
+    r = soap_call(v, m, body);
+    free(body);
+    if (r == NULL)
+        return -1;
+    if ((*ids = v2k_calloc(p->ndatastores, sizeof **ids)) == NULL)
+        return -1;
+    r = find_el(r, "returnval");
+    for (xmlNode *o = r ? r->children : NULL; o && *n < p->ndatastores;
+         o = o->next) {
+        struct ds_id *d = &(*ids)[*n];
+        if (!is_el(o, "objects"))
+            continue;
+        for (xmlNode *ps = o->children; ps; ps = ps->next) {
+            CLEANUP_FREE char *pn = NULL;
+            CLEANUP_FREE char *val = NULL;
+            if (!is_el(ps, "propSet"))
+                continue;
+            if ((pn = text_of(child_el(ps, "name"))) == NULL ||
+                (val = text_of(child_el(ps, "val"))) == NULL)
+                goto fail;
+            if (strcmp(pn, "name") == 0 && d->name == NULL) {
+                d->name = val;
+                val = NULL;
+            } else if (strcmp(pn, "summary.url") == 0 && d->uuid == NULL &&
+                       (d->uuid = url_last(val)) == NULL) {
+                goto fail;
+            }
+        }
+        if (d->name) {
+            v2k_debug("%s: datastore %s: /vmfs/volumes/%s", v->ic, d->name,
+                      d->uuid ? d->uuid : "?");
+            (*n)++;
+        } else {
+            free(d->uuid);
+            d->uuid = NULL;
+        }
+    }
+    return 0;
+fail:
+    ds_ids_free(*ids, p->ndatastores);
+    *ids = NULL;
+    *n = 0;
+    return -1;
 }
 
 /* The datacenter's inventory path: esx: "ha-datacenter"; vpx: the
@@ -770,10 +917,13 @@ struct resolver {
     const struct vs *v;
     const char *dc;
     const char *vmx_url;
+    const struct ds_id *ds;     /* the VM's datastores */
+    size_t nds;
 };
 
 /* A file name in the .vmx: relative to the .vmx's URL; an absolute
- * /vmfs/volumes/DS/PATH on datastore DS (by name). */
+ * /vmfs/volumes/DS/PATH on datastore DS, named by its name or by the
+ * UUID in its URL (a name nothing matches is tried as a name). */
 static char *
 resolve_ds(void *arg, const char *name)
 {
@@ -791,6 +941,15 @@ resolve_ds(void *arg, const char *name)
     }
     if ((ds = v2k_asprintf("%.*s", (int)(e - p), p)) == NULL)
         return NULL;
+    for (size_t i = 0; i < r->nds; i++)
+        if (strcmp(r->ds[i].name, ds) == 0)
+            return folder_url(r->v, r->dc, ds, e + 1);
+    for (size_t i = 0; i < r->nds; i++)
+        if (r->ds[i].uuid && strcmp(r->ds[i].uuid, ds) == 0) {
+            v2k_debug("%s: /vmfs/volumes/%s is datastore %s", name, ds,
+                      r->ds[i].name);
+            return folder_url(r->v, r->dc, r->ds[i].name, e + 1);
+        }
     return folder_url(r->v, r->dc, ds, e + 1);
 }
 
@@ -905,7 +1064,8 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
     CLEANUP_FREE char *url = NULL;
     CLEANUP_FREE char *buf = NULL;
     struct v2k_source *s = NULL;
-    size_t len = 0;
+    struct ds_id *dsids = NULL;
+    size_t len = 0, nds = 0;
     int r;
 
     v2k_options_remote_opts(o, &ropts);
@@ -972,8 +1132,12 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
         v2k_error_prepend("VM '%s': ", name);
         goto out;
     }
+    if (ds_ids(v, &p, &dsids, &nds) == -1)
+        goto out;
     res.dc = dc;
     res.vmx_url = url;
+    res.ds = dsids;
+    res.nds = nds;
     s = v2k_vmx_parse(buf, len, url, resolve_ds, &res, &ropts);
     if (s == NULL)
         goto out;
@@ -996,6 +1160,10 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
 out:
     if (cookie)
         explicit_bzero(cookie, strlen(cookie));
+    ds_ids_free(dsids, p.ndatastores);
+    for (size_t i = 0; i < p.ndatastores; i++)
+        free(p.datastores[i]);
+    free(p.datastores);
     free(p.power_state);
     free(p.vmx_path);
     free(p.firmware);

@@ -9,7 +9,8 @@
 # and with -i left out), a --no-convert conversion whose disks equal the
 # datastore's files (qemu-img compare), TLS verified by default (the
 # simulator's self-signed certificate refused; accepted with -io
-# cafile=), virt-v2v's -it vddk -io vddk-* accepted with a warning
+# cafile=), a disk named /vmfs/volumes/UUID/... (the datastore's UUID)
+# mapped to its datastore, virt-v2v's -it vddk -io vddk-* accepted with a warning
 # (VDDK is not used), and one clear line for a powered-on VM, a wrong password
 # (never printed), a VM that does not exist, a missing -ip.  A proxy
 # that cuts every connection after 1.5 MiB: the copy resumes and the
@@ -30,11 +31,11 @@ IC="esx://root@$VC_HOSTPORT/?no_verify=1"
 F="https://$VC_HOSTPORT/folder"
 Q="dcPath=ha-datacenter&dsName=$VC_DS"
 
-src() {   # warnings are JSON lines on stdout: kept in $T/err
+src() {   # warnings (and -v's debug) are JSON lines on stdout: to $T/err
     "$V2KVM" "$@" --print-source --machine-readable >"$T/all" 2>"$T/err" ||
         { cat "$T/err" >&2; fail "--print-source $*"; }
-    grep '"type":"warning"' "$T/all" >>"$T/err" || true
-    grep -v '"type":"warning"' "$T/all" >"$T/src.json"
+    grep -E '"type":"(warning|debug)"' "$T/all" >>"$T/err" || true
+    grep -vE '"type":"(warning|debug)"' "$T/all" >"$T/src.json"
 }
 src -i libvirt -ic "$IC" -ip "$T/password" "$VM"
 jq -e '.name == "'"$VM"'" and .hypervisor == "vmware"
@@ -52,6 +53,21 @@ jq -e '.name == "'"$VM"'" and .hypervisor == "vmware"
 assert_grep "not verifying the TLS certificate" "$T/err"
 # The password is in no message.
 grep -qF "$(cat "$T/password")" "$T/err" && fail "the password was printed"
+
+# The data disk named by the datastore's UUID, as ESXi writes a disk on
+# another datastore: /vmfs/volumes/UUID/..., the last component of the
+# datastore's summary.url (ds:///vmfs/volumes/UUID/ on ESXi; the
+# simulator's is its directory).  The same source; the rest of the test
+# (the conversion too) reads the .vmx in this form.
+cp "$T/src.json" "$T/src-byname.json"
+DSUUID=$(basename "$VC_DSDIR")
+sed -i "s|/vmfs/volumes/$VC_DS/shared/|/vmfs/volumes/$DSUUID/shared/|" \
+    "$VC_DSDIR/$VM/$VM.vmx"
+assert_grep "/vmfs/volumes/$DSUUID/shared/data.vmdk" "$VC_DSDIR/$VM/$VM.vmx"
+src -v -i libvirt -ic "$IC" -ip "$T/password" "$VM"
+cmp "$T/src-byname.json" "$T/src.json" ||
+    fail "UUID path: $(cat "$T/src.json")"
+assert_grep "/vmfs/volumes/$DSUUID is datastore $VC_DS" "$T/err"
 
 # -i left out: -ic esx:// means -i libvirt (virt-v2v's name).
 src -ic "$IC" -ip "$T/password" "$VM"
