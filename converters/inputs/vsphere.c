@@ -57,6 +57,7 @@
 #define VS_MAX_PASSWORD 4096
 #define VS_CONNECT_TIMEOUT 30L
 #define VS_TIMEOUT 300L                 /* one SOAP call */
+#define VS_LOGOUT_TIMEOUT 10L           /* at exit: connect and call */
 #define VS_SYSTEM_CAPATH "/etc/ssl/certs"
 #define VS_COOKIE_NAME "vmware_soap_session"
 
@@ -1170,11 +1171,49 @@ out:
     return s;
 }
 
+/* The session of a successful setup, ended at exit (SessionManager
+ * .Logout): the copy reads the disks with its cookie until then.  A
+ * vCenter limits the sessions of a user, and hundreds of conversions in
+ * a batch would otherwise leave as many behind until they time out. */
+static struct vs *session_vs;
+static pid_t session_pid;       /* only the process that logged in */
+
+static void
+logout_at_exit(void)
+{
+    struct vs *v = session_vs;
+    CLEANUP_FREE char *esm = NULL;
+    CLEANUP_FREE char *body = NULL;
+
+    session_vs = NULL;
+    if (v == NULL || getpid() != session_pid)
+        return;
+    esm = xml_escape(v->session_manager);
+    body = esm ? v2k_asprintf("<Logout xmlns=\"urn:vim25\"><_this "
+                              "type=\"SessionManager\">%s</_this></Logout>",
+                              esm)
+               : NULL;
+    curl_easy_setopt(v->h, CURLOPT_CONNECTTIMEOUT, VS_LOGOUT_TIMEOUT);
+    curl_easy_setopt(v->h, CURLOPT_TIMEOUT, VS_LOGOUT_TIMEOUT);
+    if (body && soap_call(v, "Logout", body))
+        v2k_debug("%s: logged out", v->ic);
+    else
+        v2k_debug("%s: logout failed (the session times out on the host): "
+                  "%s", v->ic, v2k_error_message());
+    v2k_error_clear();
+    vs_clear(v);
+    free(v);
+}
+
 static struct v2k_source *
 vsphere_setup(const struct v2k_options *o)
 {
-    struct vs v = { .ic = o->input_uri };
+    struct vs *v = v2k_calloc(1, sizeof *v);
     struct v2k_source *s = NULL;
+
+    if (v == NULL)
+        return NULL;
+    v->ic = o->input_uri;
 
     if (o->input_uri == NULL) {
         v2k_error("-i libvirt: give the host with -ic esx://HOST or "
@@ -1187,9 +1226,15 @@ vsphere_setup(const struct v2k_options *o)
                         "are read in place over the host's HTTPS datastore "
                         "interface%s", o->vddk_option ? "; the -io vddk-* "
                         "options are ignored" : "");
-        s = vsphere_open(&v, o);
+        s = vsphere_open(v, o);
     }
-    vs_clear(&v);
+    if (s && session_vs == NULL && atexit(logout_at_exit) == 0) {
+        session_vs = v;
+        session_pid = getpid();
+        return s;
+    }
+    vs_clear(v);
+    free(v);
     if (s == NULL)
         v2k_error_prepend("-i libvirt: ");
     return s;

@@ -7,7 +7,7 @@
 # path -- through the datastore's /folder endpoint with the session
 # cookie.  Checked: --print-source JSON field by field (with -i libvirt
 # and with -i left out), a --no-convert conversion whose disks equal the
-# datastore's files (qemu-img compare), TLS verified by default (the
+# datastore's files (qemu-img compare) and which logs out at exit, TLS verified by default (the
 # simulator's self-signed certificate refused; accepted with -io
 # cafile=), a disk named /vmfs/volumes/UUID/... (the datastore's UUID)
 # mapped to its datastore, virt-v2v's -it vddk -io vddk-* accepted with a warning
@@ -88,10 +88,15 @@ assert_grep "^v2kvm: error: -io vddk-libdir: VDDK options need -it vddk" "$T/err
 # The conversion: disks equal to the datastore's files.
 # The session cookie goes to the copy in a private file under TMPDIR,
 # removed at exit.
+# The session is ended (SessionManager.Logout, in the simulator's SOAP
+# trace) at exit, after the copy that read the disks with its cookie.
 mkdir "$T/out" "$T/tmp"
+n0=$(grep -c '<Logout ' "$T/vcsim.log" || true)
 TMPDIR=$T/tmp "$V2KVM" -q -ic "$IC" -ip "$T/password" "$VM" -o local \
     -os "$T/out" --no-convert 2>"$T/err" ||
     { cat "$T/err" >&2; fail "conversion"; }
+n1=$(grep -c '<Logout ' "$T/vcsim.log" || true)
+[ "$n1" = $((n0 + 1)) ] || fail "not one Logout at exit ($n0 before, $n1 after)"
 qemu-img compare -q -f vmdk -F qcow2 "$VC_DSDIR/$VM/$VM.vmdk" \
     "$T/out/$VM-sda" || fail "disk 1 differs"
 qemu-img compare -q -f vmdk -F qcow2 "$VC_DSDIR/shared/data.vmdk" \

@@ -5,7 +5,8 @@
 // datastores are directories under $TMPDIR (the test chooses it).  The
 // VMs named by -poweroff are powered off through the API; the others
 // stay poweredOn.  Prints KEY=VALUE lines (HOSTPORT, DC, DATASTORE,
-// DSDIR, VMS) and runs until SIGTERM or SIGINT.
+// DSDIR, VMS) and runs until SIGTERM or SIGINT.  -trace logs the SOAP
+// traffic to stderr (the tests look for a client's Logout there).
 package main
 
 import (
@@ -37,7 +38,9 @@ func main() {
 	off := flag.String("poweroff", "", "VM names to power off, comma-separated")
 	certFile := flag.String("cert", "", "TLS certificate (PEM); default: the simulator's")
 	keyFile := flag.String("key", "", "its private key (PEM)")
+	trace := flag.Bool("trace", false, "every SOAP request and answer to stderr")
 	flag.Parse()
+	simulator.Trace = *trace
 
 	pw, err := ioutil.ReadFile(*passFile)
 	if err != nil {

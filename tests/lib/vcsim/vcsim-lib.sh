@@ -14,7 +14,8 @@
 # with user root and the password in $T/password, the VMs named in
 # POWEROFF (comma-separated) powered off; sets VC_HOSTPORT, VC_DC,
 # VC_DS and VC_DSDIR (the datastore's directory, under $T/vcsim-tmp).
-# Its TLS certificate, self-signed for IP 127.0.0.1, is $T/vcsim-ca.pem.
+# Its TLS certificate, self-signed for IP 127.0.0.1, is $T/vcsim-ca.pem;
+# its log, with every SOAP request and answer (-trace), $T/vcsim.log.
 
 build_vcsim() {
     need go flock
@@ -49,7 +50,7 @@ start_vcsim() {
         -out "$T/vcsim-ca.pem" 2>/dev/null || fail "openssl req failed"
     TMPDIR=$T/vcsim-tmp "$VCSIM" -model "$1" -user root \
         -cert "$T/vcsim-ca.pem" -key "$T/vcsim-key.pem" \
-        -passfile "$T/password" -poweroff "$2" >"$T/vcsim.out" \
+        -passfile "$T/password" -poweroff "$2" -trace >"$T/vcsim.out" \
         2>"$T/vcsim.log" &
     _remote_pids+=($!)
     for i in $(seq 300); do
