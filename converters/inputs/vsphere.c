@@ -766,6 +766,7 @@ ds_ids(struct vs *v, const struct vm_props *p, struct ds_id **ids,
     CLEANUP_FREE char *epc = xml_escape(v->property_collector);
     char *body = NULL;
     size_t len = 0;
+    bool oom = false;
     FILE *fp;
     xmlNode *r;
 
@@ -773,20 +774,27 @@ ds_ids(struct vs *v, const struct vm_props *p, struct ds_id **ids,
     *n = 0;
     if (p->ndatastores == 0)
         return 0;
-    if (epc == NULL || (fp = open_memstream(&body, &len)) == NULL)
+    if (epc == NULL)
         return -1;
+    if ((fp = open_memstream(&body, &len)) == NULL) {
+        v2k_error_errno(errno, "open_memstream");
+        return -1;
+    }
     fprintf(fp, "<RetrievePropertiesEx xmlns=\"urn:vim25\">"
             "<_this type=\"PropertyCollector\">%s</_this><specSet>"
             "<propSet><type>Datastore</type><pathSet>name</pathSet>"
             "<pathSet>summary.url</pathSet></propSet>", epc);
     for (size_t i = 0; i < p->ndatastores; i++) {
         CLEANUP_FREE char *e = xml_escape(p->datastores[i]);
-        if (e)
-            fprintf(fp, "<objectSet><obj type=\"Datastore\">%s</obj>"
-                    "<skip>false</skip></objectSet>", e);
+        fprintf(fp, "<objectSet><obj type=\"Datastore\">%s</obj>"
+                "<skip>false</skip></objectSet>", e ? e : "");
+        if (e == NULL)
+            oom = true;
     }
     fputs("</specSet><options/></RetrievePropertiesEx>", fp);
-    if (fclose(fp) != 0 || body == NULL) {
+    if (fclose(fp) != 0 || body == NULL || oom) {
+        if (!oom)
+            v2k_error("out of memory");
         free(body);
         return -1;
     }
