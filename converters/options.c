@@ -219,13 +219,18 @@ parse_io(struct v2k_options *o, char *arg)
  * there the disks are read over the host's HTTPS datastore interface
  * either way, so -it vddk and its -io vddk-* options are accepted with
  * a warning (the input says it) and otherwise unused. */
+/* -ic esx://... or vpx://...: a VM on ESXi or behind vCenter. */
+static bool
+is_vsphere_uri(const char *uri)
+{
+    return uri && (strncasecmp(uri, "esx://", 6) == 0 ||
+                   strncasecmp(uri, "vpx://", 6) == 0);
+}
+
 static int
 check_it(const struct v2k_options *o)
 {
     const char *it = o->input_transport;
-    bool vsphere = o->input_uri &&
-                   (strncasecmp(o->input_uri, "esx://", 6) == 0 ||
-                    strncasecmp(o->input_uri, "vpx://", 6) == 0);
 
     if (it == NULL) {
         if (o->vddk_option) {
@@ -249,7 +254,7 @@ check_it(const struct v2k_options *o)
         return 0;
     }
     if (strcmp(it, "vddk") == 0) {
-        if (!vsphere) {
+        if (!is_vsphere_uri(o->input_uri)) {
             v2k_error("-it vddk: only with -ic esx://HOST or "
                       "vpx://USER@VCENTER/DC/HOST");
             return -1;
@@ -585,9 +590,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     o->sources = argv + optind;
     o->nsources = (size_t)(argc - optind);
     /* virt-v2v's -i libvirt reads ESX and vCenter: the default there. */
-    if (o->input_mode == NULL && o->input_uri &&
-        (strncasecmp(o->input_uri, "esx://", 6) == 0 ||
-         strncasecmp(o->input_uri, "vpx://", 6) == 0))
+    if (o->input_mode == NULL && is_vsphere_uri(o->input_uri))
         o->input_mode = "libvirt";
     if (o->input_mode == NULL) {
         v2k_error("no input mode: use -i MODE (try --help)");

@@ -677,7 +677,7 @@ vmx_setup(const struct v2k_options *o)
     CLEANUP_FREE char *buf = NULL;
     char real[PATH_MAX];
     struct v2k_source *s = NULL;
-    size_t len;
+    size_t len, skip;
 
     if (o->nsources != 1) {
         v2k_error("-i vmx: give one .vmx file");
@@ -689,10 +689,11 @@ vmx_setup(const struct v2k_options *o)
                   "name)");
         return NULL;
     }
-    if (strncasecmp(o->sources[0], "vmx+ssh://", 10) == 0 ||
-        strncasecmp(o->sources[0], "ssh://", 6) == 0) {
-        s = vmx_setup_ssh(o, strncasecmp(o->sources[0], "ssh://", 6) == 0
-                                 ? 6 : 10);
+    skip = strncasecmp(o->sources[0], "vmx+ssh://", 10) == 0 ? 10
+           : strncasecmp(o->sources[0], "ssh://", 6) == 0   ? 6
+                                                             : 0;
+    if (skip) {
+        s = vmx_setup_ssh(o, skip);
         if (s == NULL)
             v2k_error_prepend("-i vmx: ");
         return s;
