@@ -2,6 +2,7 @@
  *
  *   CLEANUP_FREE char *s = strdup(x);     freed when s leaves scope
  *   CLEANUP_CLOSE int fd = open(...);     closed when >= 0
+ *   CLEANUP_STRV char **l = ...;          v2k_strv_free (util.h)
  *
  * Set the variable to NULL / -1 to hand ownership elsewhere.
  */
@@ -32,8 +33,17 @@ v2k_cleanup_fclose(FILE **fp)
         fclose(*fp);
 }
 
+void v2k_strv_free(char **l);
+
+static inline void
+v2k_cleanup_strv(char ***l)
+{
+    v2k_strv_free(*l);
+}
+
 #define CLEANUP_FREE __attribute__((cleanup(v2k_cleanup_free)))
 #define CLEANUP_CLOSE __attribute__((cleanup(v2k_cleanup_close)))
 #define CLEANUP_FCLOSE __attribute__((cleanup(v2k_cleanup_fclose)))
+#define CLEANUP_STRV __attribute__((cleanup(v2k_cleanup_strv)))
 
 #endif

@@ -301,3 +301,30 @@ v2k_ncpus(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
 }
+
+size_t
+v2k_strv_len(char *const *l)
+{
+    size_t n = 0;
+    while (l && l[n])
+        n++;
+    return n;
+}
+
+void
+v2k_strv_free(char **l)
+{
+    for (size_t i = 0; l && l[i]; i++)
+        free(l[i]);
+    free(l);
+}
+
+void
+v2k_strv_free_secret(char **l)
+{
+    for (size_t i = 0; l && l[i]; i++) {
+        explicit_bzero(l[i], strlen(l[i]));
+        free(l[i]);
+    }
+    free(l);
+}

@@ -59,6 +59,14 @@ int v2k_random_bytes(void *buf, size_t len);
 /* Write a fresh random (version 4) UUID as 36 characters + NUL. */
 int v2k_uuid_generate(char out[37]);
 
+/* NULL-terminated string lists ("strv", as GLib and libguestfs return
+ * them): the number of strings, and a free of every string and of the
+ * array (NULL-safe).  v2k_strv_free_secret also wipes each string first
+ * (keys, passwords). */
+size_t v2k_strv_len(char *const *l);
+void v2k_strv_free(char **l);
+void v2k_strv_free_secret(char **l);
+
 /* Number of online CPUs (at least 1). */
 unsigned v2k_ncpus(void);
 

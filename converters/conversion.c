@@ -479,16 +479,6 @@ create_overlay(struct v2k_conversion *c, struct conv_disk *d)
 
 /* --- inspection options ----------------------------------------------- */
 
-static void
-keys_free(char **keys)
-{
-    for (size_t i = 0; keys && keys[i]; i++) {
-        explicit_bzero(keys[i], strlen(keys[i]));
-        free(keys[i]);
-    }
-    free(keys);
-}
-
 /* --key DEVICE:KEY, DEVICE:key:KEY, DEVICE:file:PATH as "DEVICE:KEY"
  * (inspect.h).  The key is never put in a message. */
 static char **
@@ -509,7 +499,7 @@ keys_build(const struct v2k_options *o)
             char *text = v2k_read_file(rest + 5, KEY_FILE_MAX, &len);
             if (text == NULL) {
                 v2k_error_prepend("--key %.*s: ", devlen, arg);
-                keys_free(keys);
+                v2k_strv_free_secret(keys);
                 return NULL;
             }
             /* The first line, as cryptsetup --key-file - reads a
@@ -524,7 +514,7 @@ keys_build(const struct v2k_options *o)
             keys[i] = v2k_asprintf("%.*s:%s", devlen, arg, rest);
         }
         if (keys[i] == NULL) {
-            keys_free(keys);
+            v2k_strv_free_secret(keys);
             return NULL;
         }
     }
@@ -658,7 +648,7 @@ run_appliance(struct v2k_conversion *c, guestfs_h *g,
         io.keys = (const char *const *)keys;
     }
     c->guest = v2k_inspect(g, &io);
-    keys_free(keys);
+    v2k_strv_free_secret(keys);
     if (c->guest == NULL)
         goto out;
     phase_done("inspect", t0);

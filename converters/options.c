@@ -1,6 +1,8 @@
 /* options.c - see options.h. */
 #include "options.h"
+#include "source.h"
 #include "error.h"
+#include "guestcaps.h"
 #include "transport.h"
 #include "util.h"
 #include "version.h"
@@ -645,4 +647,52 @@ v2k_options_free(struct v2k_options *o)
     free(o->keys);
     o->keys = NULL;
     o->nkeys = 0;
+}
+
+int
+v2k_options_apply_guestcaps(const struct v2k_options *o,
+                            const struct v2k_source *s,
+                            struct v2k_guestcaps *gc)
+{
+    if (o->machine)
+        gc->machine = strcmp(o->machine, "pc") == 0 ? V2K_MACHINE_PC
+                                                     : V2K_MACHINE_Q35;
+    /* q35 has no IDE controller (libvirt refuses bus='ide' there). */
+    if (gc->block_bus == V2K_BLOCK_IDE && gc->machine == V2K_MACHINE_Q35) {
+        if (o->machine) {
+            v2k_error("-oo machine=q35: the guest's disks need IDE, which "
+                      "q35 lacks (use -oo machine=pc)");
+            return -1;
+        }
+        gc->machine = V2K_MACHINE_PC;
+    }
+    /* OVMF's secure boot builds need SMM, which qemu only emulates on
+     * q35 (libvirt formatdomain, "secure"). */
+    if (s->firmware == V2K_FW_UEFI && s->secure_boot &&
+        gc->machine == V2K_MACHINE_PC) {
+        v2k_error("-oo machine=pc: the source boots with UEFI secure boot, "
+                  "which needs the q35 machine");
+        return -1;
+    }
+    switch (o->block_driver) {
+    case V2K_BLOCKDRV_DEFAULT:
+        break;
+    case V2K_BLOCKDRV_VIRTIO_BLK:
+    case V2K_BLOCKDRV_VIRTIO_SCSI:
+        /* The guest can use either once it has virtio drivers: Linux
+         * has both in the kernel, virtio-win ships both. */
+        if (gc->block_bus != V2K_BLOCK_VIRTIO_BLK &&
+            gc->block_bus != V2K_BLOCK_VIRTIO_SCSI) {
+            v2k_error("--block-driver %s: the guest has no virtio drivers "
+                      "(its disks stay on %s)",
+                      o->block_driver == V2K_BLOCKDRV_VIRTIO_BLK
+                          ? "virtio-blk" : "virtio-scsi",
+                      v2k_block_bus_to_string(gc->block_bus));
+            return -1;
+        }
+        gc->block_bus = o->block_driver == V2K_BLOCKDRV_VIRTIO_BLK
+                            ? V2K_BLOCK_VIRTIO_BLK : V2K_BLOCK_VIRTIO_SCSI;
+        break;
+    }
+    return 0;
 }

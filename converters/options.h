@@ -118,6 +118,15 @@ int v2k_parse_pci_addr(const char *s, struct v2k_pci_addr *out);
 
 int v2k_options_parse(int argc, char **argv, struct v2k_options *o);
 
+/* --block-driver and -oo machine= applied to the guestcaps gc of source
+ * s; -1 with a message when the guest cannot use what was asked (e.g.
+ * secure boot on i440fx). */
+struct v2k_guestcaps;
+struct v2k_source;
+int v2k_options_apply_guestcaps(const struct v2k_options *o,
+                                const struct v2k_source *s,
+                                struct v2k_guestcaps *gc);
+
 /* Remote transport options for o's sources: -ip, -io ssh-identity= and
  * -io ssh-insecure, then the environment for what they leave unset
  * (v2k_remote_opts_from_env).  Strings are borrowed from o and environ. */

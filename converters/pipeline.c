@@ -302,7 +302,7 @@ v2k_pipeline_run(const struct v2k_options *o)
      * what the converted guest can drive; the overrides are checked again
      * against that. */
     v2k_guestcaps_defaults(&gc, s);
-    if (v2k_guestcaps_apply_options(&gc, o, s) == -1)
+    if (v2k_options_apply_guestcaps(o, s, &gc) == -1)
         goto out;
     /* -o null --print-guest: an inspection-only run. */
     inspect_only = o->print_guest && strcmp(out->name, "null") == 0;
@@ -327,7 +327,7 @@ v2k_pipeline_run(const struct v2k_options *o)
             r = 0;
             goto out;
         }
-        if (v2k_guestcaps_apply_options(&gc, o, s) == -1)
+        if (v2k_options_apply_guestcaps(o, s, &gc) == -1)
             goto out;
     }
     v2k_guestcaps_debug(&gc);

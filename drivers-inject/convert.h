@@ -29,7 +29,7 @@
 #include <guestfs.h>
 
 #include "guestcaps.h"
-#include "inspect.h"
+#include "guest.h"
 #include "options.h"
 #include "source.h"
 

@@ -341,14 +341,6 @@ vdi_rebase_candidates(const char *imgpath, const char *chosen,
     return r;
 }
 
-static void
-vdi_free_names(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* Name of the parent image, relative to img; NULL with an error naming
  * the image and the UUID when it is nowhere. */
 static char *
@@ -419,7 +411,7 @@ vdi_open_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
     }
     v2k_debug("vdi: %s: parent is %s", v2k_image_name(img), pname);
     s->parent = v2k_image_open_backing(img, pname, "vdi", &sub);
-    vdi_free_names(rebased);
+    v2k_strv_free(rebased);
     if (s->parent == NULL)
         return -1;
     /* The file may have changed since we looked at it. */

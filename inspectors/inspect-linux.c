@@ -18,14 +18,6 @@
 #include "log.h"
 #include "util.h"
 
-static void
-free_list(char **l)
-{
-    for (char **p = l; p && *p; p++)
-        free(*p);
-    free(l);
-}
-
 static bool
 has_suffix(const char *s, const char *suf)
 {
@@ -73,12 +65,12 @@ v2k_inspect_firmware(guestfs_h *g, struct v2k_guest *gu)
             continue;
         gu->esp = v2k_strdup(parts[i]);
         if (gu->esp == NULL) {
-            free_list(parts);
+            v2k_strv_free(parts);
             return -1;
         }
         break;
     }
-    free_list(parts);
+    v2k_strv_free(parts);
     for (size_t i = 0; gu->esp && i < gu->nmounts; i++)
         if (strcmp(gu->mounts[i].device, gu->esp) == 0)
             mounted = true;
@@ -129,11 +121,11 @@ find_bootloader(guestfs_h *g, struct v2k_guest *gu)
         if (v2k_insp_is_file(g, efi[i])) {
             gu->bootloader = V2K_BOOT_GRUB2;
             gu->bootloader_config = v2k_strdup(efi[i]);
-            free_list(efi);
+            v2k_strv_free(efi);
             return gu->bootloader_config ? 0 : -1;
         }
     }
-    free_list(efi);
+    v2k_strv_free(efi);
     struct { const char *const *paths; enum v2k_bootloader kind; } t[] = {
         { legacy, V2K_BOOT_GRUB_LEGACY },
         { extlinux, V2K_BOOT_EXTLINUX },
@@ -341,7 +333,7 @@ kernel_virtio(guestfs_h *g, const char *moddir)
         char **files = guestfs_find(g, moddir);
         for (size_t i = 0; files && files[i]; i++)
             bits |= virtio_bit(files[i], strlen(files[i]));
-        free_list(files);
+        v2k_strv_free(files);
     }
 
     CLEANUP_FREE char *path = v2k_asprintf("%s/modules.builtin", moddir);
@@ -459,7 +451,7 @@ find_kernels(guestfs_h *g, struct v2k_guest *gu)
               kernel_cmp_desc);
     ret = 0;
 out:
-    free_list(ents);
+    v2k_strv_free(ents);
     return ret;
 }
 
@@ -680,7 +672,7 @@ bls_nth(guestfs_h *g, const struct v2k_guest *gu, int n)
             ret = ks[n];
         free(ks);
     }
-    free_list(ents);
+    v2k_strv_free(ents);
     return ret;
 }
 
@@ -845,7 +837,7 @@ any_exists(guestfs_h *g, const char *const *paths)
         if (strchr(*paths, '*')) {
             char **m = guestfs_glob_expand(g, *paths);
             bool found = m && m[0];
-            free_list(m);
+            v2k_strv_free(m);
             if (found)
                 return true;
         } else if (guestfs_exists(g, *paths) > 0) {
@@ -913,7 +905,7 @@ find_tools(guestfs_h *g, struct v2k_guest *gu)
         { "hyperv-daemons", any_package(gu, hv_pkgs) ||
                             any_exists(g, hv_files) },
     };
-    free_list(gu->tools);
+    v2k_strv_free(gu->tools);
     gu->tools = calloc(1, sizeof(char *));
     if (gu->tools == NULL) {
         v2k_error("out of memory");

@@ -107,115 +107,6 @@ v2k_insp_list_add(char ***list, size_t *n, const char *s)
     return 0;
 }
 
-static void
-free_strings(char **l)
-{
-    if (l == NULL)
-        return;
-    for (char **p = l; *p; p++)
-        free(*p);
-    free(l);
-}
-
-static size_t
-count_strings(char *const *l)
-{
-    size_t n = 0;
-    while (l && l[n])
-        n++;
-    return n;
-}
-
-/* ---- public helpers ---------------------------------------------------- */
-
-const char *
-v2k_bootloader_to_string(enum v2k_bootloader v)
-{
-    switch (v) {
-    case V2K_BOOT_GRUB2: return "grub2";
-    case V2K_BOOT_GRUB_LEGACY: return "grub-legacy";
-    case V2K_BOOT_EXTLINUX: return "extlinux";
-    case V2K_BOOT_SYSTEMD_BOOT: return "systemd-boot";
-    case V2K_BOOT_UNKNOWN: break;
-    }
-    return "unknown";
-}
-
-const char *
-v2k_initramfs_tool_to_string(enum v2k_initramfs_tool v)
-{
-    switch (v) {
-    case V2K_INITRD_DRACUT: return "dracut";
-    case V2K_INITRD_INITRAMFS_TOOLS: return "initramfs-tools";
-    case V2K_INITRD_MKINITRD: return "mkinitrd";
-    case V2K_INITRD_MKINITCPIO: return "mkinitcpio";
-    case V2K_INITRD_UNKNOWN: break;
-    }
-    return "unknown";
-}
-
-const char *
-v2k_guest_firmware_to_string(enum v2k_guest_firmware v)
-{
-    switch (v) {
-    case V2K_GFW_BIOS: return "bios";
-    case V2K_GFW_UEFI: return "uefi";
-    case V2K_GFW_UNKNOWN: break;
-    }
-    return "unknown";
-}
-
-bool
-v2k_guest_has_package(const struct v2k_guest *guest, const char *name)
-{
-    for (char **p = guest ? guest->packages : NULL; p && *p; p++)
-        if (strcmp(*p, name) == 0)
-            return true;
-    return false;
-}
-
-bool
-v2k_guest_has_tool(const struct v2k_guest *guest, const char *name)
-{
-    for (char **p = guest ? guest->tools : NULL; p && *p; p++)
-        if (strcmp(*p, name) == 0)
-            return true;
-    return false;
-}
-
-void
-v2k_guest_free(struct v2k_guest *gu)
-{
-    if (gu == NULL)
-        return;
-    free(gu->type);
-    free(gu->distro);
-    free(gu->product_name);
-    free(gu->arch);
-    free(gu->hostname);
-    free(gu->osinfo);
-    free(gu->root);
-    for (size_t i = 0; i < gu->nmounts; i++) {
-        free(gu->mounts[i].mountpoint);
-        free(gu->mounts[i].device);
-        free(gu->mounts[i].fstype);
-    }
-    free(gu->mounts);
-    free(gu->esp);
-    free(gu->bootloader_config);
-    free(gu->package_format);
-    free(gu->package_manager);
-    for (size_t i = 0; i < gu->nkernels; i++) {
-        free(gu->kernels[i].version);
-        free(gu->kernels[i].vmlinuz);
-        free(gu->kernels[i].initrd);
-    }
-    free(gu->kernels);
-    free_strings(gu->tools);
-    free_strings(gu->packages);
-    free(gu);
-}
-
 /* ---- LUKS ---------------------------------------------------------------- */
 
 /* The key for device from "DEVICE:KEY" pairs ("all:KEY" matches any). */
@@ -235,7 +126,7 @@ find_key(const struct v2k_inspect_opts *opts, const char *dev)
 }
 
 /* [device, vfs type] pairs for every whole device and partition,
- * NULL-terminated (free_strings); NULL with a message. */
+ * NULL-terminated (v2k_strv_free); NULL with a message. */
 static char **
 luks_candidates(guestfs_h *g)
 {
@@ -265,7 +156,7 @@ luks_candidates(guestfs_h *g)
             out[k++] = v2k_strdup(v[i]);
             out[k++] = type ? type : v2k_strdup("");
             if (out[k - 1] == NULL || out[k - 2] == NULL) {
-                free_strings(out);
+                v2k_strv_free(out);
                 out = NULL;
                 goto out;
             }
@@ -273,9 +164,9 @@ luks_candidates(guestfs_h *g)
     }
 out:
     if (devs)
-        free_strings(devs);
+        v2k_strv_free(devs);
     if (parts)
-        free_strings(parts);
+        v2k_strv_free(parts);
     return out;
 }
 
@@ -341,7 +232,7 @@ open_luks(guestfs_h *g, const struct v2k_inspect_opts *opts,
     list = NULL;
     ret = 0;
 out:
-    free_strings(fs);
+    v2k_strv_free(fs);
     return ret;
 }
 
@@ -453,7 +344,7 @@ static const char *
 choose_root(guestfs_h *g, char *const *roots,
             const struct v2k_inspect_opts *opts)
 {
-    size_t n = count_strings(roots);
+    size_t n = v2k_strv_len(roots);
     enum v2k_root_choice c = opts ? opts->root_choice : V2K_ROOT_SINGLE;
 
     switch (c) {
@@ -509,7 +400,7 @@ mount_root(guestfs_h *g, struct v2k_guest *gu)
         v2k_guestfs_error(g, "inspect mountpoints");
         return -1;
     }
-    n = count_strings(mp) / 2;
+    n = v2k_strv_len(mp) / 2;
     gu->mounts = calloc(n ? n : 1, sizeof *gu->mounts);
     if (gu->mounts == NULL) {
         v2k_error("out of memory");
@@ -607,7 +498,7 @@ drop:
     gu->nmounts = kept;
     ret = 0;
 out:
-    free_strings(mp);
+    v2k_strv_free(mp);
     return ret;
 }
 
@@ -707,11 +598,11 @@ v2k_inspect(guestfs_h *g, const struct v2k_inspect_opts *opts)
         v2k_error("out of memory");
         goto fail;
     }
-    free_strings(roots);
+    v2k_strv_free(roots);
     return gu;
 
 fail:
-    free_strings(roots);
+    v2k_strv_free(roots);
     v2k_guest_free(gu);
     return NULL;
 }

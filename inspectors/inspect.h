@@ -82,80 +82,7 @@
 
 #include <guestfs.h>
 
-#include "guestcaps.h"          /* enum v2k_os_family */
-
-enum v2k_guest_firmware { V2K_GFW_UNKNOWN, V2K_GFW_BIOS, V2K_GFW_UEFI };
-
-enum v2k_bootloader {
-    V2K_BOOT_UNKNOWN, V2K_BOOT_GRUB2, V2K_BOOT_GRUB_LEGACY,
-    V2K_BOOT_EXTLINUX, V2K_BOOT_SYSTEMD_BOOT,
-};
-
-enum v2k_initramfs_tool {
-    V2K_INITRD_UNKNOWN, V2K_INITRD_DRACUT, V2K_INITRD_INITRAMFS_TOOLS,
-    V2K_INITRD_MKINITRD, V2K_INITRD_MKINITCPIO,
-};
-
-/* Bit per virtio driver, in v2k_kernel.virtio (module or built in). */
-enum v2k_virtio_driver {
-    V2K_VIRTIO_BLK = 1 << 0, V2K_VIRTIO_SCSI = 1 << 1,
-    V2K_VIRTIO_NET = 1 << 2, V2K_VIRTIO_PCI = 1 << 3,
-    V2K_VIRTIO_BALLOON = 1 << 4, V2K_VIRTIO_CONSOLE = 1 << 5,
-    V2K_VIRTIO_RNG = 1 << 6,
-};
-#define V2K_VIRTIO_ALL 0x7f
-
-struct v2k_kernel {
-    char *version;              /* "6.1.0-28-amd64" (the /lib/modules dir) */
-    char *vmlinuz;              /* "/boot/vmlinuz-6.1.0-28-amd64" */
-    char *initrd;               /* "/boot/initrd.img-6.1.0-28-amd64" as it
-                                   is or would be named, or NULL */
-    unsigned virtio;            /* V2K_VIRTIO_* found for this kernel */
-    bool xen_only;              /* a Xen PV-only kernel (kernel-xen...) */
-    bool debug;                 /* a debug flavour (-debug, +debug) */
-};
-
-/* One mounted filesystem of the root's fstab, in mount order. */
-struct v2k_mount {
-    char *mountpoint;           /* "/", "/boot", "/usr" */
-    char *device;               /* the appliance's name: "/dev/sda1",
-                                   "/dev/vg0/root", "btrfsvol:/dev/sda2/@" */
-    char *fstype;               /* "ext4", "xfs", "btrfs", "vfat" */
-};
-
-struct v2k_guest {
-    enum v2k_os_family family;
-    char *type;                 /* libguestfs: "linux", "windows" */
-    char *distro;               /* "debian", "rhel", "sles", "ubuntu" ... */
-    int major, minor;           /* version, 0 when unknown */
-    char *product_name;         /* "Debian GNU/Linux 12 (bookworm)" */
-    char *arch;                 /* "x86_64", "i386" */
-    char *hostname;
-    char *osinfo;               /* libosinfo short id, or NULL */
-    char *root;                 /* the root device, appliance's name */
-    struct v2k_mount *mounts;
-    size_t nmounts;
-    enum v2k_guest_firmware firmware;
-    char *esp;                  /* the EFI system partition, or NULL */
-    enum v2k_bootloader bootloader;
-    char *bootloader_config;    /* "/boot/grub/grub.cfg", or NULL */
-    char *package_format;       /* "deb", "rpm", ... */
-    char *package_manager;      /* "apt", "dnf", "yum", "zypper" ... */
-    enum v2k_initramfs_tool initramfs_tool;
-    struct v2k_kernel *kernels; /* newest first */
-    size_t nkernels;
-    int default_kernel;         /* index into kernels, -1 = unknown */
-    /* Hypervisor tools found: short names ("open-vm-tools",
-     * "vmware-tools-tarball", "xe-guest-utilities", "vbox-additions",
-     * "hyperv-daemons"); NULL-terminated, never NULL itself. */
-    char **tools;
-    bool selinux;               /* SELinux enforcing or permissive */
-    /* Installed packages (names only), sorted; NULL-terminated, never NULL
-     * itself; may be empty when the package database cannot be read. */
-    char **packages;
-    size_t nluks_unlocked;      /* LUKS filesystems unlocked with --key
-                                   (mapped as /dev/mapper/luks-sdXN) */
-};
+#include "guest.h"
 
 /* --root: how to choose among several operating systems. */
 enum v2k_root_choice {
@@ -177,18 +104,5 @@ struct v2k_inspect_opts {
  * filesystems.  Returns an owned struct or NULL with one message. */
 struct v2k_guest *v2k_inspect(guestfs_h *g,
                               const struct v2k_inspect_opts *opts);
-
-void v2k_guest_free(struct v2k_guest *guest);
-
-/* --print-guest: readable text, or JSON on one line. */
-void v2k_guest_print(const struct v2k_guest *guest, FILE *fp);
-void v2k_guest_print_json(const struct v2k_guest *guest, FILE *fp);
-
-/* Helpers for the rewrite steps. */
-bool v2k_guest_has_package(const struct v2k_guest *guest, const char *name);
-bool v2k_guest_has_tool(const struct v2k_guest *guest, const char *name);
-const char *v2k_bootloader_to_string(enum v2k_bootloader v);
-const char *v2k_initramfs_tool_to_string(enum v2k_initramfs_tool v);
-const char *v2k_guest_firmware_to_string(enum v2k_guest_firmware v);
 
 #endif

@@ -1,7 +1,7 @@
 /* linux.c - the Linux step table, in the order linux.h explains. */
 #include "linux.h"
 #include "linux-internal.h"
-#include "inspect.h"
+#include "guest.h"
 
 #include <stddef.h>
 

@@ -234,7 +234,7 @@ START_TEST(test_options)
     ck_assert_int_eq(v2k_options_parse(argc, args, &o), 0);
     s->uuid = strdup("56 4d 12 34 56 78 9a bc-de f0 12 34 56 78 9a bc");
     v2k_guestcaps_defaults(&gc, s);
-    ck_assert_int_eq(v2k_guestcaps_apply_options(&gc, &o, s), 0);
+    ck_assert_int_eq(v2k_options_apply_guestcaps(&o, s, &gc), 0);
     v2k_domain_opts_init(&d, &o);
     d.virt_type = "qemu";
     xml = render(s, &gc, &d);
@@ -295,19 +295,19 @@ START_TEST(test_guestcaps_options)
     ck_assert_int_eq(gc.machine, V2K_MACHINE_Q35);
     ck_assert(gc.rtc_utc && gc.virtio_1_0 && gc.virtio_balloon);
     ck_assert(v2k_guestcaps_is_linux_like(&gc));
-    ck_assert_int_eq(v2k_guestcaps_apply_options(&gc, &o, s), 0);
+    ck_assert_int_eq(v2k_options_apply_guestcaps(&o, s, &gc), 0);
     ck_assert_int_eq(gc.machine, V2K_MACHINE_PC);
     /* secure boot needs q35 */
     s->firmware = V2K_FW_UEFI;
     s->secure_boot = true;
-    ck_assert_int_eq(v2k_guestcaps_apply_options(&gc, &o, s), -1);
+    ck_assert_int_eq(v2k_options_apply_guestcaps(&o, s, &gc), -1);
     ck_assert_ptr_nonnull(strstr(v2k_error_message(), "needs the q35"));
     /* --block-driver on a guest without virtio drivers */
     o.machine = NULL;
     gc.machine = V2K_MACHINE_Q35;
     o.block_driver = V2K_BLOCKDRV_VIRTIO_SCSI;
     gc.block_bus = V2K_BLOCK_SATA;
-    ck_assert_int_eq(v2k_guestcaps_apply_options(&gc, &o, s), -1);
+    ck_assert_int_eq(v2k_options_apply_guestcaps(&o, s, &gc), -1);
     ck_assert_ptr_nonnull(strstr(v2k_error_message(), "no virtio drivers"));
     v2k_guestcaps_clear(&gc);
     v2k_source_free(s);

@@ -57,10 +57,7 @@ v2k_source_free(struct v2k_source *s)
         free(s->disks[i].model);
         free(s->disks[i].serial);
         free(s->disks[i].target_dev);
-        for (size_t k = 0; s->disks[i].parent_chain &&
-                           s->disks[i].parent_chain[k]; k++)
-            free(s->disks[i].parent_chain[k]);
-        free(s->disks[i].parent_chain);
+        v2k_strv_free(s->disks[i].parent_chain);
     }
     for (size_t i = 0; i < s->nnics; i++) {
         free(s->nics[i].mac);

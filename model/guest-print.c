@@ -8,7 +8,7 @@
  * default_kernel (index or -1) default_kernel_version tools[] selinux
  * packages[] luks_unlocked.
  */
-#include "inspect.h"
+#include "guest.h"
 
 #include "json.h"
 

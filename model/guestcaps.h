@@ -16,7 +16,8 @@
  *     Windows version, and the devices the guest now has drivers for
  *     (e.g. sata + e1000 for a Windows guest without virtio-win, i440fx
  *     for guests too old for q35, no virtio 1.0 for old kernels).
- *   - Then v2k_guestcaps_apply_options() applies the user's overrides
+ *   - Then v2k_options_apply_guestcaps() (converters/options.h) applies
+ *     the user's overrides
  *     (--block-driver, -oo machine=) and checks they make sense.
  *   - Outputs only read it.
  *
@@ -29,7 +30,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "options.h"
 #include "source.h"
 
 enum v2k_os_family { V2K_OS_UNKNOWN, V2K_OS_LINUX, V2K_OS_WINDOWS };
@@ -65,12 +65,6 @@ struct v2k_guestcaps {
  * from the source (today it is not). */
 void v2k_guestcaps_defaults(struct v2k_guestcaps *gc,
                             const struct v2k_source *s);
-
-/* --block-driver and -oo machine=; -1 with a message when the guest
- * cannot use what was asked (e.g. secure boot on i440fx). */
-int v2k_guestcaps_apply_options(struct v2k_guestcaps *gc,
-                                const struct v2k_options *o,
-                                const struct v2k_source *s);
 
 void v2k_guestcaps_clear(struct v2k_guestcaps *gc);
 

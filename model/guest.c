@@ -1,0 +1,96 @@
+/* guest.c - see guest.h: the guest description's enums, lookups and
+ * destructor (printing is in guest-print.c). */
+#include "guest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const char *
+v2k_bootloader_to_string(enum v2k_bootloader v)
+{
+    switch (v) {
+    case V2K_BOOT_GRUB2: return "grub2";
+    case V2K_BOOT_GRUB_LEGACY: return "grub-legacy";
+    case V2K_BOOT_EXTLINUX: return "extlinux";
+    case V2K_BOOT_SYSTEMD_BOOT: return "systemd-boot";
+    case V2K_BOOT_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+const char *
+v2k_initramfs_tool_to_string(enum v2k_initramfs_tool v)
+{
+    switch (v) {
+    case V2K_INITRD_DRACUT: return "dracut";
+    case V2K_INITRD_INITRAMFS_TOOLS: return "initramfs-tools";
+    case V2K_INITRD_MKINITRD: return "mkinitrd";
+    case V2K_INITRD_MKINITCPIO: return "mkinitcpio";
+    case V2K_INITRD_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+const char *
+v2k_guest_firmware_to_string(enum v2k_guest_firmware v)
+{
+    switch (v) {
+    case V2K_GFW_BIOS: return "bios";
+    case V2K_GFW_UEFI: return "uefi";
+    case V2K_GFW_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+bool
+v2k_guest_has_package(const struct v2k_guest *guest, const char *name)
+{
+    for (char **p = guest ? guest->packages : NULL; p && *p; p++)
+        if (strcmp(*p, name) == 0)
+            return true;
+    return false;
+}
+
+bool
+v2k_guest_has_tool(const struct v2k_guest *guest, const char *name)
+{
+    for (char **p = guest ? guest->tools : NULL; p && *p; p++)
+        if (strcmp(*p, name) == 0)
+            return true;
+    return false;
+}
+
+void
+v2k_guest_free(struct v2k_guest *gu)
+{
+    if (gu == NULL)
+        return;
+    free(gu->type);
+    free(gu->distro);
+    free(gu->product_name);
+    free(gu->arch);
+    free(gu->hostname);
+    free(gu->osinfo);
+    free(gu->root);
+    for (size_t i = 0; i < gu->nmounts; i++) {
+        free(gu->mounts[i].mountpoint);
+        free(gu->mounts[i].device);
+        free(gu->mounts[i].fstype);
+    }
+    free(gu->mounts);
+    free(gu->esp);
+    free(gu->bootloader_config);
+    free(gu->package_format);
+    free(gu->package_manager);
+    for (size_t i = 0; i < gu->nkernels; i++) {
+        free(gu->kernels[i].version);
+        free(gu->kernels[i].vmlinuz);
+        free(gu->kernels[i].initrd);
+    }
+    free(gu->kernels);
+    v2k_strv_free(gu->tools);
+    v2k_strv_free(gu->packages);
+    free(gu);
+}
