@@ -137,7 +137,7 @@ probe(void)
     } else if (access("/dev/kvm", R_OK | W_OK) == -1) {
         chosen = V2K_ACCEL_TCG;
         snprintf(reason, sizeof reason, "/dev/kvm: %s", strerror(errno));
-    } else if (v2k_accel_try("kvm", 10.0, why, sizeof why)) {
+    } else if (v2k_accel_try("kvm", V2K_ACCEL_PROBE_TIMEOUT_S, why, sizeof why)) {
         chosen = V2K_ACCEL_KVM;
         snprintf(reason, sizeof reason, "%s", why);
     } else {

@@ -5,7 +5,8 @@
  * hangs), and libguestfs then fails to launch.  v2k_accel_get() probes
  * once per process: it boots a one-sector guest that writes to qemu's
  * isa-debug-exit port (answers in well under a second under TCG) with
- * -accel kvm and a timeout.  Any failure means TCG.  V2K_ACCEL=kvm|tcg
+ * -accel kvm and a 3 s timeout (a KVM slower than that is
+ * too slow to run a guest).  Any failure means TCG.  V2K_ACCEL=kvm|tcg
  * in the environment skips the probe.  The outcome is logged with -v.
  */
 #ifndef V2K_ACCEL_H
@@ -15,6 +16,12 @@
 #include <stddef.h>
 
 enum v2k_accel { V2K_ACCEL_TCG, V2K_ACCEL_KVM };
+
+/* TCG runs the probe in about 0.3 s and a healthy KVM faster.  A KVM
+ * that needs longer than this cannot run a real guest in useful time: a
+ * nested KVM seen here took 6 s for the sector, and its libguestfs
+ * appliance never got past SeaBIOS in two hours. */
+#define V2K_ACCEL_PROBE_TIMEOUT_S 3.0
 
 /* The accelerator to use (probed on the first call; thread-safe). */
 enum v2k_accel v2k_accel_get(void);

@@ -39,7 +39,7 @@ START_TEST(test_choice_matches_the_machine)
         ck_assert(strstr(v2k_accel_reason(), "/dev/kvm") != NULL);
     } else {
         char why[200];
-        bool works = v2k_accel_try("kvm", 10.0, why, sizeof why);
+        bool works = v2k_accel_try("kvm", V2K_ACCEL_PROBE_TIMEOUT_S, why, sizeof why);
         ck_assert_int_eq(a, works ? V2K_ACCEL_KVM : V2K_ACCEL_TCG);
     }
 }

@@ -35,6 +35,7 @@ tmpl=$here/../data/guests
 cache=${1:-${V2K_GUEST_CACHE:-/var/cache/v2kvm-tests}}
 variant=${2:-base}
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+. "$(dirname "${BASH_SOURCE[0]}")/appliance-accel.sh"
 export LC_ALL=C
 
 HOSTNAME_GUEST=v2kvm-deb12

@@ -79,6 +79,8 @@
 # asked to write; an initramfs image they "rebuild" gets the contents of
 # /var/tmp/phony-rebuilt-initrd when a test uploaded one.
 set -euo pipefail
+export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+. "$(dirname "${BASH_SOURCE[0]}")/appliance-accel.sh"
 
 die() { echo "mkphony.sh: $*" >&2; exit 1; }
 

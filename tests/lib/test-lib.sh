@@ -11,6 +11,7 @@ set -euo pipefail
 : "${V2KVM_IMG:?run me through ctest}"
 : "${V2K_TEST_TMPDIR:?run me through ctest}"
 export LIBGUESTFS_BACKEND="${LIBGUESTFS_BACKEND:-direct}"
+. "$(dirname "${BASH_SOURCE[0]}")/appliance-accel.sh"
 
 T=$(mktemp -d "$V2K_TEST_TMPDIR/$(basename "$0" .sh).XXXXXX")
 trap 'rm -rf "$T"' EXIT
