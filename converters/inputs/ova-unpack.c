@@ -1,0 +1,262 @@
+/* ova-unpack.c - compressed and chunked OVA files (see
+ * ova-internal.h). */
+#include "cleanup.h"
+#include "error.h"
+#include "log.h"
+#include "outfile.h"
+#include "ova-internal.h"
+#include "transport.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#define OVA_MAX_CHUNKS 100000
+/* Decompressed bytes we accept beyond the disk's capacity (a sparse
+ * image's metadata), and without a capacity at all. */
+#define OVA_INFLATE_SLACK (64ULL << 20)
+#define OVA_INFLATE_MAX (64ULL << 40)
+#define TAR_NAME_GUESS 4200
+
+/* --- Compressed and chunked files: streamed to a temporary file -------- */
+
+static pthread_mutex_t tmp_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **tmp_files;
+static size_t ntmp;
+
+static void
+remove_tmp_files(void)
+{
+    pthread_mutex_lock(&tmp_lock);
+    for (size_t i = 0; i < ntmp; i++) {
+        unlink(tmp_files[i]);
+        v2k_outfile_forget(tmp_files[i]);
+        free(tmp_files[i]);
+    }
+    free(tmp_files);
+    tmp_files = NULL;
+    ntmp = 0;
+    pthread_mutex_unlock(&tmp_lock);
+}
+
+/* Remember path for removal at exit (and, through outfile.h, on failure
+ * or a signal). */
+static int
+track_tmp(const char *path)
+{
+    static bool installed;
+    char **n;
+    int r = -1;
+
+    pthread_mutex_lock(&tmp_lock);
+    if (!installed && atexit(remove_tmp_files) != 0) {
+        v2k_error("atexit failed");
+        goto out;
+    }
+    installed = true;
+    n = realloc(tmp_files, (ntmp + 1) * sizeof *n);
+    if (n == NULL) {
+        v2k_error("out of memory");
+        goto out;
+    }
+    tmp_files = n;
+    if ((tmp_files[ntmp] = v2k_strdup(path)) == NULL)
+        goto out;
+    ntmp++;
+    r = v2k_outfile_register(path);
+out:
+    pthread_mutex_unlock(&tmp_lock);
+    return r;
+}
+
+static int
+write_all(int fd, const char *tmp, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w == -1 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            v2k_error_errno(w == -1 ? errno : ENOSPC, "%s: write", tmp);
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+struct unpack {
+    const char *where;          /* "PACKAGE/HREF", for messages */
+    const char *tmp;
+    int fd;
+    bool gzip;
+    z_stream z;
+    bool stream_end;
+    uint64_t out, max;
+    uint8_t *obuf;
+};
+
+/* Feed n bytes of the stored file to the output. */
+static int
+unpack_feed(struct unpack *u, const uint8_t *p, size_t n)
+{
+    if (!u->gzip) {
+        u->out += n;
+        if (u->out > u->max) {
+            v2k_error("%s: more than %llu bytes", u->where,
+                      (unsigned long long)u->max);
+            return -1;
+        }
+        return write_all(u->fd, u->tmp, p, n);
+    }
+    u->z.next_in = (uint8_t *)p;
+    u->z.avail_in = (uInt)n;
+    while (u->z.avail_in > 0) {
+        int zr;
+        size_t got;
+        if (u->stream_end) {
+            v2k_error("%s: data after the end of the gzip stream",
+                      u->where);
+            return -1;
+        }
+        u->z.next_out = u->obuf;
+        u->z.avail_out = OVA_HASH_CHUNK;
+        zr = inflate(&u->z, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+            v2k_error("%s: corrupt gzip data at compressed byte %lu (%s)",
+                      u->where, (unsigned long)u->z.total_in,
+                      u->z.msg ? u->z.msg : "inflate failed");
+            return -1;
+        }
+        u->stream_end = zr == Z_STREAM_END;
+        got = OVA_HASH_CHUNK - u->z.avail_out;
+        u->out += got;
+        if (u->out > u->max) {
+            v2k_error("%s: decompresses to more than %llu bytes", u->where,
+                      (unsigned long long)u->max);
+            return -1;
+        }
+        if (write_all(u->fd, u->tmp, u->obuf, got) == -1)
+            return -1;
+        if (zr == Z_BUF_ERROR && got == 0)
+            break;
+    }
+    return 0;
+}
+
+static int
+unpack_one(const struct ova *p, struct unpack *u, const char *href,
+           uint8_t *buf)
+{
+    struct v2k_transport *t = v2k_ova_open_file(p, href);
+    int r = 0;
+
+    if (t == NULL)
+        return -1;
+    for (uint64_t off = 0; r == 0 && off < t->size;) {
+        size_t n = t->size - off < OVA_HASH_CHUNK ? (size_t)(t->size - off)
+                                                  : OVA_HASH_CHUNK;
+        r = v2k_check_interrupted();
+        if (r == 0)
+            r = v2k_transport_pread(t, buf, n, off);
+        if (r == 0)
+            r = unpack_feed(u, buf, n);
+        off += n;
+    }
+    v2k_transport_close(t);
+    return r;
+}
+
+/* Stream href (gzip and/or chunked) into a new temporary file; its
+ * path, or NULL. */
+char *
+v2k_ova_unpack_to_tmp(const struct ova *p, const char *href, bool gzip,
+              bool chunked, uint64_t capacity)
+{
+    const char *dir = getenv("TMPDIR");
+    CLEANUP_FREE char *where = v2k_asprintf("%s/%s", p->src, href);
+    CLEANUP_FREE uint8_t *buf = v2k_malloc(OVA_HASH_CHUNK);
+    CLEANUP_FREE uint8_t *obuf = v2k_malloc(OVA_HASH_CHUNK);
+    struct unpack u = { .where = where, .gzip = gzip, .fd = -1 };
+    char *tmp;
+    int r = -1;
+
+    if (where == NULL || buf == NULL || obuf == NULL)
+        return NULL;
+    tmp = v2k_asprintf("%s/v2kvm-ova.XXXXXX",
+                       dir && *dir ? dir : "/var/tmp");
+    if (tmp == NULL)
+        return NULL;
+    u.fd = mkostemp(tmp, O_CLOEXEC);
+    if (u.fd == -1) {
+        v2k_error_errno(errno, "%s: mkstemp", tmp);
+        free(tmp);
+        return NULL;
+    }
+    if (track_tmp(tmp) == -1)
+        goto out;
+    v2k_warning("%s is %s: it is streamed to %s first (removed at exit)",
+                where, gzip && chunked ? "compressed and chunked"
+                       : gzip          ? "compressed" : "chunked", tmp);
+    u.tmp = tmp;
+    u.obuf = obuf;
+    u.max = capacity && capacity < OVA_INFLATE_MAX - OVA_INFLATE_SLACK
+                ? capacity + OVA_INFLATE_SLACK : OVA_INFLATE_MAX;
+    /* 16 + MAX_WBITS: a gzip header (zlib's inflateInit2 manual). */
+    if (gzip && inflateInit2(&u.z, 16 + MAX_WBITS) != Z_OK) {
+        v2k_error("%s: inflateInit2 failed", where);
+        goto out;
+    }
+    if (!chunked) {
+        r = unpack_one(p, &u, href, buf);
+    } else {
+        size_t i;
+        for (i = 0, r = 0; r == 0 && i < OVA_MAX_CHUNKS; i++) {
+            char chunk[TAR_NAME_GUESS];
+            struct stat st;
+            CLEANUP_FREE char *path = NULL;
+            bool present;
+            snprintf(chunk, sizeof chunk, "%s.%09zu", href, i);
+            if (p->tar) {
+                present = v2k_ova_member(p, chunk) != NULL;
+            } else {
+                path = v2k_asprintf("%s/%s", p->dir, chunk);
+                present = path && stat(path, &st) == 0;
+            }
+            if (!present)
+                break;
+            r = unpack_one(p, &u, chunk, buf);
+        }
+        if (r == 0 && i == 0) {
+            v2k_error("%s: chunked, but there is no %s.000000000", where,
+                      href);
+            r = -1;
+        }
+    }
+    if (r == 0 && gzip && !u.stream_end) {
+        v2k_error("%s: the gzip stream is truncated", where);
+        r = -1;
+    }
+out:
+    if (gzip)
+        inflateEnd(&u.z);
+    if (close(u.fd) == -1 && r == 0) {
+        v2k_error_errno(errno, "%s: close", tmp);
+        r = -1;
+    }
+    if (r == -1) {
+        unlink(tmp);
+        free(tmp);
+        return NULL;
+    }
+    return tmp;
+}
