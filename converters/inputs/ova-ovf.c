@@ -24,44 +24,6 @@ struct ova_ctrl {
     int index;                  /* nth controller of this bus */
 };
 
-static bool
-is(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *
-child(const xmlNode *n, const char *name)
-{
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (is(c, name))
-            return c;
-    return NULL;
-}
-
-/* The trimmed text of n's child called name, or NULL. */
-static char *
-text(const xmlNode *n, const char *name)
-{
-    xmlNode *c = child(n, name);
-    char *t, *s, *e;
-
-    if (c == NULL)
-        return NULL;
-    t = (char *)xmlNodeGetContent(c);
-    if (t == NULL)
-        return NULL;
-    for (s = t; isspace((unsigned char)*s); s++)
-        ;
-    e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        e--;
-    memmove(t, s, (size_t)(e - s));
-    t[e - s] = '\0';
-    return t;
-}
-
 /* --- The descriptor ---------------------------------------------------- */
 
 /* "byte * 2^30", "byte*2^20", "byte", "MegaBytes", "GigaBytes", "KiloBytes"
@@ -131,7 +93,7 @@ find_by_attr(xmlNode *section, const char *elem, const char *attr,
 {
     for (xmlNode *c = section ? section->children : NULL; c; c = c->next) {
         CLEANUP_FREE char *v = NULL;
-        if (!is(c, elem))
+        if (!v2k_xml_is(c, elem))
             continue;
         v = v2k_xml_prop(c, attr);
         if (v && strcmp(v, value) == 0)
@@ -145,14 +107,14 @@ find_by_attr(xmlNode *section, const char *elem, const char *attr,
 static bool
 is_item(const xmlNode *n)
 {
-    return is(n, "Item") || is(n, "StorageItem") ||
-           is(n, "EthernetPortItem");
+    return v2k_xml_is(n, "Item") || v2k_xml_is(n, "StorageItem") ||
+           v2k_xml_is(n, "EthernetPortItem");
 }
 
 static int
 item_type(const char *where, const xmlNode *it)
 {
-    CLEANUP_FREE char *rt = text(it, "ResourceType");
+    CLEANUP_FREE char *rt = v2k_xml_child_text(it, "ResourceType");
     uint64_t v;
 
     if (rt == NULL || v2k_parse_u64(rt, "ResourceType", &v) == -1 ||
@@ -168,12 +130,12 @@ static int
 parse_cpu_memory(const char *where, struct v2k_source *s, const xmlNode *it,
                  int type)
 {
-    CLEANUP_FREE char *q = text(it, "VirtualQuantity");
-    CLEANUP_FREE char *u = text(it, "AllocationUnits");
+    CLEANUP_FREE char *q = v2k_xml_child_text(it, "VirtualQuantity");
+    CLEANUP_FREE char *u = v2k_xml_child_text(it, "AllocationUnits");
     uint64_t v;
 
     if (type == 3) {
-        CLEANUP_FREE char *cps = text(it, "CoresPerSocket");
+        CLEANUP_FREE char *cps = v2k_xml_child_text(it, "CoresPerSocket");
         if (q == NULL || v2k_parse_u64(q, "VirtualQuantity", &v) == -1 ||
             v == 0 || v > V2K_MAX_VCPUS) {
             v2k_error("%s:%d: CPU VirtualQuantity '%s' is out of range (1 "
@@ -205,7 +167,7 @@ parse_cpu_memory(const char *where, struct v2k_source *s, const xmlNode *it,
 static enum v2k_bus
 ctrl_bus(const xmlNode *it, int type)
 {
-    CLEANUP_FREE char *st = text(it, "ResourceSubType");
+    CLEANUP_FREE char *st = v2k_xml_child_text(it, "ResourceSubType");
 
     if (type == 5)
         return V2K_BUS_IDE;
@@ -227,9 +189,9 @@ add_nic(const char *where, struct v2k_source *s, const xmlNode *it)
         { "VmxNet3", V2K_NIC_VMXNET3 }, { "VmxNet2", V2K_NIC_VMXNET3 },
         { "PCNet32", V2K_NIC_PCNET }, { "virtio", V2K_NIC_VIRTIO },
     };
-    CLEANUP_FREE char *st = text(it, "ResourceSubType");
-    CLEANUP_FREE char *conn = text(it, "Connection");
-    CLEANUP_FREE char *mac = text(it, "Address");
+    CLEANUP_FREE char *st = v2k_xml_child_text(it, "ResourceSubType");
+    CLEANUP_FREE char *conn = v2k_xml_child_text(it, "Connection");
+    CLEANUP_FREE char *mac = v2k_xml_child_text(it, "Address");
     struct v2k_nic *n = v2k_source_add_nic(s);
 
     if (n == NULL)
@@ -243,19 +205,14 @@ add_nic(const char *where, struct v2k_source *s, const xmlNode *it)
     if (n->network == NULL)
         return -1;
     if (mac && *mac) {
-        bool ok = strlen(mac) == 17;
-        for (int i = 0; ok && i < 17; i++)
-            ok = i % 3 == 2 ? (mac[i] == ':' || mac[i] == '-')
-                            : isxdigit((unsigned char)mac[i]) != 0;
-        if (!ok) {
+        char norm[18];
+        if (!v2k_parse_mac(mac, true, norm)) {
             v2k_error("%s:%d: NIC Address '%s' is not a MAC address", where,
                       it->line, mac);
             return -1;
         }
-        if ((n->mac = v2k_strdup(mac)) == NULL)
+        if ((n->mac = v2k_strdup(norm)) == NULL)
             return -1;
-        for (char *c = n->mac; *c; c++)
-            *c = *c == '-' ? ':' : (char)tolower((unsigned char)*c);
     }
     return 0;
 }
@@ -266,8 +223,8 @@ static void
 place(struct v2k_disk *d, const xmlNode *it, const struct ova_ctrl *ctrls,
       size_t nctrl)
 {
-    CLEANUP_FREE char *parent = text(it, "Parent");
-    CLEANUP_FREE char *aop = text(it, "AddressOnParent");
+    CLEANUP_FREE char *parent = v2k_xml_child_text(it, "Parent");
+    CLEANUP_FREE char *aop = v2k_xml_child_text(it, "AddressOnParent");
     uint64_t v;
 
     for (size_t i = 0; parent && i < nctrl; i++) {
@@ -287,7 +244,7 @@ static int
 add_disk(const struct ova *p, const char *where, struct v2k_source *s,
          const xmlNode *it, const struct ova_ctrl *ctrls, size_t nctrl)
 {
-    CLEANUP_FREE char *hr = text(it, "HostResource");
+    CLEANUP_FREE char *hr = v2k_xml_child_text(it, "HostResource");
     CLEANUP_FREE char *file_ref = NULL, *href = NULL, *comp = NULL;
     CLEANUP_FREE char *chunk = NULL, *fsize = NULL;
     CLEANUP_FREE char *cap = NULL, *capu = NULL;
@@ -433,7 +390,7 @@ parse_hardware(const struct ova *p, const char *where, struct v2k_source *s,
             ctrls = nc;
             nc[nctrl].bus = ctrl_bus(it, type);
             nc[nctrl].index = nbus[nc[nctrl].bus]++;
-            nc[nctrl].id = text(it, "InstanceID");
+            nc[nctrl].id = v2k_xml_child_text(it, "InstanceID");
             if (nc[nctrl++].id == NULL) {
                 v2k_error("%s:%d: controller <Item> has no InstanceID",
                           where, it->line);
@@ -442,7 +399,7 @@ parse_hardware(const struct ova *p, const char *where, struct v2k_source *s,
         }
         if (type == 24) {
             for (xmlNode *c = it->children; c; c = c->next) {
-                CLEANUP_FREE char *k = is(c, "Config") ? v2k_xml_prop(c, "key")
+                CLEANUP_FREE char *k = v2k_xml_is(c, "Config") ? v2k_xml_prop(c, "key")
                                                        : NULL;
                 CLEANUP_FREE char *v = k ? v2k_xml_prop(c, "value") : NULL;
                 uint64_t kb;
@@ -454,7 +411,7 @@ parse_hardware(const struct ova *p, const char *where, struct v2k_source *s,
             }
         }
         if (type == 35 && s->sound == NULL) {
-            char *st = text(it, "ResourceSubType");
+            char *st = v2k_xml_child_text(it, "ResourceSubType");
             if (v2k_xml_dup_into(&s->sound, st ? st : (char *)xmlStrdup(
                                                   (const xmlChar *)"sound"))
                 == -1)
@@ -483,7 +440,7 @@ parse_hardware(const struct ova *p, const char *where, struct v2k_source *s,
     /* <vmw:Config vmw:key="firmware" vmw:value="efi"/> */
     for (xmlNode *c = vhs->children; c; c = c->next) {
         CLEANUP_FREE char *k = NULL, *v = NULL;
-        if (!is(c, "Config"))
+        if (!v2k_xml_is(c, "Config"))
             continue;
         k = v2k_xml_prop(c, "key");
         v = v2k_xml_prop(c, "value");
@@ -504,10 +461,10 @@ static void
 parse_vbox_machine(struct v2k_source *s, const xmlNode *m)
 {
     CLEANUP_FREE char *fw = NULL;
-    xmlNode *hw = child(m, "Hardware");
+    xmlNode *hw = v2k_xml_child(m, "Hardware");
 
     s->hypervisor = V2K_HV_VIRTUALBOX;
-    fw = v2k_xml_prop(child(hw, "Firmware"), "type");
+    fw = v2k_xml_prop(v2k_xml_child(hw, "Firmware"), "type");
     if (fw)
         s->firmware = strncmp(fw, "EFI", 3) == 0 ? V2K_FW_UEFI : V2K_FW_BIOS;
 }
@@ -519,12 +476,12 @@ vbox_macs(struct v2k_source *s, const xmlNode *m)
 {
     size_t k = 0;
 
-    for (xmlNode *a = child(child(child(m, "Hardware"), "Network"),
+    for (xmlNode *a = v2k_xml_child(v2k_xml_child(v2k_xml_child(m, "Hardware"), "Network"),
                             "Adapter");
          a && k < s->nnics; a = a->next) {
         CLEANUP_FREE char *en = NULL, *mac = NULL;
         bool ok;
-        if (!is(a, "Adapter"))
+        if (!v2k_xml_is(a, "Adapter"))
             continue;
         en = v2k_xml_prop(a, "enabled");
         if (en == NULL || strcmp(en, "true") != 0)
@@ -556,25 +513,25 @@ v2k_ovf_parse(struct ova *p, const char *buf, size_t len, const char *where)
     if ((p->doc = v2k_xml_parse(buf, len, where, OVF_MAX_SIZE)) == NULL)
         return NULL;
     root = xmlDocGetRootElement(p->doc);
-    if (!is(root, "Envelope")) {
+    if (!v2k_xml_is(root, "Envelope")) {
         v2k_error("%s: the root element is <%s>, not <Envelope>", where,
                   root ? (const char *)root->name : "");
         return NULL;
     }
-    p->refs = child(root, "References");
+    p->refs = v2k_xml_child(root, "References");
     if (p->refs == NULL) {
         v2k_error("%s: <Envelope> has no <References>", where);
         return NULL;
     }
-    p->disks = child(root, "DiskSection");
-    vs = child(root, "VirtualSystem");
+    p->disks = v2k_xml_child(root, "DiskSection");
+    vs = v2k_xml_child(root, "VirtualSystem");
     if (vs == NULL)     /* a one-VM <VirtualSystemCollection> */
-        vs = child(child(root, "VirtualSystemCollection"), "VirtualSystem");
+        vs = v2k_xml_child(v2k_xml_child(root, "VirtualSystemCollection"), "VirtualSystem");
     if (vs == NULL) {
         v2k_error("%s: <Envelope> has no <VirtualSystem>", where);
         return NULL;
     }
-    vhs = child(vs, "VirtualHardwareSection");
+    vhs = v2k_xml_child(vs, "VirtualHardwareSection");
     if (vhs == NULL) {
         v2k_error("%s: <VirtualSystem> has no <VirtualHardwareSection>",
                   where);
@@ -586,7 +543,7 @@ v2k_ovf_parse(struct ova *p, const char *buf, size_t len, const char *where)
     s->firmware = V2K_FW_BIOS;
     s->video = V2K_VIDEO_VMVGA;
     s->vcpus = 1;
-    if (v2k_xml_dup_into(&s->name, text(vs, "Name")) == -1)
+    if (v2k_xml_dup_into(&s->name, v2k_xml_child_text(vs, "Name")) == -1)
         goto fail;
     if (s->name == NULL && v2k_xml_dup_into(&s->name, v2k_xml_prop(vs, "id")) == -1)
         goto fail;
@@ -594,25 +551,25 @@ v2k_ovf_parse(struct ova *p, const char *buf, size_t len, const char *where)
         v2k_error("%s: <VirtualSystem> has no Name or ovf:id", where);
         goto fail;
     }
-    os = child(vs, "OperatingSystemSection");
+    os = v2k_xml_child(vs, "OperatingSystemSection");
     if (os && v2k_xml_dup_into(&s->os_hint, v2k_xml_prop(os, "osType")) == -1)
         goto fail;
     if (os && s->os_hint == NULL &&
-        v2k_xml_dup_into(&s->os_hint, text(os, "Description")) == -1)
+        v2k_xml_dup_into(&s->os_hint, v2k_xml_child_text(os, "Description")) == -1)
         goto fail;
     {
-        CLEANUP_FREE char *vst = text(child(vhs, "System"),
+        CLEANUP_FREE char *vst = v2k_xml_child_text(v2k_xml_child(vhs, "System"),
                                       "VirtualSystemType");
         if (vst && strncasecmp(vst, "virtualbox", 10) == 0)
             s->hypervisor = V2K_HV_VIRTUALBOX;
     }
-    if (child(vs, "Machine"))
-        parse_vbox_machine(s, child(vs, "Machine"));
+    if (v2k_xml_child(vs, "Machine"))
+        parse_vbox_machine(s, v2k_xml_child(vs, "Machine"));
     if (s->hypervisor == V2K_HV_VIRTUALBOX)
         s->video = V2K_VIDEO_VBOX;
     if (parse_hardware(p, where, s, vhs) == -1)
         goto fail;
-    if (child(vs, "Machine") && vbox_macs(s, child(vs, "Machine")) == -1)
+    if (v2k_xml_child(vs, "Machine") && vbox_macs(s, v2k_xml_child(vs, "Machine")) == -1)
         goto fail;
     if (s->memory_bytes == 0) {
         v2k_error("%s: <VirtualHardwareSection> has no memory item "

@@ -263,62 +263,18 @@ xml_escape(const char *s)
     return r;
 }
 
-static bool
-is_el(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-/* The first element called name under n (depth first), or NULL. */
-static xmlNode *
-find_el(xmlNode *n, const char *name)
-{
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
-        xmlNode *r;
-        if (is_el(c, name))
-            return c;
-        if ((r = find_el(c, name)) != NULL)
-            return r;
-    }
-    return NULL;
-}
-
-static xmlNode *
-child_el(const xmlNode *n, const char *name)
-{
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (is_el(c, name))
-            return c;
-    return NULL;
-}
-
-/* The text of n (owned, v2k allocator), "" for an empty element, NULL
- * for n NULL or ENOMEM. */
-static char *
-text_of(const xmlNode *n)
-{
-    xmlChar *t;
-    char *r;
-
-    if (n == NULL)
-        return NULL;
-    t = xmlNodeGetContent(n);
-    r = v2k_strdup(t ? (const char *)t : "");
-    xmlFree(t);
-    return r;
-}
-
 /* The answer was a SOAP fault: one message with its faultstring and
  * fault type (the detail's first element, "InvalidLoginFault"). */
 static void
 report_fault(struct vs *v, const char *method, long status)
 {
     xmlNode *root = v->doc ? xmlDocGetRootElement(v->doc) : NULL;
-    xmlNode *f = root ? find_el(root, "Fault") : NULL;
-    CLEANUP_FREE char *fs = f ? text_of(child_el(f, "faultstring")) : NULL;
+    xmlNode *f = root ? v2k_xml_find(root, "Fault") : NULL;
+    CLEANUP_FREE char *fs = f ? v2k_xml_content(v2k_xml_child(f,
+                                                             "faultstring"))
+                              : NULL;
     const char *type = "";
-    xmlNode *d = f ? child_el(f, "detail") : NULL;
+    xmlNode *d = f ? v2k_xml_child(f, "detail") : NULL;
 
     for (xmlNode *c = d ? d->children : NULL; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE) {
@@ -410,11 +366,11 @@ soap_call(struct vs *v, const char *method, const char *body)
         v2k_error_prepend("%s: %s: ", v->ic, method);
         return NULL;
     }
-    n = find_el(xmlDocGetRootElement(v->doc), "Body");
+    n = v2k_xml_find(xmlDocGetRootElement(v->doc), "Body");
     for (n = n ? n->children : NULL; n; n = n->next)
         if (n->type == XML_ELEMENT_NODE)
             break;
-    if (n == NULL || is_el(n, "Fault")) {
+    if (n == NULL || v2k_xml_is(n, "Fault")) {
         report_fault(v, method, status);
         return NULL;
     }
@@ -468,13 +424,13 @@ static int
 take(struct vs *v, const char *method, xmlNode *n, const char *name,
      char **out)
 {
-    xmlNode *c = find_el(n, name);
+    xmlNode *c = v2k_xml_find(n, name);
 
     if (c == NULL) {
         v2k_error("%s: %s: the answer has no <%s>", v->ic, method, name);
         return -1;
     }
-    *out = text_of(c);
+    *out = v2k_xml_content(c);
     return *out ? 0 : -1;
 }
 
@@ -618,11 +574,11 @@ find_by_path(struct vs *v, const char *path, char **type, char **id)
                         "</FindByInventoryPath>", esi, ep);
     if (body == NULL || (r = soap_call(v, m, body)) == NULL)
         return -1;
-    rv = child_el(r, "returnval");
+    rv = v2k_xml_child(r, "returnval");
     if (rv == NULL)
         return 0;
     *type = v2k_xml_prop(rv, "type");
-    *id = text_of(rv);
+    *id = v2k_xml_content(rv);
     if (*type == NULL || *id == NULL) {
         free(*type);
         free(*id);
@@ -649,14 +605,14 @@ vm_datastores(struct vs *v, const xmlNode *val, struct vm_props *p)
 {
     for (xmlNode *c = val ? val->children : NULL; c; c = c->next) {
         char *id;
-        if (!is_el(c, "ManagedObjectReference"))
+        if (!v2k_xml_is(c, "ManagedObjectReference"))
             continue;
         if (p->ndatastores == VS_MAX_DATASTORES) {
             v2k_error("%s: the VM has more than %d datastores", v->ic,
                       VS_MAX_DATASTORES);
             return -1;
         }
-        if ((id = text_of(c)) == NULL)
+        if ((id = v2k_xml_content(c)) == NULL)
             return -1;
         if (p->ndatastores == 0 &&
             (p->datastores = v2k_calloc(VS_MAX_DATASTORES,
@@ -693,13 +649,13 @@ vm_properties(struct vs *v, const char *vm, struct vm_props *p)
         "</specSet><options/></RetrievePropertiesEx>", epc, evm);
     if (body == NULL || (r = soap_call(v, m, body)) == NULL)
         return -1;
-    obj = find_el(r, "objects");
+    obj = v2k_xml_find(r, "objects");
     for (xmlNode *ps = obj ? obj->children : NULL; ps; ps = ps->next) {
         CLEANUP_FREE char *name = NULL;
         char **field = NULL;
-        if (!is_el(ps, "propSet"))
+        if (!v2k_xml_is(ps, "propSet"))
             continue;
-        if ((name = text_of(child_el(ps, "name"))) == NULL)
+        if ((name = v2k_xml_content(v2k_xml_child(ps, "name"))) == NULL)
             return -1;
         if (strcmp(name, "runtime.powerState") == 0)
             field = &p->power_state;
@@ -708,10 +664,10 @@ vm_properties(struct vs *v, const char *vm, struct vm_props *p)
         else if (strcmp(name, "config.firmware") == 0)
             field = &p->firmware;
         else if (strcmp(name, "datastore") == 0 && p->ndatastores == 0 &&
-                 vm_datastores(v, child_el(ps, "val"), p) == -1)
+                 vm_datastores(v, v2k_xml_child(ps, "val"), p) == -1)
             return -1;
         if (field && *field == NULL &&
-            (*field = text_of(child_el(ps, "val"))) == NULL)
+            (*field = v2k_xml_content(v2k_xml_child(ps, "val"))) == NULL)
             return -1;
     }
     if (p->power_state == NULL || p->vmx_path == NULL) {
@@ -804,19 +760,19 @@ ds_ids(struct vs *v, const struct vm_props *p, struct ds_id **ids,
         return -1;
     if ((*ids = v2k_calloc(p->ndatastores, sizeof **ids)) == NULL)
         return -1;
-    r = find_el(r, "returnval");
+    r = v2k_xml_find(r, "returnval");
     for (xmlNode *o = r ? r->children : NULL; o && *n < p->ndatastores;
          o = o->next) {
         struct ds_id *d = &(*ids)[*n];
-        if (!is_el(o, "objects"))
+        if (!v2k_xml_is(o, "objects"))
             continue;
         for (xmlNode *ps = o->children; ps; ps = ps->next) {
             CLEANUP_FREE char *pn = NULL;
             CLEANUP_FREE char *val = NULL;
-            if (!is_el(ps, "propSet"))
+            if (!v2k_xml_is(ps, "propSet"))
                 continue;
-            if ((pn = text_of(child_el(ps, "name"))) == NULL ||
-                (val = text_of(child_el(ps, "val"))) == NULL)
+            if ((pn = v2k_xml_content(v2k_xml_child(ps, "name"))) == NULL ||
+                (val = v2k_xml_content(v2k_xml_child(ps, "val"))) == NULL)
                 goto fail;
             if (strcmp(pn, "name") == 0 && d->name == NULL) {
                 d->name = val;
