@@ -497,7 +497,8 @@ v2k_libvirtxml_parse_buffer(const char *buf, size_t len, const char *name)
 }
 
 static struct v2k_source *
-libvirtxml_setup(const struct v2k_options *o)
+libvirtxml_open(const struct v2k_options *o,
+                __attribute__((unused)) void **state)
 {
     CLEANUP_FREE char *buf = NULL;
     char real[PATH_MAX];
@@ -522,5 +523,5 @@ libvirtxml_setup(const struct v2k_options *o)
 const struct v2k_input v2k_input_libvirtxml = {
     .name = "libvirtxml",
     .help = "a libvirt domain XML file (virsh dumpxml) given as SOURCE",
-    .setup = libvirtxml_setup,
+    .open = libvirtxml_open,
 };

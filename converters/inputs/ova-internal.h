@@ -26,6 +26,14 @@
 #define OVF_MAX_SIZE (16U << 20)
 #define OVA_HASH_CHUNK (1U << 20)
 
+/* The input's state (input.h), owned by the pipeline from ova_open() on
+ * and freed by v2k_ova_state_free() at its close: the temporary files of
+ * unpacked disks, which the copy reads. */
+struct v2k_ova_state {
+    char **tmp;                 /* paths (owned), also in outfile.h */
+    size_t ntmp;
+};
+
 /* Where the package's files are: a tar (members listed once) or a
  * directory. */
 struct ova {
@@ -38,6 +46,7 @@ struct ova {
     xmlDoc *doc;
     xmlNode *refs, *disks, *vs;
     bool no_files;              /* descriptor only: open no file */
+    struct v2k_ova_state *st;   /* temporary files go here (borrowed) */
 };
 
 /* --- ova.c: package files ------------------------------------------- */
@@ -66,11 +75,15 @@ int v2k_ova_check_manifest(const struct ova *p, bool ignore);
 
 /* --- ova-unpack.c ------------------------------------------------------- */
 
-/* Stream href (gzip and/or chunked) into a new temporary file, removed
- * at exit, on failure and on a signal; its path (the caller's), or
- * NULL.  capacity (0: unknown) bounds what decompression may produce. */
+/* Stream href (gzip and/or chunked) into a new temporary file, recorded
+ * in p->st (removed by v2k_ova_state_free(), and through outfile.h on a
+ * second signal); its path (the caller's), or NULL.  capacity (0:
+ * unknown) bounds what decompression may produce. */
 char *v2k_ova_unpack_to_tmp(const struct ova *p, const char *href,
                             bool gzip, bool chunked, uint64_t capacity);
+
+/* Remove the temporary files and free st (NULL-safe). */
+void v2k_ova_state_free(struct v2k_ova_state *st);
 
 /* --- ova-ovf.c ---------------------------------------------------------- */
 

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,53 +27,36 @@
 
 /* --- Compressed and chunked files: streamed to a temporary file -------- */
 
-static pthread_mutex_t tmp_lock = PTHREAD_MUTEX_INITIALIZER;
-static char **tmp_files;
-static size_t ntmp;
-
-static void
-remove_tmp_files(void)
+void
+v2k_ova_state_free(struct v2k_ova_state *st)
 {
-    pthread_mutex_lock(&tmp_lock);
-    for (size_t i = 0; i < ntmp; i++) {
-        unlink(tmp_files[i]);
-        v2k_outfile_forget(tmp_files[i]);
-        free(tmp_files[i]);
+    if (st == NULL)
+        return;
+    for (size_t i = 0; i < st->ntmp; i++) {
+        unlink(st->tmp[i]);
+        v2k_outfile_forget(st->tmp[i]);
+        free(st->tmp[i]);
     }
-    free(tmp_files);
-    tmp_files = NULL;
-    ntmp = 0;
-    pthread_mutex_unlock(&tmp_lock);
+    free(st->tmp);
+    free(st);
 }
 
-/* Remember path for removal at exit (and, through outfile.h, on failure
- * or a signal). */
+/* Record path in st for removal at close (and, through outfile.h, on a
+ * second signal). */
 static int
-track_tmp(const char *path)
+track_tmp(struct v2k_ova_state *st, const char *path)
 {
-    static bool installed;
-    char **n;
-    int r = -1;
+    char **n = realloc(st->tmp, (st->ntmp + 1) * sizeof *n);
 
-    pthread_mutex_lock(&tmp_lock);
-    if (!installed && atexit(remove_tmp_files) != 0) {
-        v2k_error("atexit failed");
-        goto out;
-    }
-    installed = true;
-    n = realloc(tmp_files, (ntmp + 1) * sizeof *n);
     if (n == NULL) {
         v2k_error("out of memory");
-        goto out;
+        return -1;
     }
-    tmp_files = n;
-    if ((tmp_files[ntmp] = v2k_strdup(path)) == NULL)
-        goto out;
-    ntmp++;
-    r = v2k_outfile_register(path);
-out:
-    pthread_mutex_unlock(&tmp_lock);
-    return r;
+    st->tmp = n;
+    if ((st->tmp[st->ntmp] = v2k_strdup(path)) == NULL)
+        return -1;
+    st->ntmp++;
+    return v2k_outfile_register(path);
 }
 
 static int
@@ -202,9 +184,9 @@ v2k_ova_unpack_to_tmp(const struct ova *p, const char *href, bool gzip,
         free(tmp);
         return NULL;
     }
-    if (track_tmp(tmp) == -1)
+    if (track_tmp(p->st, tmp) == -1)
         goto out;
-    v2k_warning("%s is %s: it is streamed to %s first (removed at exit)",
+    v2k_warning("%s is %s: it is streamed to %s first (removed at the end)",
                 where, gzip && chunked ? "compressed and chunked"
                        : gzip          ? "compressed" : "chunked", tmp);
     u.tmp = tmp;

@@ -30,8 +30,9 @@
  * Compressed (ovf:compression="gzip") and chunked (ovf:chunkSize: the
  * file split into HREF.000000000, HREF.000000001...; DSP0243 5.3)
  * files cannot be read in place: they are streamed once into a
- * temporary file (a warning says so), removed at exit, on failure and
- * on a signal (outfile.h).
+ * temporary file (a warning says so), removed when the pipeline closes
+ * the input (after the copy; also on failure), or on a second signal
+ * (outfile.h).
  *
  * This file holds the package (tar or directory) and the setup; the
  * manifest, the unpacking and the descriptor are in ova-manifest.c,
@@ -200,7 +201,7 @@ v2k_ovf_parse_buffer(const char *buf, size_t len, const char *name)
 }
 
 static struct v2k_source *
-ova_setup(const struct v2k_options *o)
+ova_open(const struct v2k_options *o, void **state)
 {
     struct ova p = { 0 };
     struct v2k_source *s = NULL;
@@ -218,6 +219,9 @@ ova_setup(const struct v2k_options *o)
         v2k_error("-i ova: -ic is not used with OVA packages");
         return NULL;
     }
+    if ((p.st = v2k_calloc(1, sizeof *p.st)) == NULL)
+        return NULL;
+    *state = p.st;              /* the pipeline's from now on */
     p.src = o->sources[0];
     if (realpath(p.src, real) == NULL || stat(real, &st) == -1) {
         v2k_error_errno(errno, "%s", p.src);
@@ -258,8 +262,15 @@ out:
     return s;
 }
 
+static void
+ova_close(void *state)
+{
+    v2k_ova_state_free(state);
+}
+
 const struct v2k_input v2k_input_ova = {
     .name = "ova",
     .help = "an OVF package (.ova tar or a directory with an .ovf) as SOURCE",
-    .setup = ova_setup,
+    .open = ova_open,
+    .close = ova_close,
 };

@@ -597,7 +597,8 @@ fail:
 }
 
 static struct v2k_source *
-vbox_setup(const struct v2k_options *o)
+vbox_open(const struct v2k_options *o,
+          __attribute__((unused)) void **state)
 {
     CLEANUP_FREE char *buf = NULL;
     char real[PATH_MAX];
@@ -621,5 +622,5 @@ const struct v2k_input v2k_input_vbox = {
     .name = "vbox",
     .help = "a VirtualBox machine's .vbox file given as SOURCE, or with "
             "-ic vbox+ssh://HOST the machine's NAME",
-    .setup = vbox_setup,
+    .open = vbox_open,
 };

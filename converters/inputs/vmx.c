@@ -666,7 +666,8 @@ vmx_setup_ssh(const struct v2k_options *o, size_t skip)
 }
 
 static struct v2k_source *
-vmx_setup(const struct v2k_options *o)
+vmx_open(const struct v2k_options *o,
+         __attribute__((unused)) void **state)
 {
     CLEANUP_FREE char *buf = NULL;
     char real[PATH_MAX];
@@ -711,5 +712,5 @@ vmx_setup(const struct v2k_options *o)
 const struct v2k_input v2k_input_vmx = {
     .name = "vmx",
     .help = "a VMware .vmx file given as SOURCE",
-    .setup = vmx_setup,
+    .open = vmx_open,
 };

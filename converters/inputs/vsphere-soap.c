@@ -521,6 +521,23 @@ v2k_vs_find_by_path(struct vs *v, const char *path, char **type, char **id)
     return 1;
 }
 
+int
+v2k_vs_logout(struct vs *v, long timeout)
+{
+    CLEANUP_FREE char *esm = v2k_vs_xml_escape(v->session_manager);
+    CLEANUP_FREE char *body = NULL;
+
+    if (esm == NULL)
+        return -1;
+    body = v2k_asprintf("<Logout xmlns=\"urn:vim25\"><_this "
+                        "type=\"SessionManager\">%s</_this></Logout>", esm);
+    if (body == NULL)
+        return -1;
+    curl_easy_setopt(v->h, CURLOPT_CONNECTTIMEOUT, timeout);
+    curl_easy_setopt(v->h, CURLOPT_TIMEOUT, timeout);
+    return v2k_vs_soap_call(v, "Logout", body) ? 0 : -1;
+}
+
 void
 v2k_vs_clear(struct vs *v)
 {

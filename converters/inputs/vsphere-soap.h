@@ -78,6 +78,9 @@ char *v2k_vs_session_cookie(struct vs *v);
 int v2k_vs_find_by_path(struct vs *v, const char *path, char **type,
                         char **id);
 
+/* SessionManager.Logout, connect and call bounded by timeout seconds. */
+int v2k_vs_logout(struct vs *v, long timeout);
+
 /* Free what v holds (not v). */
 void v2k_vs_clear(struct vs *v);
 

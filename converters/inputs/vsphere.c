@@ -22,8 +22,8 @@
  *
  * The disks are opened again by the copy (and by any helper process):
  * the session cookie is handed on through V2K_HTTP_COOKIE_FILE, a file
- * readable only by us in a private directory, removed at exit and on
- * failure; no_verify=1 through V2K_TLS_NO_VERIFY.  The password is
+ * readable only by us in a private directory, removed at close (after
+ * the copy, on every path) with the session logged out; no_verify=1 through V2K_TLS_NO_VERIFY.  The password is
  * read from the -ip file only, sent inside the TLS connection, wiped
  * after use and never printed: SOAP faults are reported by their
  * faultstring and fault type, never by echoing the request.
@@ -57,7 +57,7 @@
 #include <libxml/tree.h>
 
 #define VS_MAX_VMX (1U << 20)           /* as inputs/vmx.c */
-#define VS_LOGOUT_TIMEOUT 10L           /* at exit: connect and call */
+#define VS_LOGOUT_TIMEOUT 10L           /* at close: connect and call */
 
 #define VS_MAX_DATASTORES 256    /* of one VM */
 
@@ -407,68 +407,82 @@ split_ds_path(const struct vs *v, const char *vm, const char *s, char **ds,
     return *ds && *path ? 0 : -1;
 }
 
+/* The input's state (input.h), owned by the pipeline from
+ * vsphere_open() on: the session, logged out at close (the copy reads
+ * the disks with its cookie until then; a vCenter limits the sessions
+ * of a user, and hundreds of conversions in a batch would otherwise
+ * leave as many behind until they time out), and the cookie file. */
+struct vsphere {
+    struct vs v;
+    bool logged_in;
+    bool set_no_verify;         /* we set V2K_TLS_NO_VERIFY */
+    bool set_cookie_env;        /* we set V2K_HTTP_COOKIE_FILE */
+    char *cookie_dir, *cookie_path;
+};
+
 /* The session cookie in a private file named by V2K_HTTP_COOKIE_FILE,
  * so that every later opening of the disks (the copy, helpers) sends
- * it; removed at exit and with the outputs on failure. */
-static char *cookie_dir, *cookie_path;
-
+ * it; removed at close and with the outputs on failure. */
 static void
-remove_cookie(void)
+remove_cookie(struct vsphere *vp)
 {
-    if (cookie_path) {
-        unlink(cookie_path);
-        v2k_outfile_forget(cookie_path);
+    if (vp->set_cookie_env)
+        unsetenv("V2K_HTTP_COOKIE_FILE");
+    if (vp->cookie_path) {
+        unlink(vp->cookie_path);
+        v2k_outfile_forget(vp->cookie_path);
     }
-    if (cookie_dir)
-        rmdir(cookie_dir);
-    free(cookie_path);
-    free(cookie_dir);
-    cookie_path = cookie_dir = NULL;
+    if (vp->cookie_dir)
+        rmdir(vp->cookie_dir);
+    free(vp->cookie_path);
+    free(vp->cookie_dir);
+    vp->cookie_path = vp->cookie_dir = NULL;
 }
 
 static int
-publish_cookie(const char *cookie)
+publish_cookie(struct vsphere *vp, const char *cookie)
 {
     const char *tmp = getenv("TMPDIR");
     CLEANUP_CLOSE int fd = -1;
     size_t n = strlen(cookie);
 
-    if (cookie_path == NULL) {
-        cookie_dir = v2k_asprintf("%s/v2kvm-session.XXXXXX",
-                                  tmp && *tmp ? tmp : "/tmp");
-        if (cookie_dir == NULL)
+    if (vp->cookie_path == NULL) {
+        vp->cookie_dir = v2k_asprintf("%s/v2kvm-session.XXXXXX",
+                                      tmp && *tmp ? tmp : "/tmp");
+        if (vp->cookie_dir == NULL)
             return -1;
-        if (mkdtemp(cookie_dir) == NULL) {
-            v2k_error_errno(errno, "%s", cookie_dir);
-            free(cookie_dir);
-            cookie_dir = NULL;
-            return -1;
-        }
-        if (atexit(remove_cookie) != 0 ||
-            (cookie_path = v2k_asprintf("%s/cookie", cookie_dir)) == NULL) {
-            v2k_error("cannot register the session file for removal");
+        if (mkdtemp(vp->cookie_dir) == NULL) {
+            v2k_error_errno(errno, "%s", vp->cookie_dir);
+            free(vp->cookie_dir);
+            vp->cookie_dir = NULL;
             return -1;
         }
+        vp->cookie_path = v2k_asprintf("%s/cookie", vp->cookie_dir);
+        if (vp->cookie_path == NULL)
+            return -1;
     }
-    fd = open(cookie_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd == -1 || v2k_outfile_register(cookie_path) == -1) {
-        v2k_error_errno(errno, "%s", cookie_path);
+    fd = open(vp->cookie_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+              0600);
+    if (fd == -1 || v2k_outfile_register(vp->cookie_path) == -1) {
+        v2k_error_errno(errno, "%s", vp->cookie_path);
         return -1;
     }
     if (write(fd, cookie, n) != (ssize_t)n || write(fd, "\n", 1) != 1) {
-        v2k_error_errno(errno, "%s", cookie_path);
+        v2k_error_errno(errno, "%s", vp->cookie_path);
         return -1;
     }
-    if (setenv("V2K_HTTP_COOKIE_FILE", cookie_path, 1) == -1) {
+    if (setenv("V2K_HTTP_COOKIE_FILE", vp->cookie_path, 1) == -1) {
         v2k_error_errno(errno, "setenv");
         return -1;
     }
+    vp->set_cookie_env = true;
     return 0;
 }
 
 static struct v2k_source *
-vsphere_open(struct vs *v, const struct v2k_options *o)
+vsphere_connect(struct vsphere *vp, const struct v2k_options *o)
 {
+    struct vs *v = &vp->v;
     const char *name = o->sources[0], *rest = NULL;
     struct v2k_remote_opts ropts;
     struct vm_props p = { 0 };
@@ -496,14 +510,19 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
                     v->ic, v->u.hostport);
         ropts.tls_no_verify = true;
         /* For the copy, which opens the disks again. */
-        if (setenv("V2K_TLS_NO_VERIFY", "1", 1) == -1) {
-            v2k_error_errno(errno, "setenv");
-            return NULL;
+        if (getenv("V2K_TLS_NO_VERIFY") == NULL) {
+            if (setenv("V2K_TLS_NO_VERIFY", "1", 1) == -1) {
+                v2k_error_errno(errno, "setenv");
+                return NULL;
+            }
+            vp->set_no_verify = true;
         }
     }
-    if (v2k_vs_connect(v, &ropts) == -1 || v2k_vs_service_content(v) == -1 ||
+    if (v2k_vs_connect(v, &ropts) == -1 ||
+        v2k_vs_service_content(v) == -1 ||
         v2k_vs_login(v, o->password_file) == -1)
         return NULL;
+    vp->logged_in = true;
     if ((cookie = v2k_vs_session_cookie(v)) == NULL)
         return NULL;
     if ((dc = datacenter(v, &rest)) == NULL)
@@ -572,7 +591,7 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
         s->firmware = V2K_FW_UEFI;
     else if (p.firmware && strcmp(p.firmware, "bios") == 0)
         s->firmware = V2K_FW_BIOS;
-    if (publish_cookie(cookie) == -1) {
+    if (publish_cookie(vp, cookie) == -1) {
         v2k_source_free(s);
         s = NULL;
     }
@@ -589,49 +608,45 @@ out:
     return s;
 }
 
-/* The session of a successful setup, ended at exit (SessionManager
- * .Logout): the copy reads the disks with its cookie until then.  A
- * vCenter limits the sessions of a user, and hundreds of conversions in
- * a batch would otherwise leave as many behind until they time out. */
-static struct vs *session_vs;
-static pid_t session_pid;       /* only the process that logged in */
-
+/* After the copy (input.h): end the session (SessionManager.Logout,
+ * bounded by VS_LOGOUT_TIMEOUT) on every path where Login succeeded,
+ * and remove the cookie file.  The pipeline's error message is kept. */
 static void
-logout_at_exit(void)
+vsphere_close(void *state)
 {
-    struct vs *v = session_vs;
-    CLEANUP_FREE char *esm = NULL;
-    CLEANUP_FREE char *body = NULL;
+    struct vsphere *vp = state;
+    CLEANUP_FREE char *saved = NULL;
 
-    session_vs = NULL;
-    if (v == NULL || getpid() != session_pid)
+    if (vp == NULL)
         return;
-    esm = v2k_vs_xml_escape(v->session_manager);
-    body = esm ? v2k_asprintf("<Logout xmlns=\"urn:vim25\"><_this "
-                              "type=\"SessionManager\">%s</_this></Logout>",
-                              esm)
-               : NULL;
-    curl_easy_setopt(v->h, CURLOPT_CONNECTTIMEOUT, VS_LOGOUT_TIMEOUT);
-    curl_easy_setopt(v->h, CURLOPT_TIMEOUT, VS_LOGOUT_TIMEOUT);
-    if (body && v2k_vs_soap_call(v, "Logout", body))
-        v2k_debug("%s: logged out", v->ic);
-    else
-        v2k_debug("%s: logout failed (the session times out on the host): "
-                  "%s", v->ic, v2k_error_message());
+    saved = v2k_strdup(v2k_error_message());
+    if (vp->logged_in) {
+        if (v2k_vs_logout(&vp->v, VS_LOGOUT_TIMEOUT) == 0)
+            v2k_debug("%s: logged out", vp->v.ic);
+        else
+            v2k_debug("%s: logout failed (the session times out on the "
+                      "host): %s", vp->v.ic, v2k_error_message());
+    }
+    remove_cookie(vp);
+    if (vp->set_no_verify)
+        unsetenv("V2K_TLS_NO_VERIFY");
+    v2k_vs_clear(&vp->v);
+    free(vp);
     v2k_error_clear();
-    v2k_vs_clear(v);
-    free(v);
+    if (saved && *saved)
+        v2k_error("%s", saved);
 }
 
 static struct v2k_source *
-vsphere_setup(const struct v2k_options *o)
+vsphere_open(const struct v2k_options *o, void **state)
 {
-    struct vs *v = v2k_calloc(1, sizeof *v);
+    struct vsphere *vp = v2k_calloc(1, sizeof *vp);
     struct v2k_source *s = NULL;
 
-    if (v == NULL)
+    if (vp == NULL)
         return NULL;
-    v->ic = o->input_uri;
+    *state = vp;                /* the pipeline's from now on */
+    vp->v.ic = o->input_uri;
 
     if (o->input_uri == NULL) {
         v2k_error("-i libvirt: give the host with -ic esx://HOST or "
@@ -644,15 +659,8 @@ vsphere_setup(const struct v2k_options *o)
                         "are read in place over the host's HTTPS datastore "
                         "interface%s", o->vddk_option ? "; the -io vddk-* "
                         "options are ignored" : "");
-        s = vsphere_open(v, o);
+        s = vsphere_connect(vp, o);
     }
-    if (s && session_vs == NULL && atexit(logout_at_exit) == 0) {
-        session_vs = v;
-        session_pid = getpid();
-        return s;
-    }
-    v2k_vs_clear(v);
-    free(v);
     if (s == NULL)
         v2k_error_prepend("-i libvirt: ");
     return s;
@@ -663,5 +671,6 @@ const struct v2k_input v2k_input_libvirt = {
     .help = "a VM on VMware ESXi or vCenter: -ic esx://HOST or "
             "vpx://USER@VCENTER/DC/HOST, the VM's NAME as SOURCE, "
             "-ip PASSWORDFILE",
-    .setup = vsphere_setup,
+    .open = vsphere_open,
+    .close = vsphere_close,
 };

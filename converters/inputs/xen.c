@@ -889,7 +889,8 @@ fail:
 }
 
 static struct v2k_source *
-xen_setup(const struct v2k_options *o)
+xen_open(const struct v2k_options *o,
+         __attribute__((unused)) void **state)
 {
     static const char *const exts[] = { ".cfg", ".hvm", ".pv", NULL };
     CLEANUP_FREE char *buf = NULL;
@@ -938,5 +939,5 @@ const struct v2k_input v2k_input_xen = {
     .name = "xen",
     .help = "a Xen guest's xl.cfg (or xm) file given as SOURCE, or with "
             "-ic xen+ssh://HOST the guest's NAME",
-    .setup = xen_setup,
+    .open = xen_open,
 };
