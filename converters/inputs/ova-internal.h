@@ -80,7 +80,8 @@ int v2k_ova_check_manifest(const struct ova *p, bool ignore);
  * second signal); its path (the caller's), or NULL.  capacity (0:
  * unknown) bounds what decompression may produce. */
 char *v2k_ova_unpack_to_tmp(const struct ova *p, const char *href,
-                            bool gzip, bool chunked, uint64_t capacity);
+                            bool gzip, bool chunked, uint64_t chunk_size,
+                            uint64_t stored_size, uint64_t capacity);
 
 /* Remove the temporary files and free st (NULL-safe). */
 void v2k_ova_state_free(struct v2k_ova_state *st);

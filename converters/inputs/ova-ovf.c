@@ -308,8 +308,16 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
         return d->path ? 0 : -1;
     }
     if (gzip || chunk) {
+        uint64_t csize = 0, ssize = 0;
+        /* Only checks: a value we cannot read disables its check. */
+        if (chunk && v2k_parse_u64(chunk, "chunkSize", &csize) == -1)
+            csize = 0;
+        if (fsize && v2k_parse_u64(fsize, "size", &ssize) == -1)
+            ssize = 0;
+        v2k_error_clear();
         d->transport = V2K_TRANSPORT_FILE;
-        d->path = v2k_ova_unpack_to_tmp(p, href, gzip, chunk != NULL, capacity);
+        d->path = v2k_ova_unpack_to_tmp(p, href, gzip, chunk != NULL, csize,
+                                        ssize, capacity);
         if (d->path == NULL)
             return -1;
         t = v2k_transport_file_open(d->path);

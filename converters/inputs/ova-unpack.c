@@ -8,6 +8,7 @@
 #include "transport.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -135,15 +136,18 @@ unpack_feed(struct unpack *u, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* Feed the package file href to u; *size (optional) its stored size. */
 static int
 unpack_one(const struct ova *p, struct unpack *u, const char *href,
-           uint8_t *buf)
+           uint8_t *buf, uint64_t *size)
 {
     struct v2k_transport *t = v2k_ova_open_file(p, href);
     int r = 0;
 
     if (t == NULL)
         return -1;
+    if (size)
+        *size = t->size;
     for (uint64_t off = 0; r == 0 && off < t->size;) {
         size_t n = t->size - off < OVA_HASH_CHUNK ? (size_t)(t->size - off)
                                                   : OVA_HASH_CHUNK;
@@ -158,11 +162,125 @@ unpack_one(const struct ova *p, struct unpack *u, const char *href,
     return r;
 }
 
+static bool
+chunk_present(const struct ova *p, const char *name)
+{
+    CLEANUP_FREE char *path = NULL;
+    struct stat st;
+
+    if (p->tar)
+        return v2k_ova_member(p, name) != NULL;
+    path = v2k_asprintf("%s/%s", p->dir, name);
+    return path && stat(path, &st) == 0;
+}
+
+/* name is "href.NNNNNNNNN" (DSP0243 5.3: nine digits) numbered above
+ * missing. */
+static bool
+is_later_chunk(const char *name, const char *href, size_t missing)
+{
+    size_t hl = strlen(href), idx = 0;
+
+    if (strncmp(name, href, hl) != 0 || name[hl] != '.' ||
+        strlen(name + hl + 1) != 9)
+        return false;
+    for (const char *c = name + hl + 1; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        idx = idx * 10 + (size_t)(*c - '0');
+    }
+    return idx > missing;
+}
+
+/* A chunk of href numbered above missing, or NULL (owned). */
+static char *
+later_chunk(const struct ova *p, const char *href, size_t missing)
+{
+    CLEANUP_FREE char *dir = NULL;
+    const char *slash = strrchr(href, '/');
+    DIR *d;
+    struct dirent *e;
+    char *hit = NULL;
+
+    if (p->tar) {
+        for (size_t i = 0; i < p->nm; i++)
+            if (is_later_chunk(p->m[i].name, href, missing))
+                return v2k_strdup(p->m[i].name);
+        return NULL;
+    }
+    dir = slash ? v2k_asprintf("%s/%.*s", p->dir, (int)(slash - href), href)
+                : v2k_strdup(p->dir);
+    if (dir == NULL || (d = opendir(dir)) == NULL)
+        return NULL;
+    while (hit == NULL && (e = readdir(d)) != NULL)
+        if (is_later_chunk(e->d_name, slash ? slash + 1 : href, missing))
+            hit = v2k_asprintf("%.*s%s", slash ? (int)(slash - href) + 1 : 0,
+                               href, e->d_name);
+    closedir(d);
+    return hit;
+}
+
+/* The chunks href.000000000, href.000000001 ... in order.  A missing
+ * chunk is an error naming it: one numbered after it is present, the
+ * chunk before it is shorter than chunk_size (only the last may be), or
+ * the chunks add up to less than stored_size (the File's ovf:size, the
+ * whole stored file; 0: not given). */
+static int
+unpack_chunks(const struct ova *p, struct unpack *u, const char *href,
+              uint8_t *buf, uint64_t chunk_size, uint64_t stored_size)
+{
+    CLEANUP_FREE char *later = NULL;
+    uint64_t total = 0, csize = 0;
+    size_t i;
+
+    for (i = 0; i < OVA_MAX_CHUNKS; i++) {
+        char chunk[TAR_NAME_GUESS];
+        snprintf(chunk, sizeof chunk, "%s.%09zu", href, i);
+        if (!chunk_present(p, chunk))
+            break;
+        if (i > 0 && chunk_size && csize != chunk_size) {
+            v2k_error("%s/%s.%09zu: %llu bytes, not ovf:chunkSize %llu "
+                      "(only the last chunk may be shorter)", p->src, href,
+                      i - 1, (unsigned long long)csize,
+                      (unsigned long long)chunk_size);
+            return -1;
+        }
+        if (unpack_one(p, u, chunk, buf, &csize) == -1)
+            return -1;
+        total += csize;
+    }
+    if (i == 0) {
+        v2k_error("%s/%s: chunked, but there is no %s.000000000", p->src,
+                  href, href);
+        return -1;
+    }
+    if ((later = later_chunk(p, href, i)) != NULL) {
+        v2k_error("%s/%s.%09zu: chunk missing (the package has %s)", p->src,
+                  href, i, later);
+        return -1;
+    }
+    if (stored_size && total < stored_size) {
+        v2k_error("%s/%s.%09zu: chunk missing (the chunks hold %llu bytes, "
+                  "ovf:size says %llu)", p->src, href, i,
+                  (unsigned long long)total,
+                  (unsigned long long)stored_size);
+        return -1;
+    }
+    if (stored_size && total > stored_size) {
+        v2k_error("%s/%s: the chunks hold %llu bytes, ovf:size says %llu",
+                  p->src, href, (unsigned long long)total,
+                  (unsigned long long)stored_size);
+        return -1;
+    }
+    return 0;
+}
+
 /* Stream href (gzip and/or chunked) into a new temporary file; its
  * path, or NULL. */
 char *
 v2k_ova_unpack_to_tmp(const struct ova *p, const char *href, bool gzip,
-              bool chunked, uint64_t capacity)
+                      bool chunked, uint64_t chunk_size,
+                      uint64_t stored_size, uint64_t capacity)
 {
     const char *dir = getenv("TMPDIR");
     CLEANUP_FREE char *where = v2k_asprintf("%s/%s", p->src, href);
@@ -198,32 +316,10 @@ v2k_ova_unpack_to_tmp(const struct ova *p, const char *href, bool gzip,
         v2k_error("%s: inflateInit2 failed", where);
         goto out;
     }
-    if (!chunked) {
-        r = unpack_one(p, &u, href, buf);
-    } else {
-        size_t i;
-        for (i = 0, r = 0; r == 0 && i < OVA_MAX_CHUNKS; i++) {
-            char chunk[TAR_NAME_GUESS];
-            struct stat st;
-            CLEANUP_FREE char *path = NULL;
-            bool present;
-            snprintf(chunk, sizeof chunk, "%s.%09zu", href, i);
-            if (p->tar) {
-                present = v2k_ova_member(p, chunk) != NULL;
-            } else {
-                path = v2k_asprintf("%s/%s", p->dir, chunk);
-                present = path && stat(path, &st) == 0;
-            }
-            if (!present)
-                break;
-            r = unpack_one(p, &u, chunk, buf);
-        }
-        if (r == 0 && i == 0) {
-            v2k_error("%s: chunked, but there is no %s.000000000", where,
-                      href);
-            r = -1;
-        }
-    }
+    if (!chunked)
+        r = unpack_one(p, &u, href, buf, NULL);
+    else
+        r = unpack_chunks(p, &u, href, buf, chunk_size, stored_size);
     if (r == 0 && gzip && !u.stream_end) {
         v2k_error("%s: the gzip stream is truncated", where);
         r = -1;

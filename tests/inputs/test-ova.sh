@@ -124,6 +124,33 @@ rm gz-bad/web01-disk1.vmdk.000000000
 expect_fail "$V2KVM" --no-convert -i ova gz-bad --print-source
 assert_grep "chunked, but there is no web01-disk1.vmdk.000000000" "$T/err"
 [ -z "$(ls -A tmp)" ] || fail "temporary files left: $(ls tmp)"
+# A chunk missing (#13.13): before, the chunks up to the gap were taken
+# for the whole file (a shorter disk, exit 0 for a raw one; for a VMDK
+# an error naming the temporary file).  Now one error naming the
+# missing member: in a directory and in a tar, a gap before a chunk
+# that is there; the last chunk, by the File's ovf:size.
+cp -r gz gz-hole
+rm gz-hole/web01-disk1.vmdk.000000001
+expect_fail "$V2KVM" --no-convert -i ova gz-hole --print-source
+assert_grep "gz-hole/web01-disk1.vmdk.000000001: chunk missing (the package has web01-disk1.vmdk.00000000[2-9])" "$T/err"
+(cd gz-hole && tar cf ../gz-hole.ova --format=ustar web01.ovf \
+    web01-disk1.vmdk.0* web01-disk2.vmdk)
+expect_fail "$V2KVM" --no-convert -i ova gz-hole.ova --print-source
+assert_grep "gz-hole.ova/web01-disk1.vmdk.000000001: chunk missing (the package has web01-disk1.vmdk.00000000[2-9])" "$T/err"
+cp -r gz gz-short
+last=$(ls gz-short/web01-disk1.vmdk.0* | tail -1)
+rm "$last"
+sed -i 's/ovf:chunkSize="65536"/ovf:size="'"$(stat -c %s esx/web01-disk1.vmdk)"'" ovf:chunkSize="65536"/' \
+    gz-short/web01.ovf
+grep -q 'ovf:size="[0-9]*" ovf:chunkSize' gz-short/web01.ovf ||
+    fail "gz-short/web01.ovf was not rewritten"
+expect_fail "$V2KVM" --no-convert -i ova gz-short --print-source
+assert_grep "gz-short/${last##*/}: chunk missing (the chunks hold" "$T/err"
+# ... and with ovf:size right, the same package converts.
+cp "$last" gz-short/ 2>/dev/null || cp "gz/${last##*/}" gz-short/
+"$V2KVM" --no-convert -i ova gz-short --print-source >/dev/null 2>"$T/err" ||
+    { cat "$T/err" >&2; fail "chunked with ovf:size"; }
+[ -z "$(ls -A tmp)" ] || fail "temporary files left: $(ls tmp)"
 unset TMPDIR
 
 # --- VirtualBox: pax and GNU tars, SHA1 manifest with CRLF --------------
