@@ -70,7 +70,8 @@ char *v2k_ova_read_small(const struct ova *p, const char *href, size_t max,
 /* --- ova-manifest.c ----------------------------------------------------- */
 
 /* Check NAME.mf beside NAME.ovf, when there is one: 0 when every digest
- * matches (ignore: a mismatch is a warning). */
+ * matches.  ignore (-io ova-ignore-manifest): the manifest is not read,
+ * a warning says so. */
 int v2k_ova_check_manifest(const struct ova *p, bool ignore);
 
 /* --- ova-unpack.c ------------------------------------------------------- */

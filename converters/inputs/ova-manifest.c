@@ -59,13 +59,14 @@ hash_file(const struct ova *p, const char *href, bool sha256, char *hex)
     return 0;
 }
 
-/* One manifest line "ALG(NAME)= HEX": 0 when it checks out (or is
- * blank), -1 with an error naming the manifest, line and file. */
+/* One manifest line "ALG(NAME)= HEX" (ovftool, ESXi) or "ALG (NAME) =
+ * HEX" (VirtualBox, as openssl dgst -r writes it): 0 when it checks
+ * out (or is blank), -1 with an error naming the manifest, line and
+ * file. */
 static int
-check_mf_line(const struct ova *p, const char *mf, int line, char *s,
-              bool ignore)
+check_mf_line(const struct ova *p, const char *mf, int line, char *s)
 {
-    char *open_p, *close_p, *h;
+    char *open_p, *close_p, *eq, *h;
     bool sha256;
     char want[2 * V2K_SHA256_LEN + 1], got[2 * V2K_SHA256_LEN + 1];
     size_t hl;
@@ -74,23 +75,31 @@ check_mf_line(const struct ova *p, const char *mf, int line, char *s,
         s++;
     if (*s == '\0')
         return 0;
-    if (strncmp(s, "SHA1(", 5) == 0)
-        sha256 = false;
-    else if (strncmp(s, "SHA256(", 7) == 0)
-        sha256 = true;
-    else {
+    if (strncmp(s, "SHA1", 4) == 0)
+        sha256 = false, open_p = s + 4;
+    else if (strncmp(s, "SHA256", 6) == 0)
+        sha256 = true, open_p = s + 6;
+    else
+        open_p = NULL;
+    while (open_p && (*open_p == ' ' || *open_p == '\t'))
+        open_p++;
+    if (open_p == NULL || *open_p != '(') {
         v2k_error("%s:%d: '%.40s': not a SHA1(...)= or SHA256(...)= line",
                   mf, line, s);
         return -1;
     }
-    open_p = strchr(s, '(');
-    close_p = strstr(open_p, ")=");
-    if (close_p == NULL) {
+    /* The digest has no '=': the last one ends the name's ")". */
+    eq = strrchr(open_p, '=');
+    for (close_p = eq ? eq - 1 : NULL;
+         close_p && close_p > open_p && (*close_p == ' ' || *close_p == '\t');
+         close_p--)
+        ;
+    if (close_p == NULL || close_p <= open_p || *close_p != ')') {
         v2k_error("%s:%d: no ')=' after the file name", mf, line);
         return -1;
     }
     *close_p = '\0';
-    for (h = close_p + 2; *h == ' ' || *h == '\t'; h++)
+    for (h = eq + 1; *h == ' ' || *h == '\t'; h++)
         ;
     hl = strcspn(h, " \t\r");
     if (hl != (sha256 ? 64u : 40u)) {
@@ -114,12 +123,6 @@ check_mf_line(const struct ova *p, const char *mf, int line, char *s,
     if (strcmp(want, got) == 0) {
         v2k_debug("%s: %s of %s matches", mf, sha256 ? "SHA256" : "SHA1",
                   open_p + 1);
-        return 0;
-    }
-    if (ignore) {
-        v2k_warning("%s:%d: %s of %s is %s, not %s as the manifest says "
-                    "(ignored: -io ova-ignore-manifest)", mf, line,
-                    sha256 ? "SHA256" : "SHA1", open_p + 1, got, want);
         return 0;
     }
     v2k_error("%s:%d: %s of %s is %s, not %s as the manifest says (the "
@@ -156,6 +159,13 @@ v2k_ova_check_manifest(const struct ova *p, bool ignore)
         v2k_debug("%s: no manifest %s: nothing to verify", p->src, mf);
         return 0;
     }
+    if (ignore) {
+        /* Not read at all: a manifest we cannot parse (or a digest that
+         * does not match) is what the option is for. */
+        v2k_warning("%s/%s: the manifest is not checked (-io "
+                    "ova-ignore-manifest)", p->src, mf);
+        return 0;
+    }
     buf = v2k_ova_read_small(p, mf, MF_MAX_SIZE, &len);
     where = v2k_asprintf("%s/%s", p->src, mf);
     if (buf == NULL || where == NULL)
@@ -169,7 +179,7 @@ v2k_ova_check_manifest(const struct ova *p, bool ignore)
         nl = strchr(s, '\n');
         if (nl)
             *nl = '\0';
-        if (check_mf_line(p, where, line, s, ignore) == -1)
+        if (check_mf_line(p, where, line, s) == -1)
             return -1;
         if (nl == NULL)
             break;

@@ -23,9 +23,10 @@
  * Elements and attributes are matched by local name: writers disagree on
  * prefixes and OVF 1.0 vs 2.0 namespaces.
  *
- * The manifest (lines "SHA1(NAME)= HEX" or "SHA256(NAME)= HEX") is checked
- * before anything is converted, hashing each member in place; a mismatch
- * fails unless -io ova-ignore-manifest.
+ * The manifest (lines "SHA1(NAME)= HEX" or "SHA256(NAME)= HEX", or
+ * VirtualBox's "SHA256 (NAME) = HEX") is checked before anything is
+ * converted, hashing each member in place; a mismatch fails.  -io
+ * ova-ignore-manifest skips the manifest altogether.
  *
  * Compressed (ovf:compression="gzip") and chunked (ovf:chunkSize: the
  * file split into HREF.000000000, HREF.000000001...; DSP0243 5.3)

@@ -9,7 +9,9 @@
 # mismatches (SHA1, SHA256; -io ova-ignore-manifest), an .ovf that is not
 # XML or lacks References, a truncated member, a '../' member, a bad tar
 # checksum, a size that disagrees with the descriptor, an unknown
-# compression, corrupt gzip data and a missing chunk.
+# compression, corrupt gzip data and a missing chunk (first, middle,
+# last).  VirtualBox's "SHA256 (FILE) = HEX" manifests; -io
+# ova-ignore-manifest skips even an unparsable manifest.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need qemu-img qemu-io jq python3 tar sha1sum sha256sum
 data=$V2K_SOURCE_DIR/tests/data/ova
@@ -236,7 +238,7 @@ repack esx-bad bad-sha256.ova web01.ovf web01.mf web01-disk1.vmdk \
 expect_bad "bad-sha256.ova/web01.mf:3: SHA256 of web01-disk2.vmdk is" \
     bad-sha256.ova
 check bad-sha256.ova '.name == "web01"' -io ova-ignore-manifest
-assert_grep "SHA256 of web01-disk2.vmdk is .*ignored" "$T/warn"
+assert_grep "bad-sha256.ova/web01.mf: the manifest is not checked (-io ova-ignore-manifest)" "$T/warn"
 expect_bad "esx-bad/web01.mf:3: SHA256 of web01-disk2.vmdk" esx-bad
 cp -r vb vb-bad
 sed -i 's/<Name>/<Name>/; s/2048 MB of memory/2049 MB of memory/' \
@@ -247,6 +249,27 @@ printf 'MD5(debian12.ovf)= 00\n' >vb-bad/debian12.mf
 repack vb-bad bad-mf.ova debian12.ovf debian12.mf debian12-disk001.vmdk
 expect_bad "bad-mf.ova/debian12.mf:1: 'MD5(debian12.ovf)= 00': not a SHA1" \
     bad-mf.ova
+# -io ova-ignore-manifest ignores a manifest it cannot even parse
+# (#13.14: it was refused all the same).
+check bad-mf.ova '.name == "debian12"' -io ova-ignore-manifest
+assert_grep "bad-mf.ova/debian12.mf: the manifest is not checked" "$T/warn"
+# VirtualBox writes "SHA256 (FILE) = HEX" (#13.14: refused before): it
+# is checked like ovftool's "SHA256(FILE)= HEX" -- a good one passes, a
+# mismatch is found.
+cp -r vb vb-spaced
+for f in debian12.ovf debian12-disk001.vmdk; do
+    printf 'SHA256 (%s) = %s\n' $f "$(sha256sum vb/$f | cut -d' ' -f1)"
+done >vb-spaced/debian12.mf
+repack vb-spaced spaced.ova debian12.ovf debian12.mf debian12-disk001.vmdk
+check spaced.ova '.name == "debian12"'
+"$V2KVM" --no-convert -i ova spaced.ova -v --print-source >/dev/null \
+    2>"$T/err" || { cat "$T/err" >&2; fail "spaced manifest"; }
+assert_grep "SHA256 of debian12-disk001.vmdk matches" "$T/err"
+sed -i 's/2048 MB of memory/2049 MB of memory/' vb-spaced/debian12.ovf
+repack vb-spaced spaced-bad.ova debian12.ovf debian12.mf \
+    debian12-disk001.vmdk
+expect_bad "spaced-bad.ova/debian12.mf:1: SHA256 of debian12.ovf is" \
+    spaced-bad.ova
 
 # Descriptors: not XML, no References, a size that disagrees, gzip.
 mkdir ovf-bad
