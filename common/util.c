@@ -30,6 +30,29 @@ v2k_is_zero(const void *buf, size_t len)
     return memcmp(p, p + 16, len - 16) == 0;
 }
 
+bool
+v2k_parse_mac(const char *in, bool dash_ok, char out[18])
+{
+    if (strlen(in) != 17)
+        return false;
+    for (int i = 0; i < 17; i++) {
+        char c = in[i];
+        if (i % 3 == 2) {
+            if (c != ':' && !(dash_ok && c == '-'))
+                return false;
+            out[i] = ':';
+            continue;
+        }
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+        out[i] = c;
+    }
+    out[17] = '\0';
+    return true;
+}
+
 int
 v2k_parse_u64(const char *s, const char *what, uint64_t *out)
 {

@@ -30,6 +30,11 @@ int v2k_parse_u64(const char *s, const char *what, uint64_t *out);
  * 1024, optionally followed by "iB" or "B").  "2G" = 2147483648. */
 int v2k_parse_size(const char *s, const char *what, uint64_t *out);
 
+/* A MAC address "xx:xx:xx:xx:xx:xx" (hex digits in either case; '-'
+ * separators too when dash_ok) into out, lowercase with ':'; false when
+ * in is not one (no error recorded: the caller names the field). */
+bool v2k_parse_mac(const char *in, bool dash_ok, char out[18]);
+
 /* Human-readable size into buf ("1.5 GiB"); returns buf. */
 char *v2k_human_size(uint64_t bytes, char *buf, size_t buflen);
 

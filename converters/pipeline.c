@@ -270,6 +270,7 @@ v2k_pipeline_run(const struct v2k_options *o)
     struct v2k_conversion *conv = NULL;
     bool inspect_only;
     void *state = NULL;
+    void *istate = NULL;        /* the input's, closed at the end */
     size_t ncopied, k = 0;
     int r = -1;
 
@@ -282,7 +283,7 @@ v2k_pipeline_run(const struct v2k_options *o)
 
     if (!o->print_source)
         v2k_msg("Opening the source (-i %s)", in->name);
-    s = in->setup(o);
+    s = in->open(o, &istate);
     if (s == NULL)
         goto out;
     if (v2k_pipeline_apply_options(o, s) == -1 ||
@@ -355,6 +356,9 @@ out:
         v2k_outfile_remove_all();
     if (out && state)
         out->free(state);
+    /* After the copy: the OVA's unpacked disks were read until now, and
+     * the vSphere session's cookie with them. */
+    v2k_input_close(in, istate);
     v2k_guestcaps_clear(&gc);
     v2k_source_free(s);
     return r;

@@ -73,7 +73,8 @@ add_disk(struct v2k_source *s, const char *path, const char *format,
 }
 
 static struct v2k_source *
-disk_setup(const struct v2k_options *o)
+disk_open(const struct v2k_options *o,
+          __attribute__((unused)) void **state)
 {
     static const char *const exts[] = { ".img", ".raw", ".qcow2", ".vmdk",
                                          ".vdi", ".vhd", ".vhdx", NULL };
@@ -125,5 +126,5 @@ fail:
 const struct v2k_input v2k_input_disk = {
     .name = "disk",
     .help = "disk images or block devices given as SOURCE",
-    .setup = disk_setup,
+    .open = disk_open,
 };

@@ -42,39 +42,6 @@ struct lx_ctx {
     bool local;
 };
 
-static bool
-is(const xmlNode *n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *
-child(const xmlNode *n, const char *name)
-{
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (is(c, name))
-            return c;
-    return NULL;
-}
-
-/* Trimmed text content (owned), or NULL. */
-static char *
-text(const xmlNode *n)
-{
-    char *s, *b, *e;
-
-    if (n == NULL || (s = (char *)xmlNodeGetContent(n)) == NULL)
-        return NULL;
-    b = s + strspn(s, " \t\r\n");
-    e = b + strlen(b);
-    while (e > b && strchr(" \t\r\n", e[-1]))
-        e--;
-    memmove(s, b, (size_t)(e - b));
-    s[e - b] = '\0';
-    return s;
-}
-
 /* libvirt's units (formatdomain.html "Memory Allocation"); KiB default. */
 static int
 mem_bytes(const struct lx_ctx *x, const xmlNode *n, uint64_t *out)
@@ -87,7 +54,7 @@ mem_bytes(const struct lx_ctx *x, const xmlNode *n, uint64_t *out)
         { "TB", 1000000000000ULL }, { "T", 1ULL << 40 }, { "TiB", 1ULL << 40 },
     };
     CLEANUP_FREE char *unit = v2k_xml_prop(n, "unit");
-    CLEANUP_FREE char *v = text(n);
+    CLEANUP_FREE char *v = v2k_xml_text(n);
     uint64_t num, mul = 1024;
     bool found = unit == NULL;
 
@@ -118,7 +85,7 @@ static int
 uint_text(const struct lx_ctx *x, const xmlNode *n, unsigned max,
           unsigned *out)
 {
-    CLEANUP_FREE char *v = text(n);
+    CLEANUP_FREE char *v = v2k_xml_text(n);
     uint64_t num;
 
     if (v == NULL || v2k_parse_u64(v, (const char *)n->name, &num) == -1 ||
@@ -187,9 +154,9 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
 {
     CLEANUP_FREE char *type = v2k_xml_prop(n, "type");
     CLEANUP_FREE char *device = v2k_xml_prop(n, "device");
-    xmlNode *src = child(n, "source");
-    xmlNode *tgt = child(n, "target");
-    CLEANUP_FREE char *dtype = v2k_xml_prop(child(n, "driver"), "type");
+    xmlNode *src = v2k_xml_child(n, "source");
+    xmlNode *tgt = v2k_xml_child(n, "target");
+    CLEANUP_FREE char *dtype = v2k_xml_prop(v2k_xml_child(n, "driver"), "type");
     CLEANUP_FREE char *dev = v2k_xml_prop(tgt, "dev");
     CLEANUP_FREE char *bus = v2k_xml_prop(tgt, "bus");
     CLEANUP_FREE char *path = NULL;
@@ -205,7 +172,7 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
     } else if (strcmp(type, "network") == 0) {
         CLEANUP_FREE char *proto = v2k_xml_prop(src, "protocol");
         CLEANUP_FREE char *sname = v2k_xml_prop(src, "name");
-        xmlNode *h = child(src, "host");
+        xmlNode *h = v2k_xml_child(src, "host");
         CLEANUP_FREE char *host = v2k_xml_prop(h, "name");
         CLEANUP_FREE char *port = v2k_xml_prop(h, "port");
         if (proto == NULL || (strcmp(proto, "nbd") != 0 &&
@@ -287,32 +254,6 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
 }
 
 static int
-parse_mac(const char *in, char **out)
-{
-    char m[18];
-
-    if (strlen(in) != 17)
-        return -1;
-    for (int i = 0; i < 17; i++) {
-        char c = in[i];
-        if (i % 3 == 2) {
-            if (c != ':')
-                return -1;
-            m[i] = c;
-            continue;
-        }
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return -1;
-        m[i] = c;
-    }
-    m[17] = '\0';
-    *out = v2k_strdup(m);
-    return *out ? 0 : -1;
-}
-
-static int
 parse_interface(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n)
 {
     static const struct { const char *s; enum v2k_nic_model m; } models[] = {
@@ -326,19 +267,21 @@ parse_interface(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n)
         { "82545EM", V2K_NIC_E1000 },
     };
     CLEANUP_FREE char *type = v2k_xml_prop(n, "type");
-    CLEANUP_FREE char *mac = v2k_xml_prop(child(n, "mac"), "address");
-    CLEANUP_FREE char *model = v2k_xml_prop(child(n, "model"), "type");
-    xmlNode *src = child(n, "source");
-    char *net = NULL;
+    CLEANUP_FREE char *mac = v2k_xml_prop(v2k_xml_child(n, "mac"), "address");
+    CLEANUP_FREE char *model = v2k_xml_prop(v2k_xml_child(n, "model"), "type");
+    xmlNode *src = v2k_xml_child(n, "source");
+    char *net = NULL, macbuf[18];
     struct v2k_nic *nic = v2k_source_add_nic(s);
 
     if (nic == NULL)
         return -1;
-    if (mac && parse_mac(mac, &nic->mac) == -1) {
+    if (mac && !v2k_parse_mac(mac, false, macbuf)) {
         v2k_error("%s:%d: <interface><mac address='%s'>: not a MAC address",
                   x->name, n->line, mac);
         return -1;
     }
+    if (mac && (nic->mac = v2k_strdup(macbuf)) == NULL)
+        return -1;
     nic->net_type = V2K_NET_NETWORK;
     if (type && strcmp(type, "bridge") == 0) {
         nic->net_type = V2K_NET_BRIDGE;
@@ -365,13 +308,13 @@ parse_interface(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n)
 static int
 parse_os(struct v2k_source *s, xmlNode *dom, const char *domtype)
 {
-    xmlNode *os = child(dom, "os");
-    CLEANUP_FREE char *ostype = text(child(os, "type"));
+    xmlNode *os = v2k_xml_child(dom, "os");
+    CLEANUP_FREE char *ostype = v2k_xml_text(v2k_xml_child(os, "type"));
     CLEANUP_FREE char *fw = v2k_xml_prop(os, "firmware");
-    xmlNode *loader = child(os, "loader");
+    xmlNode *loader = v2k_xml_child(os, "loader");
     CLEANUP_FREE char *ltype = v2k_xml_prop(loader, "type");
     CLEANUP_FREE char *secure = v2k_xml_prop(loader, "secure");
-    CLEANUP_FREE char *lpath = text(loader);
+    CLEANUP_FREE char *lpath = v2k_xml_text(loader);
 
     s->firmware = V2K_FW_BIOS;
     if ((fw && strcmp(fw, "efi") == 0) ||
@@ -381,11 +324,11 @@ parse_os(struct v2k_source *s, xmlNode *dom, const char *domtype)
         s->firmware = V2K_FW_UEFI;
     s->secure_boot = secure && strcmp(secure, "yes") == 0;
     if (os) {
-        for (xmlNode *f = child(child(os, "firmware"), "feature"); f;
+        for (xmlNode *f = v2k_xml_child(v2k_xml_child(os, "firmware"), "feature"); f;
              f = f->next) {
             CLEANUP_FREE char *en = NULL;
             CLEANUP_FREE char *nm = NULL;
-            if (!is(f, "feature"))
+            if (!v2k_xml_is(f, "feature"))
                 continue;
             en = v2k_xml_prop(f, "enabled");
             nm = v2k_xml_prop(f, "name");
@@ -408,10 +351,10 @@ parse_os(struct v2k_source *s, xmlNode *dom, const char *domtype)
         if ((s->xen_type = v2k_strdup("hvm")) == NULL)
             return -1;
     }
-    if (v2k_xml_dup_into(&s->kernel, text(child(os, "kernel"))) == -1 ||
-        v2k_xml_dup_into(&s->ramdisk, text(child(os, "initrd"))) == -1 ||
-        v2k_xml_dup_into(&s->cmdline, text(child(os, "cmdline"))) == -1 ||
-        v2k_xml_dup_into(&s->bootloader, text(child(dom, "bootloader"))) == -1)
+    if (v2k_xml_dup_into(&s->kernel, v2k_xml_text(v2k_xml_child(os, "kernel"))) == -1 ||
+        v2k_xml_dup_into(&s->ramdisk, v2k_xml_text(v2k_xml_child(os, "initrd"))) == -1 ||
+        v2k_xml_dup_into(&s->cmdline, v2k_xml_text(v2k_xml_child(os, "cmdline"))) == -1 ||
+        v2k_xml_dup_into(&s->bootloader, v2k_xml_text(v2k_xml_child(dom, "bootloader"))) == -1)
         return -1;
     return 0;
 }
@@ -419,13 +362,13 @@ parse_os(struct v2k_source *s, xmlNode *dom, const char *domtype)
 static int
 parse_devices(const struct lx_ctx *x, struct v2k_source *s, xmlNode *dom)
 {
-    xmlNode *devs = child(dom, "devices");
+    xmlNode *devs = v2k_xml_child(dom, "devices");
     bool virtio_scsi = false;
 
     for (xmlNode *c = devs ? devs->children : NULL; c; c = c->next) {
         CLEANUP_FREE char *t = NULL;
         CLEANUP_FREE char *m = NULL;
-        if (!is(c, "controller"))
+        if (!v2k_xml_is(c, "controller"))
             continue;
         t = v2k_xml_prop(c, "type");
         m = v2k_xml_prop(c, "model");
@@ -433,18 +376,18 @@ parse_devices(const struct lx_ctx *x, struct v2k_source *s, xmlNode *dom)
             virtio_scsi = true;
     }
     for (xmlNode *c = devs ? devs->children : NULL; c; c = c->next) {
-        if (is(c, "disk") && parse_disk(x, s, c, virtio_scsi) == -1)
+        if (v2k_xml_is(c, "disk") && parse_disk(x, s, c, virtio_scsi) == -1)
             return -1;
-        if (is(c, "interface") && parse_interface(x, s, c) == -1)
+        if (v2k_xml_is(c, "interface") && parse_interface(x, s, c) == -1)
             return -1;
-        if (is(c, "video") && s->video == V2K_VIDEO_UNKNOWN) {
+        if (v2k_xml_is(c, "video") && s->video == V2K_VIDEO_UNKNOWN) {
             static const struct { const char *s; enum v2k_video v; } t[] = {
                 { "vga", V2K_VIDEO_VGA }, { "cirrus", V2K_VIDEO_CIRRUS },
                 { "vmvga", V2K_VIDEO_VMVGA }, { "qxl", V2K_VIDEO_QXL },
                 { "virtio", V2K_VIDEO_VIRTIO }, { "xen", V2K_VIDEO_XEN },
                 { "vbox", V2K_VIDEO_VBOX },
             };
-            xmlNode *m = child(c, "model");
+            xmlNode *m = v2k_xml_child(c, "model");
             CLEANUP_FREE char *type = v2k_xml_prop(m, "type");
             unsigned vram = 0;
             for (size_t i = 0; type && i < V2K_ARRAY_SIZE(t); i++)
@@ -455,7 +398,7 @@ parse_devices(const struct lx_ctx *x, struct v2k_source *s, xmlNode *dom)
                 return -1;
             s->video_ram_bytes = (uint64_t)vram << 10;
         }
-        if (is(c, "sound") && s->sound == NULL &&
+        if (v2k_xml_is(c, "sound") && s->sound == NULL &&
             v2k_xml_dup_into(&s->sound, v2k_xml_prop(c, "model")) == -1)
             return -1;
     }
@@ -466,11 +409,11 @@ parse_devices(const struct lx_ctx *x, struct v2k_source *s, xmlNode *dom)
 static int
 parse_osinfo(struct v2k_source *s, xmlNode *dom)
 {
-    for (xmlNode *m = child(dom, "metadata") ? child(dom, "metadata")->children
+    for (xmlNode *m = v2k_xml_child(dom, "metadata") ? v2k_xml_child(dom, "metadata")->children
                                              : NULL; m; m = m->next) {
-        if (!is(m, "libosinfo"))
+        if (!v2k_xml_is(m, "libosinfo"))
             continue;
-        return v2k_xml_dup_into(&s->os_hint, v2k_xml_prop(child(m, "os"), "id"));
+        return v2k_xml_dup_into(&s->os_hint, v2k_xml_prop(v2k_xml_child(m, "os"), "id"));
     }
     return 0;
 }
@@ -485,7 +428,8 @@ libvirtxml_parse(const char *buf, size_t len, const char *name,
         { "hyperv", V2K_HV_HYPERV },
     };
     struct lx_ctx x = { .name = name, .basedir = basedir, .local = local };
-    xmlDoc *doc = v2k_xml_parse(buf, len, name, LIBVIRTXML_MAX_SIZE);
+    CLEANUP_XMLDOC xmlDoc *doc = v2k_xml_parse(buf, len, name,
+                                               LIBVIRTXML_MAX_SIZE);
     struct v2k_source *s = NULL;
     CLEANUP_FREE char *type = NULL;
     xmlNode *dom, *n;
@@ -493,7 +437,7 @@ libvirtxml_parse(const char *buf, size_t len, const char *name,
     if (doc == NULL)
         return NULL;
     dom = xmlDocGetRootElement(doc);
-    if (dom == NULL || !is(dom, "domain")) {
+    if (dom == NULL || !v2k_xml_is(dom, "domain")) {
         v2k_error("%s: the root element is <%s>, not <domain>", name,
                   dom ? (const char *)dom->name : "");
         goto fail;
@@ -509,14 +453,14 @@ libvirtxml_parse(const char *buf, size_t len, const char *name,
     for (size_t i = 0; i < V2K_ARRAY_SIZE(hvs); i++)
         if (strcmp(type, hvs[i].t) == 0)
             s->hypervisor = hvs[i].h;
-    if (v2k_xml_dup_into(&s->name, text(child(dom, "name"))) == -1 ||
-        v2k_xml_dup_into(&s->uuid, text(child(dom, "uuid"))) == -1)
+    if (v2k_xml_dup_into(&s->name, v2k_xml_text(v2k_xml_child(dom, "name"))) == -1 ||
+        v2k_xml_dup_into(&s->uuid, v2k_xml_text(v2k_xml_child(dom, "uuid"))) == -1)
         goto fail;
     if (s->name == NULL || *s->name == '\0') {
         v2k_error("%s: <domain> has no <name>", name);
         goto fail;
     }
-    n = child(dom, "memory");
+    n = v2k_xml_child(dom, "memory");
     if (n == NULL) {
         v2k_error("%s: <domain> has no <memory>", name);
         goto fail;
@@ -524,10 +468,10 @@ libvirtxml_parse(const char *buf, size_t len, const char *name,
     if (mem_bytes(&x, n, &s->memory_bytes) == -1)
         goto fail;
     s->vcpus = 1;
-    n = child(dom, "vcpu");
+    n = v2k_xml_child(dom, "vcpu");
     if (n && uint_text(&x, n, V2K_MAX_VCPUS, &s->vcpus) == -1)
         goto fail;
-    n = child(child(dom, "cpu"), "topology");
+    n = v2k_xml_child(v2k_xml_child(dom, "cpu"), "topology");
     if (n && (uint_prop(&x, n, "sockets", V2K_MAX_VCPUS, &s->sockets) == -1 ||
               uint_prop(&x, n, "cores", V2K_MAX_VCPUS, &s->cores) == -1 ||
               uint_prop(&x, n, "threads", V2K_MAX_VCPUS, &s->threads) == -1))
@@ -539,10 +483,8 @@ libvirtxml_parse(const char *buf, size_t len, const char *name,
         v2k_error("%s: <devices> has no <disk>", name);
         goto fail;
     }
-    xmlFreeDoc(doc);
     return s;
 fail:
-    xmlFreeDoc(doc);
     v2k_source_free(s);
     return NULL;
 }
@@ -555,7 +497,8 @@ v2k_libvirtxml_parse_buffer(const char *buf, size_t len, const char *name)
 }
 
 static struct v2k_source *
-libvirtxml_setup(const struct v2k_options *o)
+libvirtxml_open(const struct v2k_options *o,
+                __attribute__((unused)) void **state)
 {
     CLEANUP_FREE char *buf = NULL;
     char real[PATH_MAX];
@@ -580,5 +523,5 @@ libvirtxml_setup(const struct v2k_options *o)
 const struct v2k_input v2k_input_libvirtxml = {
     .name = "libvirtxml",
     .help = "a libvirt domain XML file (virsh dumpxml) given as SOURCE",
-    .setup = libvirtxml_setup,
+    .open = libvirtxml_open,
 };

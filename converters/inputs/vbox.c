@@ -59,22 +59,6 @@ struct vbox_ctx {
 };
 
 static bool
-is(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *
-child(const xmlNode *n, const char *name)
-{
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (is(c, name))
-            return c;
-    return NULL;
-}
-
-static bool
 prop_true(const xmlNode *n, const char *name)
 {
     CLEANUP_FREE char *v = v2k_xml_prop(n, name);
@@ -127,7 +111,7 @@ find_medium(xmlNode *n, const char *elem, const char *uuid, xmlNode **anc,
     for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
         CLEANUP_FREE char *u = NULL;
         xmlNode *hit;
-        if (!is(c, elem))
+        if (!v2k_xml_is(c, elem))
             continue;
         u = v2k_xml_prop(c, "uuid");
         if (u && uuid_eq(u, uuid)) {
@@ -173,7 +157,7 @@ attach_disk(const struct vbox_ctx *x, struct v2k_disk *d, const xmlNode *ad,
 {
     xmlNode *anc[V2K_MAX_CHAIN_DEPTH];
     size_t nanc = 0;
-    xmlNode *hd = find_medium(child(x->registry, "HardDisks"), "HardDisk",
+    xmlNode *hd = find_medium(v2k_xml_child(x->registry, "HardDisks"), "HardDisk",
                               uuid, anc, 0, &nanc);
     CLEANUP_FREE char *fmt = NULL;
     const char *f;
@@ -254,13 +238,13 @@ parse_controller(const struct vbox_ctx *x, struct v2k_source *s,
         uint64_t port = 0, dev = 0;
         struct v2k_disk *d;
 
-        if (!is(ad, "AttachedDevice"))
+        if (!v2k_xml_is(ad, "AttachedDevice"))
             continue;
         dt = v2k_xml_prop(ad, "type");
         if (uint_attr(x, ad, "port", VBOX_MAX_PORTS, &port) == -1 ||
             uint_attr(x, ad, "device", 1, &dev) == -1)
             return -1;
-        uuid = v2k_xml_prop(child(ad, "Image"), "uuid");
+        uuid = v2k_xml_prop(v2k_xml_child(ad, "Image"), "uuid");
         if ((d = v2k_source_add_disk(s)) == NULL)
             return -1;
         d->bus = bus;
@@ -284,7 +268,7 @@ parse_controller(const struct vbox_ctx *x, struct v2k_source *s,
             if (d->format == NULL)
                 return -1;
             if (uuid)
-                img = find_medium(child(x->registry, dvd ? "DVDImages"
+                img = find_medium(v2k_xml_child(x->registry, dvd ? "DVDImages"
                                                          : "FloppyImages"),
                                   "Image", uuid, anc, 0, &nanc);
             if (uuid && img == NULL)
@@ -344,19 +328,19 @@ parse_adapter(const struct vbox_ctx *x, struct v2k_source *s,
     }
     n->net_type = V2K_NET_NETWORK;
     for (xmlNode *c = a->children; c; c = c->next) {
-        if (is(c, "BridgedInterface")) {
+        if (v2k_xml_is(c, "BridgedInterface")) {
             n->net_type = V2K_NET_BRIDGE;
             if (v2k_xml_dup_into(&n->network, v2k_xml_prop(c, "name")) == -1)
                 return -1;
             break;
         }
-        if (is(c, "InternalNetwork") || is(c, "HostOnlyInterface") ||
-            is(c, "NATNetwork") || is(c, "GenericInterface")) {
+        if (v2k_xml_is(c, "InternalNetwork") || v2k_xml_is(c, "HostOnlyInterface") ||
+            v2k_xml_is(c, "NATNetwork") || v2k_xml_is(c, "GenericInterface")) {
             if (v2k_xml_dup_into(&n->network, v2k_xml_prop(c, "name")) == -1)
                 return -1;
             break;
         }
-        if (is(c, "NAT"))
+        if (v2k_xml_is(c, "NAT"))
             break;
     }
     /* NAT (and no attachment): libvirt's "default" network is NAT. */
@@ -373,16 +357,16 @@ parse_hardware(const struct vbox_ctx *x, struct v2k_source *s,
         { "VBoxVGA", V2K_VIDEO_VBOX }, { "VBoxSVGA", V2K_VIDEO_VBOX },
         { "VMSVGA", V2K_VIDEO_VMVGA }, { "QemuRamFB", V2K_VIDEO_UNKNOWN },
     };
-    xmlNode *mem = child(hw, "Memory"), *n;
+    xmlNode *mem = v2k_xml_child(hw, "Memory"), *n;
     uint64_t v = 1;
-    CLEANUP_FREE char *fw = v2k_xml_prop(child(hw, "Firmware"), "type");
+    CLEANUP_FREE char *fw = v2k_xml_prop(v2k_xml_child(hw, "Firmware"), "type");
     CLEANUP_FREE char *vc = NULL;
 
-    if (uint_attr(x, child(hw, "CPU"), "count", V2K_MAX_VCPUS, &v) == -1)
+    if (uint_attr(x, v2k_xml_child(hw, "CPU"), "count", V2K_MAX_VCPUS, &v) == -1)
         return -1;
     if (v == 0) {
         v2k_error("%s:%d: <CPU count='0'>: out of range (1 to %d)", x->name,
-                  child(hw, "CPU")->line, V2K_MAX_VCPUS);
+                  v2k_xml_child(hw, "CPU")->line, V2K_MAX_VCPUS);
         return -1;
     }
     s->vcpus = (unsigned)v;
@@ -403,7 +387,7 @@ parse_hardware(const struct vbox_ctx *x, struct v2k_source *s,
     /* Firmware type: BIOS, EFI, EFI32, EFI64, EFIDUAL. */
     s->firmware = fw && strncmp(fw, "EFI", 3) == 0 ? V2K_FW_UEFI
                                                    : V2K_FW_BIOS;
-    n = child(hw, "Display");
+    n = v2k_xml_child(hw, "Display");
     vc = v2k_xml_prop(n, "controller");
     s->video = V2K_VIDEO_VBOX;          /* VBoxVGA, the old default */
     for (size_t i = 0; vc && i < V2K_ARRAY_SIZE(vids); i++)
@@ -413,15 +397,15 @@ parse_hardware(const struct vbox_ctx *x, struct v2k_source *s,
     if (uint_attr(x, n, "VRAMSize", 1024, &v) == -1)
         return -1;
     s->video_ram_bytes = v << 20;
-    n = child(hw, "AudioAdapter");
+    n = v2k_xml_child(hw, "AudioAdapter");
     if (n && prop_true(n, "enabled")) {
         CLEANUP_FREE char *ac = v2k_xml_prop(n, "controller");
         s->sound = v2k_strdup(ac ? ac : "AC97");    /* default AC97 */
         if (s->sound == NULL)
             return -1;
     }
-    for (n = child(child(hw, "Network"), "Adapter"); n; n = n->next)
-        if (is(n, "Adapter") && parse_adapter(x, s, n) == -1)
+    for (n = v2k_xml_child(v2k_xml_child(hw, "Network"), "Adapter"); n; n = n->next)
+        if (v2k_xml_is(n, "Adapter") && parse_adapter(x, s, n) == -1)
             return -1;
     return 0;
 }
@@ -431,25 +415,26 @@ vbox_parse(const char *buf, size_t len, const char *name,
            const char *basedir, bool local)
 {
     struct vbox_ctx x = { .name = name, .basedir = basedir, .local = local };
-    xmlDoc *doc = v2k_xml_parse(buf, len, name, VBOX_MAX_SIZE);
+    CLEANUP_XMLDOC xmlDoc *doc = v2k_xml_parse(buf, len, name,
+                                               VBOX_MAX_SIZE);
     struct v2k_source *s = NULL;
     xmlNode *root, *hw, *scs;
 
     if (doc == NULL)
         return NULL;
     root = xmlDocGetRootElement(doc);
-    if (!is(root, "VirtualBox")) {
+    if (!v2k_xml_is(root, "VirtualBox")) {
         v2k_error("%s: the root element is <%s>, not <VirtualBox>", name,
                   root ? (const char *)root->name : "");
         goto fail;
     }
-    x.machine = child(root, "Machine");
+    x.machine = v2k_xml_child(root, "Machine");
     if (x.machine == NULL) {
         v2k_error("%s: <VirtualBox> has no <Machine>", name);
         goto fail;
     }
-    x.registry = child(x.machine, "MediaRegistry");
-    hw = child(x.machine, "Hardware");
+    x.registry = v2k_xml_child(x.machine, "MediaRegistry");
+    hw = v2k_xml_child(x.machine, "Hardware");
     if (hw == NULL) {
         v2k_error("%s: <Machine> has no <Hardware>", name);
         goto fail;
@@ -472,20 +457,18 @@ vbox_parse(const char *buf, size_t len, const char *name,
     }
     if (parse_hardware(&x, s, hw) == -1)
         goto fail;
-    scs = child(hw, "StorageControllers");
+    scs = v2k_xml_child(hw, "StorageControllers");
     if (scs == NULL)
-        scs = child(x.machine, "StorageControllers");   /* before 1.16 */
+        scs = v2k_xml_child(x.machine, "StorageControllers");   /* before 1.16 */
     for (xmlNode *c = scs ? scs->children : NULL; c; c = c->next)
-        if (is(c, "StorageController") && parse_controller(&x, s, c) == -1)
+        if (v2k_xml_is(c, "StorageController") && parse_controller(&x, s, c) == -1)
             goto fail;
     if (v2k_source_ncopied(s) == 0) {
         v2k_error("%s: the machine has no hard disk attached", name);
         goto fail;
     }
-    xmlFreeDoc(doc);
     return s;
 fail:
-    xmlFreeDoc(doc);
     v2k_source_free(s);
     return NULL;
 }
@@ -614,7 +597,8 @@ fail:
 }
 
 static struct v2k_source *
-vbox_setup(const struct v2k_options *o)
+vbox_open(const struct v2k_options *o,
+          __attribute__((unused)) void **state)
 {
     CLEANUP_FREE char *buf = NULL;
     char real[PATH_MAX];
@@ -638,5 +622,5 @@ const struct v2k_input v2k_input_vbox = {
     .name = "vbox",
     .help = "a VirtualBox machine's .vbox file given as SOURCE, or with "
             "-ic vbox+ssh://HOST the machine's NAME",
-    .setup = vbox_setup,
+    .open = vbox_open,
 };

@@ -444,21 +444,15 @@ parse_disks(const struct vmx *x, struct v2k_source *s)
 static int
 set_mac(const struct vmx *x, struct v2k_nic *n, const struct vmx_entry *e)
 {
-    const char *m = e->value;
-    bool ok = strlen(m) == 17;
+    char mac[18];
 
-    for (int i = 0; ok && i < 17; i++)
-        ok = i % 3 == 2 ? (m[i] == ':' || m[i] == '-') : hexval(m[i]) >= 0;
-    if (!ok) {
+    if (!v2k_parse_mac(e->value, true, mac)) {
         v2k_error("%s:%d: %s = \"%s\": not a MAC address", x->name, e->line,
-                  e->key, m);
+                  e->key, e->value);
         return -1;
     }
-    if ((n->mac = v2k_strdup(m)) == NULL)
-        return -1;
-    for (char *p = n->mac; *p; p++)
-        *p = *p == '-' ? ':' : (char)tolower((unsigned char)*p);
-    return 0;
+    n->mac = v2k_strdup(mac);
+    return n->mac ? 0 : -1;
 }
 
 static int
@@ -672,7 +666,8 @@ vmx_setup_ssh(const struct v2k_options *o, size_t skip)
 }
 
 static struct v2k_source *
-vmx_setup(const struct v2k_options *o)
+vmx_open(const struct v2k_options *o,
+         __attribute__((unused)) void **state)
 {
     CLEANUP_FREE char *buf = NULL;
     char real[PATH_MAX];
@@ -717,5 +712,5 @@ vmx_setup(const struct v2k_options *o)
 const struct v2k_input v2k_input_vmx = {
     .name = "vmx",
     .help = "a VMware .vmx file given as SOURCE",
-    .setup = vmx_setup,
+    .open = vmx_open,
 };

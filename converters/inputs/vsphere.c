@@ -22,11 +22,14 @@
  *
  * The disks are opened again by the copy (and by any helper process):
  * the session cookie is handed on through V2K_HTTP_COOKIE_FILE, a file
- * readable only by us in a private directory, removed at exit and on
- * failure; no_verify=1 through V2K_TLS_NO_VERIFY.  The password is
+ * readable only by us in a private directory, removed at close (after
+ * the copy, on every path) with the session logged out; no_verify=1 through V2K_TLS_NO_VERIFY.  The password is
  * read from the -ip file only, sent inside the TLS connection, wiped
  * after use and never printed: SOAP faults are reported by their
  * faultstring and fault type, never by echoing the request.
+ *
+ * The SOAP client (the URI, the calls, Login) is vsphere-soap.c; this
+ * file finds the VM, its datastores and its files.
  *
  * Errors: setup returns NULL with one message "-i libvirt: ..." naming
  * the host, the call and the VM.
@@ -39,6 +42,7 @@
 #include "outfile.h"
 #include "transport.h"
 #include "util.h"
+#include "vsphere-soap.h"
 #include "xml-util.h"
 
 #include <curl/curl.h>
@@ -52,586 +56,8 @@
 
 #include <libxml/tree.h>
 
-#define VS_MAX_ANSWER (8U << 20)        /* a SOAP answer */
 #define VS_MAX_VMX (1U << 20)           /* as inputs/vmx.c */
-#define VS_MAX_PASSWORD 4096
-#define VS_CONNECT_TIMEOUT 30L
-#define VS_TIMEOUT 300L                 /* one SOAP call */
-#define VS_LOGOUT_TIMEOUT 10L           /* at exit: connect and call */
-#define VS_SYSTEM_CAPATH "/etc/ssl/certs"
-#define VS_COOKIE_NAME "vmware_soap_session"
-
-struct vs_uri {
-    bool vpx;
-    char *user;                 /* percent-decoded */
-    char *hostport;             /* "HOST[:PORT]" as given */
-    char *path;                 /* vpx: "DC/CLUSTER/HOST" (no '/' ends) */
-    bool no_verify;
-};
-
-struct vs {
-    const char *ic;             /* -ic, for messages (no password in it) */
-    struct vs_uri u;
-    CURL *h;
-    char errbuf[CURL_ERROR_SIZE];
-    char *sdk;                  /* https://HOST[:PORT]/sdk */
-    char *action;               /* SOAPAction value */
-    char *answer;               /* last answer */
-    size_t len;
-    bool toobig;
-    xmlDoc *doc;                /* last answer, parsed */
-    /* From the ServiceContent. */
-    char *property_collector, *search_index, *session_manager;
-    char *api_type;
-};
-
-static void
-vs_uri_clear(struct vs_uri *u)
-{
-    free(u->user);
-    free(u->hostport);
-    free(u->path);
-}
-
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* [s, s + n) percent-decoded; NULL on a %00 or a bad escape. */
-static char *
-pct_decode(const char *s, size_t n)
-{
-    char *r = v2k_malloc(n + 1), *q = r;
-
-    if (r == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] != '%') {
-            *q++ = s[i];
-            continue;
-        }
-        hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-        lo = hi >= 0 ? hexval((unsigned char)s[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-            v2k_error("'%.*s': bad percent escape", (int)n, s);
-            free(r);
-            return NULL;
-        }
-        *q++ = (char)(hi << 4 | lo);
-        i += 2;
-    }
-    *q = '\0';
-    return r;
-}
-
-/* esx://[USER@]HOST[:PORT][/][?no_verify=0|1]
- * vpx://USER@HOST[:PORT]/PATH[?no_verify=0|1] */
-static int
-parse_ic(const char *ic, struct vs_uri *u)
-{
-    const char *a, *e, *at, *p, *q;
-    size_t plen;
-
-    if (strncasecmp(ic, "esx://", 6) == 0) {
-        a = ic + 6;
-    } else if (strncasecmp(ic, "vpx://", 6) == 0) {
-        u->vpx = true;
-        a = ic + 6;
-    } else {
-        v2k_error("-ic '%s': expected esx://HOST or vpx://USER@VCENTER/DC/"
-                  "HOST (for Xen use -i xen, for VirtualBox -i vbox)", ic);
-        return -1;
-    }
-    e = a + strcspn(a, "/?#");
-    at = memchr(a, '@', (size_t)(e - a));
-    if (at && memchr(a, ':', (size_t)(at - a))) {
-        v2k_error("-ic: a password in the URI is not allowed (give a "
-                  "password file with -ip FILE)");
-        return -1;
-    }
-    if (at) {
-        if ((u->user = pct_decode(a, (size_t)(at - a))) == NULL)
-            return -1;
-        a = at + 1;
-    }
-    if (a == e) {
-        v2k_error("-ic '%s': no host name", ic);
-        return -1;
-    }
-    if ((u->hostport = v2k_asprintf("%.*s", (int)(e - a), a)) == NULL)
-        return -1;
-    p = e;
-    q = p + strcspn(p, "?#");
-    while (p < q && *p == '/')
-        p++;
-    plen = (size_t)(q - p);
-    while (plen > 0 && p[plen - 1] == '/')
-        plen--;
-    if (!u->vpx && plen) {
-        v2k_error("-ic '%s': an esx:// URI has no path (for vCenter use "
-                  "vpx://USER@VCENTER/DATACENTER/HOST)", ic);
-        return -1;
-    }
-    if (u->vpx && plen == 0) {
-        v2k_error("-ic '%s': expected vpx://USER@VCENTER/DATACENTER"
-                  "[/CLUSTER]/HOST", ic);
-        return -1;
-    }
-    if (u->vpx && u->user == NULL) {
-        v2k_error("-ic '%s': vpx:// needs the vCenter user "
-                  "(vpx://USER@VCENTER/...)", ic);
-        return -1;
-    }
-    if (u->user == NULL && (u->user = v2k_strdup("root")) == NULL)
-        return -1;
-    if (plen && (u->path = pct_decode(p, plen)) == NULL)
-        return -1;
-    if (*q == '?') {
-        const char *k = q + 1;
-        while (*k && *k != '#') {
-            size_t n = strcspn(k, "&#");
-            if ((n == 11 || n == 9) && strncmp(k, "no_verify", 9) == 0 &&
-                (n == 9 || k[10] == '0' || k[10] == '1') &&
-                (n == 9 || k[9] == '=')) {
-                u->no_verify = n == 9 || k[10] == '1';
-            } else {
-                v2k_error("-ic '%s': unknown parameter '%.*s' (known: "
-                          "no_verify=1)", ic, (int)n, k);
-                return -1;
-            }
-            k += n;
-            if (*k == '&')
-                k++;
-        }
-    }
-    return 0;
-}
-
-/* --- SOAP over libcurl ------------------------------------------------- */
-
-static size_t
-vs_write(char *p, size_t size, size_t n, void *arg)
-{
-    struct vs *v = arg;
-    size_t len = size * n;
-    char *nb;
-
-    if (len > VS_MAX_ANSWER - v->len) {
-        v->toobig = true;
-        return 0;
-    }
-    nb = realloc(v->answer, v->len + len + 1);
-    if (nb == NULL)
-        return 0;
-    v->answer = nb;
-    memcpy(v->answer + v->len, p, len);
-    v->len += len;
-    v->answer[v->len] = '\0';
-    return len;
-}
-
-/* s escaped for XML text (&, <, >, quotes). */
-static char *
-xml_escape(const char *s)
-{
-    size_t n = 0;
-    char *r, *q;
-
-    for (const char *p = s; *p; p++)
-        n += strchr("&<>\"'", *p) ? 6 : 1;
-    if ((r = v2k_malloc(n + 1)) == NULL)
-        return NULL;
-    q = r;
-    for (const char *p = s; *p; p++) {
-        const char *rep = *p == '&' ? "&amp;" : *p == '<' ? "&lt;"
-                        : *p == '>' ? "&gt;" : *p == '"' ? "&quot;"
-                        : *p == '\'' ? "&apos;" : NULL;
-        if (rep) {
-            memcpy(q, rep, strlen(rep));
-            q += strlen(rep);
-        } else {
-            *q++ = *p;
-        }
-    }
-    *q = '\0';
-    return r;
-}
-
-static bool
-is_el(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-/* The first element called name under n (depth first), or NULL. */
-static xmlNode *
-find_el(xmlNode *n, const char *name)
-{
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
-        xmlNode *r;
-        if (is_el(c, name))
-            return c;
-        if ((r = find_el(c, name)) != NULL)
-            return r;
-    }
-    return NULL;
-}
-
-static xmlNode *
-child_el(const xmlNode *n, const char *name)
-{
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (is_el(c, name))
-            return c;
-    return NULL;
-}
-
-/* The text of n (owned, v2k allocator), "" for an empty element, NULL
- * for n NULL or ENOMEM. */
-static char *
-text_of(const xmlNode *n)
-{
-    xmlChar *t;
-    char *r;
-
-    if (n == NULL)
-        return NULL;
-    t = xmlNodeGetContent(n);
-    r = v2k_strdup(t ? (const char *)t : "");
-    xmlFree(t);
-    return r;
-}
-
-/* The answer was a SOAP fault: one message with its faultstring and
- * fault type (the detail's first element, "InvalidLoginFault"). */
-static void
-report_fault(struct vs *v, const char *method, long status)
-{
-    xmlNode *root = v->doc ? xmlDocGetRootElement(v->doc) : NULL;
-    xmlNode *f = root ? find_el(root, "Fault") : NULL;
-    CLEANUP_FREE char *fs = f ? text_of(child_el(f, "faultstring")) : NULL;
-    const char *type = "";
-    xmlNode *d = f ? child_el(f, "detail") : NULL;
-
-    for (xmlNode *c = d ? d->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE) {
-            type = (const char *)c->name;
-            break;
-        }
-    if (f == NULL) {
-        v2k_error("%s: %s: HTTP %ld from %s (not a SOAP answer)", v->ic,
-                  method, status, v->sdk);
-        return;
-    }
-    if (fs && strlen(fs) > 300)
-        fs[300] = '\0';
-    v2k_error("%s: %s failed: %s%s%s%s", v->ic, method,
-              fs && *fs ? fs : "SOAP fault", *type ? " (" : "", type,
-              *type ? ")" : "");
-}
-
-/* POST one request; on success v->doc holds the answer and the return
- * is its Body's first element.  body is the Body's inner XML. */
-static xmlNode *
-soap_call(struct vs *v, const char *method, const char *body)
-{
-    CLEANUP_FREE char *env = NULL;
-    CLEANUP_FREE char *act = NULL;
-    struct curl_slist *hdrs = NULL, *h2;
-    long status = 0;
-    CURLcode rc = CURLE_OK;
-    xmlNode *n;
-
-    env = v2k_asprintf(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<soapenv:Envelope "
-        "xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "
-        "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "
-        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
-        "<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>", body);
-    act = v2k_asprintf("SOAPAction: \"%s\"", v->action);
-    if (env == NULL || act == NULL)
-        return NULL;
-    hdrs = curl_slist_append(NULL, "Content-Type: text/xml; charset=utf-8");
-    h2 = hdrs ? curl_slist_append(hdrs, act) : NULL;
-    if (h2 == NULL) {
-        curl_slist_free_all(hdrs);
-        v2k_error("out of memory");
-        return NULL;
-    }
-    hdrs = h2;
-    free(v->answer);
-    v->answer = NULL;
-    v->len = 0;
-    v->toobig = false;
-    xmlFreeDoc(v->doc);
-    v->doc = NULL;
-    v->errbuf[0] = '\0';
-    rc |= curl_easy_setopt(v->h, CURLOPT_HTTPHEADER, hdrs);
-    rc |= curl_easy_setopt(v->h, CURLOPT_POSTFIELDS, env);
-    if (rc == CURLE_OK)
-        rc = curl_easy_perform(v->h);
-    curl_easy_setopt(v->h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(v->h, CURLOPT_POSTFIELDS, NULL);
-    curl_slist_free_all(hdrs);
-    /* The request may carry the password: wipe it. */
-    explicit_bzero(env, strlen(env));
-    if (rc != CURLE_OK) {
-        const char *why = v->errbuf[0] ? v->errbuf : curl_easy_strerror(rc);
-        if (v->toobig)
-            v2k_error("%s: %s: the answer is larger than %u bytes", v->ic,
-                      method, VS_MAX_ANSWER);
-        else if (rc == CURLE_PEER_FAILED_VERIFICATION)
-            v2k_error("%s: the TLS certificate of %s is not trusted: %s "
-                      "(give its CA with -io cafile=FILE, or skip the check "
-                      "with ?no_verify=1)", v->ic, v->u.hostport, why);
-        else
-            v2k_error("%s: %s: %s", v->ic, method, why);
-        return NULL;
-    }
-    curl_easy_getinfo(v->h, CURLINFO_RESPONSE_CODE, &status);
-    if (v->len)
-        v->doc = v2k_xml_parse(v->answer, v->len, v->sdk, VS_MAX_ANSWER);
-    if (status != 200) {
-        v2k_error_clear();
-        report_fault(v, method, status);
-        return NULL;
-    }
-    if (v->doc == NULL) {
-        if (v->len == 0)
-            v2k_error("%s: %s: empty answer from %s", v->ic, method, v->sdk);
-        v2k_error_prepend("%s: %s: ", v->ic, method);
-        return NULL;
-    }
-    n = find_el(xmlDocGetRootElement(v->doc), "Body");
-    for (n = n ? n->children : NULL; n; n = n->next)
-        if (n->type == XML_ELEMENT_NODE)
-            break;
-    if (n == NULL || is_el(n, "Fault")) {
-        report_fault(v, method, status);
-        return NULL;
-    }
-    return n;
-}
-
-static int
-vs_connect(struct vs *v, const struct v2k_remote_opts *ro)
-{
-    CURLcode rc = CURLE_OK;
-
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        v2k_error("libcurl initialisation failed");
-        return -1;
-    }
-    v->sdk = v2k_asprintf("https://%s/sdk", v->u.hostport);
-    v->action = v2k_strdup("urn:vim25");
-    if (v->sdk == NULL || v->action == NULL)
-        return -1;
-    if ((v->h = curl_easy_init()) == NULL) {
-        v2k_error("cannot create a libcurl handle");
-        return -1;
-    }
-    rc |= curl_easy_setopt(v->h, CURLOPT_URL, v->sdk);
-    rc |= curl_easy_setopt(v->h, CURLOPT_PROTOCOLS_STR, "https");
-    rc |= curl_easy_setopt(v->h, CURLOPT_USERAGENT, "v2kvm");
-    rc |= curl_easy_setopt(v->h, CURLOPT_NOSIGNAL, 1L);
-    rc |= curl_easy_setopt(v->h, CURLOPT_FOLLOWLOCATION, 0L);
-    rc |= curl_easy_setopt(v->h, CURLOPT_ERRORBUFFER, v->errbuf);
-    rc |= curl_easy_setopt(v->h, CURLOPT_CONNECTTIMEOUT, VS_CONNECT_TIMEOUT);
-    rc |= curl_easy_setopt(v->h, CURLOPT_TIMEOUT, VS_TIMEOUT);
-    rc |= curl_easy_setopt(v->h, CURLOPT_WRITEFUNCTION, vs_write);
-    rc |= curl_easy_setopt(v->h, CURLOPT_WRITEDATA, v);
-    rc |= curl_easy_setopt(v->h, CURLOPT_COOKIEFILE, "");  /* in memory */
-    if (v->u.no_verify || ro->tls_no_verify) {
-        rc |= curl_easy_setopt(v->h, CURLOPT_SSL_VERIFYPEER, 0L);
-        rc |= curl_easy_setopt(v->h, CURLOPT_SSL_VERIFYHOST, 0L);
-    } else if (ro->cafile) {
-        rc |= curl_easy_setopt(v->h, CURLOPT_CAINFO, ro->cafile);
-        rc |= curl_easy_setopt(v->h, CURLOPT_CAPATH, VS_SYSTEM_CAPATH);
-    }
-    if (rc != CURLE_OK) {
-        v2k_error("cannot set up libcurl for %s", v->sdk);
-        return -1;
-    }
-    return 0;
-}
-
-/* A child's text copied into *out (required). */
-static int
-take(struct vs *v, const char *method, xmlNode *n, const char *name,
-     char **out)
-{
-    xmlNode *c = find_el(n, name);
-
-    if (c == NULL) {
-        v2k_error("%s: %s: the answer has no <%s>", v->ic, method, name);
-        return -1;
-    }
-    *out = text_of(c);
-    return *out ? 0 : -1;
-}
-
-static int
-service_content(struct vs *v)
-{
-    static const char m[] = "RetrieveServiceContent";
-    CLEANUP_FREE char *version = NULL;
-    xmlNode *r = soap_call(v, m,
-        "<RetrieveServiceContent xmlns=\"urn:vim25\">"
-        "<_this type=\"ServiceInstance\">ServiceInstance</_this>"
-        "</RetrieveServiceContent>");
-
-    if (r == NULL)
-        return -1;
-    if (take(v, m, r, "propertyCollector", &v->property_collector) == -1 ||
-        take(v, m, r, "searchIndex", &v->search_index) == -1 ||
-        take(v, m, r, "sessionManager", &v->session_manager) == -1 ||
-        take(v, m, r, "apiVersion", &version) == -1 ||
-        take(v, m, r, "apiType", &v->api_type) == -1)
-        return -1;
-    v2k_debug("%s: %s, API %s", v->ic, v->api_type, version);
-    free(v->action);
-    v->action = v2k_asprintf("urn:vim25/%s", version);
-    return v->action ? 0 : -1;
-}
-
-/* The first line of the -ip file (owned; the caller wipes it). */
-static char *
-read_password(const struct vs *v, const char *file)
-{
-    size_t len;
-    char *pw;
-
-    if (file == NULL) {
-        v2k_error("%s: give the password of %s in a file with -ip FILE",
-                  v->ic, v->u.user);
-        return NULL;
-    }
-    pw = v2k_read_file(file, VS_MAX_PASSWORD, &len);
-    if (pw == NULL) {
-        v2k_error_prepend("-ip: ");
-        return NULL;
-    }
-    pw[strcspn(pw, "\r\n")] = '\0';
-    if (pw[0] == '\0') {
-        v2k_error("-ip %s: the first line (the password) is empty", file);
-        explicit_bzero(pw, len);
-        free(pw);
-        return NULL;
-    }
-    return pw;
-}
-
-static int
-login(struct vs *v, const char *password_file)
-{
-    static const char m[] = "Login";
-    CLEANUP_FREE char *pw = read_password(v, password_file);
-    CLEANUP_FREE char *epw = NULL;
-    CLEANUP_FREE char *eu = NULL;
-    CLEANUP_FREE char *esm = NULL;
-    CLEANUP_FREE char *body = NULL;
-    xmlNode *r;
-    int ret = -1;
-
-    if (pw == NULL)
-        return -1;
-    epw = xml_escape(pw);
-    explicit_bzero(pw, strlen(pw));
-    eu = xml_escape(v->u.user);
-    esm = xml_escape(v->session_manager);
-    if (epw && eu && esm)
-        body = v2k_asprintf("<Login xmlns=\"urn:vim25\">"
-                            "<_this type=\"SessionManager\">%s</_this>"
-                            "<userName>%s</userName>"
-                            "<password>%s</password></Login>",
-                            esm, eu, epw);
-    if (epw)
-        explicit_bzero(epw, strlen(epw));
-    if (body == NULL)
-        return -1;
-    r = soap_call(v, m, body);
-    explicit_bzero(body, strlen(body));
-    if (r != NULL)
-        ret = 0;
-    else
-        v2k_error_prepend("user %s: ", v->u.user);
-    return ret;
-}
-
-/* "vmware_soap_session=VALUE" from the handle's cookie jar. */
-static char *
-session_cookie(struct vs *v)
-{
-    struct curl_slist *list = NULL;
-    bool found = false;
-    char *r = NULL;
-
-    if (curl_easy_getinfo(v->h, CURLINFO_COOKIELIST, &list) != CURLE_OK)
-        list = NULL;
-    for (struct curl_slist *c = list; c && r == NULL; c = c->next) {
-        /* Netscape format: domain, flag, path, secure, expiry, name,
-         * value, tab-separated. */
-        const char *f = c->data;
-        for (int i = 0; i < 5 && f; i++) {
-            f = strchr(f, '\t');
-            f = f ? f + 1 : NULL;
-        }
-        if (f && strncmp(f, VS_COOKIE_NAME "\t",
-                         sizeof VS_COOKIE_NAME) == 0) {
-            found = true;
-            r = v2k_asprintf("%s=%s", VS_COOKIE_NAME,
-                             f + sizeof VS_COOKIE_NAME);
-        }
-    }
-    curl_slist_free_all(list);
-    if (!found)
-        v2k_error("%s: Login: no %s cookie in the answer", v->ic,
-                  VS_COOKIE_NAME);
-    return r;
-}
-
-/* SearchIndex.FindByInventoryPath: the object's type and id (owned), or
- * 0 when nothing is there. */
-static int
-find_by_path(struct vs *v, const char *path, char **type, char **id)
-{
-    static const char m[] = "FindByInventoryPath";
-    CLEANUP_FREE char *esi = xml_escape(v->search_index);
-    CLEANUP_FREE char *ep = xml_escape(path);
-    CLEANUP_FREE char *body = NULL;
-    xmlNode *r, *rv;
-
-    *type = *id = NULL;
-    if (esi == NULL || ep == NULL)
-        return -1;
-    body = v2k_asprintf("<FindByInventoryPath xmlns=\"urn:vim25\">"
-                        "<_this type=\"SearchIndex\">%s</_this>"
-                        "<inventoryPath>%s</inventoryPath>"
-                        "</FindByInventoryPath>", esi, ep);
-    if (body == NULL || (r = soap_call(v, m, body)) == NULL)
-        return -1;
-    rv = child_el(r, "returnval");
-    if (rv == NULL)
-        return 0;
-    *type = v2k_xml_prop(rv, "type");
-    *id = text_of(rv);
-    if (*type == NULL || *id == NULL) {
-        free(*type);
-        free(*id);
-        *type = *id = NULL;
-        v2k_error("%s: %s: a <returnval> without a type", v->ic, m);
-        return -1;
-    }
-    return 1;
-}
+#define VS_LOGOUT_TIMEOUT 10L           /* at close: connect and call */
 
 #define VS_MAX_DATASTORES 256    /* of one VM */
 
@@ -649,14 +75,14 @@ vm_datastores(struct vs *v, const xmlNode *val, struct vm_props *p)
 {
     for (xmlNode *c = val ? val->children : NULL; c; c = c->next) {
         char *id;
-        if (!is_el(c, "ManagedObjectReference"))
+        if (!v2k_xml_is(c, "ManagedObjectReference"))
             continue;
         if (p->ndatastores == VS_MAX_DATASTORES) {
             v2k_error("%s: the VM has more than %d datastores", v->ic,
                       VS_MAX_DATASTORES);
             return -1;
         }
-        if ((id = text_of(c)) == NULL)
+        if ((id = v2k_xml_content(c)) == NULL)
             return -1;
         if (p->ndatastores == 0 &&
             (p->datastores = v2k_calloc(VS_MAX_DATASTORES,
@@ -673,8 +99,8 @@ static int
 vm_properties(struct vs *v, const char *vm, struct vm_props *p)
 {
     static const char m[] = "RetrievePropertiesEx";
-    CLEANUP_FREE char *epc = xml_escape(v->property_collector);
-    CLEANUP_FREE char *evm = xml_escape(vm);
+    CLEANUP_FREE char *epc = v2k_vs_xml_escape(v->property_collector);
+    CLEANUP_FREE char *evm = v2k_vs_xml_escape(vm);
     CLEANUP_FREE char *body = NULL;
     xmlNode *r, *obj;
 
@@ -691,15 +117,15 @@ vm_properties(struct vs *v, const char *vm, struct vm_props *p)
         "<objectSet><obj type=\"VirtualMachine\">%s</obj>"
         "<skip>false</skip></objectSet>"
         "</specSet><options/></RetrievePropertiesEx>", epc, evm);
-    if (body == NULL || (r = soap_call(v, m, body)) == NULL)
+    if (body == NULL || (r = v2k_vs_soap_call(v, m, body)) == NULL)
         return -1;
-    obj = find_el(r, "objects");
+    obj = v2k_xml_find(r, "objects");
     for (xmlNode *ps = obj ? obj->children : NULL; ps; ps = ps->next) {
         CLEANUP_FREE char *name = NULL;
         char **field = NULL;
-        if (!is_el(ps, "propSet"))
+        if (!v2k_xml_is(ps, "propSet"))
             continue;
-        if ((name = text_of(child_el(ps, "name"))) == NULL)
+        if ((name = v2k_xml_content(v2k_xml_child(ps, "name"))) == NULL)
             return -1;
         if (strcmp(name, "runtime.powerState") == 0)
             field = &p->power_state;
@@ -708,10 +134,10 @@ vm_properties(struct vs *v, const char *vm, struct vm_props *p)
         else if (strcmp(name, "config.firmware") == 0)
             field = &p->firmware;
         else if (strcmp(name, "datastore") == 0 && p->ndatastores == 0 &&
-                 vm_datastores(v, child_el(ps, "val"), p) == -1)
+                 vm_datastores(v, v2k_xml_child(ps, "val"), p) == -1)
             return -1;
         if (field && *field == NULL &&
-            (*field = text_of(child_el(ps, "val"))) == NULL)
+            (*field = v2k_xml_content(v2k_xml_child(ps, "val"))) == NULL)
             return -1;
     }
     if (p->power_state == NULL || p->vmx_path == NULL) {
@@ -763,7 +189,7 @@ ds_ids(struct vs *v, const struct vm_props *p, struct ds_id **ids,
        size_t *n)
 {
     static const char m[] = "RetrievePropertiesEx";
-    CLEANUP_FREE char *epc = xml_escape(v->property_collector);
+    CLEANUP_FREE char *epc = v2k_vs_xml_escape(v->property_collector);
     char *body = NULL;
     size_t len = 0;
     bool oom = false;
@@ -785,7 +211,7 @@ ds_ids(struct vs *v, const struct vm_props *p, struct ds_id **ids,
             "<propSet><type>Datastore</type><pathSet>name</pathSet>"
             "<pathSet>summary.url</pathSet></propSet>", epc);
     for (size_t i = 0; i < p->ndatastores; i++) {
-        CLEANUP_FREE char *e = xml_escape(p->datastores[i]);
+        CLEANUP_FREE char *e = v2k_vs_xml_escape(p->datastores[i]);
         fprintf(fp, "<objectSet><obj type=\"Datastore\">%s</obj>"
                 "<skip>false</skip></objectSet>", e ? e : "");
         if (e == NULL)
@@ -798,25 +224,25 @@ ds_ids(struct vs *v, const struct vm_props *p, struct ds_id **ids,
         free(body);
         return -1;
     }
-    r = soap_call(v, m, body);
+    r = v2k_vs_soap_call(v, m, body);
     free(body);
     if (r == NULL)
         return -1;
     if ((*ids = v2k_calloc(p->ndatastores, sizeof **ids)) == NULL)
         return -1;
-    r = find_el(r, "returnval");
+    r = v2k_xml_find(r, "returnval");
     for (xmlNode *o = r ? r->children : NULL; o && *n < p->ndatastores;
          o = o->next) {
         struct ds_id *d = &(*ids)[*n];
-        if (!is_el(o, "objects"))
+        if (!v2k_xml_is(o, "objects"))
             continue;
         for (xmlNode *ps = o->children; ps; ps = ps->next) {
             CLEANUP_FREE char *pn = NULL;
             CLEANUP_FREE char *val = NULL;
-            if (!is_el(ps, "propSet"))
+            if (!v2k_xml_is(ps, "propSet"))
                 continue;
-            if ((pn = text_of(child_el(ps, "name"))) == NULL ||
-                (val = text_of(child_el(ps, "val"))) == NULL)
+            if ((pn = v2k_xml_content(v2k_xml_child(ps, "name"))) == NULL ||
+                (val = v2k_xml_content(v2k_xml_child(ps, "val"))) == NULL)
                 goto fail;
             if (strcmp(pn, "name") == 0 && d->name == NULL) {
                 d->name = val;
@@ -866,7 +292,7 @@ datacenter(struct vs *v, const char **rest)
         prefix = v2k_asprintf("%.*s", (int)n, p);
         if (prefix == NULL)
             return NULL;
-        r = find_by_path(v, prefix, &type, &id);
+        r = v2k_vs_find_by_path(v, prefix, &type, &id);
         if (r == -1) {
             free(prefix);
             return NULL;
@@ -981,84 +407,82 @@ split_ds_path(const struct vs *v, const char *vm, const char *s, char **ds,
     return *ds && *path ? 0 : -1;
 }
 
+/* The input's state (input.h), owned by the pipeline from
+ * vsphere_open() on: the session, logged out at close (the copy reads
+ * the disks with its cookie until then; a vCenter limits the sessions
+ * of a user, and hundreds of conversions in a batch would otherwise
+ * leave as many behind until they time out), and the cookie file. */
+struct vsphere {
+    struct vs v;
+    bool logged_in;
+    bool set_no_verify;         /* we set V2K_TLS_NO_VERIFY */
+    bool set_cookie_env;        /* we set V2K_HTTP_COOKIE_FILE */
+    char *cookie_dir, *cookie_path;
+};
+
 /* The session cookie in a private file named by V2K_HTTP_COOKIE_FILE,
  * so that every later opening of the disks (the copy, helpers) sends
- * it; removed at exit and with the outputs on failure. */
-static char *cookie_dir, *cookie_path;
-
+ * it; removed at close and with the outputs on failure. */
 static void
-remove_cookie(void)
+remove_cookie(struct vsphere *vp)
 {
-    if (cookie_path) {
-        unlink(cookie_path);
-        v2k_outfile_forget(cookie_path);
+    if (vp->set_cookie_env)
+        unsetenv("V2K_HTTP_COOKIE_FILE");
+    if (vp->cookie_path) {
+        unlink(vp->cookie_path);
+        v2k_outfile_forget(vp->cookie_path);
     }
-    if (cookie_dir)
-        rmdir(cookie_dir);
-    free(cookie_path);
-    free(cookie_dir);
-    cookie_path = cookie_dir = NULL;
+    if (vp->cookie_dir)
+        rmdir(vp->cookie_dir);
+    free(vp->cookie_path);
+    free(vp->cookie_dir);
+    vp->cookie_path = vp->cookie_dir = NULL;
 }
 
 static int
-publish_cookie(const char *cookie)
+publish_cookie(struct vsphere *vp, const char *cookie)
 {
     const char *tmp = getenv("TMPDIR");
     CLEANUP_CLOSE int fd = -1;
     size_t n = strlen(cookie);
 
-    if (cookie_path == NULL) {
-        cookie_dir = v2k_asprintf("%s/v2kvm-session.XXXXXX",
-                                  tmp && *tmp ? tmp : "/tmp");
-        if (cookie_dir == NULL)
+    if (vp->cookie_path == NULL) {
+        vp->cookie_dir = v2k_asprintf("%s/v2kvm-session.XXXXXX",
+                                      tmp && *tmp ? tmp : "/tmp");
+        if (vp->cookie_dir == NULL)
             return -1;
-        if (mkdtemp(cookie_dir) == NULL) {
-            v2k_error_errno(errno, "%s", cookie_dir);
-            free(cookie_dir);
-            cookie_dir = NULL;
-            return -1;
-        }
-        if (atexit(remove_cookie) != 0 ||
-            (cookie_path = v2k_asprintf("%s/cookie", cookie_dir)) == NULL) {
-            v2k_error("cannot register the session file for removal");
+        if (mkdtemp(vp->cookie_dir) == NULL) {
+            v2k_error_errno(errno, "%s", vp->cookie_dir);
+            free(vp->cookie_dir);
+            vp->cookie_dir = NULL;
             return -1;
         }
+        vp->cookie_path = v2k_asprintf("%s/cookie", vp->cookie_dir);
+        if (vp->cookie_path == NULL)
+            return -1;
     }
-    fd = open(cookie_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd == -1 || v2k_outfile_register(cookie_path) == -1) {
-        v2k_error_errno(errno, "%s", cookie_path);
+    fd = open(vp->cookie_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+              0600);
+    if (fd == -1 || v2k_outfile_register(vp->cookie_path) == -1) {
+        v2k_error_errno(errno, "%s", vp->cookie_path);
         return -1;
     }
     if (write(fd, cookie, n) != (ssize_t)n || write(fd, "\n", 1) != 1) {
-        v2k_error_errno(errno, "%s", cookie_path);
+        v2k_error_errno(errno, "%s", vp->cookie_path);
         return -1;
     }
-    if (setenv("V2K_HTTP_COOKIE_FILE", cookie_path, 1) == -1) {
+    if (setenv("V2K_HTTP_COOKIE_FILE", vp->cookie_path, 1) == -1) {
         v2k_error_errno(errno, "setenv");
         return -1;
     }
+    vp->set_cookie_env = true;
     return 0;
 }
 
-static void
-vs_clear(struct vs *v)
-{
-    if (v->h)
-        curl_easy_cleanup(v->h);
-    vs_uri_clear(&v->u);
-    free(v->sdk);
-    free(v->action);
-    free(v->answer);
-    xmlFreeDoc(v->doc);
-    free(v->property_collector);
-    free(v->search_index);
-    free(v->session_manager);
-    free(v->api_type);
-}
-
 static struct v2k_source *
-vsphere_open(struct vs *v, const struct v2k_options *o)
+vsphere_connect(struct vsphere *vp, const struct v2k_options *o)
 {
+    struct vs *v = &vp->v;
     const char *name = o->sources[0], *rest = NULL;
     struct v2k_remote_opts ropts;
     struct vm_props p = { 0 };
@@ -1078,7 +502,7 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
     int r;
 
     v2k_options_remote_opts(o, &ropts);
-    if (parse_ic(o->input_uri, &v->u) == -1)
+    if (v2k_vs_parse_ic(o->input_uri, &v->u) == -1)
         return NULL;
     if (v->u.no_verify) {
         v2k_warning("%s: not verifying the TLS certificate of %s "
@@ -1086,15 +510,20 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
                     v->ic, v->u.hostport);
         ropts.tls_no_verify = true;
         /* For the copy, which opens the disks again. */
-        if (setenv("V2K_TLS_NO_VERIFY", "1", 1) == -1) {
-            v2k_error_errno(errno, "setenv");
-            return NULL;
+        if (getenv("V2K_TLS_NO_VERIFY") == NULL) {
+            if (setenv("V2K_TLS_NO_VERIFY", "1", 1) == -1) {
+                v2k_error_errno(errno, "setenv");
+                return NULL;
+            }
+            vp->set_no_verify = true;
         }
     }
-    if (vs_connect(v, &ropts) == -1 || service_content(v) == -1 ||
-        login(v, o->password_file) == -1)
+    if (v2k_vs_connect(v, &ropts) == -1 ||
+        v2k_vs_service_content(v) == -1 ||
+        v2k_vs_login(v, o->password_file) == -1)
         return NULL;
-    if ((cookie = session_cookie(v)) == NULL)
+    vp->logged_in = true;
+    if ((cookie = v2k_vs_session_cookie(v)) == NULL)
         return NULL;
     if ((dc = datacenter(v, &rest)) == NULL)
         goto out;
@@ -1103,7 +532,7 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
          * not as "no such VM"). */
         CLEANUP_FREE char *hp = v2k_asprintf("%s/host/%s", dc, rest);
         CLEANUP_FREE char *hid = NULL;
-        if (hp == NULL || (r = find_by_path(v, hp, &type, &hid)) == -1)
+        if (hp == NULL || (r = v2k_vs_find_by_path(v, hp, &type, &hid)) == -1)
             goto out;
         if (r == 0) {
             v2k_error("%s: datacenter %s has no host or cluster '%s'",
@@ -1115,7 +544,7 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
     }
     if ((path = v2k_asprintf("%s/vm/%s", dc, name)) == NULL)
         goto out;
-    if ((r = find_by_path(v, path, &type, &vm)) == -1)
+    if ((r = v2k_vs_find_by_path(v, path, &type, &vm)) == -1)
         goto out;
     if (r == 0 || strcmp(type, "VirtualMachine") != 0) {
         v2k_error("%s: no VM called '%s' in datacenter %s", v->ic, name,
@@ -1162,7 +591,7 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
         s->firmware = V2K_FW_UEFI;
     else if (p.firmware && strcmp(p.firmware, "bios") == 0)
         s->firmware = V2K_FW_BIOS;
-    if (publish_cookie(cookie) == -1) {
+    if (publish_cookie(vp, cookie) == -1) {
         v2k_source_free(s);
         s = NULL;
     }
@@ -1179,49 +608,45 @@ out:
     return s;
 }
 
-/* The session of a successful setup, ended at exit (SessionManager
- * .Logout): the copy reads the disks with its cookie until then.  A
- * vCenter limits the sessions of a user, and hundreds of conversions in
- * a batch would otherwise leave as many behind until they time out. */
-static struct vs *session_vs;
-static pid_t session_pid;       /* only the process that logged in */
-
+/* After the copy (input.h): end the session (SessionManager.Logout,
+ * bounded by VS_LOGOUT_TIMEOUT) on every path where Login succeeded,
+ * and remove the cookie file.  The pipeline's error message is kept. */
 static void
-logout_at_exit(void)
+vsphere_close(void *state)
 {
-    struct vs *v = session_vs;
-    CLEANUP_FREE char *esm = NULL;
-    CLEANUP_FREE char *body = NULL;
+    struct vsphere *vp = state;
+    CLEANUP_FREE char *saved = NULL;
 
-    session_vs = NULL;
-    if (v == NULL || getpid() != session_pid)
+    if (vp == NULL)
         return;
-    esm = xml_escape(v->session_manager);
-    body = esm ? v2k_asprintf("<Logout xmlns=\"urn:vim25\"><_this "
-                              "type=\"SessionManager\">%s</_this></Logout>",
-                              esm)
-               : NULL;
-    curl_easy_setopt(v->h, CURLOPT_CONNECTTIMEOUT, VS_LOGOUT_TIMEOUT);
-    curl_easy_setopt(v->h, CURLOPT_TIMEOUT, VS_LOGOUT_TIMEOUT);
-    if (body && soap_call(v, "Logout", body))
-        v2k_debug("%s: logged out", v->ic);
-    else
-        v2k_debug("%s: logout failed (the session times out on the host): "
-                  "%s", v->ic, v2k_error_message());
+    saved = v2k_strdup(v2k_error_message());
+    if (vp->logged_in) {
+        if (v2k_vs_logout(&vp->v, VS_LOGOUT_TIMEOUT) == 0)
+            v2k_debug("%s: logged out", vp->v.ic);
+        else
+            v2k_debug("%s: logout failed (the session times out on the "
+                      "host): %s", vp->v.ic, v2k_error_message());
+    }
+    remove_cookie(vp);
+    if (vp->set_no_verify)
+        unsetenv("V2K_TLS_NO_VERIFY");
+    v2k_vs_clear(&vp->v);
+    free(vp);
     v2k_error_clear();
-    vs_clear(v);
-    free(v);
+    if (saved && *saved)
+        v2k_error("%s", saved);
 }
 
 static struct v2k_source *
-vsphere_setup(const struct v2k_options *o)
+vsphere_open(const struct v2k_options *o, void **state)
 {
-    struct vs *v = v2k_calloc(1, sizeof *v);
+    struct vsphere *vp = v2k_calloc(1, sizeof *vp);
     struct v2k_source *s = NULL;
 
-    if (v == NULL)
+    if (vp == NULL)
         return NULL;
-    v->ic = o->input_uri;
+    *state = vp;                /* the pipeline's from now on */
+    vp->v.ic = o->input_uri;
 
     if (o->input_uri == NULL) {
         v2k_error("-i libvirt: give the host with -ic esx://HOST or "
@@ -1234,15 +659,8 @@ vsphere_setup(const struct v2k_options *o)
                         "are read in place over the host's HTTPS datastore "
                         "interface%s", o->vddk_option ? "; the -io vddk-* "
                         "options are ignored" : "");
-        s = vsphere_open(v, o);
+        s = vsphere_connect(vp, o);
     }
-    if (s && session_vs == NULL && atexit(logout_at_exit) == 0) {
-        session_vs = v;
-        session_pid = getpid();
-        return s;
-    }
-    vs_clear(v);
-    free(v);
     if (s == NULL)
         v2k_error_prepend("-i libvirt: ");
     return s;
@@ -1253,5 +671,6 @@ const struct v2k_input v2k_input_libvirt = {
     .help = "a VM on VMware ESXi or vCenter: -ic esx://HOST or "
             "vpx://USER@VCENTER/DC/HOST, the VM's NAME as SOURCE, "
             "-ip PASSWORDFILE",
-    .setup = vsphere_setup,
+    .open = vsphere_open,
+    .close = vsphere_close,
 };

@@ -321,32 +321,6 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
     return 0;
 }
 
-static int
-parse_mac(const char *in, char **out)
-{
-    char m[18];
-
-    if (strlen(in) != 17)
-        return -1;
-    for (int i = 0; i < 17; i++) {
-        char c = in[i];
-        if (i % 3 == 2) {
-            if (c != ':' && c != '-')
-                return -1;
-            m[i] = ':';
-            continue;
-        }
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return -1;
-        m[i] = c;
-    }
-    m[17] = '\0';
-    *out = v2k_strdup(m);
-    return *out ? 0 : -1;
-}
-
 /* One VIFSPEC (xl-network-configuration(5)): key=value, comma-separated. */
 static int
 parse_vif(struct xen_ctx *x, struct v2k_source *s,
@@ -384,13 +358,16 @@ parse_vif(struct xen_ctx *x, struct v2k_source *s,
         v = trim(eq + 1);
         k = trim(k);
         if (strcmp(k, "mac") == 0) {
+            char mac[18];
             free(n->mac);
             n->mac = NULL;
-            if (parse_mac(v, &n->mac) == -1) {
+            if (!v2k_parse_mac(v, true, mac)) {
                 v2k_error("%s:%u: vif: mac '%s' is not a MAC address",
                           x->name, it->line, v);
                 return -1;
             }
+            if ((n->mac = v2k_strdup(mac)) == NULL)
+                return -1;
         } else if (strcmp(k, "bridge") == 0) {
             bridge = v;
         } else if (strcmp(k, "model") == 0) {
@@ -912,7 +889,8 @@ fail:
 }
 
 static struct v2k_source *
-xen_setup(const struct v2k_options *o)
+xen_open(const struct v2k_options *o,
+         __attribute__((unused)) void **state)
 {
     static const char *const exts[] = { ".cfg", ".hvm", ".pv", NULL };
     CLEANUP_FREE char *buf = NULL;
@@ -961,5 +939,5 @@ const struct v2k_input v2k_input_xen = {
     .name = "xen",
     .help = "a Xen guest's xl.cfg (or xm) file given as SOURCE, or with "
             "-ic xen+ssh://HOST the guest's NAME",
-    .setup = xen_setup,
+    .open = xen_open,
 };

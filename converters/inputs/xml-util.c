@@ -3,6 +3,7 @@
 #include "error.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 xmlDoc *
 v2k_xml_parse(const char *buf, size_t len, const char *name, size_t max)
 {
-    xmlParserCtxt *ctxt;
+    CLEANUP_XMLPARSERCTXT xmlParserCtxt *ctxt = NULL;
     xmlDoc *doc;
 
     if (len > max || len > (size_t)0x7fffffff) {
@@ -34,10 +35,8 @@ v2k_xml_parse(const char *buf, size_t len, const char *name, size_t max)
             msg[strcspn(msg, "\n")] = '\0';
         }
         v2k_error("%s:%d: not XML: %s", name, e ? e->line : 0, msg);
-        xmlFreeParserCtxt(ctxt);
         return NULL;
     }
-    xmlFreeParserCtxt(ctxt);
     /* No DOCTYPE means no entity declarations to expand or fetch. */
     if (doc->intSubset || doc->extSubset) {
         v2k_error("%s: a DOCTYPE is not allowed", name);
@@ -45,6 +44,72 @@ v2k_xml_parse(const char *buf, size_t len, const char *name, size_t max)
         return NULL;
     }
     return doc;
+}
+
+bool
+v2k_xml_is(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE &&
+           strcmp((const char *)n->name, name) == 0;
+}
+
+xmlNode *
+v2k_xml_child(const xmlNode *n, const char *name)
+{
+    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+        if (v2k_xml_is(c, name))
+            return c;
+    return NULL;
+}
+
+xmlNode *
+v2k_xml_find(const xmlNode *n, const char *name)
+{
+    for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+        xmlNode *r;
+        if (v2k_xml_is(c, name))
+            return c;
+        if ((r = v2k_xml_find(c, name)) != NULL)
+            return r;
+    }
+    return NULL;
+}
+
+char *
+v2k_xml_text(const xmlNode *n)
+{
+    char *t, *s, *e;
+
+    if (n == NULL || (t = (char *)xmlNodeGetContent(n)) == NULL)
+        return NULL;
+    for (s = t; isspace((unsigned char)*s); s++)
+        ;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        e--;
+    memmove(t, s, (size_t)(e - s));
+    t[e - s] = '\0';
+    return t;
+}
+
+char *
+v2k_xml_child_text(const xmlNode *n, const char *name)
+{
+    return v2k_xml_text(v2k_xml_child(n, name));
+}
+
+char *
+v2k_xml_content(const xmlNode *n)
+{
+    xmlChar *t;
+    char *r;
+
+    if (n == NULL)
+        return NULL;
+    t = xmlNodeGetContent(n);
+    r = v2k_strdup(t ? (const char *)t : "");
+    xmlFree(t);
+    return r;
 }
 
 char *

@@ -113,9 +113,14 @@ assert_grep "^v2kvm: error: -i libvirt: $NV: the TLS certificate of $VC_HOSTPORT
     --print-source >/dev/null 2>"$T/err" || { cat "$T/err"; fail "cafile"; }
 grep -q warning "$T/err" && fail "cafile: a warning: $(cat "$T/err")"
 
-# A powered-on VM is refused.
+# A powered-on VM is refused, and the session it logged in with is
+# logged out all the same (the input's close runs on the failure path).
+n0=$(grep -c '<Logout ' "$T/vcsim.log" || true)
 expect_fail "$V2KVM" -ic "$IC" -ip "$T/password" ha-host_VM1 --print-source
 assert_grep "^v2kvm: error: -i libvirt: $IC: VM 'ha-host_VM1' is poweredOn: shut it down first" "$T/err"
+[ "$(grep -c error: "$T/err")" = 1 ] || fail "powered on: not one error line: $(cat "$T/err")"
+n1=$(grep -c '<Logout ' "$T/vcsim.log" || true)
+[ "$n1" = $((n0 + 1)) ] || fail "failed open: not one Logout ($n0 before, $n1 after)"
 
 # A wrong password: the SOAP fault in one line, the password nowhere.
 echo "wrong-password-1234" >"$T/wrong"

@@ -9,7 +9,9 @@
 # mismatches (SHA1, SHA256; -io ova-ignore-manifest), an .ovf that is not
 # XML or lacks References, a truncated member, a '../' member, a bad tar
 # checksum, a size that disagrees with the descriptor, an unknown
-# compression, corrupt gzip data and a missing chunk.
+# compression, corrupt gzip data and a missing chunk (first, middle,
+# last).  VirtualBox's "SHA256 (FILE) = HEX" manifests; -io
+# ova-ignore-manifest skips even an unparsable manifest.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need qemu-img qemu-io jq python3 tar sha1sum sha256sum
 data=$V2K_SOURCE_DIR/tests/data/ova
@@ -124,6 +126,33 @@ rm gz-bad/web01-disk1.vmdk.000000000
 expect_fail "$V2KVM" --no-convert -i ova gz-bad --print-source
 assert_grep "chunked, but there is no web01-disk1.vmdk.000000000" "$T/err"
 [ -z "$(ls -A tmp)" ] || fail "temporary files left: $(ls tmp)"
+# A chunk missing (#13.13): before, the chunks up to the gap were taken
+# for the whole file (a shorter disk, exit 0 for a raw one; for a VMDK
+# an error naming the temporary file).  Now one error naming the
+# missing member: in a directory and in a tar, a gap before a chunk
+# that is there; the last chunk, by the File's ovf:size.
+cp -r gz gz-hole
+rm gz-hole/web01-disk1.vmdk.000000001
+expect_fail "$V2KVM" --no-convert -i ova gz-hole --print-source
+assert_grep "gz-hole/web01-disk1.vmdk.000000001: chunk missing (the package has web01-disk1.vmdk.00000000[2-9])" "$T/err"
+(cd gz-hole && tar cf ../gz-hole.ova --format=ustar web01.ovf \
+    web01-disk1.vmdk.0* web01-disk2.vmdk)
+expect_fail "$V2KVM" --no-convert -i ova gz-hole.ova --print-source
+assert_grep "gz-hole.ova/web01-disk1.vmdk.000000001: chunk missing (the package has web01-disk1.vmdk.00000000[2-9])" "$T/err"
+cp -r gz gz-short
+last=$(ls gz-short/web01-disk1.vmdk.0* | tail -1)
+rm "$last"
+sed -i 's/ovf:chunkSize="65536"/ovf:size="'"$(stat -c %s esx/web01-disk1.vmdk)"'" ovf:chunkSize="65536"/' \
+    gz-short/web01.ovf
+grep -q 'ovf:size="[0-9]*" ovf:chunkSize' gz-short/web01.ovf ||
+    fail "gz-short/web01.ovf was not rewritten"
+expect_fail "$V2KVM" --no-convert -i ova gz-short --print-source
+assert_grep "gz-short/${last##*/}: chunk missing (the chunks hold" "$T/err"
+# ... and with ovf:size right, the same package converts.
+cp "$last" gz-short/ 2>/dev/null || cp "gz/${last##*/}" gz-short/
+"$V2KVM" --no-convert -i ova gz-short --print-source >/dev/null 2>"$T/err" ||
+    { cat "$T/err" >&2; fail "chunked with ovf:size"; }
+[ -z "$(ls -A tmp)" ] || fail "temporary files left: $(ls tmp)"
 unset TMPDIR
 
 # --- VirtualBox: pax and GNU tars, SHA1 manifest with CRLF --------------
@@ -209,7 +238,7 @@ repack esx-bad bad-sha256.ova web01.ovf web01.mf web01-disk1.vmdk \
 expect_bad "bad-sha256.ova/web01.mf:3: SHA256 of web01-disk2.vmdk is" \
     bad-sha256.ova
 check bad-sha256.ova '.name == "web01"' -io ova-ignore-manifest
-assert_grep "SHA256 of web01-disk2.vmdk is .*ignored" "$T/warn"
+assert_grep "bad-sha256.ova/web01.mf: the manifest is not checked (-io ova-ignore-manifest)" "$T/warn"
 expect_bad "esx-bad/web01.mf:3: SHA256 of web01-disk2.vmdk" esx-bad
 cp -r vb vb-bad
 sed -i 's/<Name>/<Name>/; s/2048 MB of memory/2049 MB of memory/' \
@@ -220,6 +249,27 @@ printf 'MD5(debian12.ovf)= 00\n' >vb-bad/debian12.mf
 repack vb-bad bad-mf.ova debian12.ovf debian12.mf debian12-disk001.vmdk
 expect_bad "bad-mf.ova/debian12.mf:1: 'MD5(debian12.ovf)= 00': not a SHA1" \
     bad-mf.ova
+# -io ova-ignore-manifest ignores a manifest it cannot even parse
+# (#13.14: it was refused all the same).
+check bad-mf.ova '.name == "debian12"' -io ova-ignore-manifest
+assert_grep "bad-mf.ova/debian12.mf: the manifest is not checked" "$T/warn"
+# VirtualBox writes "SHA256 (FILE) = HEX" (#13.14: refused before): it
+# is checked like ovftool's "SHA256(FILE)= HEX" -- a good one passes, a
+# mismatch is found.
+cp -r vb vb-spaced
+for f in debian12.ovf debian12-disk001.vmdk; do
+    printf 'SHA256 (%s) = %s\n' $f "$(sha256sum vb/$f | cut -d' ' -f1)"
+done >vb-spaced/debian12.mf
+repack vb-spaced spaced.ova debian12.ovf debian12.mf debian12-disk001.vmdk
+check spaced.ova '.name == "debian12"'
+"$V2KVM" --no-convert -i ova spaced.ova -v --print-source >/dev/null \
+    2>"$T/err" || { cat "$T/err" >&2; fail "spaced manifest"; }
+assert_grep "SHA256 of debian12-disk001.vmdk matches" "$T/err"
+sed -i 's/2048 MB of memory/2049 MB of memory/' vb-spaced/debian12.ovf
+repack vb-spaced spaced-bad.ova debian12.ovf debian12.mf \
+    debian12-disk001.vmdk
+expect_bad "spaced-bad.ova/debian12.mf:1: SHA256 of debian12.ovf is" \
+    spaced-bad.ova
 
 # Descriptors: not XML, no References, a size that disagrees, gzip.
 mkdir ovf-bad
