@@ -551,6 +551,7 @@ https_close(struct v2k_transport *t)
 
 static const struct v2k_transport_ops https_ops = {
     .kind = "https",
+    .flags = V2K_TRANSPORT_REMOTE,
     .pread = https_pread,
     .open_sibling = https_open_sibling,
     .close = https_close,

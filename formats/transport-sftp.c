@@ -1020,6 +1020,7 @@ sftp_close(struct v2k_transport *t)
 
 static const struct v2k_transport_ops sftp_ops = {
     .kind = "sftp",
+    .flags = V2K_TRANSPORT_REMOTE,
     .pread = sftp_pread,
     .open_sibling = sftp_open_sibling,
     .close = sftp_close,
