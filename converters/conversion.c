@@ -816,9 +816,9 @@ struct v2k_image *
 v2k_open_source_disk(const struct v2k_options *o, const struct v2k_disk *d)
 {
     /* A .vbox names the parents of a differencing image (vdi.c); a
-     * remote image's absolute backing names are not followed. */
+     * remote image's absolute backing names are not followed (the
+     * transport's property, v2k_transport_may_follow). */
     struct v2k_open_opts oopts = {
-        .allow_absolute_backing = !v2k_uri_is_remote(d->path),
         .parent_candidates = (const char *const *)d->parent_chain,
     };
     struct v2k_remote_opts ropts;

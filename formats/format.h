@@ -41,8 +41,6 @@ struct v2k_image;
 
 struct v2k_open_opts {
     unsigned depth;             /* position in a backing chain (0 = top) */
-    bool allow_absolute_backing;/* follow absolute backing names (local
-                                   images made by qemu-img often have them) */
     const char *const *parent_candidates; /* NULL-terminated names (relative
                                    to the image, as open_sibling takes them)
                                    of images that may be the parent, e.g.
@@ -80,8 +78,9 @@ struct v2k_image {
 };
 
 /* Open path (file or block device).  format NULL = probe by magic.
- * opts may be NULL (top of chain, absolute backing names allowed, as
- * qemu-img does for local files). */
+ * opts may be NULL (top of chain).  Whether absolute backing names are
+ * followed is the transport's property (v2k_transport_may_follow):
+ * yes for local files, as qemu-img does, no for remote ones. */
 struct v2k_image *v2k_image_open(const char *path, const char *format,
                                  const struct v2k_open_opts *opts);
 

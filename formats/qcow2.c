@@ -527,8 +527,7 @@ dup_name(const char *p, size_t len)
 }
 
 static int
-open_data_file(struct v2k_image *img, const struct qcow2_exts *x,
-               const struct v2k_open_opts *opts)
+open_data_file(struct v2k_image *img, const struct qcow2_exts *x)
 {
     struct v2k_qcow2 *s = img->state;
 
@@ -537,7 +536,7 @@ open_data_file(struct v2k_image *img, const struct qcow2_exts *x,
     s->data_file_name = dup_name(x->data_file, x->data_file_len);
     if (s->data_file_name == NULL)
         return -1;
-    if (s->data_file_name[0] == '/' && !opts->allow_absolute_backing) {
+    if (!v2k_transport_may_follow(img->transport, s->data_file_name)) {
         v2k_error("%s: refusing to follow absolute external data file "
                   "name '%s'", v2k_image_name(img), s->data_file_name);
         return -1;
@@ -674,7 +673,7 @@ qcow2_open(struct v2k_image *img, const struct v2k_open_opts *opts)
         check_geometry(img, &h) == -1 ||
         v2k_qcow2_cache_init(img) == -1 ||
         load_l1(img, &h) == -1 ||
-        open_data_file(img, &x, opts) == -1 ||
+        open_data_file(img, &x) == -1 ||
         open_backing(img, &h, &x, opts) == -1)
         goto fail;
     free(area);

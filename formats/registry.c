@@ -98,9 +98,7 @@ struct v2k_image *
 v2k_image_open_transport(struct v2k_transport *t, const char *format,
                          const struct v2k_open_opts *opts)
 {
-    static const struct v2k_open_opts defaults = {
-        .allow_absolute_backing = true,
-    };
+    static const struct v2k_open_opts defaults = { 0 };
     const struct v2k_format *fmt;
     struct v2k_image *img;
 
@@ -168,7 +166,7 @@ v2k_image_open_backing(struct v2k_image *img, const char *name,
                   v2k_image_name(img), V2K_MAX_CHAIN_DEPTH);
         return NULL;
     }
-    if (name[0] == '/' && !sub.allow_absolute_backing) {
+    if (!v2k_transport_may_follow(img->transport, name)) {
         v2k_error("%s: refusing to follow absolute backing name '%s'",
                   v2k_image_name(img), name);
         return NULL;

@@ -430,6 +430,7 @@ archive_close(struct v2k_transport *t)
 
 static const struct v2k_transport_ops archive_ops = {
     .kind = "archive",
+    .flags = V2K_TRANSPORT_LOCAL,     /* siblings are members */
     .pread = archive_pread,
     .extents = archive_extents,
     .open_sibling = archive_open_sibling,

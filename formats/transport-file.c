@@ -128,6 +128,7 @@ file_close(struct v2k_transport *t)
 
 static const struct v2k_transport_ops file_ops = {
     .kind = "file",
+    .flags = V2K_TRANSPORT_LOCAL | V2K_TRANSPORT_FOLLOWS_ABSOLUTE,
     .pread = file_pread,
     .extents = file_extents,
     .open_sibling = file_open_sibling,

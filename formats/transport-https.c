@@ -12,36 +12,41 @@
  * aborted at once, so nothing is ever downloaded in full by surprise.
  *
  * Handles are pooled (HTTPS_MAX_CONNS, each keeping its connection
- * alive), so the copy engine's threads have several requests in
- * flight.  TLS is verified against the system CA store (plus cafile);
- * tls_no_verify skips it with a warning.  An optional Cookie header
- * (a vSphere session) comes from opts, or from a file, and is never
- * printed.  Interrupted ranges are retried on a new connection with
- * back-off and resumed after the bytes received; reads never come back
- * short.
+ * alive; remote.h), so the copy engine's threads have several requests
+ * in flight.  TLS is verified against the system CA store (plus
+ * cafile); tls_no_verify skips it with a warning.  An optional Cookie
+ * header (a vSphere session) comes from opts, or from a file, and is
+ * never printed.  Interrupted ranges are retried on a new connection
+ * with back-off and resumed after the bytes received (remote.h); reads
+ * never come back short.
+ *
+ * Stalls.  An attempt during which less than 1 byte/s arrives for the
+ * stall time (HTTPS_STALL_TIME, or V2K_STALL_TIME) is dropped
+ * (CURLOPT_LOW_SPEED_*), and the retries of a range stop once nothing
+ * has arrived for twice that: each attempt's connect and low-speed
+ * limits are cut to what is left of that budget, so a server that
+ * stops sending fails the read in about 2 x the stall time (1 minute),
+ * with a message naming the URL, the offset and how long it stalled.
+ * (Before, 6 attempts of 60 s each took 6 minutes.)
  */
 #include "transport.h"
 #include "error.h"
+#include "remote.h"
 #include "log.h"
 #include "util.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define HTTPS_MAX_CONNS 16
-#define HTTPS_RETRIES 5         /* failed attempts in a row per range */
-#define HTTPS_BACKOFF_MS 250
 #define HTTPS_CONNECT_TIMEOUT 30
-#define HTTPS_STALL_TIME 60     /* seconds below 1 byte/s = dropped */
+#define HTTPS_STALL_TIME 30     /* seconds below 1 byte/s = stalled */
 #define HTTPS_SYSTEM_CAPATH "/etc/ssl/certs"   /* Debian's hashed store */
 
 struct https_conn {
     CURL *h;
-    struct https_conn *next;            /* in the idle list */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -50,10 +55,8 @@ struct https_transport {
     char *host;                         /* for messages */
     char *cookie;                       /* Cookie header value, or NULL */
     struct v2k_remote_opts *opts;       /* for siblings */
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct https_conn *idle;
-    unsigned nconns;
+    unsigned stall_s;                   /* HTTPS_STALL_TIME or the env */
+    struct v2k_remote_pool pool;        /* of struct https_conn */
 };
 
 enum req_problem {
@@ -178,8 +181,10 @@ https_write(char *p, size_t size, size_t n, void *arg)
 }
 
 static void
-conn_free(struct https_conn *c)
+conn_free(void *arg)
 {
+    struct https_conn *c = arg;
+
     if (c == NULL)
         return;
     if (c->h)
@@ -221,11 +226,7 @@ conn_setup(struct https_transport *s, struct https_conn *c)
     }
     rc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     rc |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-    rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
-                           (long)HTTPS_CONNECT_TIMEOUT);
     rc |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    rc |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-                           (long)HTTPS_STALL_TIME);
     rc |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, https_header);
     rc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, https_write);
     if (rc != CURLE_OK) {
@@ -237,47 +238,30 @@ conn_setup(struct https_transport *s, struct https_conn *c)
     return 0;
 }
 
-static struct https_conn *
-pool_get(struct https_transport *s)
+/* A new connection for the pool (remote.h). */
+static void *
+conn_new(void *arg)
 {
-    struct https_conn *c;
+    struct https_transport *s = arg;
+    struct https_conn *c = v2k_calloc(1, sizeof *c);
 
-    pthread_mutex_lock(&s->lock);
-    while (s->idle == NULL && s->nconns >= HTTPS_MAX_CONNS)
-        pthread_cond_wait(&s->cond, &s->lock);
-    if (s->idle) {
-        c = s->idle;
-        s->idle = c->next;
-        pthread_mutex_unlock(&s->lock);
-        return c;
-    }
-    s->nconns++;
-    pthread_mutex_unlock(&s->lock);
-    c = v2k_calloc(1, sizeof *c);
     if (c && conn_setup(s, c) == 0)
         return c;
     conn_free(c);
-    pthread_mutex_lock(&s->lock);
-    s->nconns--;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
     return NULL;
+}
+
+static struct https_conn *
+pool_get(struct https_transport *s)
+{
+    return v2k_remote_pool_get(&s->pool, conn_new, s);
 }
 
 /* Give c back; a conn without a handle (setup failed) is dropped. */
 static void
 pool_put(struct https_transport *s, struct https_conn *c)
 {
-    pthread_mutex_lock(&s->lock);
-    if (c->h) {
-        c->next = s->idle;
-        s->idle = c;
-    } else {
-        conn_free(c);
-        s->nconns--;
-    }
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    v2k_remote_pool_put(&s->pool, c, c->h != NULL, conn_free);
 }
 
 static bool
@@ -303,20 +287,11 @@ transient(CURLcode rc, long status)
     }
 }
 
-static void
-backoff(unsigned fails)
-{
-    unsigned ms = HTTPS_BACKOFF_MS << (fails - 1 < 5 ? fails - 1 : 5);
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
-/* One message for a failed request (at = UINT64_MAX: the size query). */
+/* One message for a failed request (at = UINT64_MAX: the size query);
+ * stalled_s > 0: the retries gave up after that long without data. */
 static void
 report(struct https_transport *s, struct https_conn *c, CURLcode rc,
-       const struct https_req *r, unsigned attempts)
+       const struct https_req *r, unsigned attempts, unsigned stalled_s)
 {
     const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
     char where[64] = "", tries[48] = "";
@@ -327,6 +302,12 @@ report(struct https_transport *s, struct https_conn *c, CURLcode rc,
     if (attempts > 1)
         snprintf(tries, sizeof tries, " (gave up after %u attempts)",
                  attempts);
+    if (stalled_s > 0 && rc == CURLE_OPERATION_TIMEDOUT) {
+        v2k_error("%s: stalled%s: no data from %s for %u seconds%s",
+                  s->t.name, r->at != UINT64_MAX ? where : " (size query)",
+                  s->host, stalled_s, tries);
+        return;
+    }
     if (r->status >= 300 && r->status != 0 &&
         (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)) {
         const char *hint = "";
@@ -366,8 +347,9 @@ https_transfer(struct https_transport *s, struct https_conn *c, char *buf,
                size_t count, uint64_t offset, uint64_t *size)
 {
     size_t done = 0;
-    unsigned fails = 0, attempts = 0;
+    struct v2k_retry retry;
 
+    v2k_retry_start(&retry, s->stall_s);
     for (;;) {
         struct https_req req = {
             .buf = buf ? buf + done : NULL, .want = count - done,
@@ -376,8 +358,16 @@ https_transfer(struct https_transport *s, struct https_conn *c, char *buf,
         };
         char range[64];
         CURLcode rc = CURLE_OK;
+        /* Limits cut to the stall budget left (remote.h). */
+        long left_s = (long)(v2k_retry_left_ms(&retry) + 999) / 1000;
 
         c->errbuf[0] = '\0';
+        rc |= curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT,
+                               left_s < HTTPS_CONNECT_TIMEOUT
+                                   ? left_s : (long)HTTPS_CONNECT_TIMEOUT);
+        rc |= curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_TIME,
+                               left_s < (long)s->stall_s ? left_s
+                                                         : (long)s->stall_s);
         if (buf == NULL) {
             rc |= curl_easy_setopt(c->h, CURLOPT_NOBODY, 1L);
             rc |= curl_easy_setopt(c->h, CURLOPT_RANGE, NULL);
@@ -392,7 +382,6 @@ https_transfer(struct https_transport *s, struct https_conn *c, char *buf,
         rc |= curl_easy_setopt(c->h, CURLOPT_HEADERDATA, &req);
         if (rc == CURLE_OK)
             rc = curl_easy_perform(c->h);
-        attempts++;
         done += req.got;
         if (buf == NULL && rc == CURLE_OK && req.status == 200) {
             curl_off_t len = -1;
@@ -433,27 +422,25 @@ https_transfer(struct https_transport *s, struct https_conn *c, char *buf,
             /* A clean end before the range did: ask for the rest. */
             v2k_debug("%s: %zu of %zu bytes at offset %llu", s->t.name,
                       req.got, req.want, (unsigned long long)req.at);
-            if (req.got == 0 && fails + 1 > HTTPS_RETRIES) {
+            if (req.got == 0 && retry.fails + 1 > retry.max_fails) {
                 v2k_error("%s: unexpected end of data at offset %llu",
                           s->t.name, (unsigned long long)(offset + done));
                 return -1;
             }
         } else if (!transient(rc, req.status)) {
-            report(s, c, rc, &req, 1);
+            report(s, c, rc, &req, 1, 0);
             return -1;
         }
-        if (req.got > 0)
-            fails = 0;
-        if (++fails > HTTPS_RETRIES) {
+        if (!v2k_retry_again(&retry, req.got > 0)) {
             req.at = buf ? offset + done : UINT64_MAX;
-            report(s, c, rc, &req, attempts);
+            report(s, c, rc, &req, retry.attempts,
+                   v2k_retry_stalled_s(&retry));
             return -1;
         }
         v2k_debug("%s: %s at offset %llu; retry %u of %u", s->t.name,
                   c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc),
-                  (unsigned long long)(offset + done), fails,
-                  HTTPS_RETRIES);
-        backoff(fails);
+                  (unsigned long long)(offset + done), retry.fails,
+                  retry.max_fails);
         if (conn_setup(s, c) == -1)
             return -1;
     }
@@ -485,6 +472,9 @@ https_size_by_range(struct https_transport *s, struct https_conn *c)
     CURLcode rc = CURLE_OK;
 
     c->errbuf[0] = '\0';
+    rc |= curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT,
+                           (long)HTTPS_CONNECT_TIMEOUT);
+    rc |= curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_TIME, (long)s->stall_s);
     rc |= curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
     rc |= curl_easy_setopt(c->h, CURLOPT_RANGE, "0-0");
     rc |= curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &req);
@@ -497,7 +487,7 @@ https_size_by_range(struct https_transport *s, struct https_conn *c)
         return -1;
     }
     if (rc != CURLE_OK || req.status != 206) {
-        report(s, c, rc, &req, 1);
+        report(s, c, rc, &req, 1, 0);
         return -1;
     }
     if (req.cr_total == UINT64_MAX) {
@@ -532,13 +522,7 @@ https_close(struct v2k_transport *t)
 {
     struct https_transport *s = (struct https_transport *)t;
 
-    while (s->idle) {
-        struct https_conn *c = s->idle;
-        s->idle = c->next;
-        conn_free(c);
-    }
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->cond);
+    v2k_remote_pool_destroy(&s->pool, conn_free);
     if (s->cookie) {
         explicit_bzero(s->cookie, strlen(s->cookie));
         free(s->cookie);
@@ -551,6 +535,7 @@ https_close(struct v2k_transport *t)
 
 static const struct v2k_transport_ops https_ops = {
     .kind = "https",
+    .flags = V2K_TRANSPORT_REMOTE,
     .pread = https_pread,
     .open_sibling = https_open_sibling,
     .close = https_close,
@@ -620,8 +605,8 @@ https_open(const char *uri, const struct v2k_remote_opts *opts, bool sibling)
     if (s == NULL)
         return NULL;
     s->t.ops = &https_ops;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    s->stall_s = v2k_remote_stall_time(HTTPS_STALL_TIME);
+    v2k_remote_pool_init(&s->pool, HTTPS_MAX_CONNS);
     s->t.name = v2k_strdup(uri);
     s->opts = v2k_remote_opts_dup(opts ? opts : &none);
     if (s->t.name == NULL || s->opts == NULL ||

@@ -45,6 +45,7 @@ memory_close(struct v2k_transport *t)
 
 static const struct v2k_transport_ops memory_ops = {
     .kind = "memory",
+    .flags = V2K_TRANSPORT_LOCAL,
     .pread = memory_pread,
     .open_sibling = memory_open_sibling,
     .close = memory_close,

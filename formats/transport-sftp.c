@@ -23,8 +23,9 @@
  * 1.5 MiB: the server had answered that much before the client had
  * sent all its requests.)  1 MiB in flight is 50 MiB/s per connection
  * at a 20 ms round trip; the copy engine reads with several.
- * The connections live in a small pool: a reading thread takes one (or
- * creates one, up to SFTP_MAX_CONNS), uses it alone, and gives it back.
+ * The connections live in a small pool (remote.h): a reading thread
+ * takes one (or creates one, up to SFTP_MAX_CONNS), uses it alone, and
+ * gives it back.
  *
  * Size.  A regular file's size is its st_size.  A block device (an LVM
  * volume on a Xen dom0) reports st_size 0 over SFTP (OpenSSH's
@@ -52,14 +53,16 @@
  * printed and is wiped when the transport closes.
  *
  * Reads never come back short: a dropped connection (socket error,
- * SSH_STALL_TIME seconds without progress in one call) is retried on a
- * fresh connection with back-off (0.25 s, doubling), resuming after the
- * bytes already received; after SFTP_RETRIES failures in a row without
- * progress the error names the URI and the offset.  An EOF inside the
+ * SFTP_STALL_TIME seconds, or V2K_STALL_TIME, without progress in one
+ * call) is retried on a fresh connection with back-off, resuming after
+ * the bytes already received (remote.h); after V2K_REMOTE_RETRIES
+ * failures in a row without progress, or twice the stall time without
+ * a byte, the error names the URI and the offset.  An EOF inside the
  * size is an error at once, never a short disk.
  */
 #include "transport.h"
 #include "error.h"
+#include "remote.h"
 #include "log.h"
 #include "util.h"
 
@@ -81,8 +84,6 @@
 #include <unistd.h>
 
 #define SFTP_MAX_CONNS 8        /* sshd's MaxStartups begins at 10 */
-#define SFTP_RETRIES 5          /* failed attempts in a row per range */
-#define SFTP_BACKOFF_MS 250
 #define SFTP_CONNECT_TIMEOUT 30 /* seconds */
 #define SFTP_STALL_TIME 60      /* seconds for one read call (at most
                                    SFTP_MAX_CALL bytes: >= 4.3 KiB/s) */
@@ -98,7 +99,6 @@ struct sftp_conn {
     LIBSSH2_SFTP *sftp;
     LIBSSH2_SFTP_HANDLE *fh;
     uint64_t pos;               /* the handle's offset */
-    struct sftp_conn *next;     /* in the idle list */
     bool why_connect;           /* why is a connect(2) failure */
     char why[256];              /* the last transient failure */
 };
@@ -118,10 +118,8 @@ struct sftp_transport {
     char *home;                 /* for the default keys */
     bool force_search;
     struct v2k_remote_opts *opts;       /* for siblings */
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct sftp_conn *idle;
-    unsigned nconns;            /* idle + in use */
+    unsigned stall_s;           /* SFTP_STALL_TIME or the env */
+    struct v2k_remote_pool pool;        /* of struct sftp_conn */
 };
 
 static pthread_once_t ssh_once = PTHREAD_ONCE_INIT;
@@ -512,7 +510,7 @@ conn_open(struct sftp_transport *s, struct sftp_conn *c)
     libssh2_session_callback_set(c->ss, LIBSSH2_CALLBACK_SEND,
                                  (void *)ssh_send);
     libssh2_session_set_blocking(c->ss, 1);
-    libssh2_session_set_timeout(c->ss, SFTP_STALL_TIME * 1000L);
+    libssh2_session_set_timeout(c->ss, s->stall_s * 1000L);
     if (s->known_hosts) {
         kh = libssh2_knownhost_init(c->ss);
         if (kh == NULL) {
@@ -857,59 +855,43 @@ learn_size(struct sftp_transport *s, struct sftp_conn *c)
     return device_size(s, c, type == LIBSSH2_SFTP_S_IFBLK, &s->t.size);
 }
 
+/* A new pool entry, connected on first use (remote.h). */
+static void *
+conn_new(void *arg)
+{
+    struct sftp_conn *c = v2k_calloc(1, sizeof *c);
+
+    (void)arg;
+    if (c)
+        c->fd = -1;
+    return c;
+}
+
+static void
+conn_free_broken(void *arg)
+{
+    conn_drop(arg, false);
+    free(arg);
+}
+
+static void
+conn_free_idle(void *arg)
+{
+    conn_drop(arg, true);
+    free(arg);
+}
+
 static struct sftp_conn *
 pool_get(struct sftp_transport *s)
 {
-    struct sftp_conn *c;
-
-    pthread_mutex_lock(&s->lock);
-    while (s->idle == NULL && s->nconns >= SFTP_MAX_CONNS)
-        pthread_cond_wait(&s->cond, &s->lock);
-    if (s->idle) {
-        c = s->idle;
-        s->idle = c->next;
-        pthread_mutex_unlock(&s->lock);
-        return c;
-    }
-    s->nconns++;
-    pthread_mutex_unlock(&s->lock);
-    c = v2k_calloc(1, sizeof *c);
-    if (c) {
-        c->fd = -1;
-        return c;               /* connected on first use */
-    }
-    pthread_mutex_lock(&s->lock);
-    s->nconns--;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
+    return v2k_remote_pool_get(&s->pool, conn_new, s);
 }
 
 /* Give c back; a conn without a connection (it failed) is dropped. */
 static void
 pool_put(struct sftp_transport *s, struct sftp_conn *c)
 {
-    pthread_mutex_lock(&s->lock);
-    if (c->fh) {
-        c->next = s->idle;
-        s->idle = c;
-    } else {
-        conn_drop(c, false);
-        free(c);
-        s->nconns--;
-    }
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-}
-
-static void
-backoff(unsigned fails)
-{
-    unsigned ms = SFTP_BACKOFF_MS << (fails - 1 < 5 ? fails - 1 : 5);
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
+    v2k_remote_pool_put(&s->pool, c, c->fh != NULL, conn_free_broken);
 }
 
 /* Read [offset, offset + count) into buf on c, connecting, retrying
@@ -919,14 +901,14 @@ sftp_transfer(struct sftp_transport *s, struct sftp_conn *c, char *buf,
               size_t count, uint64_t offset)
 {
     size_t done = 0;
-    unsigned fails = 0, attempts = 0;
+    struct v2k_retry retry;
 
+    v2k_retry_start(&retry, s->stall_s);
     for (;;) {
         size_t before = done;
         char where[64] = "";
         int r = 0;
 
-        attempts++;
         if (c->fh == NULL)
             r = conn_open(s, c);
         if (r == 0)
@@ -939,19 +921,16 @@ sftp_transfer(struct sftp_transport *s, struct sftp_conn *c, char *buf,
             return -1;
         if (c->why[0] == '\0')
             snprintf(c->why, sizeof c->why, "the SSH connection failed");
-        if (done > before)
-            fails = 0;
         if (buf && !c->why_connect)
             snprintf(where, sizeof where, " at offset %llu",
                      (unsigned long long)(offset + done));
-        if (++fails > SFTP_RETRIES) {
+        if (!v2k_retry_again(&retry, done > before)) {
             v2k_error("%s: %s%s (gave up after %u attempts)", s->t.name,
-                      c->why, where, attempts);
+                      c->why, where, retry.attempts);
             return -1;
         }
         v2k_debug("%s: %s%s; retry %u of %u", s->t.name, c->why,
-                  buf ? where : "", fails, SFTP_RETRIES);
-        backoff(fails);
+                  buf ? where : "", retry.fails, retry.max_fails);
     }
 }
 
@@ -993,14 +972,7 @@ sftp_close(struct v2k_transport *t)
 {
     struct sftp_transport *s = (struct sftp_transport *)t;
 
-    while (s->idle) {
-        struct sftp_conn *c = s->idle;
-        s->idle = c->next;
-        conn_drop(c, true);
-        free(c);
-    }
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->cond);
+    v2k_remote_pool_destroy(&s->pool, conn_free_idle);
     if (s->password) {
         explicit_bzero(s->password, strlen(s->password));
         free(s->password);
@@ -1020,6 +992,7 @@ sftp_close(struct v2k_transport *t)
 
 static const struct v2k_transport_ops sftp_ops = {
     .kind = "sftp",
+    .flags = V2K_TRANSPORT_REMOTE,
     .pread = sftp_pread,
     .open_sibling = sftp_open_sibling,
     .close = sftp_close,
@@ -1191,8 +1164,8 @@ sftp_open(const char *uri, const struct v2k_remote_opts *opts, bool sibling)
     if (s == NULL)
         return NULL;
     s->t.ops = &sftp_ops;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    s->stall_s = v2k_remote_stall_time(SFTP_STALL_TIME);
+    v2k_remote_pool_init(&s->pool, SFTP_MAX_CONNS);
     s->t.name = v2k_strdup(uri);
     if (strncasecmp(uri, "ssh://", 6) == 0)
         s->url = v2k_asprintf("sftp://%s", uri + 6);

@@ -1,7 +1,10 @@
 /* transport-uri.c - open a path or a URI with the right transport.
  *
- * A plain path or file:// goes to transport-file.c, sftp:// and ssh://
- * to transport-sftp.c, https:// to transport-https.c.  Also the URI
+ * The scheme table (schemes[] below) maps each scheme to its open
+ * function and properties: a plain path or file:// goes to
+ * transport-file.c (or transport-archive.c for TAR/MEMBER), sftp:// and
+ * ssh:// to transport-sftp.c, https:// to transport-https.c; http:// is
+ * known only to be refused.  Adding a transport is one line there.  Also the URI
  * helpers the remote transports share: redaction of a password in
  * messages, resolution of a sibling's name against a URI, and the
  * options (copied, since siblings are opened later).
@@ -16,6 +19,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
@@ -43,11 +47,45 @@ scheme_is(const char *s, const char *scheme)
     return n == strlen(scheme) && strncasecmp(s, scheme, n) == 0;
 }
 
+static struct v2k_transport *open_file_uri(
+    const char *uri, const struct v2k_remote_opts *opts);
+
+/* Flags as the transport's ops (transport.h); the table's open is
+ * called with the whole URI. */
+static const struct v2k_transport_scheme schemes[] = {
+    { "file", V2K_TRANSPORT_LOCAL | V2K_TRANSPORT_FOLLOWS_ABSOLUTE,
+      open_file_uri, NULL },
+    { "sftp", V2K_TRANSPORT_REMOTE, v2k_transport_sftp_open, NULL },
+    { "ssh", V2K_TRANSPORT_REMOTE, v2k_transport_sftp_open, NULL },
+    { "https", V2K_TRANSPORT_REMOTE, v2k_transport_https_open, NULL },
+    { "http", V2K_TRANSPORT_REMOTE, NULL,
+      "plain http is not supported (a session cookie would travel in "
+      "clear): use https" },
+    { NULL, 0, NULL, NULL },
+};
+
+const struct v2k_transport_scheme *
+v2k_transport_schemes(void)
+{
+    return schemes;
+}
+
+/* The table's entry for s's scheme, NULL when s has none or an unknown
+ * one. */
+static const struct v2k_transport_scheme *
+find_scheme(const char *s)
+{
+    for (const struct v2k_transport_scheme *e = schemes; e->scheme; e++)
+        if (scheme_is(s, e->scheme))
+            return e;
+    return NULL;
+}
+
 bool
 v2k_uri_is_remote(const char *s)
 {
-    return scheme_is(s, "sftp") || scheme_is(s, "ssh") ||
-           scheme_is(s, "https") || scheme_is(s, "http");
+    const struct v2k_transport_scheme *e = find_scheme(s);
+    return e && (e->flags & V2K_TRANSPORT_REMOTE);
 }
 
 /* The authority of uri: [*start, *end) after "scheme://". */
@@ -293,11 +331,27 @@ open_local(const char *path)
     return v2k_transport_file_open(path);
 }
 
+static struct v2k_transport *
+open_file_uri(const char *uri, const struct v2k_remote_opts *opts)
+{
+    char *path = file_uri_path(uri);
+    struct v2k_transport *t;
+
+    (void)opts;
+    if (path == NULL)
+        return NULL;
+    t = open_local(path);
+    free(path);
+    return t;
+}
+
 struct v2k_transport *
 v2k_transport_open_uri(const char *uri, const struct v2k_remote_opts *opts)
 {
     struct v2k_remote_opts env = { 0 };
+    const struct v2k_transport_scheme *e;
     const char *pw, *pw_end;
+    char list[128] = "";
 
     if (scheme_len(uri) == 0)
         return open_local(uri);
@@ -313,27 +367,19 @@ v2k_transport_open_uri(const char *uri, const struct v2k_remote_opts *opts)
         free(r);
         return NULL;
     }
-    if (scheme_is(uri, "file")) {
-        char *path = file_uri_path(uri);
-        struct v2k_transport *t;
-
-        if (path == NULL)
-            return NULL;
-        t = open_local(path);
-        free(path);
-        return t;
-    }
-    if (scheme_is(uri, "sftp") || scheme_is(uri, "ssh"))
-        return v2k_transport_sftp_open(uri, opts);
-    if (scheme_is(uri, "https"))
-        return v2k_transport_https_open(uri, opts);
-    if (scheme_is(uri, "http")) {
-        v2k_error("%s: plain http is not supported (a session cookie "
-                  "would travel in clear): use https", uri);
+    e = find_scheme(uri);
+    if (e && e->open)
+        return e->open(uri, opts);
+    if (e) {
+        v2k_error("%s: %s", uri, e->why_not);
         return NULL;
     }
-    v2k_error("%s: unsupported URI scheme '%.*s' (supported: file, sftp, "
-              "ssh, https)", uri, (int)scheme_len(uri), uri);
+    for (e = schemes; e->scheme; e++)
+        if (e->open)
+            snprintf(list + strlen(list), sizeof list - strlen(list),
+                     "%s%s", list[0] ? ", " : "", e->scheme);
+    v2k_error("%s: unsupported URI scheme '%.*s' (supported: %s)", uri,
+              (int)scheme_len(uri), uri, list);
     return NULL;
 }
 
@@ -342,13 +388,10 @@ v2k_image_open_uri(const char *uri, const char *format,
                    const struct v2k_remote_opts *opts)
 {
     /* A remote image's backing names stay on its server, relative to
-     * it (DESIGN.md: never followed outside the source's base). */
-    struct v2k_open_opts oo = {
-        .allow_absolute_backing = !v2k_uri_is_remote(uri),
-    };
+     * it: the transport says so (v2k_transport_may_follow). */
     struct v2k_transport *t = v2k_transport_open_uri(uri, opts);
 
     if (t == NULL)
         return NULL;
-    return v2k_image_open_transport(t, format, &oo);
+    return v2k_image_open_transport(t, format, NULL);
 }

@@ -47,3 +47,10 @@ v2k_transport_close(struct v2k_transport *t)
     if (t)
         t->ops->close(t);
 }
+
+bool
+v2k_transport_may_follow(const struct v2k_transport *t, const char *name)
+{
+    return name[0] != '/' ||
+           (t->ops->flags & V2K_TRANSPORT_FOLLOWS_ABSOLUTE) != 0;
+}

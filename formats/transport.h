@@ -1,10 +1,19 @@
 /* transport.h - where an image's bytes come from.
  *
  * A transport is a read-only byte store: a local file or block device
- * (transport-file.c), and later HTTPS/SFTP range reads, a member inside a
- * tar/OVA, or NBD.  Formats never know which transport they sit on.
+ * (transport-file.c), a member inside an uncompressed tar/OVA
+ * (transport-archive.c), HTTPS range reads (transport-https.c), SFTP
+ * (transport-sftp.c) and a borrowed buffer (transport-memory.c).  Formats
+ * never know which transport they sit on.  A path or URI is opened
+ * through the scheme table (v2k_transport_schemes(), transport-uri.c);
+ * the remote transports share their connection pool and retry policy
+ * (remote.h).
  *
  * Contract for implementations (fill struct v2k_transport_ops):
+ *   kind, flags  the transport's name in messages and its properties
+ *            (V2K_TRANSPORT_*): the format layer asks the transport an
+ *            image was opened through, never its caller, whether an
+ *            absolute backing name may be followed.
  *   pread    read exactly count bytes at offset; a short read (EOF) is an
  *            error naming the transport and the offset.  Must be safe to
  *            call from several threads at once.  The wrapper
@@ -30,8 +39,19 @@
 
 struct v2k_transport;
 
+/* Properties of a kind of transport (struct v2k_transport_ops.flags). */
+#define V2K_TRANSPORT_LOCAL     (1u << 0)   /* bytes on this machine */
+#define V2K_TRANSPORT_REMOTE    (1u << 1)   /* over the network */
+/* Absolute backing/extent/parent names stored in an image may be
+ * followed (local files made by qemu-img often have them).  Only local
+ * files: a remote image's names stay on its server, relative to it, and
+ * a tar member's siblings are other members (DESIGN.md: a probed
+ * image's backing names are never followed outside the source's base). */
+#define V2K_TRANSPORT_FOLLOWS_ABSOLUTE (1u << 2)
+
 struct v2k_transport_ops {
     const char *kind;                           /* "file", "https"... */
+    unsigned flags;                             /* V2K_TRANSPORT_* */
     int (*pread)(struct v2k_transport *t, void *buf, size_t count,
                  uint64_t offset);
     int (*extents)(struct v2k_transport *t, uint64_t offset, uint64_t length,
@@ -64,10 +84,18 @@ struct v2k_transport *v2k_transport_open_sibling(struct v2k_transport *t,
 /* NULL-safe. */
 void v2k_transport_close(struct v2k_transport *t);
 
+/* May an image read through t follow the name it stores for a backing
+ * file, extent or parent?  False only for an absolute name when t's
+ * kind does not have V2K_TRANSPORT_FOLLOWS_ABSOLUTE.  The one place the
+ * rule is decided; the formats call it (through registry.c for backing
+ * files). */
+bool v2k_transport_may_follow(const struct v2k_transport *t,
+                              const char *name);
+
 /* A local file or block device, opened read-only (O_RDONLY; a block
  * device is not locked and not written).  Siblings resolve relative to
- * the file's directory; absolute names are opened as given (the format
- * layer decides whether to follow them, see v2k_open_opts). */
+ * the file's directory; absolute names are opened as given (flags:
+ * LOCAL, FOLLOWS_ABSOLUTE). */
 struct v2k_transport *v2k_transport_file_open(const char *path);
 
 /* len bytes at buf, borrowed (they must outlive the transport); name
@@ -101,14 +129,29 @@ struct v2k_remote_opts {
  * V2K_HTTP_COOKIE_FILE.  Fields already set are kept. */
 void v2k_remote_opts_from_env(struct v2k_remote_opts *o);
 
-/* Open a path or URI: a plain path or file:///path (local file or
- * block device), sftp://[user@]host[:port]/path or ssh://... (SFTP),
- * https://host[:port]/path[?query] (ranged GETs).  opts NULL = from
- * the environment (v2k_remote_opts_from_env).  A password inside the
- * URI is refused (use password_file).  Remote transports are
- * thread-safe, keep their connections alive between reads, retry
- * interrupted ranges with back-off and resume them, and open siblings
- * relative to the URI's directory (keeping an https query string). */
+/* One URI scheme (the table is in transport-uri.c).  open is NULL for a
+ * scheme that is recognised only to be refused with why_not. */
+struct v2k_transport_scheme {
+    const char *scheme;         /* "sftp", compared without case */
+    unsigned flags;             /* V2K_TRANSPORT_*, as the transport's */
+    struct v2k_transport *(*open)(const char *uri,
+                                  const struct v2k_remote_opts *opts);
+    const char *why_not;        /* open == NULL: the reason, one phrase */
+};
+
+/* The table, ended by an entry with scheme NULL. */
+const struct v2k_transport_scheme *v2k_transport_schemes(void);
+
+/* Open a path or URI through the scheme table: a plain path or
+ * file:///path (local file or block device, or TAR/MEMBER for a disk
+ * inside an uncompressed OVA), sftp://[user@]host[:port]/path or
+ * ssh://... (SFTP), https://host[:port]/path[?query] (ranged GETs).
+ * opts NULL = from the environment (v2k_remote_opts_from_env).  A
+ * password inside the URI is refused (use password_file).  Remote
+ * transports are thread-safe, keep their connections alive between
+ * reads, retry interrupted ranges with back-off within a time budget
+ * and resume them (remote.h), and open siblings relative to the URI's
+ * directory (keeping an https query string). */
 struct v2k_transport *v2k_transport_open_uri(
     const char *uri, const struct v2k_remote_opts *opts);
 struct v2k_transport *v2k_transport_sftp_open(
@@ -116,7 +159,8 @@ struct v2k_transport *v2k_transport_sftp_open(
 struct v2k_transport *v2k_transport_https_open(
     const char *uri, const struct v2k_remote_opts *opts);
 
-/* True when s is a URI with a remote scheme (sftp, ssh, https, http). */
+/* True when s is a URI whose scheme is V2K_TRANSPORT_REMOTE in the
+ * table (sftp, ssh, https, http). */
 bool v2k_uri_is_remote(const char *s);
 
 /* A copy of uri fit for messages: "user:secret@" becomes "user:***@". */
@@ -134,7 +178,7 @@ void v2k_remote_opts_free(struct v2k_remote_opts *o);
 
 /* v2k_image_open() for a path or URI (format.h): the transport from
  * v2k_transport_open_uri(uri, opts).  Absolute backing names are
- * followed for local files only. */
+ * followed for local files only (v2k_transport_may_follow). */
 struct v2k_image;
 struct v2k_image *v2k_image_open_uri(const char *uri, const char *format,
                                      const struct v2k_remote_opts *opts);

@@ -359,7 +359,7 @@ vdi_find_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
     if (opts->parent_candidates) {
         for (size_t i = 0; opts->parent_candidates[i]; i++) {
             const char *c = opts->parent_candidates[i];
-            if (c[0] == '/' && !opts->allow_absolute_backing)
+            if (!v2k_transport_may_follow(img->transport, c))
                 continue;
             if (vdi_is_parent(img, c, want))
                 return v2k_strdup(c);

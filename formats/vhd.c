@@ -488,8 +488,7 @@ vhd_windows_name(char *s, bool relative)
 /* Candidate parent names in order of trust: W2ru, MacX (absolute), then
  * the file names of W2ku, MacX and the dynamic header's parent name. */
 static int
-vhd_parent_names(struct v2k_image *img, const struct v2k_open_opts *opts,
-                 struct vhd_names *l)
+vhd_parent_names(struct v2k_image *img, struct vhd_names *l)
 {
     struct vhd_state *s = img->state;
     struct vhd_names later = { .n = 0 };
@@ -529,7 +528,7 @@ vhd_parent_names(struct v2k_image *img, const struct v2k_open_opts *opts,
             if (str == NULL) {
                 r = -1;
             } else if (vhd_file_url_to_path(str)) {
-                if (opts->allow_absolute_backing)
+                if (v2k_transport_may_follow(img->transport, str))
                     r = vhd_names_add(l, v2k_strdup(str));
                 if (r == 0)
                     r = vhd_names_add(&later, vhd_windows_name(str, false));
@@ -600,7 +599,7 @@ vhd_open_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
                   name, want);
         return -1;
     }
-    if (vhd_parent_names(img, opts, &l) == -1)
+    if (vhd_parent_names(img, &l) == -1)
         goto out;
     for (size_t i = 0; i < l.n && match == NULL; i++) {
         if (!vhd_peek_id(img, l.v[i], id))

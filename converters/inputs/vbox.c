@@ -161,7 +161,7 @@ attach_disk(const struct vbox_ctx *x, struct v2k_disk *d, const xmlNode *ad,
                               uuid, anc, 0, &nanc);
     CLEANUP_FREE char *fmt = NULL;
     const char *f;
-    struct v2k_open_opts opts = { .allow_absolute_backing = true };
+    struct v2k_open_opts opts = { 0 };
     struct v2k_image *img;
 
     if (hd == NULL) {
@@ -516,7 +516,7 @@ static int
 vbox_remote_disk(struct v2k_disk *d, const char *base,
                  const struct v2k_remote_opts *ropts)
 {
-    struct v2k_open_opts oopts = { .allow_absolute_backing = false };
+    struct v2k_open_opts oopts = { 0 };
     CLEANUP_FREE char *dir = NULL;
     char *u;
 

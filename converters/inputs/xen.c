@@ -753,10 +753,9 @@ int
 v2k_input_open_disk(struct v2k_disk *d, const struct v2k_remote_opts *ropts,
                     const struct v2k_open_opts *oopts)
 {
-    /* Remote images follow only backing names next to them. */
-    struct v2k_open_opts defaults = {
-        .allow_absolute_backing = !v2k_uri_is_remote(d->path),
-    };
+    /* Remote images follow only backing names next to them (the
+     * transport decides, v2k_transport_may_follow). */
+    struct v2k_open_opts defaults = { 0 };
     struct v2k_transport *t = v2k_transport_open_uri(d->path, ropts);
     struct v2k_image *img =
         t ? v2k_image_open_transport(t, d->format, oopts ? oopts : &defaults)

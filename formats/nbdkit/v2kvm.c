@@ -113,9 +113,9 @@ static int
 v2kvm_get_ready(void)
 {
     /* As v2kvm opens a source disk (conversion.c): credentials from the
-     * environment, absolute backing names for local images only. */
+     * environment, absolute backing names for local images only (the
+     * transport's property). */
     struct v2k_open_opts oo = {
-        .allow_absolute_backing = !v2k_uri_is_remote(file),
         .parent_candidates = parents,
     };
     struct v2k_transport *t = v2k_transport_open_uri(file, NULL);

@@ -7,6 +7,9 @@ Content-Range, or 416), HTTP/1.1 keep-alive, and failure modes.
 usage: https-server.py PORT ROOT CERT KEY READY [options]
   --drop-after N   once, after N body bytes in total, cut the connection
                    in the middle of a response
+  --stall-after N  after N body bytes in total, send nothing more (every
+                   later response sends its headers, then holds the
+                   connection open without a byte)
   --cookie C       answer 401 unless the request has "Cookie: C"
   --no-head        answer HEAD with 405 (clients must use Content-Range)
   --ignore-range   answer every GET with 200 and the whole file
@@ -19,11 +22,13 @@ import socket
 import ssl
 import sys
 import threading
+import time
 
 ap = argparse.ArgumentParser()
 for a in ("port", "root", "cert", "key", "ready"):
     ap.add_argument(a)
 ap.add_argument("--drop-after", type=int, default=-1)
+ap.add_argument("--stall-after", type=int, default=-1)
 ap.add_argument("--cookie")
 ap.add_argument("--no-head", action="store_true")
 ap.add_argument("--ignore-range", action="store_true")
@@ -110,11 +115,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 data = f.read(min(left, 65536))
                 with lock:
                     cut = None
-                    if args.drop_after >= 0 and not state["dropped"] and \
+                    stall = args.stall_after >= 0 and \
+                        state["sent"] + len(data) > args.stall_after
+                    if stall:
+                        cut = max(args.stall_after - state["sent"], 0)
+                    elif args.drop_after >= 0 and not state["dropped"] and \
                             state["sent"] + len(data) > args.drop_after:
                         cut = args.drop_after - state["sent"]
                         state["dropped"] = True
-                    state["sent"] += len(data)
+                    state["sent"] += len(data) if cut is None else cut
+                if stall:
+                    self.wfile.write(data[:cut])
+                    self.wfile.flush()
+                    sys.stderr.write("stalled\n")
+                    time.sleep(3600)        # a daemon thread: dies with us
+                    return
                 if cut is not None:
                     self.wfile.write(data[:max(cut, 0)])
                     self.wfile.flush()

@@ -8,7 +8,9 @@
 # dropped mid-range is resumed to an identical output; a 404 names the
 # URL; a missing cookie (401) is a clear error and the cookie file works;
 # a server without HEAD is sized by Content-Range; a server that ignores
-# Range is refused; plain http:// is refused.
+# Range is refused; plain http:// is refused; a server that stops
+# sending fails the read within the stall budget (2 x V2K_STALL_TIME, not
+# 6 x 60 s as before) naming the URL, the offset and how long.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$(dirname "$0")/sshd-lib.sh"     # free_port, the cleanup trap
 need qemu-img qemu-io openssl python3 cmp
@@ -123,4 +125,17 @@ start_https norange --ignore-range
 expect_fail "$V2KVM_IMG" convert -O raw "$U/disk.raw" "$T/x4.raw"
 assert_grep "$U/disk.raw: the server ignored the Range request at offset 0" \
     "$T/err"
+# A server that stops sending in the middle of the data: the read fails
+# in about 2 x V2K_STALL_TIME (here 2 s), not after 6 attempts of the
+# stall time each, and the message says what stalled, where, how long.
+start_https stall --stall-after $((1 << 20))
+t0=$(date +%s)
+V2K_STALL_TIME=2 expect_fail "$V2KVM_IMG" convert -O raw "$U/disk.raw" \
+    "$T/x5.raw"
+t1=$(date +%s)
+assert_grep "stalled" "$T/stall.log"
+assert_grep "^v2kvm-img: error: $U/disk.raw: stalled at offset [0-9]*: no data from 127.0.0.1 for [0-9]* seconds (gave up after [0-9]* attempts)$" \
+    "$T/err"
+[ $((t1 - t0)) -lt 30 ] || fail "a stalled server took $((t1 - t0)) s to fail"
+[ ! -e "$T/x5.raw" ] || fail "output left behind"
 echo PASS
