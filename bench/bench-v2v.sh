@@ -29,7 +29,8 @@ export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 export V2K_ACCEL=tcg
 . "$top/tests/lib/boot-lib.sh"
 
-src=$(bash "$top/tests/lib/mkguest-debian.sh" "${V2K_GUEST_CACHE:-}" vmware)
+src=$(guest_source vmware) ||
+    { echo "bench-v2v: no VMware guest to convert" >&2; exit 1; }
 vmx=$src/debian12.vmx
 rm -rf "$work"
 mkdir -p "$work"

@@ -25,7 +25,8 @@ scripts/build.sh build
 
 step "Building the Debian 12 VMware guest (debootstrap; cached after" \
     "the first run, which takes several minutes)"
-src=$(bash tests/lib/mkguest-debian.sh "${V2K_GUEST_CACHE:-}" vmware)
+. tests/lib/boot-lib.sh
+src=$(guest_source vmware) || { echo "demo: no VMware guest to convert" >&2; exit 1; }
 echo "   source: $src/debian12.vmx + debian12.vmdk"
 
 step "Converting it with v2kvm"
@@ -42,7 +43,6 @@ virt-xml-validate "$xml" >/dev/null
 qemu-img info "$disk" | sed -n 's/^\(file format\|virtual size\|disk size\)/   &/p'
 
 # Never trust /dev/kvm: boot a one-sector guest with KVM first.
-. tests/lib/boot-lib.sh
 accel=${V2K_ACCEL:-$(probe_accel)}
 if [ $boot -eq 1 ]; then
     step "Booting the converted guest once (QEMU, $accel, virtio-blk +" \

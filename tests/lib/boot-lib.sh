@@ -124,11 +124,29 @@ boot_tail() {
 # guest_source VARIANT: build (or find in the cache) the Debian 12 guest
 # VARIANT (base, vmware, xen, vbox) with tests/lib/mkguest-debian.sh and
 # print its directory.  The cache is $V2K_GUEST_CACHE or
-# /var/cache/v2kvm-tests.
+# /var/cache/v2kvm-tests.  The builder prints only that directory on
+# stdout; still, only its last line is taken, and it must be a directory
+# holding the variant's configuration or disk, else one error line and
+# status 1 (never a bogus path for the caller to pass on).
 guest_source() {
-    local lib
+    local lib out dir main
     lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-    bash "$lib/mkguest-debian.sh" "${V2K_GUEST_CACHE:-}" "$1"
+    case $1 in
+        base) main=debian12.img ;;
+        vmware) main=debian12.vmx ;;
+        xen) main=debian12.cfg ;;
+        vbox) main=debian12.vbox ;;
+        *) echo "guest_source: unknown variant '$1'" >&2; return 1 ;;
+    esac
+    out=$(bash "$lib/mkguest-debian.sh" "${V2K_GUEST_CACHE:-}" "$1") ||
+        { echo "guest_source: building the $1 guest failed" \
+               "(tests/lib/mkguest-debian.sh, messages above)" >&2
+          return 1; }
+    dir=$(printf '%s\n' "$out" | tail -n 1)
+    [ -n "$dir" ] && [ -f "$dir/$main" ] ||
+        { echo "guest_source: tests/lib/mkguest-debian.sh printed '$dir', not a directory holding $main" >&2
+          return 1; }
+    echo "$dir"
 }
 
 # assert_converts INPUT CONFIG DISK: v2kvm -i INPUT CONFIG -o local

@@ -1,7 +1,9 @@
 #!/bin/bash
 # mkguest-debian.sh [CACHE_DIR] [VARIANT] - build a real, bootable Debian
 # 12 (bookworm) guest, or one of its hypervisor-shaped sources, and print
-# the directory holding it (progress goes to stderr).
+# the directory holding it: that one line is all that goes to standard
+# output (callers take it with $(...)); progress and the output of every
+# tool run here go to stderr.
 #
 #   base    base/debian12.img: raw, 2 GiB sparse, MBR, one ext4 root
 #           partition; fstab and grub.cfg say /dev/vda1 (a KVM guest on
@@ -26,9 +28,16 @@
 #
 # Cache: CACHE_DIR (default ${V2K_GUEST_CACHE:-/var/cache/v2kvm-tests})/
 # KEY/ where KEY hashes this script and tests/data/guests/*, so a changed
-# script rebuilds; the debootstrap tree alone is cached as a tarball keyed
-# on the mirror and the package list.  Concurrent callers wait on a lock.
+# script rebuilds; the debootstrap tree alone is cached as a tarball
+# rootfs-TKEY.tar keyed on the mirror and the package list, in
+# $V2K_ROOTFS_CACHE (default: CACHE_DIR; a test builds in an empty
+# CACHE_DIR from the shared tarball this way).  Concurrent callers wait
+# on a lock (one per KEY directory, one per tarball).
 set -euo pipefail
+# Standard output is the caller's result: keep it for the path (fd 3) and
+# send everything else, whatever a tool prints (mkfs.ext4 says "Creating
+# regular file ..." on stdout), to stderr.
+exec 3>&1 1>&2
 
 here=$(cd "$(dirname "$0")" && pwd)
 tmpl=$here/../data/guests
@@ -103,19 +112,31 @@ exec 9>"$dir/.lock"
 flock 9
 
 # --- 1. debootstrap tree (cached as a tarball) ---------------------------
+rootfs_cache=${V2K_ROOTFS_CACHE:-$cache}
+# rootfs_tarball: set TB to the tarball of the debootstrap tree (built
+# once, under its own lock: several KEY directories may share it).
+TB=
 rootfs_tarball() {
     local mirror tkey tb work
     mirror=$(find_mirror)
     [ -n "$mirror" ] || die "no Debian mirror for $SUITE in /etc/apt/sources*"
     tkey=$(printf '%s\n' "$mirror" "$SUITE" "$PACKAGES" "$VMWARE_PACKAGES" |
            sha256sum | cut -c1-16)
-    tb=$cache/rootfs-$tkey.tar
+    tb=$rootfs_cache/rootfs-$tkey.tar
+    TB=$tb
     if [ -f "$tb" ]; then
         say "debootstrap tree cached: $tb"
-        echo "$tb"
         return
     fi
-    work=$(mktemp -d "$cache/.rootfs.XXXXXX")
+    mkdir -p "$rootfs_cache"
+    exec 8>"$tb.lock"
+    flock 8
+    if [ -f "$tb" ]; then
+        exec 8>&-
+        say "debootstrap tree cached: $tb"
+        return
+    fi
+    work=$(mktemp -d "$rootfs_cache/.rootfs.XXXXXX")
     # shellcheck disable=SC2064
     trap "rm -rf '$work'" EXIT
     say "debootstrap $SUITE from $mirror (minbase + $PACKAGES)"
@@ -151,7 +172,7 @@ rootfs_tarball() {
     mv "$tb.tmp" "$tb"
     rm -rf "$work"
     trap - EXIT
-    echo "$tb"
+    exec 8>&-
 }
 
 # --- 2. base image -------------------------------------------------------
@@ -212,7 +233,8 @@ EOF
 build_base() {
     local out=$dir/base tb work ts size_b part_b
     [ -f "$out/debian12.img" ] && { say "base image cached"; return; }
-    tb=$(rootfs_tarball)
+    rootfs_tarball
+    tb=$TB
     work=$(mktemp -d "$dir/.base.XXXXXX")
     # shellcheck disable=SC2064
     trap "rm -rf '$work'" EXIT
@@ -506,9 +528,10 @@ EOF
 }
 
 case $variant in
-    base) build_base; echo "$dir/base" ;;
-    vmware) build_vmware; echo "$dir/vmware" ;;
-    xen) build_xen; echo "$dir/xen" ;;
-    vbox) build_vbox; echo "$dir/vbox/debian12" ;;
-    all) build_base; build_vmware; build_xen; build_vbox; echo "$dir" ;;
+    base) build_base; out=$dir/base ;;
+    vmware) build_vmware; out=$dir/vmware ;;
+    xen) build_xen; out=$dir/xen ;;
+    vbox) build_vbox; out=$dir/vbox/debian12 ;;
+    all) build_base; build_vmware; build_xen; build_vbox; out=$dir ;;
 esac
+echo "$out" >&3
