@@ -410,12 +410,19 @@ cmd_convert(struct opts *o, const char *src, const char *dst)
 
     if (img == NULL)
         return die(1);
+    /* Opening img noted every file of its chain (outfile.h): refuse to
+     * replace any of them before a byte is written. */
+    if (v2k_outfile_check_not_source(dst) == -1)
+        goto out;
+    /* The writer creates tmp with O_EXCL: an existing file or symlink of
+     * that name is not ours, so fail without touching it; register tmp
+     * for removal only once this run has created it. */
     tmp = v2k_asprintf("%s.v2k-partial", dst);
-    if (tmp == NULL || v2k_outfile_register(tmp) == -1)
+    if (tmp == NULL)
         goto out;
     w = v2k_writer_create(tmp, o->out_format ? o->out_format : "raw",
                           img->size, &o->w);
-    if (w == NULL)
+    if (w == NULL || v2k_outfile_register(tmp) == -1)
         goto out;
     if (o->progress)
         p = v2k_progress_new("Converting", img->size);
