@@ -275,7 +275,7 @@ cmd_info(struct opts *o, const char *path)
     struct v2k_image *img = v2k_image_open_uri(path, o->format, NULL);
     struct v2k_image *b;
     uint64_t allocated;
-    char h[32];
+    char h[32], h2[16384];
 
     if (img == NULL)
         return die(1);
@@ -313,9 +313,11 @@ cmd_info(struct opts *o, const char *path)
                v2k_human_size(img->size, h, sizeof h), img->size);
         printf("data: %s (%" PRIu64 " bytes)\n",
                v2k_human_size(allocated, h, sizeof h), allocated);
+        /* Backing names come from the image: escaped as messages. */
         for (unsigned d = 1; b; b = backing_of(b), d++)
             printf("backing file %u: %s (format: %s)\n", d,
-                   v2k_image_name(b), b->fmt->name);
+                   v2k_log_escape(v2k_image_name(b), h2, sizeof h2),
+                   b->fmt->name);
     }
     v2k_image_close(img);
     return 0;
