@@ -7,11 +7,16 @@
  * With --machine-readable every line is instead one JSON object on stdout
  * ({"type":"message|warning|debug|error|progress|result", ...}) so batch
  * scripts can follow a run.  -q silences v2k_msg.  Thread-safe.
+ *
+ * Messages carry names and values read from untrusted files, so every
+ * line is passed through v2k_log_escape() before it is printed (text or
+ * JSON): nothing from an input can drive the terminal.
  */
 #ifndef V2K_LOG_H
 #define V2K_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct v2k_json;
 
@@ -27,6 +32,14 @@ bool v2k_log_machine_readable(void);
 void v2k_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void v2k_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void v2k_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copy in to out (outlen bytes, NUL-terminated, cut only between whole
+ * characters), escaping what could drive a terminal or reorder the text
+ * it is shown in: C0 controls and DEL as \x1b, the C1 controls
+ * U+0080..U+009F (as UTF-8) and the bidi controls U+202A..U+202E and
+ * U+2066..U+2069 as \u202e, and bytes that are not valid UTF-8 (a raw
+ * 0x9b is CSI on 8-bit terminals) as \x9b.  Returns out. */
+char *v2k_log_escape(const char *in, char *out, size_t outlen);
 
 /* Report a fatal error the way the mode asks (mains only). */
 void v2k_log_error(const char *message);

@@ -4,15 +4,26 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_OUTFILES 512
+#define MAX_SOURCES 1024        /* a VMDK may have hundreds of extents */
 
 volatile sig_atomic_t v2k_interrupted;
 static char *outfiles[MAX_OUTFILES];
+
+static struct {
+    dev_t dev;
+    ino_t ino;
+    char *name;                 /* owned, the first name it was opened by */
+} sources[MAX_SOURCES];
+static size_t nsources;
+static pthread_mutex_t sources_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 handler(int sig)
@@ -93,10 +104,56 @@ v2k_outfile_remove_all(void)
     }
 }
 
+void
+v2k_outfile_note_source(dev_t dev, ino_t ino, const char *name)
+{
+    pthread_mutex_lock(&sources_lock);
+    for (size_t i = 0; i < nsources; i++) {
+        if (sources[i].dev == dev && sources[i].ino == ino) {
+            pthread_mutex_unlock(&sources_lock);
+            return;
+        }
+    }
+    if (nsources < MAX_SOURCES) {
+        sources[nsources].name = strdup(name);
+        if (sources[nsources].name) {
+            sources[nsources].dev = dev;
+            sources[nsources].ino = ino;
+            nsources++;
+        }
+    }
+    pthread_mutex_unlock(&sources_lock);
+}
+
+int
+v2k_outfile_check_not_source(const char *path)
+{
+    struct stat st;
+    int r = 0;
+
+    /* stat follows symlinks: a link to a source is the source. */
+    if (stat(path, &st) == -1)
+        return 0;
+    pthread_mutex_lock(&sources_lock);
+    for (size_t i = 0; i < nsources; i++) {
+        if (sources[i].dev == st.st_dev && sources[i].ino == st.st_ino) {
+            v2k_error("%s: output is the source file %s (the same file; "
+                      "choose another output name)", path, sources[i].name);
+            r = -1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sources_lock);
+    return r;
+}
+
 int
 v2k_outfile_commit(const char *tmp, const char *final, int overwrite)
 {
     int r;
+
+    if (v2k_outfile_check_not_source(final) == -1)
+        return -1;
 
     if (overwrite)
         r = rename(tmp, final);

@@ -11,6 +11,7 @@
 #define V2K_OUTFILE_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 extern volatile sig_atomic_t v2k_interrupted;   /* the signal number, or 0 */
 
@@ -29,7 +30,21 @@ void v2k_outfile_forget(const char *path);
 void v2k_outfile_remove_all(void);
 
 /* Rename tmp to final and forget tmp.  Fails when final exists and
- * overwrite is false (checked atomically with renameat2 NOREPLACE). */
+ * overwrite is false (checked atomically with renameat2 NOREPLACE), and
+ * when final is a source file (v2k_outfile_check_not_source). */
 int v2k_outfile_commit(const char *tmp, const char *final, int overwrite);
+
+/* Source files: every local file a source is read from (disk images,
+ * their backing files, parents and extents, description files) is noted
+ * here by the code that opens it (formats/transport-file.c), by device
+ * and inode, for the life of the process.  An output must never replace
+ * one: not even with --overwrite, and whatever path names it (hard
+ * links, symlinks, "a/../b").  Thread-safe; a full table is not an
+ * error (noting is best effort; v2k_outfile_commit checks again). */
+void v2k_outfile_note_source(dev_t dev, ino_t ino, const char *name);
+
+/* -1 with "OUT: output is the source file SRC (the same file)" when path
+ * exists and is one of the noted source files; else 0. */
+int v2k_outfile_check_not_source(const char *path);
 
 #endif

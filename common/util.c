@@ -2,6 +2,7 @@
 #include "util.h"
 #include "cleanup.h"
 #include "error.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -226,18 +227,73 @@ v2k_dirname(const char *path)
     return r;
 }
 
-char *
-v2k_read_file(const char *path, size_t max, size_t *lenp)
+static const char *
+file_kind(mode_t m)
 {
-    CLEANUP_CLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISBLK(m))
+        return "a block device";
+    return "not a regular file";
+}
+
+int
+v2k_open_regular(const char *path, bool allow_block, struct stat *stp)
+{
+    struct stat st, fst;
+    int fd, fl;
+
+    if (stat(path, &st) == -1) {
+        v2k_error_errno(errno, "%s", path);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) && !(allow_block && S_ISBLK(st.st_mode))) {
+        v2k_error("%s: is %s, not a regular file%s", path,
+                  file_kind(st.st_mode),
+                  allow_block ? " or a block device" : "");
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd == -1) {
+        v2k_error_errno(errno, "%s", path);
+        return -1;
+    }
+    if (fstat(fd, &fst) == -1) {
+        v2k_error_errno(errno, "%s: stat", path);
+        close(fd);
+        return -1;
+    }
+    if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
+        (fst.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
+        v2k_error("%s: the file changed while it was opened", path);
+        close(fd);
+        return -1;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+        v2k_error_errno(errno, "%s: fcntl", path);
+        close(fd);
+        return -1;
+    }
+    if (stp)
+        *stp = fst;
+    return fd;
+}
+
+/* The rest of v2k_read_file once fd is open. */
+static char *
+read_fd(int fd, const char *path, size_t max, size_t *lenp)
+{
     struct stat st;
     char *buf;
     size_t len = 0;
 
-    if (fd == -1) {
-        v2k_error_errno(errno, "%s", path);
-        return NULL;
-    }
     if (fstat(fd, &st) == -1) {
         v2k_error_errno(errno, "%s: stat", path);
         return NULL;
@@ -273,6 +329,30 @@ v2k_read_file(const char *path, size_t max, size_t *lenp)
     if (lenp)
         *lenp = len;
     return buf;
+}
+
+char *
+v2k_read_file(const char *path, size_t max, size_t *lenp)
+{
+    CLEANUP_CLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd == -1) {
+        v2k_error_errno(errno, "%s", path);
+        return NULL;
+    }
+    return read_fd(fd, path, max, lenp);
+}
+
+char *
+v2k_read_regular_file(const char *path, size_t max, size_t *lenp)
+{
+    struct stat st;
+    CLEANUP_CLOSE int fd = v2k_open_regular(path, false, &st);
+
+    if (fd == -1)
+        return NULL;
+    v2k_outfile_note_source(st.st_dev, st.st_ino, path);
+    return read_fd(fd, path, max, lenp);
 }
 
 double

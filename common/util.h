@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct stat;
+
 #define V2K_ADD_OVERFLOW(a, b, r) __builtin_add_overflow((a), (b), (r))
 #define V2K_MUL_OVERFLOW(a, b, r) __builtin_mul_overflow((a), (b), (r))
 
@@ -54,6 +56,19 @@ char *v2k_dirname(const char *path);
 /* Read a whole small file (at most max bytes, else an error). The result
  * is NUL-terminated; *len (optional) gets its length. */
 char *v2k_read_file(const char *path, size_t max, size_t *len);
+
+/* Open path read-only (O_CLOEXEC) if it is a regular file, or a block
+ * device when allow_block: anything else (FIFO, character device,
+ * socket, directory) is refused before it is opened ("PATH: is a FIFO,
+ * not a regular file"), since opening a FIFO blocks until a writer comes.
+ * The open itself uses O_NONBLOCK (cleared afterwards) and fstat must
+ * find the file stat found, so a file swapped in between cannot block
+ * either.  st (optional) gets the fstat.  The fd, or -1 with a message.*/
+int v2k_open_regular(const char *path, bool allow_block, struct stat *st);
+
+/* v2k_read_file for a file that must be regular (a description file:
+ * .vmx, .ovf, xl.cfg, .vbox, domain XML): opened by v2k_open_regular. */
+char *v2k_read_regular_file(const char *path, size_t max, size_t *len);
 
 /* Monotonic seconds. */
 double v2k_now(void);

@@ -196,10 +196,12 @@ copy_disk(const struct v2k_options *o, const struct v2k_output *out,
     if (out->disk_writer) {
         w = out->disk_writer(state, k, img->size, &wopts);
     } else {
-        if (v2k_outfile_register(tmp) == -1)
-            goto out;
+        /* Registered for removal only once created (O_EXCL): a file of
+         * that name this run did not create is not removed. */
         w = v2k_writer_create(tmp, out->disk_format(state, k), img->size,
                               &wopts);
+        if (w && v2k_outfile_register(tmp) == -1)
+            goto out;
     }
     if (w == NULL)
         goto out;

@@ -946,7 +946,7 @@ v2k_qcow2_writer_create(const char *path, uint64_t size,
      * right after it. */
     if (ensure_rc_blocks(q, 1) == -1 || rc_add(q, 0, 1) == -1)
         goto fail;
-    q->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    q->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (q->fd == -1) {
         v2k_error_errno(errno, "%s: create", path);
         goto fail;
@@ -956,6 +956,10 @@ v2k_qcow2_writer_create(const char *path, uint64_t size,
     return &q->w;
 
 fail:
+    /* Created here with O_EXCL: ours to remove (the caller registers it
+     * for removal only once create succeeded). */
+    if (q->fd >= 0)
+        unlink(path);
     qcow2_w_free(&q->w);
     return NULL;
 }

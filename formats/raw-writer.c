@@ -65,7 +65,7 @@ v2k_raw_writer_create(const char *path, uint64_t size,
     r->w.ops = &raw_writer_ops;
     r->w.size = size;
     r->w.granularity = 4096;
-    r->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    r->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     r->w.path = v2k_strdup(path);
     if (r->fd == -1) {
         v2k_error_errno(errno, "%s: create", path);
@@ -88,6 +88,10 @@ v2k_raw_writer_create(const char *path, uint64_t size,
     return &r->w;
 
 fail:
+    /* Created here with O_EXCL: ours to remove (the caller registers it
+     * for removal only once create succeeded). */
+    if (r->fd >= 0)
+        unlink(path);
     raw_w_free(&r->w);
     return NULL;
 }

@@ -4,9 +4,18 @@
  * locked (O_EXCL would fail on a mounted disk, and the P2V client reads
  * disks the running system still holds); its size comes from
  * BLKGETSIZE64.  Regular files report holes through SEEK_DATA/SEEK_HOLE.
+ *
+ * Anything else (a FIFO, a character device, a socket, a directory) is
+ * refused before it is opened: opening a FIFO for reading blocks until a
+ * writer comes, forever if none does.  The file is stat'ed first, then
+ * opened with O_NONBLOCK (in case it was swapped for a FIFO in between:
+ * the fstat after the open must find the same file), and O_NONBLOCK is
+ * cleared again.  Every file opened is noted as a source file, so that
+ * no output can replace it (outfile.h).
  */
 #include "transport.h"
 #include "error.h"
+#include "outfile.h"
 #include "util.h"
 
 #include <errno.h>
@@ -142,21 +151,10 @@ v2k_transport_file_open(const char *path)
     struct stat st;
     int fd;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        v2k_error_errno(errno, "%s", path);
+    fd = v2k_open_regular(path, true, &st);
+    if (fd == -1)
         return NULL;
-    }
-    if (fstat(fd, &st) == -1) {
-        v2k_error_errno(errno, "%s: stat", path);
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        v2k_error("%s: not a regular file or a block device", path);
-        close(fd);
-        return NULL;
-    }
+    v2k_outfile_note_source(st.st_dev, st.st_ino, path);
     f = v2k_calloc(1, sizeof *f);
     if (f == NULL) {
         close(fd);

@@ -275,7 +275,7 @@ cmd_info(struct opts *o, const char *path)
     struct v2k_image *img = v2k_image_open_uri(path, o->format, NULL);
     struct v2k_image *b;
     uint64_t allocated;
-    char h[32];
+    char h[32], h2[16384];
 
     if (img == NULL)
         return die(1);
@@ -313,9 +313,11 @@ cmd_info(struct opts *o, const char *path)
                v2k_human_size(img->size, h, sizeof h), img->size);
         printf("data: %s (%" PRIu64 " bytes)\n",
                v2k_human_size(allocated, h, sizeof h), allocated);
+        /* Backing names come from the image: escaped as messages. */
         for (unsigned d = 1; b; b = backing_of(b), d++)
             printf("backing file %u: %s (format: %s)\n", d,
-                   v2k_image_name(b), b->fmt->name);
+                   v2k_log_escape(v2k_image_name(b), h2, sizeof h2),
+                   b->fmt->name);
     }
     v2k_image_close(img);
     return 0;
@@ -410,12 +412,19 @@ cmd_convert(struct opts *o, const char *src, const char *dst)
 
     if (img == NULL)
         return die(1);
+    /* Opening img noted every file of its chain (outfile.h): refuse to
+     * replace any of them before a byte is written. */
+    if (v2k_outfile_check_not_source(dst) == -1)
+        goto out;
+    /* The writer creates tmp with O_EXCL: an existing file or symlink of
+     * that name is not ours, so fail without touching it; register tmp
+     * for removal only once this run has created it. */
     tmp = v2k_asprintf("%s.v2k-partial", dst);
-    if (tmp == NULL || v2k_outfile_register(tmp) == -1)
+    if (tmp == NULL)
         goto out;
     w = v2k_writer_create(tmp, o->out_format ? o->out_format : "raw",
                           img->size, &o->w);
-    if (w == NULL)
+    if (w == NULL || v2k_outfile_register(tmp) == -1)
         goto out;
     if (o->progress)
         p = v2k_progress_new("Converting", img->size);

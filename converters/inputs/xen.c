@@ -643,7 +643,7 @@ v2k_input_read_local(const char *path, size_t max, char **buf, size_t *len,
 {
     CLEANUP_FREE char *dir = NULL;
 
-    *buf = v2k_read_file(path, max, len);
+    *buf = v2k_read_regular_file(path, max, len);
     if (*buf == NULL)
         return -1;
     dir = v2k_dirname(path);

@@ -48,6 +48,9 @@ v2k_output_check_free(const char *path, bool overwrite)
 {
     struct stat st;
 
+    /* Not even --overwrite replaces a file the source is read from. */
+    if (v2k_outfile_check_not_source(path) == -1)
+        return -1;
     if (lstat(path, &st) == 0 && !overwrite) {
         v2k_error("%s: output already exists (use --overwrite)", path);
         return -1;

@@ -48,7 +48,7 @@ expect 1 "trunc.img: size 100000 is not a multiple of 512" \
 : >"$T/empty.img"
 expect 1 "empty.img: empty file" \
     "$V2KVM" --no-convert -i disk "$T/empty.img" -o local -os "$out"
-expect 1 "$T: not a regular file or a block device" \
+expect 1 "$T: is a directory, not a regular file or a block device" \
     "$V2KVM" --no-convert -i disk "$T" -o local -os "$out"
 # A qcow2 whose header is cut short.
 qemu-img create -q -f qcow2 "$T/q.qcow2" 64M
