@@ -44,7 +44,7 @@ boot() {
     local label=$1 log=$T/serial-$1.log pid i
     shift
     : >"$log"
-    env V2K_SERIAL="file:$log" "$@" \
+    env -u V2K_ACCEL V2K_SERIAL="file:$log" "$@" \
         timeout 120 "$out/bootme.sh" -display none \
         2>"$T/stderr-$label" &
     pid=$!
@@ -64,6 +64,8 @@ boot native
 if [ ! -e /dev/kvm ]; then
     assert_grep "accelerator tcg, cpu max" "$T/stderr-native"
 fi
+# The script's probe agrees with the harness's (test-lib.sh exported it).
+assert_grep "accelerator $V2K_ACCEL, cpu" "$T/stderr-native"
 
 # 2. A KVM that cannot run a guest: qemu aborts as soon as -accel kvm is
 # asked for (the probe), so the script must choose TCG.
@@ -79,7 +81,20 @@ chmod +x "$T/qemu-broken"
 boot broken QEMU="$T/qemu-broken"
 assert_grep "accelerator tcg, cpu max" "$T/stderr-broken"
 
-# 3. A working KVM: this fake runs TCG whenever KVM is asked for, and
+# 3. A KVM that hangs every guest (as a nested KVM seen on CI hangs every
+# Linux kernel): the probe's timeout must choose TCG.
+cat >"$T/qemu-hang" <<EOF
+#!/bin/sh
+case " \$* " in
+*" -accel kvm "*) exec sleep 600 ;;
+esac
+exec "$real_qemu" "\$@"
+EOF
+chmod +x "$T/qemu-hang"
+boot hang QEMU="$T/qemu-hang"
+assert_grep "accelerator tcg, cpu max" "$T/stderr-hang"
+
+# 4. A working KVM: this fake runs TCG whenever KVM is asked for, and
 # logs what it was given.
 cat >"$T/qemu-kvm" <<EOF
 #!/bin/bash

@@ -2,9 +2,7 @@
 #
 # Gives: strict mode, $T (a fresh scratch directory removed on exit),
 # need TOOL... (a missing tool FAILS the test: the setup script installs
-# every tool, nothing is skipped silently; "guestfish" also puts the
-# test's own libguestfs launches on the probed accelerator), fail MSG,
-# and
+# every tool, nothing is skipped silently), fail MSG, and
 # expect_fail CMD... (the command must exit non-zero; its stderr is kept
 # in $T/err for checks).
 set -euo pipefail
@@ -13,6 +11,11 @@ set -euo pipefail
 : "${V2KVM_IMG:?run me through ctest}"
 : "${V2K_TEST_TMPDIR:?run me through ctest}"
 export LIBGUESTFS_BACKEND="${LIBGUESTFS_BACKEND:-direct}"
+
+# Every test runs on the accelerator that really runs a guest here,
+# probed once per boot and build tree (V2K_ACCEL, exported; see
+# appliance-accel.sh); tests of the probe itself unset it.
+. "$(dirname "${BASH_SOURCE[0]}")/appliance-accel.sh"
 
 T=$(mktemp -d "$V2K_TEST_TMPDIR/$(basename "$0" .sh).XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -27,11 +30,6 @@ need() {
     for t in "$@"; do
         command -v "$t" >/dev/null 2>&1 ||
             fail "required tool '$t' is missing (run scripts/setup.sh)"
-        # A test that starts libguestfs itself gets the probed accelerator
-        # (the KVM probe costs up to 3 s, so only those tests pay it).
-        if [ "$t" = guestfish ]; then
-            . "$(dirname "${BASH_SOURCE[0]}")/appliance-accel.sh"
-        fi
     done
 }
 
