@@ -129,14 +129,12 @@ check_name(const char *tar, char *name, uint64_t off)
     while (name[0] == '.' && name[1] == '/')
         memmove(name, name + 2, strlen(name + 2) + 1);
     if (name[0] == '/') {
-        v2k_error("%s: member '%s' at offset %llu: an absolute path is not "
-                  "allowed", tar, name, (unsigned long long)off);
+        v2k_error("%s: member '%s' at offset %llu: an absolute path is not allowed", tar, name, (unsigned long long)off);
         return -1;
     }
     for (p = name; *p; p += strcspn(p, "/"), p += *p == '/') {
         if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0')) {
-            v2k_error("%s: member '%s' at offset %llu: a '..' path is not "
-                      "allowed", tar, name, (unsigned long long)off);
+            v2k_error("%s: member '%s' at offset %llu: a '..' path is not allowed", tar, name, (unsigned long long)off);
             return -1;
         }
     }
@@ -219,13 +217,11 @@ header_error(struct v2k_transport *f, struct archive *a, uint64_t off)
     const char *why = archive_error_string(a);
 
     if (off > f->size || f->size - off < TAR_BLOCK) {
-        v2k_error("%s: tar header at offset %llu is past the end of the "
-                  "file (truncated?)", f->name, (unsigned long long)off);
+        v2k_error("%s: tar header at offset %llu is past the end of the file (truncated?)", f->name, (unsigned long long)off);
         return;
     }
     if (v2k_transport_pread(f, h, sizeof h, off) == 0 && !checksum_ok(h)) {
-        v2k_error("%s: tar header at offset %llu: bad checksum (not a tar "
-                  "file?)", f->name, (unsigned long long)off);
+        v2k_error("%s: tar header at offset %llu: bad checksum (not a tar file?)", f->name, (unsigned long long)off);
         return;
     }
     v2k_error("%s: tar header at offset %llu: %s", f->name,
@@ -255,8 +251,7 @@ take_entry(struct v2k_transport *f, struct archive *a,
         return -1;
     }
     if (strlen(p) > TAR_MAX_NAME) {
-        v2k_error("%s: tar member at offset %llu: name longer than %d "
-                  "bytes", tar, (unsigned long long)off, TAR_MAX_NAME);
+        v2k_error("%s: tar member at offset %llu: name longer than %d bytes", tar, (unsigned long long)off, TAR_MAX_NAME);
         return -1;
     }
     name = v2k_strdup(p);
@@ -278,8 +273,7 @@ take_entry(struct v2k_transport *f, struct archive *a,
         return 0;
     }
     if (data > f->size || size > f->size - data) {
-        v2k_error("%s: tar member at offset %llu: size %llu is past the "
-                  "end of the file (truncated?)", tar,
+        v2k_error("%s: tar member at offset %llu: size %llu is past the end of the file (truncated?)", tar,
                   (unsigned long long)off, (unsigned long long)size);
         free(name);
         return -1;
@@ -308,8 +302,7 @@ v2k_archive_list_transport(struct v2k_transport *f,
     int r;
 
     if (f->size < TAR_BLOCK) {
-        v2k_error("%s: tar header at offset 0 is past the end of the file "
-                  "(truncated?)", f->name);
+        v2k_error("%s: tar header at offset 0 is past the end of the file (truncated?)", f->name);
         return -1;
     }
     w = v2k_calloc(1, sizeof *w);
@@ -340,8 +333,7 @@ v2k_archive_list_transport(struct v2k_transport *f,
             goto fail;
         }
         if (archive_filter_count(a) > 1) {
-            v2k_error("%s: the tar is compressed (%s): its members cannot "
-                      "be read in place (decompress it first)", f->name,
+            v2k_error("%s: the tar is compressed (%s): its members cannot be read in place (decompress it first)", f->name,
                       archive_filter_name(a, 0));
             goto fail;
         }
