@@ -86,4 +86,23 @@ void v2k_outdisks_uncommit(struct v2k_outdisks *d);
 
 void v2k_outdisks_free(struct v2k_outdisks *d);
 
+/* The finalize steps -o local, -o libvirt and -o qemu share. */
+
+/* The domain XML of s naming d's disks by their final names, in the
+ * format -of gives; dopts NULL = v2k_domain_opts_init(o).  malloc'd, or
+ * NULL with a message. */
+struct v2k_domain_opts;
+char *v2k_outdisks_domain_xml(const struct v2k_outdisks *d,
+                              const struct v2k_options *o,
+                              const struct v2k_source *s,
+                              const struct v2k_guestcaps *gc,
+                              const struct v2k_domain_opts *dopts);
+
+/* Rename the disks into place, then the metadata file tmp to final (the
+ * domain XML, the launch script): the metadata appears last, so it only
+ * ever names complete disks, and when its rename fails the disks are
+ * taken back, so no partial VM is left. */
+int v2k_outdisks_commit_with(struct v2k_outdisks *d, const char *tmp,
+                             const char *final, bool overwrite);
+
 #endif

@@ -107,6 +107,14 @@ v2k_retry_start(struct v2k_retry *r, unsigned stall_s)
     r->fails = 0;
     r->attempts = 0;
     r->progress_ms = now_ms();
+    r->noted = false;
+}
+
+void
+v2k_retry_progress(struct v2k_retry *r)
+{
+    r->progress_ms = now_ms();
+    r->noted = true;
 }
 
 unsigned
@@ -132,7 +140,8 @@ v2k_retry_again(struct v2k_retry *r, bool progress)
     r->attempts++;
     if (progress) {
         r->fails = 0;
-        r->progress_ms = now_ms();
+        if (!r->noted)          /* not told as it came: now */
+            r->progress_ms = now_ms();
     }
     if (++r->fails > r->max_fails)
         return false;
@@ -145,5 +154,6 @@ v2k_retry_again(struct v2k_retry *r, bool progress)
     ts.tv_nsec = (long)(ms % 1000) * 1000000L;
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
         ;
+    r->noted = false;
     return true;
 }

@@ -64,10 +64,16 @@ struct v2k_retry {
     unsigned fails;             /* failed attempts in a row */
     unsigned attempts;          /* all attempts, for messages */
     uint64_t progress_ms;       /* monotonic time of the last progress */
+    bool noted;                 /* v2k_retry_progress in this attempt */
 };
 
 /* Start the policy for one range; stall_s as v2k_remote_stall_time(). */
 void v2k_retry_start(struct v2k_retry *r, unsigned stall_s);
+
+/* Bytes arrived just now (optional: a transport that can tell, from
+ * its receive callback, makes the budget count from the last byte
+ * rather than from the end of the attempt that carried it). */
+void v2k_retry_progress(struct v2k_retry *r);
 
 /* One attempt ended without finishing the range; progress: bytes came
  * in it.  true: back off (sleeps) and try again; false: give up. */

@@ -73,6 +73,7 @@ struct https_req {
     uint64_t cr_start, cr_total;        /* Content-Range, or UINT64_MAX */
     bool checked;                       /* first body bytes seen */
     enum req_problem problem;
+    struct v2k_retry *retry;            /* told of progress, or NULL */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -177,6 +178,8 @@ https_write(char *p, size_t size, size_t n, void *arg)
     }
     memcpy(r->buf + r->got, p, len);
     r->got += len;
+    if (r->retry && len > 0)
+        v2k_retry_progress(r->retry);
     return len;
 }
 
@@ -355,6 +358,7 @@ https_transfer(struct https_transport *s, struct https_conn *c, char *buf,
             .buf = buf ? buf + done : NULL, .want = count - done,
             .at = buf ? offset + done : UINT64_MAX, .whole = s->t.size,
             .cr_start = UINT64_MAX, .cr_total = UINT64_MAX,
+            .retry = &retry,
         };
         char range[64];
         CURLcode rc = CURLE_OK;

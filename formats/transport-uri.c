@@ -59,8 +59,7 @@ static const struct v2k_transport_scheme schemes[] = {
     { "ssh", V2K_TRANSPORT_REMOTE, v2k_transport_sftp_open, NULL },
     { "https", V2K_TRANSPORT_REMOTE, v2k_transport_https_open, NULL },
     { "http", V2K_TRANSPORT_REMOTE, NULL,
-      "plain http is not supported (a session cookie would travel in "
-      "clear): use https" },
+      "plain http is not supported (a session cookie would travel in clear): use https" },
     { NULL, 0, NULL, NULL },
 };
 

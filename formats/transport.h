@@ -193,10 +193,12 @@ struct v2k_archive_member {
     uint64_t size;
 };
 
-/* Walk the tar's headers (ustar, pax, GNU long names and base-256 sizes),
- * bounded by its size; every member's data must lie inside the file and
- * names with ".." or a leading '/' are refused.  *out is owned by the
- * caller (v2k_archive_members_free, NULL-safe). */
+/* Walk the tar's headers with libarchive (ustar, pax, GNU long names and
+ * base-256 sizes), bounded by its size; every member's data must lie
+ * inside the file and names with ".." or a leading '/' are refused.
+ * Members are the regular files stored contiguously: links, directories
+ * and sparse entries are left out; a compressed tar is an error.  *out
+ * is owned by the caller (v2k_archive_members_free, NULL-safe). */
 int v2k_archive_list(const char *tarpath, struct v2k_archive_member **out,
                      size_t *n);
 int v2k_archive_list_transport(struct v2k_transport *tar,

@@ -6,20 +6,26 @@
  * will be able to use once converted), and choose devices from these
  * alone.  The contract:
  *
- *   - The pipeline fills a v2k_guestcaps for every conversion before
- *     calling any output.  Today it calls v2k_guestcaps_defaults(): a
- *     Linux-like guest with virtio everything (virtio 1.0), q35, virtio
- *     rng, balloon and pvpanic, RTC in UTC.  -i disk has no inspection,
- *     so an unknown OS family is treated like Linux.
- *   - Guest conversion (inspection + driver injection, to come) replaces
- *     these defaults from what it found and installed: family, osinfo id,
- *     Windows version, and the devices the guest now has drivers for
- *     (e.g. sata + e1000 for a Windows guest without virtio-win, i440fx
- *     for guests too old for q35, no virtio 1.0 for old kernels).
- *   - Then v2k_options_apply_guestcaps() (converters/options.h) applies
- *     the user's overrides
- *     (--block-driver, -oo machine=) and checks they make sense.
- *   - Outputs only read it.
+ *   - The pipeline (converters/pipeline.c) fills one v2k_guestcaps per
+ *     run with v2k_guestcaps_defaults(): family unknown (treated like
+ *     Linux), virtio-blk and virtio-net with virtio 1.0, q35, virtio rng,
+ *     balloon and pvpanic, RTC in UTC.  Then
+ *     v2k_options_apply_guestcaps() (converters/options.h) applies the
+ *     user's overrides (--block-driver, -oo machine=) and checks them, so
+ *     the rewrite steps know which disk bus the output will use; the
+ *     outputs' setup gets this early version (it must not rely on it).
+ *   - The guest conversion (drivers-inject/convert.c, after inspection)
+ *     then says what the converted guest can drive: family and osinfo id
+ *     from inspection, and for Linux from the chosen kernel
+ *     (drivers-inject/linux/kernel.c) virtio 1.0, rng, balloon, the NIC
+ *     model and the machine (pc for kernels before 2.6.32, unless
+ *     -oo machine= was given).  Windows guests are not converted yet, so
+ *     win_major/win_minor stay 0 and block_bus, pvpanic and rtc_utc keep
+ *     their defaults.  With --no-convert nothing is inspected: the
+ *     defaults stand.
+ *   - After the conversion the overrides are applied and checked again
+ *     against what it found.
+ *   - Outputs only read it; it is final when finalize is called.
  *
  * osinfo is owned (free with v2k_guestcaps_clear(), which also resets
  * the struct); everything else is plain values.

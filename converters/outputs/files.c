@@ -105,6 +105,46 @@ v2k_outdisks_uncommit(struct v2k_outdisks *d)
     d->committed = 0;
 }
 
+char *
+v2k_outdisks_domain_xml(const struct v2k_outdisks *d,
+                        const struct v2k_options *o,
+                        const struct v2k_source *s,
+                        const struct v2k_guestcaps *gc,
+                        const struct v2k_domain_opts *dopts)
+{
+    struct v2k_domain_disk *dd;
+    struct v2k_domain_opts own;
+    char *xml;
+
+    dd = v2k_calloc(d->n ? d->n : 1, sizeof *dd);
+    if (dd == NULL)
+        return NULL;
+    for (size_t i = 0; i < d->n; i++) {
+        dd[i].path = d->final[i];
+        dd[i].format = o->output_format;
+    }
+    if (dopts == NULL) {
+        v2k_domain_opts_init(&own, o);
+        dopts = &own;
+    }
+    xml = v2k_domain_xml_format(s, gc, dd, d->n, dopts);
+    free(dd);
+    return xml;
+}
+
+int
+v2k_outdisks_commit_with(struct v2k_outdisks *d, const char *tmp,
+                         const char *final, bool overwrite)
+{
+    if (v2k_outdisks_commit(d, overwrite) == -1)
+        return -1;
+    if (v2k_outfile_commit(tmp, final, overwrite) == -1) {
+        v2k_outdisks_uncommit(d);
+        return -1;
+    }
+    return 0;
+}
+
 void
 v2k_outdisks_free(struct v2k_outdisks *d)
 {

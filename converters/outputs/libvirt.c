@@ -246,24 +246,16 @@ lv_finalize(void *state, const struct v2k_source *s,
             const struct v2k_guestcaps *gc)
 {
     struct lv *l = state;
-    struct v2k_domain_disk *dd;
     struct v2k_domain_opts dopts;
     virDomainPtr dom;
     char *xml = NULL;
     int r = -1;
 
-    dd = v2k_calloc(l->disks.n ? l->disks.n : 1, sizeof *dd);
-    if (dd == NULL)
-        return -1;
-    for (size_t i = 0; i < l->disks.n; i++) {
-        dd[i].path = l->disks.final[i];
-        dd[i].format = l->o->output_format;
-    }
     v2k_domain_opts_init(&dopts, l->o);
     dopts.virt_type = l->virt_type;
     if (l->old_uuid[0] && !l->o->keep_uuid)
         dopts.uuid = l->old_uuid;       /* replace it in place */
-    xml = v2k_domain_xml_format(s, gc, dd, l->disks.n, &dopts);
+    xml = v2k_outdisks_domain_xml(&l->disks, l->o, s, gc, &dopts);
     if (xml == NULL)
         goto out;
     if (v2k_outdisks_commit(&l->disks, l->o->overwrite) == -1)
@@ -283,7 +275,6 @@ lv_finalize(void *state, const struct v2k_source *s,
     r = 0;
 out:
     free(xml);
-    free(dd);
     return r;
 }
 

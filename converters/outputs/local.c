@@ -87,34 +87,14 @@ local_finalize(void *state, const struct v2k_source *s,
                const struct v2k_guestcaps *gc)
 {
     struct local *l = state;
-    struct v2k_domain_disk *dd;
-    struct v2k_domain_opts dopts;
-    char *xml = NULL;
+    char *xml = v2k_outdisks_domain_xml(&l->disks, l->o, s, gc, NULL);
     int r = -1;
 
-    dd = v2k_calloc(l->disks.n ? l->disks.n : 1, sizeof *dd);
-    if (dd == NULL)
-        return -1;
-    for (size_t i = 0; i < l->disks.n; i++) {
-        dd[i].path = l->disks.final[i];
-        dd[i].format = l->o->output_format;
-    }
-    v2k_domain_opts_init(&dopts, l->o);
-    xml = v2k_domain_xml_format(s, gc, dd, l->disks.n, &dopts);
-    if (xml == NULL || v2k_outfile_register(l->xml_tmp) == -1 ||
-        v2k_domain_xml_write(l->xml_tmp, xml) == -1)
-        goto out;
-    if (v2k_outdisks_commit(&l->disks, l->o->overwrite) == -1)
-        goto out;
-    if (v2k_outfile_commit(l->xml_tmp, l->xml_final, l->o->overwrite) == -1) {
-        /* Take back the disks already renamed: no partial VM is left. */
-        v2k_outdisks_uncommit(&l->disks);
-        goto out;
-    }
-    r = 0;
-out:
+    if (xml && v2k_outfile_register(l->xml_tmp) == 0 &&
+        v2k_domain_xml_write(l->xml_tmp, xml) == 0)
+        r = v2k_outdisks_commit_with(&l->disks, l->xml_tmp, l->xml_final,
+                                     l->o->overwrite);
     free(xml);
-    free(dd);
     return r;
 }
 

@@ -481,12 +481,9 @@ qemu_finalize(void *state, const struct v2k_source *s,
         goto out;
     }
     fd = -1;
-    if (v2k_outdisks_commit(&q->disks, q->o->overwrite) == -1)
+    if (v2k_outdisks_commit_with(&q->disks, q->sh_tmp, q->sh_final,
+                                 q->o->overwrite) == -1)
         goto out;
-    if (v2k_outfile_commit(q->sh_tmp, q->sh_final, q->o->overwrite) == -1) {
-        v2k_outdisks_uncommit(&q->disks);
-        goto out;
-    }
     r = 0;
     if (q->o->qemu_boot)
         r = boot(q, s);

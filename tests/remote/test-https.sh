@@ -134,7 +134,9 @@ V2K_STALL_TIME=2 expect_fail "$V2KVM_IMG" convert -O raw "$U/disk.raw" \
     "$T/x5.raw"
 t1=$(date +%s)
 assert_grep "stalled" "$T/stall.log"
-assert_grep "^v2kvm-img: error: $U/disk.raw: stalled at offset [0-9]*: no data from 127.0.0.1 for [0-9]* seconds (gave up after [0-9]* attempts)$" \
+# (One attempt may use the whole budget when curl's speed average lags
+# behind the stall, as under ASan: then no "gave up after" part.)
+assert_grep "^v2kvm-img: error: $U/disk.raw: stalled at offset [0-9]*: no data from 127.0.0.1 for [0-9]* seconds\( (gave up after [0-9]* attempts)\)\{0,1\}$" \
     "$T/err"
 [ $((t1 - t0)) -lt 30 ] || fail "a stalled server took $((t1 - t0)) s to fail"
 [ ! -e "$T/x5.raw" ] || fail "output left behind"
