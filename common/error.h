@@ -6,6 +6,10 @@
  * context in front with v2k_error_prepend().  Only the programs' mains
  * print the message ("v2kvm: error: ...") and choose the exit code.
  *
+ * A message longer than V2K_ERROR_MAX - 1 bytes keeps its head and its
+ * end (the cause, since context is added in front) and loses its middle
+ * to " [...] ".
+ *
  * The message buffer is thread-local: copy-engine workers each have their
  * own, and a worker's message is handed to the caller by the engine.
  */

@@ -367,6 +367,87 @@ scan_stop(struct scan *s, uint64_t at, bool error)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Bytes from pos on (at most len) that img reads as zero without
+ * storing them (leading non-DATA extents), *data set when a DATA extent
+ * follows within len.  Extents counted in *nextents. */
+static int
+leading_hole(struct v2k_image *img, uint64_t pos, uint64_t len,
+             struct v2k_extent_list *l, uint64_t *hole, bool *data,
+             uint64_t *nextents)
+{
+    *hole = 0;
+    *data = false;
+    if (pos >= img->size)       /* compare: past the shorter one */
+        return 0;
+    if (len > img->size - pos)
+        len = img->size - pos;
+    v2k_extent_list_clear(l);
+    if (v2k_image_extents(img, pos, len, l) == -1)
+        return -1;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i].type == V2K_EXTENT_DATA) {
+            *data = true;
+            break;
+        }
+        *hole = l->v[i].offset + l->v[i].length - pos;
+        (*nextents)++;
+    }
+    return 0;
+}
+
+/* With s->lock held: move s->pos past what every image of the scan
+ * reads as zero without storing it, so that an empty 2 PiB image costs a
+ * walk of its allocation map (L1 table, BAT, grain directory...), not
+ * one extents call per chunk of its address space.  The window doubles
+ * while it finds only holes and starts again at one chunk for the next
+ * piece, so a dense image pays one extra map look-up per chunk.  -1 with
+ * the failure recorded in s. */
+static int
+skip_holes(struct scan *s, struct v2k_extent_list *l,
+           struct v2k_scan_stats *st)
+{
+    uint64_t win = s->chunk;
+
+    while (s->pos < s->end && s->pos < s->stop) {
+        uint64_t len = s->end - s->pos < win ? s->end - s->pos : win;
+        uint64_t ha, hb = UINT64_MAX, n = 0;
+        bool da, db = false;
+
+        if (leading_hole(s->a, s->pos, len, l, &ha, &da, &n) == -1 ||
+            (s->b && leading_hole(s->b, s->pos, len, l, &hb, &db, &n) == -1))
+            goto fail;
+        /* Compare: skip only where both are holes.  Past the end of the
+         * shorter image (size) its hole is as long as it takes. */
+        if (s->b && s->pos >= s->b->size)
+            hb = UINT64_MAX;
+        if (s->pos >= s->a->size)
+            ha = UINT64_MAX;
+        if (ha > hb)
+            ha = hb, da = db;
+        else if (ha == hb)
+            da = da || db;
+        if (ha == 0 || ha == UINT64_MAX)
+            break;
+        if (ha > s->end - s->pos)
+            ha = s->end - s->pos;
+        st->extents += n;
+        s->pos += ha;
+        v2k_progress_add(s->progress, ha);
+        if (da)
+            break;
+        if (win < (UINT64_MAX >> 1))
+            win *= 2;
+    }
+    return 0;
+fail:
+    if (s->pos < s->stop) {
+        s->stop = s->pos;
+        s->failed = true;
+        snprintf(s->error, sizeof s->error, "%s", v2k_error_message());
+    }
+    return -1;
+}
+
 static void *
 scan_worker(void *arg)
 {
@@ -387,6 +468,10 @@ scan_worker(void *arg)
         uint64_t off, len;
 
         pthread_mutex_lock(&s->lock);
+        if (skip_holes(s, &la, &st) == -1) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
         off = s->pos;
         len = s->end - off < s->chunk ? s->end - off : s->chunk;
         /* Pieces past a failure are not needed: it stays the first. */

@@ -10,6 +10,12 @@
  * failure one message naming the file and the field):
  *   probe(buf, len, size)  score the first bytes (len >= min(4096, size));
  *            0 = not this format, 100 = magic and header agree.  raw is 1.
+ *   probe_tail(buf, len, size)  optional, for a format whose only mark
+ *            is at the end of the file (a fixed VHD's footer): score the
+ *            last len = V2K_PROBE_TAIL bytes; asked only when no probe
+ *            recognised the first bytes (the best score is raw's 1), and
+ *            only a signature that is checksummed and agrees with size
+ *            may score, so that raw disks are not taken for it.
  *   open(img, opts)  parse and validate; set img->size; keep state in
  *            img->state (instance_size zeroed bytes owned by the image).
  *            img->transport is set and owned by the image.
@@ -35,7 +41,8 @@
 #include "extent.h"
 #include "transport.h"
 
-#define V2K_MAX_CHAIN_DEPTH 64      /* backing/parent chains longer: error */
+#define V2K_MAX_CHAIN_DEPTH 64
+#define V2K_PROBE_TAIL 512          /* bytes probe_tail is given */      /* backing/parent chains longer: error */
 
 struct v2k_image;
 
@@ -60,6 +67,7 @@ struct v2k_format {
     const char *description;    /* one line for v2kvm-img --help */
     size_t instance_size;
     int (*probe)(const unsigned char *buf, size_t len, uint64_t size);
+    int (*probe_tail)(const unsigned char *buf, size_t len, uint64_t size);
     int (*open)(struct v2k_image *img, const struct v2k_open_opts *opts);
     int (*pread)(struct v2k_image *img, void *buf, size_t count,
                  uint64_t offset);

@@ -77,6 +77,23 @@ v2k_format_probe(struct v2k_transport *t)
             best_score = score;
         }
     }
+    if (best_score <= 1 && t->size >= 2 * V2K_PROBE_TAIL) {
+        unsigned char tail[V2K_PROBE_TAIL];
+
+        if (v2k_transport_pread(t, tail, sizeof tail,
+                                t->size - sizeof tail) == -1)
+            return NULL;
+        for (size_t i = 0; formats[i]; i++) {
+            int score = formats[i]->probe_tail
+                            ? formats[i]->probe_tail(tail, sizeof tail,
+                                                     t->size)
+                            : 0;
+            if (score > best_score) {
+                best = formats[i];
+                best_score = score;
+            }
+        }
+    }
     if (best_score <= 1) {
         for (size_t i = 0; i < V2K_ARRAY_SIZE(unsupported); i++) {
             size_t o = unsupported[i].offset, l = unsupported[i].len;

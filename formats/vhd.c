@@ -177,11 +177,36 @@ static int
 vhd_probe(const unsigned char *buf, size_t len, uint64_t size)
 {
     (void)size;
-    /* Only dynamic and differencing disks start with a footer copy; a
-     * fixed disk (footer at the end only) reads as raw unless named. */
+    /* Dynamic and differencing disks start with a footer copy; a fixed
+     * disk usually does not (vhd_probe_tail). */
     if (len >= 8 && memcmp(buf, "conectix", 8) == 0)
         return 100;
     return 0;
+}
+
+/* A fixed disk is its data followed by the footer (spec, "Fixed Hard
+ * Disk Image"), nothing at offset 0: qemu's vpc_probe misses it and reads
+ * it as raw, footer included.  It is recognised here by a footer at the
+ * end whose checksum is good, of disk type fixed, format version 1.x,
+ * whose current size is exactly the file's length minus the footer:
+ * a raw disk whose last sector happens to be all that is a fixed VHD. */
+static int
+vhd_probe_tail(const unsigned char *buf, size_t len, uint64_t size)
+{
+    struct vhd_footer f;
+
+    if (len < sizeof f || size % VHD_SECTOR != 0 || size < 2 * VHD_SECTOR)
+        return 0;
+    memcpy(&f, buf + len - sizeof f, sizeof f);
+    if (memcmp(f.cookie, "conectix", 8) != 0 ||
+        be32toh(f.checksum) != vhd_checksum(&f, sizeof f, 64))
+        return 0;
+    vhd_footer_to_cpu(&f);
+    if (f.disk_type != VHD_TYPE_FIXED ||
+        f.version >> 16 != VHD_VERSION_MAJOR ||
+        f.current_size != size - VHD_FOOTER_SIZE)
+        return 0;
+    return 100;
 }
 
 /* --- the footer ------------------------------------------------------- */
@@ -941,6 +966,7 @@ const struct v2k_format v2k_format_vhd = {
                    "differencing)",
     .instance_size = sizeof(struct vhd_state),
     .probe = vhd_probe,
+    .probe_tail = vhd_probe_tail,
     .open = vhd_open,
     .pread = vhd_pread,
     .extents = vhd_extents,
