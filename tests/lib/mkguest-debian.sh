@@ -44,6 +44,11 @@ tmpl=$here/../data/guests
 cache=${1:-${V2K_GUEST_CACHE:-/var/cache/v2kvm-tests}}
 variant=${2:-base}
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+# guestfish under TCG unless V2K_ACCEL=kvm: a /dev/kvm that passes the
+# one-sector probe has been seen to hang the appliance's kernel for good.
+if [ "${V2K_ACCEL:-}" != kvm ]; then
+    export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}
+fi
 export LC_ALL=C
 
 HOSTNAME_GUEST=v2kvm-deb12
