@@ -53,7 +53,8 @@ V2K_APPLIANCE_TIMEOUT=$bound expect_fail "$V2KVM" -i disk "$T/hang.img" \
 t1=$(date +%s)
 cat "$T/hang.out"
 cat "$T/err"
-[ "$(grep -c . "$T/err")" = 1 ] || fail "hang: not one error line"
+# (The phony guest also earns a network warning on the way.)
+[ "$(grep -c 'error' "$T/err")" = 1 ] || fail "hang: not one error line"
 assert_grep "^v2kvm: error: appliance: the libguestfs call 'sh' made no progress for [0-9]* s and the appliance was stopped (its qemu killed; V2K_APPLIANCE_TIMEOUT=$bound sets this bound in seconds, 0 removes it)\$" \
     "$T/err"
 waited=$(sed -n 's/.*made no progress for \([0-9]*\) s.*/\1/p' "$T/err")
