@@ -1,5 +1,6 @@
 /* conversion.c - see conversion.h. */
 #include "conversion.h"
+#include "appliance-watchdog.h"
 #include "convert.h"
 #include "domain-xml.h"
 #include "error.h"
@@ -704,6 +705,10 @@ run_appliance(struct v2k_conversion *c, guestfs_h *g,
     v2k_debug("time in the appliance: %.1f s", c->appliance_s);
     r = 0;
 out:
+    /* Whatever failed after the watchdog stopped the appliance, its
+     * message is the one that explains it. */
+    if (r == -1 && v2k_watchdog_fired(g))
+        v2k_watchdog_error(g);
     guestfs_close(g);
     return r;
 }

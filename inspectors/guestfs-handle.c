@@ -1,6 +1,7 @@
 /* guestfs-handle.c - see guestfs-handle.h. */
 #include "guestfs-handle.h"
 #include "accel.h"
+#include "appliance-watchdog.h"
 #include "error.h"
 #include "log.h"
 #include "util.h"
@@ -53,6 +54,11 @@ v2k_guestfs_create(void)
         guestfs_set_verbose(g, 1);
     if (v2k_log_trace())
         guestfs_set_trace(g, 1);
+    /* No guest can hang us in the appliance (appliance-watchdog.h). */
+    if (v2k_watchdog_attach(g) == -1) {
+        guestfs_close(g);
+        return NULL;
+    }
     return g;
 
 fail:
@@ -65,5 +71,10 @@ void
 v2k_guestfs_error(guestfs_h *g, const char *what)
 {
     const char *msg = guestfs_last_error(g);
+
+    if (v2k_watchdog_fired(g)) {
+        v2k_watchdog_error(g);
+        return;
+    }
     v2k_error("%s: %s", what, msg ? msg : "unknown libguestfs error");
 }

@@ -23,7 +23,8 @@ one_dir() {
         { tail -n 20 "$2" >&2; echo "stdout:" >&2; cat "$1" >&2;
           fail "$3: stdout is not exactly one line"; }
     dir=$(cat "$1")
-    [ "$dir" = "$cache/$(basename "$dir")/base" ] ||
+    [ "$(dirname "$(dirname "$dir")")" = "$cache" ] &&
+        [ "$(basename "$dir")" = base ] ||
         fail "$3: stdout names '$dir', not a directory in $cache"
     [ -f "$dir/debian12.img" ] || fail "$3: no $dir/debian12.img"
 }

@@ -63,6 +63,9 @@
 #                   its last block (/var/fill)
 #   ro-root         (debian12 only) the root filesystem has ext4's
 #                   read-only feature: it can only be mounted read-only
+#   hang-initramfs  (debian12 only) the guest's update-initramfs never
+#                   returns (sleeps for ever): a guest that would hang a
+#                   conversion in the appliance (appliance-watchdog.h)
 #   luks=KEY        (debian12 only, not with uefi) the whole disk is LUKS
 #                   (key KEY; no partition table: cryptsetup in the
 #                   appliance could not open a fresh partition reliably)
@@ -323,6 +326,15 @@ EOF
         ;;
     uefi|luks=*|full|ro-root|btrfs)
         [ "$kind" = debian12 ] || die "trace $t: only for debian12"
+        ;;
+    hang-initramfs)
+        [ "$kind" = debian12 ] || die "trace $t: only for debian12"
+        put /usr/sbin/update-initramfs 0755 <<'EOF'
+#!/bin/sh
+# phony update-initramfs that never returns
+echo "update-initramfs $* (hangs)" >>/var/log/phony-calls
+while :; do sleep 3600; done
+EOF
         ;;
     *) die "unknown trace '$t'" ;;
     esac
