@@ -820,6 +820,7 @@ v2k_open_source_disk(const struct v2k_options *o, const struct v2k_disk *d)
     struct v2k_open_opts oopts = {
         .allow_absolute_backing = !v2k_uri_is_remote(d->path),
         .parent_candidates = (const char *const *)d->parent_chain,
+        .confine_dir = d->confine_dir,
     };
     struct v2k_remote_opts ropts;
     struct v2k_transport *t;

@@ -542,8 +542,7 @@ open_data_file(struct v2k_image *img, const struct qcow2_exts *x,
                   "name '%s'", v2k_image_name(img), s->data_file_name);
         return -1;
     }
-    s->data_file = v2k_transport_open_sibling(img->transport,
-                                              s->data_file_name);
+    s->data_file = v2k_image_open_sibling(img, s->data_file_name, opts);
     if (s->data_file == NULL) {
         v2k_error_prepend("%s: external data file: ", v2k_image_name(img));
         return -1;

@@ -274,6 +274,11 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
         d->path = v2k_path_resolve(x->basedir, path);
         if (d->path == NULL)
             return -1;
+        /* A local domain XML's files stay in its directory
+         * (pathpolicy.h). */
+        if (x->local && x->basedir &&
+            (d->confine_dir = v2k_strdup(x->basedir)) == NULL)
+            return -1;
         d->transport = strcmp(type, "block") == 0 ? V2K_TRANSPORT_BLOCK
                                                    : V2K_TRANSPORT_FILE;
     }

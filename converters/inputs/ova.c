@@ -35,6 +35,7 @@
  */
 #include "cleanup.h"
 #include "error.h"
+#include "pathpolicy.h"
 #include "format.h"
 #include "input.h"
 #include "inputs-internal.h"
@@ -180,7 +181,11 @@ open_file(const struct ova *p, const char *href)
     if (p->tar)
         return v2k_transport_archive_open(p->tar, href);
     path = v2k_asprintf("%s/%s", p->dir, href);
-    return path ? v2k_transport_file_open(path) : NULL;
+    /* A symlink out of the directory is no file of the package. */
+    if (path == NULL || v2k_pathpolicy_check(p->dir, path, p->src,
+                                             href) == -1)
+        return NULL;
+    return v2k_transport_file_open(path);
 }
 
 /* A whole small package file, NUL-terminated. */
@@ -945,6 +950,17 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
     }
     if (t == NULL)
         return -1;
+    /* Extents and backing files stay inside the package (a tar member's
+     * do by construction), or next to what we unpacked. */
+    if (d->transport == V2K_TRANSPORT_FILE) {
+        d->confine_dir = gzip || chunk ? v2k_dirname(d->path)
+                                       : v2k_strdup(p->dir);
+        if (d->confine_dir == NULL) {
+            v2k_transport_close(t);
+            return -1;
+        }
+        opts.confine_dir = d->confine_dir;
+    }
     /* ovf:size is the stored size: of a compressed or chunked file, not
      * what we unpacked. */
     if (!gzip && !chunk && fsize &&

@@ -298,6 +298,17 @@ resolve_local(void *basedir, const char *path)
     return v2k_asprintf("%s/%s", (const char *)basedir, path);
 }
 
+/* A local .vmx is someone else's description: its disks and what they
+ * name stay in its directory (common/pathpolicy.h). */
+static int
+confine(const struct vmx *x, struct v2k_disk *d)
+{
+    if (x->resolve != resolve_local)
+        return 0;
+    d->confine_dir = v2k_strdup(x->arg);
+    return d->confine_dir ? 0 : -1;
+}
+
 static void
 warn_lock(const char *path)
 {
@@ -357,7 +368,7 @@ add_disk(const struct vmx *x, struct v2k_source *s, const char *dev,
         v2k_warning("%s: %s is independent-nonpersistent: the base disk is "
                     "converted, changes in its redo log are not", x->name,
                     dev);
-    if ((d->path = resolve(x, fe->value)) == NULL)
+    if ((d->path = resolve(x, fe->value)) == NULL || confine(x, d) == -1)
         return -1;
     if (x->resolve == NULL)
         return 0;
@@ -433,7 +444,7 @@ parse_disks(const struct vmx *x, struct v2k_source *s)
         /* A remote host's floppy image is not fetched: an empty drive. */
         if (ft && strcasecmp(ft, "file") == 0 && fn && *fn &&
             (x->ropts == NULL || !x->resolve) &&
-            ((d->path = resolve(x, fn)) == NULL ||
+            ((d->path = resolve(x, fn)) == NULL || confine(x, d) == -1 ||
              (d->format = v2k_strdup("raw")) == NULL))
             return -1;
     }

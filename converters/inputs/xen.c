@@ -301,6 +301,10 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
         d->path = resolve(x->basedir, target);
         if (d->path == NULL)
             return -1;
+        /* A local xl.cfg's files stay in its directory (pathpolicy.h). */
+        if (x->local && x->basedir &&
+            (d->confine_dir = v2k_strdup(x->basedir)) == NULL)
+            return -1;
     }
     if (format && strcmp(format, "empty") != 0 &&
         (d->format = v2k_strdup(format)) == NULL)
@@ -779,6 +783,7 @@ v2k_input_open_disk(struct v2k_disk *d, const struct v2k_remote_opts *ropts,
     /* Remote images follow only backing names next to them. */
     struct v2k_open_opts defaults = {
         .allow_absolute_backing = !v2k_uri_is_remote(d->path),
+        .confine_dir = d->confine_dir,
     };
     struct v2k_transport *t = v2k_transport_open_uri(d->path, ropts);
     struct v2k_image *img =
