@@ -164,6 +164,7 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
     int npos = 0;
     char *p, *tok;
     unsigned line = it->line;
+    CLEANUP_FREE char *where = NULL;
     struct v2k_disk *d;
     size_t nfields = 0;
 
@@ -318,6 +319,9 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
                         d->path, strerror(errno));
         return 0;
     }
+    where = v2k_asprintf("%s:%u: disk %s", x->name, line, vdev);
+    if (where == NULL || v2k_input_default_raw(d, NULL, where) == -1)
+        return -1;
     if (v2k_input_open_disk(d, NULL, NULL) == -1) {
         v2k_error_prepend("%s:%u: disk %s: ", x->name, line, vdev);
         return -1;
@@ -898,6 +902,8 @@ xen_setup_remote(const struct v2k_options *o)
         free(d->path);
         d->path = u;
         d->transport = V2K_TRANSPORT_SFTP;
+        if (v2k_input_default_raw(d, &ropts, uri) == -1)
+            goto fail;
         if (d->device == V2K_DEV_DISK &&
             v2k_input_open_disk(d, &ropts, NULL) == -1) {
             v2k_error_prepend("%s: disk %s: ", uri,
