@@ -383,6 +383,58 @@ add_disk(const struct vmx *x, struct v2k_source *s, const char *dev,
     return 0;
 }
 
+/* Digits at *p as a number (at most 9 of them: more is out of any
+ * range); -1 when there is none. */
+static long
+unit_number(const char **p)
+{
+    long n = 0;
+    int k = 0;
+
+    while (isdigit((unsigned char)**p)) {
+        if (k++ < 9)
+            n = n * 10 + (**p - '0');
+        else
+            n = 1000000000;
+        (*p)++;
+    }
+    return k ? n : -1;
+}
+
+/* A present device "BUSc:u" past VMware's limits (the table above; SCSI
+ * unit 7 is the adapter) would be dropped by the loops below, and with
+ * it a disk of the guest: refuse it, naming the line.  VMware does not
+ * power such a VM on, so the .vmx was edited by hand. */
+static int
+check_limits(const struct vmx *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        const struct vmx_entry *e = &x->e[i];
+        for (size_t b = 0; b < V2K_ARRAY_SIZE(buses); b++) {
+            const struct vmx_bus *vb = &buses[b];
+            size_t n = strlen(vb->prefix);
+            const char *p = e->key + n;
+            long c, u;
+
+            if (strncasecmp(e->key, vb->prefix, n) != 0)
+                continue;
+            if ((c = unit_number(&p)) < 0 || *p++ != ':' ||
+                (u = unit_number(&p)) < 0 || strcasecmp(p, ".present") != 0 ||
+                !get_bool(x, e->key))
+                continue;
+            if (c < vb->controllers && u < vb->units &&
+                !(vb->bus == V2K_BUS_SCSI && u == 7))
+                continue;
+            v2k_error("%s:%d: %s: %s%ld:%ld is beyond VMware's limits (%s0-%d, units 0-%d%s)",
+                      x->name, e->line, e->key, vb->prefix, c, u,
+                      vb->prefix, vb->controllers - 1, vb->units - 1,
+                      vb->bus == V2K_BUS_SCSI ? " but 7, the adapter" : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 parse_disks(const struct vmx *x, struct v2k_source *s)
 {
@@ -629,7 +681,8 @@ v2k_vmx_parse(const char *buf, size_t len, const char *name,
     s->name = dn && *dn ? v2k_strdup(dn) : v2k_basename_noext(name, exts);
     if (s->name == NULL)
         goto fail;
-    if (parse_machine(&x, s) == -1 || parse_disks(&x, s) == -1 ||
+    if (parse_machine(&x, s) == -1 || check_limits(&x) == -1 ||
+        parse_disks(&x, s) == -1 ||
         parse_nics(&x, s) == -1)
         goto fail;
     vmx_free(&x);
