@@ -41,6 +41,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <iconv.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -661,6 +662,39 @@ parse_machine(const struct vmx *x, struct v2k_source *s)
     return 0;
 }
 
+/* The value of e in UTF-8: VMware writes a .vmx in the character set
+ * its ".encoding" key names ("UTF-8", or e.g. "windows-1252" on older
+ * Windows hosts); without that key the bytes are kept (a name that is
+ * then not UTF-8 is refused later, v2k_check_vm_name). */
+static char *
+vmx_utf8(const struct vmx *x, const struct vmx_entry *e)
+{
+    const struct vmx_entry *enc = find(x, ".encoding");
+    size_t inlen = strlen(e->value), outlen = inlen * 4 + 1;
+    char *out, *in = e->value, *o;
+    iconv_t cd;
+
+    if (enc == NULL || strcasecmp(enc->value, "UTF-8") == 0)
+        return v2k_strdup(e->value);
+    cd = iconv_open("UTF-8", enc->value);
+    if (cd == (iconv_t)-1) {
+        v2k_error("%s:%d: .encoding = \"%s\": unknown character set",
+                  x->name, enc->line, enc->value);
+        return NULL;
+    }
+    out = o = v2k_malloc(outlen);
+    if (out && iconv(cd, &in, &inlen, &o, &outlen) == (size_t)-1) {
+        v2k_error("%s:%d: %s is not %s text", x->name, e->line, e->key,
+                  enc->value);
+        free(out);
+        out = NULL;
+    }
+    if (out)
+        *o = '\0';
+    iconv_close(cd);
+    return out;
+}
+
 struct v2k_source *
 v2k_vmx_parse(const char *buf, size_t len, const char *name,
               v2k_resolve_fn *resolve_fn, void *arg,
@@ -670,15 +704,16 @@ v2k_vmx_parse(const char *buf, size_t len, const char *name,
     struct vmx x = { .name = name, .resolve = resolve_fn, .arg = arg,
                      .ropts = ropts };
     struct v2k_source *s = NULL;
-    const char *dn;
+    const struct vmx_entry *dn;
 
     if (vmx_tokenize(&x, buf, len) == -1)
         goto fail;
     if ((s = v2k_source_new()) == NULL)
         goto fail;
     s->hypervisor = V2K_HV_VMWARE;
-    dn = get(&x, "displayname");
-    s->name = dn && *dn ? v2k_strdup(dn) : v2k_basename_noext(name, exts);
+    dn = find(&x, "displayname");
+    s->name = dn && *dn->value ? vmx_utf8(&x, dn)
+                               : v2k_basename_noext(name, exts);
     if (s->name == NULL)
         goto fail;
     if (parse_machine(&x, s) == -1 || check_limits(&x) == -1 ||
