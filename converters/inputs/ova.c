@@ -824,6 +824,12 @@ add_nic(const char *where, struct v2k_source *s, const xmlNode *it)
         if (strcasecmp(st, models[i].t) == 0)
             n->model = models[i].m;
     n->net_type = V2K_NET_NETWORK;
+    /* VirtualBox exports its NAT attachment as Connection "NAT": the
+     * host's NAT, which is libvirt's "default" network (as -i vbox maps
+     * <NAT/>, inputs/vbox.c). */
+    if (conn && s->hypervisor == V2K_HV_VIRTUALBOX &&
+        strcmp(conn, "NAT") == 0)
+        conn[0] = '\0';
     n->network = v2k_strdup(conn && *conn ? conn : "default");
     if (n->network == NULL)
         return -1;
