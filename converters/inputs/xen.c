@@ -103,6 +103,19 @@ vdev_bus(const char *vdev, enum v2k_bus *bus, int *slot)
     }
 }
 
+/* A format name xl knows (xl-disk-configuration(5) "format"). */
+static bool
+is_xl_format(const char *f)
+{
+    static const char *const names[] = {
+        "raw", "qcow", "qcow2", "vhd", "qed", "empty",
+    };
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(names); i++)
+        if (strcmp(f, names[i]) == 0)
+            return true;
+    return false;
+}
+
 /* Our reader's name for an xl format, or NULL with an error. */
 static const char *
 xen_format(const struct xen_ctx *x, unsigned line, const char *f)
@@ -219,6 +232,11 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
         /* Positional: target, format, vdev, access; a deprecated prefix
          * on the target stands in for the format ("phy:/dev/vg/lv,xvda,w"). */
         if (npos == P_FORMAT && had_prefix)
+            npos++;
+        /* xl's parser takes a positional that is not a format name as
+         * the vdev: ',hdc:cdrom,r' is an empty CD-ROM on hdc
+         * (xl-disk-configuration(5)). */
+        if (npos == P_FORMAT && *tok && !is_xl_format(tok))
             npos++;
         if (npos >= P_MAX) {
             v2k_error("%s:%u: disk '%s': too many positional parameters "
