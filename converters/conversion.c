@@ -825,6 +825,7 @@ v2k_open_source_disk(const struct v2k_options *o, const struct v2k_disk *d)
      * transport's property, v2k_transport_may_follow). */
     struct v2k_open_opts oopts = {
         .parent_candidates = (const char *const *)d->parent_chain,
+        .confine_dir = d->confine_dir,
     };
     struct v2k_remote_opts ropts;
     struct v2k_transport *t;

@@ -2,6 +2,7 @@
 #include "options.h"
 #include "source.h"
 #include "error.h"
+#include "pathpolicy.h"
 #include "guestcaps.h"
 #include "transport.h"
 #include "util.h"
@@ -18,7 +19,7 @@ enum {
     OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
     OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED, OPT_IO,
     OPT_NO_CONVERT, OPT_REBUILD_INITRAMFS, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
-    OPT_IT,
+    OPT_IT, OPT_ALLOW_PATH,
 };
 
 /* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
@@ -39,6 +40,7 @@ static const struct option longopts[] = {
     { "oo", required_argument, NULL, OPT_OO },
     { "cpu", required_argument, NULL, OPT_CPU },
     { "block-driver", required_argument, NULL, OPT_BLOCK_DRIVER },
+    { "allow-path", required_argument, NULL, OPT_ALLOW_PATH },
     { "qemu-boot", no_argument, NULL, OPT_QEMU_BOOT },
     { "compressed", no_argument, NULL, OPT_COMPRESSED },
     { "network", required_argument, NULL, 'n' },
@@ -76,7 +78,8 @@ v2k_options_usage(FILE *fp)
 "             [--qemu-boot] [--overwrite] [--parallel N] [--print-source]\n"
 "             [--root ask|single|first|DEVICE] [--key DEVICE:file:PATH]\n"
 "             [--print-guest] [--no-convert] [--rebuild-initramfs]\n"
-"             [--machine-readable] [-v] [-x] [-q] [--help] [--version]\n"
+"             [--allow-path DIR]... [--machine-readable] [-v] [-x] [-q]\n"
+"             [--help] [--version]\n"
 "\n"
 "Converts a virtual or physical machine to run on KVM.\n"
 "\n"
@@ -97,6 +100,9 @@ v2k_options_usage(FILE *fp)
 "                    its disks over SFTP (same as vmx+ssh://...)\n"
 "  -it vddk          accepted for esx:// and vpx:// (with -io vddk-*), not\n"
 "                    used: the disks are read over the datastore's HTTPS\n"
+"  --allow-path DIR  files a VM description (.vmx, OVF, xl.cfg, domain\n"
+"                    XML, .vbox) or its disks name may lie in DIR, not\n"
+"                    only in the description's directory (repeatable)\n"
 "  -io OPTION        xen-config=PATH, vbox-file=PATH, ssh-identity=FILE,\n"
 "                    ssh-insecure, ova-ignore-manifest, cafile=FILE\n"
 "  -oc URI           libvirt connection for -o libvirt\n"
@@ -447,6 +453,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     uint64_t n;
 
     memset(o, 0, sizeof *o);
+    v2k_pathpolicy_reset();
     opterr = 0;
     optind = 1;
     while ((c = getopt_long_only(argc, argv, ":b:i:n:o:qvx", longopts,
@@ -506,6 +513,10 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
                           "virtio-scsi", optarg);
                 return -1;
             }
+            break;
+        case OPT_ALLOW_PATH:
+            if (v2k_pathpolicy_allow(optarg) == -1)
+                return -1;
             break;
         case OPT_QEMU_BOOT: o->qemu_boot = true; break;
         case OPT_COMPRESSED: o->compressed = true; break;

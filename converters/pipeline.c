@@ -15,6 +15,7 @@
 #include "util.h"
 #include "writer.h"
 
+#include <libxml/xmlstring.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,6 +86,13 @@ v2k_check_vm_name(const char *name)
 
     if (len == 0 || len > 200) {
         v2k_error("VM name '%s' must be 1 to 200 bytes long", name);
+        return -1;
+    }
+    /* The name becomes the domain XML's <name> and the output files'
+     * names, which the XML names: bytes that are not UTF-8 make the XML
+     * unreadable (issue #13 item 9). */
+    if (!xmlCheckUTF8((const xmlChar *)name)) {
+        v2k_error("VM name is not valid UTF-8 (use -on NAME)");
         return -1;
     }
     if (name[0] == '.' || name[0] == '-') {

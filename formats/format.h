@@ -60,6 +60,12 @@ struct v2k_open_opts {
      * qcow2 image.  The conversion uses it to merge an overlay whose
      * backing was an NBD export with the source opened directly. */
     struct v2k_image *backing_override;
+    /* Confinement (common/pathpolicy.h): when set, every local file of
+     * the chain -- the image itself, VMDK extents, qcow2 data files,
+     * backing/parent images -- must lie inside this directory or one
+     * allowed with --allow-path, after resolving symlinks.  NULL = the
+     * user named the image: follow references anywhere.  Borrowed. */
+    const char *confine_dir;
 };
 
 struct v2k_format {
@@ -97,6 +103,14 @@ struct v2k_image *v2k_image_open(const char *path, const char *format,
 struct v2k_image *v2k_image_open_transport(struct v2k_transport *t,
                                            const char *format,
                                            const struct v2k_open_opts *opts);
+
+/* Open the object name refers to next to img (an extent, a data file,
+ * a backing image: open_sibling on img's transport), refused when it is
+ * a local file outside opts->confine_dir (pathpolicy.h).  opts may be
+ * NULL. */
+struct v2k_transport *v2k_image_open_sibling(struct v2k_image *img,
+                                             const char *name,
+                                             const struct v2k_open_opts *opts);
 
 /* Open a backing/parent image named name next to img's transport, one
  * level deeper (chain depth is checked here).  format NULL = probe. */

@@ -527,7 +527,8 @@ dup_name(const char *p, size_t len)
 }
 
 static int
-open_data_file(struct v2k_image *img, const struct qcow2_exts *x)
+open_data_file(struct v2k_image *img, const struct qcow2_exts *x,
+               const struct v2k_open_opts *opts)
 {
     struct v2k_qcow2 *s = img->state;
 
@@ -541,8 +542,7 @@ open_data_file(struct v2k_image *img, const struct qcow2_exts *x)
                   "name '%s'", v2k_image_name(img), s->data_file_name);
         return -1;
     }
-    s->data_file = v2k_transport_open_sibling(img->transport,
-                                              s->data_file_name);
+    s->data_file = v2k_image_open_sibling(img, s->data_file_name, opts);
     if (s->data_file == NULL) {
         v2k_error_prepend("%s: external data file: ", v2k_image_name(img));
         return -1;
@@ -673,7 +673,7 @@ qcow2_open(struct v2k_image *img, const struct v2k_open_opts *opts)
         check_geometry(img, &h) == -1 ||
         v2k_qcow2_cache_init(img) == -1 ||
         load_l1(img, &h) == -1 ||
-        open_data_file(img, &x) == -1 ||
+        open_data_file(img, &x, opts) == -1 ||
         open_backing(img, &h, &x, opts) == -1)
         goto fail;
     free(area);

@@ -2,6 +2,7 @@
  * every caller goes through (format.h). */
 #include "format.h"
 #include "error.h"
+#include "pathpolicy.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -127,6 +128,14 @@ v2k_image_open_transport(struct v2k_transport *t, const char *format,
         v2k_transport_close(t);
         return NULL;
     }
+    /* The top of a confined chain (a disk a VM description names); the
+     * rest is checked where it is named (v2k_image_open_sibling). */
+    if (opts->depth == 0 && strcmp(t->ops->kind, "file") == 0 &&
+        v2k_pathpolicy_check(opts->confine_dir, t->name, t->name,
+                             NULL) == -1) {
+        v2k_transport_close(t);
+        return NULL;
+    }
     if (format) {
         fmt = v2k_format_lookup(format);
         if (fmt == NULL) {
@@ -188,12 +197,28 @@ v2k_image_open_backing(struct v2k_image *img, const char *name,
                   v2k_image_name(img), name);
         return NULL;
     }
-    t = v2k_transport_open_sibling(img->transport, name);
+    t = v2k_image_open_sibling(img, name, &sub);
     if (t == NULL) {
         v2k_error_prepend("%s: backing file: ", v2k_image_name(img));
         return NULL;
     }
     return v2k_image_open_transport(t, format, &sub);
+}
+
+struct v2k_transport *
+v2k_image_open_sibling(struct v2k_image *img, const char *name,
+                       const struct v2k_open_opts *opts)
+{
+    struct v2k_transport *t = v2k_transport_open_sibling(img->transport,
+                                                         name);
+
+    if (t && opts && strcmp(t->ops->kind, "file") == 0 &&
+        v2k_pathpolicy_check(opts->confine_dir, t->name, v2k_image_name(img),
+                             name) == -1) {
+        v2k_transport_close(t);
+        return NULL;
+    }
+    return t;
 }
 
 int

@@ -1244,7 +1244,8 @@ check_create_type(const char *name, const char *ct)
 
 /* Open the extents a separate descriptor names, next to its file. */
 static int
-open_desc_extents(struct v2k_image *img, const struct v2k_vmdk_desc *d)
+open_desc_extents(struct v2k_image *img, const struct v2k_vmdk_desc *d,
+                  const struct v2k_open_opts *opts)
 {
     struct vmdk_state *s = img->state;
     const char *name = v2k_image_name(img);
@@ -1273,7 +1274,7 @@ open_desc_extents(struct v2k_image *img, const struct v2k_vmdk_desc *d)
             e->type = EXT_ZERO;
             continue;
         }
-        e->t = v2k_transport_open_sibling(img->transport, de->file);
+        e->t = v2k_image_open_sibling(img, de->file, opts);
         if (e->t == NULL) {
             v2k_error_prepend("%s: descriptor line %u: extent file '%s': ",
                               name, de->line, de->file);
@@ -1411,7 +1412,7 @@ static void vmdk_close(struct v2k_image *img);
  * streamOptimized, a lone COWD or seSparse file). */
 static int
 open_single_sparse(struct v2k_image *img, struct v2k_vmdk_desc *d,
-                   bool *has_desc)
+                   bool *has_desc, const struct v2k_open_opts *opts)
 {
     struct vmdk_state *s = img->state;
     struct vmdk_extent *e = add_extent(s, v2k_image_name(img));
@@ -1449,7 +1450,7 @@ open_single_sparse(struct v2k_image *img, struct v2k_vmdk_desc *d,
          * descriptor naming the real extents. */
         free(e->gd);
         s->n_ext = 0;
-        return open_desc_extents(img, d);
+        return open_desc_extents(img, d, opts);
     }
     return 0;
 }
@@ -1480,13 +1481,13 @@ vmdk_open(struct v2k_image *img, const struct v2k_open_opts *opts)
         goto fail;
     if (memcmp(magic, "KDMV", 4) == 0 || memcmp(magic, "COWD", 4) == 0 ||
         get_le64(magic) == SESPARSE_CONST_MAGIC) {
-        if (open_single_sparse(img, &d, &has_desc) == -1)
+        if (open_single_sparse(img, &d, &has_desc, opts) == -1)
             goto fail;
     } else {
         if (read_descriptor(t, 0, t->size, &d, NULL) == -1)
             goto fail;
         has_desc = true;
-        if (open_desc_extents(img, &d) == -1)
+        if (open_desc_extents(img, &d, opts) == -1)
             goto fail;
     }
     for (size_t i = 0; i < s->n_ext; i++) {

@@ -58,6 +58,7 @@ v2k_source_free(struct v2k_source *s)
         free(s->disks[i].serial);
         free(s->disks[i].target_dev);
         v2k_strv_free(s->disks[i].parent_chain);
+        free(s->disks[i].confine_dir);
     }
     for (size_t i = 0; i < s->nnics; i++) {
         free(s->nics[i].mac);

@@ -67,6 +67,11 @@ struct v2k_disk {
                                    .vbox media registry's chain), absolute
                                    or relative to path; NULL = the reader
                                    searches (v2k_open_opts.parent_candidates) */
+    char *confine_dir;          /* canonical directory this local disk and
+                                   every file its chain names must stay in
+                                   (the VM description's, when someone
+                                   else wrote it: common/pathpolicy.h);
+                                   NULL = named by the user, not confined */
 };
 
 struct v2k_nic {

@@ -44,6 +44,16 @@ int v2k_input_open_disk(struct v2k_disk *d,
                         const struct v2k_remote_opts *ropts,
                         const struct v2k_open_opts *oopts);
 
+/* A disk whose description (xl.cfg without format=, a domain XML
+ * <disk> without <driver type>) states no format gets the hypervisor's
+ * default, raw, instead of being probed (default-format.c); a warning
+ * naming where and d->path when its bytes look like another format.
+ * Nothing for CD-ROMs, disks without a path or with a format.  -1 only
+ * on ENOMEM. */
+int v2k_input_default_raw(struct v2k_disk *d,
+                          const struct v2k_remote_opts *ropts,
+                          const char *where);
+
 /* The local configuration file a file-based input takes as SOURCE
  * (.vmx, xl.cfg, .vbox, domain XML), read whole: at most max bytes,
  * NUL-terminated, into *buf (owned by the caller), *len its length; and

@@ -160,6 +160,7 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
     CLEANUP_FREE char *dev = v2k_xml_prop(tgt, "dev");
     CLEANUP_FREE char *bus = v2k_xml_prop(tgt, "bus");
     CLEANUP_FREE char *path = NULL;
+    CLEANUP_FREE char *where = NULL;
     struct v2k_disk *d;
     const char *what = dev ? dev : "?";
 
@@ -241,11 +242,19 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
         d->path = v2k_path_resolve(x->basedir, path);
         if (d->path == NULL)
             return -1;
+        /* A local domain XML's files stay in its directory
+         * (pathpolicy.h). */
+        if (x->local && x->basedir &&
+            (d->confine_dir = v2k_strdup(x->basedir)) == NULL)
+            return -1;
         d->transport = strcmp(type, "block") == 0 ? V2K_TRANSPORT_BLOCK
                                                    : V2K_TRANSPORT_FILE;
     }
     if (!x->local || d->device != V2K_DEV_DISK)
         return 0;
+    where = v2k_asprintf("%s:%d: <disk> %s", x->name, n->line, what);
+    if (where == NULL || v2k_input_default_raw(d, NULL, where) == -1)
+        return -1;
     if (v2k_input_open_disk(d, NULL, NULL) == -1) {
         v2k_error_prepend("%s:%d: <disk> %s: ", x->name, n->line, what);
         return -1;

@@ -201,6 +201,12 @@ add_nic(const char *where, struct v2k_source *s, const xmlNode *it)
         if (strcasecmp(st, models[i].t) == 0)
             n->model = models[i].m;
     n->net_type = V2K_NET_NETWORK;
+    /* VirtualBox exports its NAT attachment as Connection "NAT": the
+     * host's NAT, which is libvirt's "default" network (as -i vbox maps
+     * <NAT/>, inputs/vbox.c). */
+    if (conn && s->hypervisor == V2K_HV_VIRTUALBOX &&
+        strcmp(conn, "NAT") == 0)
+        conn[0] = '\0';
     n->network = v2k_strdup(conn && *conn ? conn : "default");
     if (n->network == NULL)
         return -1;
@@ -330,6 +336,17 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
     }
     if (t == NULL)
         return -1;
+    /* Extents and backing files stay inside the package (a tar member's
+     * do by construction), or next to what we unpacked. */
+    if (d->transport == V2K_TRANSPORT_FILE) {
+        d->confine_dir = gzip || chunk ? v2k_dirname(d->path)
+                                       : v2k_strdup(p->dir);
+        if (d->confine_dir == NULL) {
+            v2k_transport_close(t);
+            return -1;
+        }
+        opts.confine_dir = d->confine_dir;
+    }
     /* ovf:size is the stored size: of a compressed or chunked file, not
      * what we unpacked. */
     if (!gzip && !chunk && fsize &&

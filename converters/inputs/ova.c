@@ -41,6 +41,7 @@
  */
 #include "cleanup.h"
 #include "error.h"
+#include "pathpolicy.h"
 #include "format.h"
 #include "input.h"
 #include "inputs-internal.h"
@@ -116,7 +117,11 @@ v2k_ova_open_file(const struct ova *p, const char *href)
     if (p->tar)
         return v2k_transport_archive_open(p->tar, href);
     path = v2k_asprintf("%s/%s", p->dir, href);
-    return path ? v2k_transport_file_open(path) : NULL;
+    /* A symlink out of the directory is no file of the package. */
+    if (path == NULL || v2k_pathpolicy_check(p->dir, path, p->src,
+                                             href) == -1)
+        return NULL;
+    return v2k_transport_file_open(path);
 }
 
 /* A whole small package file, NUL-terminated. */

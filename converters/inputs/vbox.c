@@ -194,7 +194,11 @@ attach_disk(const struct vbox_ctx *x, struct v2k_disk *d, const xmlNode *ad,
     d->transport = V2K_TRANSPORT_FILE;
     if (!x->local)
         return 0;
+    /* A local .vbox's media stay in its directory (pathpolicy.h). */
+    if ((d->confine_dir = v2k_strdup(x->basedir)) == NULL)
+        return -1;
     opts.parent_candidates = (const char *const *)d->parent_chain;
+    opts.confine_dir = d->confine_dir;
     img = v2k_image_open(d->path, d->format, &opts);
     if (img == NULL) {
         v2k_error_prepend("%s:%d: <HardDisk uuid='%s'>: ", x->name, hd->line,

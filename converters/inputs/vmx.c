@@ -41,6 +41,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <iconv.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,17 @@ resolve_local(void *basedir, const char *path)
     return v2k_asprintf("%s/%s", (const char *)basedir, path);
 }
 
+/* A local .vmx is someone else's description: its disks and what they
+ * name stay in its directory (common/pathpolicy.h). */
+static int
+confine(const struct vmx *x, struct v2k_disk *d)
+{
+    if (x->resolve != resolve_local)
+        return 0;
+    d->confine_dir = v2k_strdup(x->arg);
+    return d->confine_dir ? 0 : -1;
+}
+
 static void
 warn_lock(const char *path)
 {
@@ -357,7 +369,7 @@ add_disk(const struct vmx *x, struct v2k_source *s, const char *dev,
         v2k_warning("%s: %s is independent-nonpersistent: the base disk is "
                     "converted, changes in its redo log are not", x->name,
                     dev);
-    if ((d->path = resolve(x, fe->value)) == NULL)
+    if ((d->path = resolve(x, fe->value)) == NULL || confine(x, d) == -1)
         return -1;
     if (x->resolve == NULL)
         return 0;
@@ -369,6 +381,58 @@ add_disk(const struct vmx *x, struct v2k_source *s, const char *dev,
     }
     if (!v2k_uri_is_remote(d->path))
         warn_lock(d->path);
+    return 0;
+}
+
+/* Digits at *p as a number (at most 9 of them: more is out of any
+ * range); -1 when there is none. */
+static long
+unit_number(const char **p)
+{
+    long n = 0;
+    int k = 0;
+
+    while (isdigit((unsigned char)**p)) {
+        if (k++ < 9)
+            n = n * 10 + (**p - '0');
+        else
+            n = 1000000000;
+        (*p)++;
+    }
+    return k ? n : -1;
+}
+
+/* A present device "BUSc:u" past VMware's limits (the table above; SCSI
+ * unit 7 is the adapter) would be dropped by the loops below, and with
+ * it a disk of the guest: refuse it, naming the line.  VMware does not
+ * power such a VM on, so the .vmx was edited by hand. */
+static int
+check_limits(const struct vmx *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        const struct vmx_entry *e = &x->e[i];
+        for (size_t b = 0; b < V2K_ARRAY_SIZE(buses); b++) {
+            const struct vmx_bus *vb = &buses[b];
+            size_t n = strlen(vb->prefix);
+            const char *p = e->key + n;
+            long c, u;
+
+            if (strncasecmp(e->key, vb->prefix, n) != 0)
+                continue;
+            if ((c = unit_number(&p)) < 0 || *p++ != ':' ||
+                (u = unit_number(&p)) < 0 || strcasecmp(p, ".present") != 0 ||
+                !get_bool(x, e->key))
+                continue;
+            if (c < vb->controllers && u < vb->units &&
+                !(vb->bus == V2K_BUS_SCSI && u == 7))
+                continue;
+            v2k_error("%s:%d: %s: %s%ld:%ld is beyond VMware's limits (%s0-%d, units 0-%d%s)",
+                      x->name, e->line, e->key, vb->prefix, c, u,
+                      vb->prefix, vb->controllers - 1, vb->units - 1,
+                      vb->bus == V2K_BUS_SCSI ? " but 7, the adapter" : "");
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -433,7 +497,7 @@ parse_disks(const struct vmx *x, struct v2k_source *s)
         /* A remote host's floppy image is not fetched: an empty drive. */
         if (ft && strcasecmp(ft, "file") == 0 && fn && *fn &&
             (x->ropts == NULL || !x->resolve) &&
-            ((d->path = resolve(x, fn)) == NULL ||
+            ((d->path = resolve(x, fn)) == NULL || confine(x, d) == -1 ||
              (d->format = v2k_strdup("raw")) == NULL))
             return -1;
     }
@@ -592,6 +656,39 @@ parse_machine(const struct vmx *x, struct v2k_source *s)
     return 0;
 }
 
+/* The value of e in UTF-8: VMware writes a .vmx in the character set
+ * its ".encoding" key names ("UTF-8", or e.g. "windows-1252" on older
+ * Windows hosts); without that key the bytes are kept (a name that is
+ * then not UTF-8 is refused later, v2k_check_vm_name). */
+static char *
+vmx_utf8(const struct vmx *x, const struct vmx_entry *e)
+{
+    const struct vmx_entry *enc = find(x, ".encoding");
+    size_t inlen = strlen(e->value), outlen = inlen * 4 + 1;
+    char *out, *in = e->value, *o;
+    iconv_t cd;
+
+    if (enc == NULL || strcasecmp(enc->value, "UTF-8") == 0)
+        return v2k_strdup(e->value);
+    cd = iconv_open("UTF-8", enc->value);
+    if (cd == (iconv_t)-1) {
+        v2k_error("%s:%d: .encoding = \"%s\": unknown character set",
+                  x->name, enc->line, enc->value);
+        return NULL;
+    }
+    out = o = v2k_malloc(outlen);
+    if (out && iconv(cd, &in, &inlen, &o, &outlen) == (size_t)-1) {
+        v2k_error("%s:%d: %s is not %s text", x->name, e->line, e->key,
+                  enc->value);
+        free(out);
+        out = NULL;
+    }
+    if (out)
+        *o = '\0';
+    iconv_close(cd);
+    return out;
+}
+
 struct v2k_source *
 v2k_vmx_parse(const char *buf, size_t len, const char *name,
               v2k_resolve_fn *resolve_fn, void *arg,
@@ -601,18 +698,20 @@ v2k_vmx_parse(const char *buf, size_t len, const char *name,
     struct vmx x = { .name = name, .resolve = resolve_fn, .arg = arg,
                      .ropts = ropts };
     struct v2k_source *s = NULL;
-    const char *dn;
+    const struct vmx_entry *dn;
 
     if (vmx_tokenize(&x, buf, len) == -1)
         goto fail;
     if ((s = v2k_source_new()) == NULL)
         goto fail;
     s->hypervisor = V2K_HV_VMWARE;
-    dn = get(&x, "displayname");
-    s->name = dn && *dn ? v2k_strdup(dn) : v2k_basename_noext(name, exts);
+    dn = find(&x, "displayname");
+    s->name = dn && *dn->value ? vmx_utf8(&x, dn)
+                               : v2k_basename_noext(name, exts);
     if (s->name == NULL)
         goto fail;
-    if (parse_machine(&x, s) == -1 || parse_disks(&x, s) == -1 ||
+    if (parse_machine(&x, s) == -1 || check_limits(&x) == -1 ||
+        parse_disks(&x, s) == -1 ||
         parse_nics(&x, s) == -1)
         goto fail;
     vmx_free(&x);

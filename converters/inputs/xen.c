@@ -103,6 +103,19 @@ vdev_bus(const char *vdev, enum v2k_bus *bus, int *slot)
     }
 }
 
+/* A format name xl knows (xl-disk-configuration(5) "format"). */
+static bool
+is_xl_format(const char *f)
+{
+    static const char *const names[] = {
+        "raw", "qcow", "qcow2", "vhd", "qed", "empty",
+    };
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(names); i++)
+        if (strcmp(f, names[i]) == 0)
+            return true;
+    return false;
+}
+
 /* Our reader's name for an xl format, or NULL with an error. */
 static const char *
 xen_format(const struct xen_ctx *x, unsigned line, const char *f)
@@ -164,6 +177,7 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
     int npos = 0;
     char *p, *tok;
     unsigned line = it->line;
+    CLEANUP_FREE char *where = NULL;
     struct v2k_disk *d;
     size_t nfields = 0;
 
@@ -218,6 +232,11 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
         /* Positional: target, format, vdev, access; a deprecated prefix
          * on the target stands in for the format ("phy:/dev/vg/lv,xvda,w"). */
         if (npos == P_FORMAT && had_prefix)
+            npos++;
+        /* xl's parser takes a positional that is not a format name as
+         * the vdev: ',hdc:cdrom,r' is an empty CD-ROM on hdc
+         * (xl-disk-configuration(5)). */
+        if (npos == P_FORMAT && *tok && !is_xl_format(tok))
             npos++;
         if (npos >= P_MAX) {
             v2k_error("%s:%u: disk '%s': too many positional parameters "
@@ -301,6 +320,10 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
         d->path = resolve(x->basedir, target);
         if (d->path == NULL)
             return -1;
+        /* A local xl.cfg's files stay in its directory (pathpolicy.h). */
+        if (x->local && x->basedir &&
+            (d->confine_dir = v2k_strdup(x->basedir)) == NULL)
+            return -1;
     }
     if (format && strcmp(format, "empty") != 0 &&
         (d->format = v2k_strdup(format)) == NULL)
@@ -314,6 +337,9 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
                         d->path, strerror(errno));
         return 0;
     }
+    where = v2k_asprintf("%s:%u: disk %s", x->name, line, vdev);
+    if (where == NULL || v2k_input_default_raw(d, NULL, where) == -1)
+        return -1;
     if (v2k_input_open_disk(d, NULL, NULL) == -1) {
         v2k_error_prepend("%s:%u: disk %s: ", x->name, line, vdev);
         return -1;
@@ -755,7 +781,7 @@ v2k_input_open_disk(struct v2k_disk *d, const struct v2k_remote_opts *ropts,
 {
     /* Remote images follow only backing names next to them (the
      * transport decides, v2k_transport_may_follow). */
-    struct v2k_open_opts defaults = { 0 };
+    struct v2k_open_opts defaults = { .confine_dir = d->confine_dir };
     struct v2k_transport *t = v2k_transport_open_uri(d->path, ropts);
     struct v2k_image *img =
         t ? v2k_image_open_transport(t, d->format, oopts ? oopts : &defaults)
@@ -869,6 +895,8 @@ xen_setup_remote(const struct v2k_options *o)
         free(d->path);
         d->path = u;
         d->transport = V2K_TRANSPORT_SFTP;
+        if (v2k_input_default_raw(d, &ropts, uri) == -1)
+            goto fail;
         if (d->device == V2K_DEV_DISK &&
             v2k_input_open_disk(d, &ropts, NULL) == -1) {
             v2k_error_prepend("%s: disk %s: ", uri,

@@ -21,9 +21,9 @@ qemu-img create -q -f raw disk0.img 8M
 qemu-io -f raw -c 'write -P 0x64 0 8M' disk0.img >/dev/null
 qemu-img create -q -f qcow2 data.qcow2 4M
 
-check() {   # check XML JQ-EXPR
+check() {   # check XML JQ-EXPR [OPTIONS...]
     "$V2KVM" --no-convert -i libvirtxml "$1" --print-source --machine-readable \
-        >"$T/$1.json" || fail "$1: --print-source failed"
+        "${@:3}" >"$T/$1.json" || fail "$1: --print-source failed"
     jq -e "$2" "$T/$1.json" >/dev/null || fail "$1: $(cat "$T/$1.json")"
 }
 check kvm.xml '.name == "web01" and .uuid == "8f3c2a9e-5b1d-4c7e-9a2f-1e6d3b4c5a70"
@@ -54,12 +54,13 @@ check xen-pv.xml '.name == "debian-pv" and .hypervisor == "xen"
   and .disks[1].format == "qcow2" and .disks[1].slot == 1
   and .nics[0] == {"mac": "00:16:3e:12:34:56", "network": "xenbr1",
                    "type": "bridge", "model": "xen"}'
-# Units, and a relative path resolved against the XML's directory.
+# Units, and a relative path resolved against the XML's directory (out
+# of it: allowed with --allow-path, see test-confine.sh).
 mkdir sub
 sed -e "s|<memory unit='KiB'>4194304|<memory unit='GiB'>3|" \
     -e "s|$T/web01.qcow2|../web01.qcow2|" kvm.xml >sub/units.xml
 check sub/units.xml '.memory_bytes == 3221225472
-  and .disks[0].path == "'"$T"'/sub/../web01.qcow2"'
+  and .disks[0].path == "'"$T"'/sub/../web01.qcow2"' --allow-path "$T"
 
 # Full conversions.
 mkdir out1 out2

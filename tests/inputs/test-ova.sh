@@ -175,7 +175,7 @@ vb_expr='.name == "debian12" and .hypervisor == "virtualbox"
   and .disks[0].size_bytes == 16777216 and .disks[0].transport == "archive"
   and .disks[1].device == "cdrom" and .disks[1].bus == "ide"
   and .disks[1].slot == 0
-  and .nics == [{"mac": "08:00:27:a1:b2:c3", "network": "NAT",
+  and .nics == [{"mac": "08:00:27:a1:b2:c3", "network": "default",
                  "type": "network", "model": "e1000"}]'
 check debian12-pax.ova "$vb_expr"
 check debian12-gnu.ova "$vb_expr"

@@ -42,8 +42,9 @@ check pv-pygrub.cfg '.name == "debian-pv"
   and .disks[0].target_dev == "xvda" and .disks[0].bus == "xen"
   and .disks[0].slot == 0 and .disks[0].size_bytes == 8388608
   and .disks[0].device == "disk" and .disks[0].transport == "file"
-  and .disks[1].format == "qcow2" and .disks[1].target_dev == "xvdb"
-  and .disks[1].slot == 1 and .disks[1].size_bytes == 4194304
+  and .disks[1].format == "raw" and .disks[1].target_dev == "xvdb"
+  and .disks[1].slot == 1
+  and .disks[1].size_bytes == '"$(stat -c %s data.qcow2)"'
   and (.nics | length) == 1 and .nics[0].mac == "00:16:3e:12:34:56"
   and .nics[0].network == "xenbr1" and .nics[0].type == "bridge"
   and .nics[0].model == "xen"'
@@ -96,7 +97,9 @@ mkdir out1 out2
 "$V2KVM" --no-convert -q -i xen pv-pygrub.cfg -o local -os out1
 qemu-img compare -q -f raw -F qcow2 disk0.img out1/debian-pv-sda ||
     fail "pv: disk 1 differs"
-qemu-img compare -q -f qcow2 -F qcow2 data.qcow2 out1/debian-pv-sdb ||
+# No format=: Xen reads data.qcow2 as raw, and so do we (item 2 of
+# issue #13; test-xen-default-raw.sh).
+qemu-img compare -q -f raw -F qcow2 data.qcow2 out1/debian-pv-sdb ||
     fail "pv: disk 2 differs"
 "$V2KVM" --no-convert -q -i xen hvm.cfg -o local -os out2 2>/dev/null
 qemu-img compare -q -f qcow2 -F qcow2 sys.qcow2 out2/win-hvm-sda ||
