@@ -207,9 +207,7 @@ parse_io(struct v2k_options *o, char *arg)
         if (o->vddk_option == NULL)
             o->vddk_option = arg;
     } else {
-        v2k_error("-io '%s%s%s': unknown input option (known: xen-config=, "
-                  "vbox-file=, ssh-identity=, ssh-insecure, "
-                  "ova-ignore-manifest, cafile=)", arg,
+        v2k_error("-io '%s%s%s': unknown input option (known: xen-config=, vbox-file=, ssh-identity=, ssh-insecure, ova-ignore-manifest, cafile=)", arg,
                   val ? "=" : "", val ? val : "");
         return -1;
     }
@@ -236,16 +234,14 @@ check_it(const struct v2k_options *o)
 
     if (it == NULL) {
         if (o->vddk_option) {
-            v2k_error("-io %s: VDDK options need -it vddk (and v2kvm does "
-                      "not use VDDK: drop them)", o->vddk_option);
+            v2k_error("-io %s: VDDK options need -it vddk (and v2kvm does not use VDDK: drop them)", o->vddk_option);
             return -1;
         }
         return 0;
     }
     if (strcmp(it, "ssh") == 0) {
         if (strcmp(o->input_mode, "vmx") != 0) {
-            v2k_error("-it ssh: only with -i vmx (for -i xen and -i vbox "
-                      "the SSH host is -ic xen+ssh://... or vbox+ssh://...)");
+            v2k_error("-it ssh: only with -i vmx (for -i xen and -i vbox the SSH host is -ic xen+ssh://... or vbox+ssh://...)");
             return -1;
         }
         if (o->vddk_option) {
@@ -257,14 +253,12 @@ check_it(const struct v2k_options *o)
     }
     if (strcmp(it, "vddk") == 0) {
         if (!is_vsphere_uri(o->input_uri)) {
-            v2k_error("-it vddk: only with -ic esx://HOST or "
-                      "vpx://USER@VCENTER/DC/HOST");
+            v2k_error("-it vddk: only with -ic esx://HOST or vpx://USER@VCENTER/DC/HOST");
             return -1;
         }
         return 0;
     }
-    v2k_error("-it '%s': unknown input transport (ssh with -i vmx; vddk "
-              "with -ic esx:// or vpx://)", it);
+    v2k_error("-it '%s': unknown input transport (ssh with -i vmx; vddk with -ic esx:// or vpx://)", it);
     return -1;
 }
 
@@ -312,15 +306,12 @@ parse_oo(struct v2k_options *o, char *arg)
         size_t len = strlen(val);
         if (len == 0 || strspn(val, "0123456789,-^") != len ||
             !(val[len - 1] >= '0' && val[len - 1] <= '9')) {
-            v2k_error("-oo cpu-pinning=%s: expected a CPU list such as "
-                      "0-3,6", val);
+            v2k_error("-oo cpu-pinning=%s: expected a CPU list such as 0-3,6", val);
             return -1;
         }
         o->cpu_pinning = val;
     } else {
-        v2k_error("-oo '%s%s%s': unknown output option (known: keep-uuid, "
-                  "machine=, hugepages, blkio-weight=, seclabel=, "
-                  "cpu-pinning=)", arg, val ? "=" : "", val ? val : "");
+        v2k_error("-oo '%s%s%s': unknown output option (known: keep-uuid, machine=, hugepages, blkio-weight=, seclabel=, cpu-pinning=)", arg, val ? "=" : "", val ? val : "");
         return -1;
     }
     return 0;
@@ -366,8 +357,7 @@ add_map(struct v2k_options *o, enum v2k_map_kind kind, char *arg)
                 return -1;
             }
         } else {
-            v2k_error("--mac '%s:%s': the target must be network:NAME, "
-                      "bridge:NAME or hostdev:PCI-ADDRESS", arg, arg + 18);
+            v2k_error("--mac '%s:%s': the target must be network:NAME, bridge:NAME or hostdev:PCI-ADDRESS", arg, arg + 18);
             return -1;
         }
     } else {
@@ -406,8 +396,7 @@ parse_root(const char *arg)
         return 0;
     if (strncmp(arg, "/dev/", 5) == 0 && arg[5] != '\0')
         return 0;
-    v2k_error("--root '%s': must be ask, single, first or a root device "
-              "(/dev/...)", arg);
+    v2k_error("--root '%s': must be ask, single, first or a root device (/dev/...)", arg);
     return -1;
 }
 
@@ -420,8 +409,7 @@ add_key(struct v2k_options *o, const char *arg)
     const char **v;
 
     if (colon == NULL || colon == arg || colon[1] == '\0') {
-        v2k_error("--key: expected DEVICE:KEY, DEVICE:key:KEY or "
-                  "DEVICE:file:PATH");
+        v2k_error("--key: expected DEVICE:KEY, DEVICE:key:KEY or DEVICE:file:PATH");
         return -1;
     }
     if (strncmp(colon + 1, "file:", 5) == 0 && colon[6] == '\0') {
@@ -490,8 +478,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
                 strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
                     strlen(optarg)) {
-                v2k_error("--cpu '%s': expected host-model, host-passthrough "
-                          "or a CPU model name", optarg);
+                v2k_error("--cpu '%s': expected host-model, host-passthrough or a CPU model name", optarg);
                 return -1;
             }
             o->cpu = strcmp(optarg, "host-model") == 0 ? NULL : optarg;
@@ -502,8 +489,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
             else if (strcmp(optarg, "virtio-scsi") == 0)
                 o->block_driver = V2K_BLOCKDRV_VIRTIO_SCSI;
             else {
-                v2k_error("--block-driver '%s': must be virtio-blk or "
-                          "virtio-scsi", optarg);
+                v2k_error("--block-driver '%s': must be virtio-blk or virtio-scsi", optarg);
                 return -1;
             }
             break;
@@ -607,14 +593,12 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     if (o->output_format == NULL)
         o->output_format = "qcow2";
     if (o->compressed && strcmp(o->output_format, "qcow2") != 0) {
-        v2k_error("--compressed: only qcow2 disks are compressed, not -of "
-                  "%s", o->output_format);
+        v2k_error("--compressed: only qcow2 disks are compressed, not -of %s", o->output_format);
         return -1;
     }
     if (o->no_convert && (o->print_guest || o->root || o->nkeys ||
                           o->rebuild_initramfs)) {
-        v2k_error("--no-convert: the guest is not inspected, so %s has "
-                  "nothing to act on", o->print_guest ? "--print-guest"
+        v2k_error("--no-convert: the guest is not inspected, so %s has nothing to act on", o->print_guest ? "--print-guest"
                   : o->root ? "--root" : o->nkeys ? "--key"
                   : "--rebuild-initramfs");
         return -1;
@@ -660,8 +644,7 @@ v2k_options_apply_guestcaps(const struct v2k_options *o,
     /* q35 has no IDE controller (libvirt refuses bus='ide' there). */
     if (gc->block_bus == V2K_BLOCK_IDE && gc->machine == V2K_MACHINE_Q35) {
         if (o->machine) {
-            v2k_error("-oo machine=q35: the guest's disks need IDE, which "
-                      "q35 lacks (use -oo machine=pc)");
+            v2k_error("-oo machine=q35: the guest's disks need IDE, which q35 lacks (use -oo machine=pc)");
             return -1;
         }
         gc->machine = V2K_MACHINE_PC;
@@ -670,8 +653,7 @@ v2k_options_apply_guestcaps(const struct v2k_options *o,
      * q35 (libvirt formatdomain, "secure"). */
     if (s->firmware == V2K_FW_UEFI && s->secure_boot &&
         gc->machine == V2K_MACHINE_PC) {
-        v2k_error("-oo machine=pc: the source boots with UEFI secure boot, "
-                  "which needs the q35 machine");
+        v2k_error("-oo machine=pc: the source boots with UEFI secure boot, which needs the q35 machine");
         return -1;
     }
     switch (o->block_driver) {
@@ -683,8 +665,7 @@ v2k_options_apply_guestcaps(const struct v2k_options *o,
          * has both in the kernel, virtio-win ships both. */
         if (gc->block_bus != V2K_BLOCK_VIRTIO_BLK &&
             gc->block_bus != V2K_BLOCK_VIRTIO_SCSI) {
-            v2k_error("--block-driver %s: the guest has no virtio drivers "
-                      "(its disks stay on %s)",
+            v2k_error("--block-driver %s: the guest has no virtio drivers (its disks stay on %s)",
                       o->block_driver == V2K_BLOCKDRV_VIRTIO_BLK
                           ? "virtio-blk" : "virtio-scsi",
                       v2k_block_bus_to_string(gc->block_bus));

@@ -121,14 +121,12 @@ check_name(const char *tar, char *name, uint64_t off)
     while (name[0] == '.' && name[1] == '/')
         memmove(name, name + 2, strlen(name + 2) + 1);
     if (name[0] == '/') {
-        v2k_error("%s: member '%s' at offset %llu: an absolute path is not "
-                  "allowed", tar, name, (unsigned long long)off);
+        v2k_error("%s: member '%s' at offset %llu: an absolute path is not allowed", tar, name, (unsigned long long)off);
         return -1;
     }
     for (p = name; *p; p += strcspn(p, "/"), p += *p == '/') {
         if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0')) {
-            v2k_error("%s: member '%s' at offset %llu: a '..' path is not "
-                      "allowed", tar, name, (unsigned long long)off);
+            v2k_error("%s: member '%s' at offset %llu: a '..' path is not allowed", tar, name, (unsigned long long)off);
             return -1;
         }
     }
@@ -153,8 +151,7 @@ parse_pax(const char *tar, const char *buf, size_t len, uint64_t off,
         }
         if (j == i || j >= len || buf[j] != ' ' || rl > len - i ||
             rl <= j - i + 1 || buf[i + rl - 1] != '\n') {
-            v2k_error("%s: pax header at offset %llu: malformed record at "
-                      "byte %zu", tar, (unsigned long long)off, i);
+            v2k_error("%s: pax header at offset %llu: malformed record at byte %zu", tar, (unsigned long long)off, i);
             return -1;
         }
         kv = buf + j + 1;
@@ -258,8 +255,7 @@ v2k_archive_list_transport(struct v2k_transport *f,
         if (off > f->size || f->size - off < TAR_BLOCK) {
             if (off == f->size && n > 0)
                 break;      /* no end-of-archive blocks: tolerated */
-            v2k_error("%s: tar header at offset %llu is past the end of "
-                      "the file (truncated?)", tar, (unsigned long long)off);
+            v2k_error("%s: tar header at offset %llu is past the end of the file (truncated?)", tar, (unsigned long long)off);
             goto fail;
         }
         if (v2k_transport_pread(f, &h, sizeof h, off) == -1)
@@ -267,21 +263,18 @@ v2k_archive_list_transport(struct v2k_transport *f,
         if (v2k_is_zero(&h, sizeof h))
             break;              /* end-of-archive marker */
         if (!checksum_ok(&h)) {
-            v2k_error("%s: tar header at offset %llu: bad checksum (not a "
-                      "tar file?)", tar, (unsigned long long)off);
+            v2k_error("%s: tar header at offset %llu: bad checksum (not a tar file?)", tar, (unsigned long long)off);
             goto fail;
         }
         if (tar_number(h.size, sizeof h.size, &size) == -1) {
-            v2k_error("%s: tar header at offset %llu: size field is not a "
-                      "number", tar, (unsigned long long)off);
+            v2k_error("%s: tar header at offset %llu: size field is not a number", tar, (unsigned long long)off);
             goto fail;
         }
         if (have_pax_size && (h.typeflag == '0' || h.typeflag == '\0'))
             size = pax_size;
         data = off + TAR_BLOCK;
         if (size > f->size - data) {
-            v2k_error("%s: tar member at offset %llu: size %llu is past the "
-                      "end of the file (truncated?)", tar,
+            v2k_error("%s: tar member at offset %llu: size %llu is past the end of the file (truncated?)", tar,
                       (unsigned long long)off, (unsigned long long)size);
             goto fail;
         }
@@ -289,8 +282,7 @@ v2k_archive_list_transport(struct v2k_transport *f,
         if (h.typeflag == 'x' || h.typeflag == 'L') {
             char *b;
             if (size > TAR_MAX_PAX) {
-                v2k_error("%s: extended header at offset %llu: %llu bytes "
-                          "is more than %u", tar, (unsigned long long)off,
+                v2k_error("%s: extended header at offset %llu: %llu bytes is more than %u", tar, (unsigned long long)off,
                           (unsigned long long)size, TAR_MAX_PAX);
                 goto fail;
             }
@@ -323,8 +315,7 @@ v2k_archive_list_transport(struct v2k_transport *f,
         have_pax_size = false;
         if (strlen(name) > TAR_MAX_NAME || check_name(tar, name, off) == -1) {
             if (strlen(name) > TAR_MAX_NAME)
-                v2k_error("%s: tar member at offset %llu: name longer than "
-                          "%d bytes", tar, (unsigned long long)off,
+                v2k_error("%s: tar member at offset %llu: name longer than %d bytes", tar, (unsigned long long)off,
                           TAR_MAX_NAME);
             free(name);
             goto fail;

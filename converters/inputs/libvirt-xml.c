@@ -211,14 +211,12 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
         if (proto == NULL || (strcmp(proto, "nbd") != 0 &&
                               strcmp(proto, "http") != 0 &&
                               strcmp(proto, "https") != 0)) {
-            v2k_error("%s:%d: <disk> %s: network protocol '%s' is not "
-                      "supported (nbd, http, https)", x->name, n->line, what,
+            v2k_error("%s:%d: <disk> %s: network protocol '%s' is not supported (nbd, http, https)", x->name, n->line, what,
                       proto ? proto : "");
             return -1;
         }
         if (host == NULL) {
-            v2k_error("%s:%d: <disk> %s: <source protocol='%s'> has no "
-                      "<host name=...>", x->name, n->line, what, proto);
+            v2k_error("%s:%d: <disk> %s: <source protocol='%s'> has no <host name=...>", x->name, n->line, what, proto);
             return -1;
         }
         path = v2k_asprintf("%s://%s%s%s/%s", proto, host, port ? ":" : "",
@@ -226,8 +224,7 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
         if (path == NULL)
             return -1;
     } else if (strcmp(type, "volume") == 0) {
-        v2k_error("%s:%d: <disk type='volume'> %s: storage pool volumes are "
-                  "not supported (give the volume's path)", x->name,
+        v2k_error("%s:%d: <disk type='volume'> %s: storage pool volumes are not supported (give the volume's path)", x->name,
                   n->line, what);
         return -1;
     } else {

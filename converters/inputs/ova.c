@@ -347,14 +347,11 @@ check_mf_line(const struct ova *p, const char *mf, int line, char *s,
         return 0;
     }
     if (ignore) {
-        v2k_warning("%s:%d: %s of %s is %s, not %s as the manifest says "
-                    "(ignored: -io ova-ignore-manifest)", mf, line,
+        v2k_warning("%s:%d: %s of %s is %s, not %s as the manifest says (ignored: -io ova-ignore-manifest)", mf, line,
                     sha256 ? "SHA256" : "SHA1", open_p + 1, got, want);
         return 0;
     }
-    v2k_error("%s:%d: %s of %s is %s, not %s as the manifest says (the "
-              "package is corrupt or was modified; -io ova-ignore-manifest "
-              "converts it anyway)", mf, line, sha256 ? "SHA256" : "SHA1",
+    v2k_error("%s:%d: %s of %s is %s, not %s as the manifest says (the package is corrupt or was modified; -io ova-ignore-manifest converts it anyway)", mf, line, sha256 ? "SHA256" : "SHA1",
               open_p + 1, got, want);
     return -1;
 }
@@ -756,8 +753,7 @@ parse_cpu_memory(const char *where, struct v2k_source *s, const xmlNode *it,
         CLEANUP_FREE char *cps = text(it, "CoresPerSocket");
         if (q == NULL || v2k_parse_u64(q, "VirtualQuantity", &v) == -1 ||
             v == 0 || v > V2K_MAX_VCPUS) {
-            v2k_error("%s:%d: CPU VirtualQuantity '%s' is out of range (1 "
-                      "to %d)", where, it->line, q ? q : "", V2K_MAX_VCPUS);
+            v2k_error("%s:%d: CPU VirtualQuantity '%s' is out of range (1 to %d)", where, it->line, q ? q : "", V2K_MAX_VCPUS);
             return -1;
         }
         s->vcpus = (unsigned)v;
@@ -774,8 +770,7 @@ parse_cpu_memory(const char *where, struct v2k_source *s, const xmlNode *it,
                &v) == -1)
         return -1;
     if (v == 0 || v > V2K_MAX_MEMORY_BYTES) {
-        v2k_error("%s:%d: memory %llu bytes is out of range (1 byte to 16 "
-                  "TiB)", where, it->line, (unsigned long long)v);
+        v2k_error("%s:%d: memory %llu bytes is out of range (1 byte to 16 TiB)", where, it->line, (unsigned long long)v);
         return -1;
     }
     s->memory_bytes = v;
@@ -889,15 +884,13 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
                                             : NULL;
     disk = id ? find_by_attr(p->disks, "Disk", "diskId", id) : NULL;
     if (disk == NULL) {
-        v2k_error("%s:%d: HostResource '%s' names no <Disk> of the "
-                  "DiskSection", where, it->line, hr);
+        v2k_error("%s:%d: HostResource '%s' names no <Disk> of the DiskSection", where, it->line, hr);
         return -1;
     }
     file_ref = v2k_xml_prop(disk, "fileRef");
     file = file_ref ? find_by_attr(p->refs, "File", "id", file_ref) : NULL;
     if (file == NULL) {
-        v2k_error("%s:%d: <Disk ovf:diskId='%s'>: fileRef '%s' names no "
-                  "<File> of the References", where, disk->line, id,
+        v2k_error("%s:%d: <Disk ovf:diskId='%s'>: fileRef '%s' names no <File> of the References", where, disk->line, id,
                   file_ref ? file_ref : "");
         return -1;
     }
@@ -912,8 +905,7 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
         return -1;
     }
     if (comp && strcmp(comp, "identity") != 0 && strcmp(comp, "gzip") != 0) {
-        v2k_error("%s:%d: <File ovf:href='%s'>: compression '%s' is not "
-                  "supported (gzip)", where, file->line, href, comp);
+        v2k_error("%s:%d: <File ovf:href='%s'>: compression '%s' is not supported (gzip)", where, file->line, href, comp);
         return -1;
     }
     gzip = comp && strcmp(comp, "gzip") == 0;
@@ -949,8 +941,7 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
      * what we unpacked. */
     if (!gzip && !chunk && fsize &&
         v2k_parse_u64(fsize, "size", &v) == 0 && v != t->size) {
-        v2k_error("%s:%d: <File ovf:href='%s'> is %llu bytes, the "
-                  "descriptor says %llu (truncated?)", where, file->line,
+        v2k_error("%s:%d: <File ovf:href='%s'> is %llu bytes, the descriptor says %llu (truncated?)", where, file->line,
                   href, (unsigned long long)t->size, (unsigned long long)v);
         v2k_transport_close(t);
         return -1;
@@ -964,8 +955,7 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
     if (d->format == NULL)
         return -1;
     if (capacity && capacity != d->size_bytes)
-        v2k_warning("%s: disk %s: the descriptor's capacity is %llu bytes, "
-                    "the image's %llu", where, href,
+        v2k_warning("%s: disk %s: the descriptor's capacity is %llu bytes, the image's %llu", where, href,
                     (unsigned long long)capacity,
                     (unsigned long long)d->size_bytes);
     return 0;
@@ -1195,8 +1185,7 @@ ovf_parse(struct ova *p, const char *buf, size_t len, const char *where)
     if (child(vs, "Machine") && vbox_macs(s, child(vs, "Machine")) == -1)
         goto fail;
     if (s->memory_bytes == 0) {
-        v2k_error("%s: <VirtualHardwareSection> has no memory item "
-                  "(ResourceType 4)", where);
+        v2k_error("%s: <VirtualHardwareSection> has no memory item (ResourceType 4)", where);
         goto fail;
     }
     return s;

@@ -144,15 +144,13 @@ parse_ic(const char *ic, struct vs_uri *u)
         u->vpx = true;
         a = ic + 6;
     } else {
-        v2k_error("-ic '%s': expected esx://HOST or vpx://USER@VCENTER/DC/"
-                  "HOST (for Xen use -i xen, for VirtualBox -i vbox)", ic);
+        v2k_error("-ic '%s': expected esx://HOST or vpx://USER@VCENTER/DC/HOST (for Xen use -i xen, for VirtualBox -i vbox)", ic);
         return -1;
     }
     e = a + strcspn(a, "/?#");
     at = memchr(a, '@', (size_t)(e - a));
     if (at && memchr(a, ':', (size_t)(at - a))) {
-        v2k_error("-ic: a password in the URI is not allowed (give a "
-                  "password file with -ip FILE)");
+        v2k_error("-ic: a password in the URI is not allowed (give a password file with -ip FILE)");
         return -1;
     }
     if (at) {
@@ -174,18 +172,15 @@ parse_ic(const char *ic, struct vs_uri *u)
     while (plen > 0 && p[plen - 1] == '/')
         plen--;
     if (!u->vpx && plen) {
-        v2k_error("-ic '%s': an esx:// URI has no path (for vCenter use "
-                  "vpx://USER@VCENTER/DATACENTER/HOST)", ic);
+        v2k_error("-ic '%s': an esx:// URI has no path (for vCenter use vpx://USER@VCENTER/DATACENTER/HOST)", ic);
         return -1;
     }
     if (u->vpx && plen == 0) {
-        v2k_error("-ic '%s': expected vpx://USER@VCENTER/DATACENTER"
-                  "[/CLUSTER]/HOST", ic);
+        v2k_error("-ic '%s': expected vpx://USER@VCENTER/DATACENTER[/CLUSTER]/HOST", ic);
         return -1;
     }
     if (u->vpx && u->user == NULL) {
-        v2k_error("-ic '%s': vpx:// needs the vCenter user "
-                  "(vpx://USER@VCENTER/...)", ic);
+        v2k_error("-ic '%s': vpx:// needs the vCenter user (vpx://USER@VCENTER/...)", ic);
         return -1;
     }
     if (u->user == NULL && (u->user = v2k_strdup("root")) == NULL)
@@ -201,8 +196,7 @@ parse_ic(const char *ic, struct vs_uri *u)
                 (n == 9 || k[9] == '=')) {
                 u->no_verify = n == 9 || k[10] == '1';
             } else {
-                v2k_error("-ic '%s': unknown parameter '%.*s' (known: "
-                          "no_verify=1)", ic, (int)n, k);
+                v2k_error("-ic '%s': unknown parameter '%.*s' (known: no_verify=1)", ic, (int)n, k);
                 return -1;
             }
             k += n;
@@ -389,9 +383,7 @@ soap_call(struct vs *v, const char *method, const char *body)
             v2k_error("%s: %s: the answer is larger than %u bytes", v->ic,
                       method, VS_MAX_ANSWER);
         else if (rc == CURLE_PEER_FAILED_VERIFICATION)
-            v2k_error("%s: the TLS certificate of %s is not trusted: %s "
-                      "(give its CA with -io cafile=FILE, or skip the check "
-                      "with ?no_verify=1)", v->ic, v->u.hostport, why);
+            v2k_error("%s: the TLS certificate of %s is not trusted: %s (give its CA with -io cafile=FILE, or skip the check with ?no_verify=1)", v->ic, v->u.hostport, why);
         else
             v2k_error("%s: %s: %s", v->ic, method, why);
         return NULL;
@@ -970,8 +962,7 @@ split_ds_path(const struct vs *v, const char *vm, const char *s, char **ds,
     const char *e = strchr(s, ']');
 
     if (s[0] != '[' || e == NULL || e == s + 1) {
-        v2k_error("%s: VM %s: config.files.vmPathName '%s' is not "
-                  "\"[DATASTORE] PATH\"", v->ic, vm, s);
+        v2k_error("%s: VM %s: config.files.vmPathName '%s' is not \"[DATASTORE] PATH\"", v->ic, vm, s);
         return -1;
     }
     *ds = v2k_asprintf("%.*s", (int)(e - s - 1), s + 1);
@@ -1081,8 +1072,7 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
     if (parse_ic(o->input_uri, &v->u) == -1)
         return NULL;
     if (v->u.no_verify) {
-        v2k_warning("%s: not verifying the TLS certificate of %s "
-                    "(no_verify=1): the connection could be intercepted",
+        v2k_warning("%s: not verifying the TLS certificate of %s (no_verify=1): the connection could be intercepted",
                     v->ic, v->u.hostport);
         ropts.tls_no_verify = true;
         /* For the copy, which opens the disks again. */
@@ -1127,8 +1117,7 @@ vsphere_open(struct vs *v, const struct v2k_options *o)
     v2k_debug("%s: VM %s (%s): %s, %s, firmware %s", v->ic, name, vm,
               p.power_state, p.vmx_path, p.firmware ? p.firmware : "-");
     if (strcmp(p.power_state, "poweredOff") != 0) {
-        v2k_error("%s: VM '%s' is %s: shut it down first (the disks of a "
-                  "running VM change while they are copied)", v->ic, name,
+        v2k_error("%s: VM '%s' is %s: shut it down first (the disks of a running VM change while they are copied)", v->ic, name,
                   p.power_state);
         goto out;
     }
@@ -1206,8 +1195,7 @@ logout_at_exit(void)
     if (body && soap_call(v, "Logout", body))
         v2k_debug("%s: logged out", v->ic);
     else
-        v2k_debug("%s: logout failed (the session times out on the host): "
-                  "%s", v->ic, v2k_error_message());
+        v2k_debug("%s: logout failed (the session times out on the host): %s", v->ic, v2k_error_message());
     v2k_error_clear();
     vs_clear(v);
     free(v);
@@ -1224,16 +1212,12 @@ vsphere_setup(const struct v2k_options *o)
     v->ic = o->input_uri;
 
     if (o->input_uri == NULL) {
-        v2k_error("-i libvirt: give the host with -ic esx://HOST or "
-                  "vpx://USER@VCENTER/DATACENTER/HOST");
+        v2k_error("-i libvirt: give the host with -ic esx://HOST or vpx://USER@VCENTER/DATACENTER/HOST");
     } else if (o->nsources != 1 || o->sources[0][0] == '\0') {
         v2k_error("-i libvirt: give the VM's NAME");
     } else {
         if (o->input_transport)         /* "vddk": checked by options */
-            v2k_warning("-it vddk: VMware's VDDK is not used; the disks "
-                        "are read in place over the host's HTTPS datastore "
-                        "interface%s", o->vddk_option ? "; the -io vddk-* "
-                        "options are ignored" : "");
+            v2k_warning("-it vddk: VMware's VDDK is not used; the disks are read in place over the host's HTTPS datastore interface%s", o->vddk_option ? "; the -io vddk-* options are ignored" : "");
         s = vsphere_open(v, o);
     }
     if (s && session_vs == NULL && atexit(logout_at_exit) == 0) {

@@ -78,9 +78,7 @@ qemu_setup(const struct v2k_options *o, const struct v2k_source *s,
     unlink(q->sh_tmp);
     if (o->hugepages || o->blkio_weight || o->cpu_pinning ||
         o->seclabel != V2K_SECLABEL_DEFAULT)
-        v2k_warning("-o qemu: -oo hugepages, blkio-weight, cpu-pinning and "
-                    "seclabel are libvirt settings and are not in the "
-                    "script");
+        v2k_warning("-o qemu: -oo hugepages, blkio-weight, cpu-pinning and seclabel are libvirt settings and are not in the script");
     return q;
 
 fail:
