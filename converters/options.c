@@ -2,7 +2,9 @@
 #include "options.h"
 #include "source.h"
 #include "error.h"
+#include "format.h"
 #include "guestcaps.h"
+#include "pipeline.h"
 #include "transport.h"
 #include "util.h"
 #include "version.h"
@@ -18,7 +20,7 @@ enum {
     OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
     OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED, OPT_IO,
     OPT_NO_CONVERT, OPT_REBUILD_INITRAMFS, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
-    OPT_IT,
+    OPT_IT, OPT_LIST_INPUTS, OPT_LIST_OUTPUTS, OPT_LIST_STEPS,
 };
 
 /* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
@@ -57,14 +59,109 @@ static const struct option longopts[] = {
     { "machine-readable", no_argument, NULL, OPT_MACHINE },
     { "verbose", no_argument, NULL, 'v' },
     { "quiet", no_argument, NULL, 'q' },
+    { "list-inputs", no_argument, NULL, OPT_LIST_INPUTS },
+    { "list-outputs", no_argument, NULL, OPT_LIST_OUTPUTS },
+    { "list-steps", no_argument, NULL, OPT_LIST_STEPS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
 };
 
+/* -io and -oo keys: what --help and the "unknown option" errors list.
+ * The parsers below (parse_io, parse_oo) accept exactly these
+ * (tests/cli/test-help.sh checks each); arg is the value's name, NULL
+ * for a flag. */
+struct keyopt {
+    const char *key;
+    const char *arg;
+    const char *help;
+};
+
+static const struct keyopt io_keys[] = {
+    { "xen-config", "PATH", "the guest's xl.cfg on the remote Xen host" },
+    { "vbox-file", "PATH", "the machine's .vbox on the remote host" },
+    { "ssh-identity", "FILE", "SSH private key" },
+    { "ssh-insecure", NULL, "accept any SSH host key (a warning)" },
+    { "ova-ignore-manifest", NULL, "-i ova: a manifest mismatch is a warning" },
+    { "cafile", "FILE", "a PEM CA certificate trusted for HTTPS" },
+    { "vddk-*", "VALUE", "accepted with -it vddk, not used" },
+    { NULL, NULL, NULL },
+};
+
+static const struct keyopt oo_keys[] = {
+    { "keep-uuid", NULL, "the source's UUID instead of a fresh one" },
+    { "machine", "q35|pc", "the machine type (default: what the guest needs)" },
+    { "hugepages", NULL, "back the memory with huge pages" },
+    { "blkio-weight", "N", "100 to 1000, libvirt's <blkiotune> weight" },
+    { "seclabel", "dynamic|none", "sVirt confinement on or off" },
+    { "cpu-pinning", "CPUSET", "host CPUs the vCPUs run on (0-3,6)" },
+    { NULL, NULL, NULL },
+};
+
+/* "key=, key, ..." for the "unknown option" errors. */
+static void
+keys_list(const struct keyopt *t, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; t[i].key; i++)
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s%s",
+                 i ? ", " : "", t[i].key, t[i].arg ? "=" : "");
+}
+
+#define USAGE_WIDTH 79
+#define USAGE_COL 20
+
+/* "  NAME" then text from column USAGE_COL (the next line when NAME is
+ * too long), wrapped at word boundaries within USAGE_WIDTH. */
+static void
+usage_item(FILE *fp, const char *name, const char *text)
+{
+    int col = fprintf(fp, "  %s", name);
+    const char *p = text;
+
+    if (col >= USAGE_COL - 1) {
+        fputc('\n', fp);
+        col = 0;
+    }
+    fprintf(fp, "%*s", USAGE_COL - col, "");
+    col = USAGE_COL;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (col > USAGE_COL && col + 1 + (int)w > USAGE_WIDTH) {
+            fprintf(fp, "\n%*s", USAGE_COL, "");
+            col = USAGE_COL;
+        } else if (col > USAGE_COL) {
+            fputc(' ', fp);
+            col++;
+        }
+        fwrite(p, 1, w, fp);
+        col += (int)w;
+        p += w;
+        p += strspn(p, " ");
+    }
+    fputc('\n', fp);
+}
+
+static void
+usage_keys(FILE *fp, const char *opt, const struct keyopt *t)
+{
+    char name[64];
+
+    for (size_t i = 0; t[i].key; i++) {
+        snprintf(name, sizeof name, "%s %s%s%s", opt, t[i].key,
+                 t[i].arg ? "=" : "", t[i].arg ? t[i].arg : "");
+        usage_item(fp, name, t[i].help);
+    }
+}
+
 void
 v2k_options_usage(FILE *fp)
 {
+    const struct v2k_input *const *in = v2k_inputs();
+    const struct v2k_output *const *out = v2k_outputs();
+    const struct v2k_format *const *fmt = v2k_format_list();
+    char name[64], formats[128] = "", text[192];
+
     fprintf(fp,
 "usage: v2kvm -i MODE [-ic URI] [-if FORMAT] [-ip PASSWORDFILE]\n"
 "             [-it ssh|vddk] [-io OPTION]... SOURCE...\n"
@@ -76,19 +173,29 @@ v2k_options_usage(FILE *fp)
 "             [--qemu-boot] [--overwrite] [--parallel N] [--print-source]\n"
 "             [--root ask|single|first|DEVICE] [--key DEVICE:file:PATH]\n"
 "             [--print-guest] [--no-convert] [--rebuild-initramfs]\n"
-"             [--machine-readable] [-v] [-x] [-q] [--help] [--version]\n"
+"             [--machine-readable] [-v] [-x] [-q]\n"
+"       v2kvm --list-inputs|--list-outputs|--list-steps [--machine-readable]\n"
+"       v2kvm --help|--version\n"
 "\n"
 "Converts a virtual or physical machine to run on KVM.\n"
 "\n"
-"Input modes (-i):\n"
-"  disk        disk images or block devices given as SOURCE\n"
-"Output modes (-o):\n"
-"  local       disks and a libvirt domain XML in the directory -os\n"
-"  libvirt     disks in the storage pool -os (default: default), domain\n"
-"              defined through libvirt (-oc URI)\n"
-"  qemu        disks and a qemu-system-x86_64 script in the directory -os\n"
-"  null        convert and read everything, write nothing\n"
-"\n"
+"Input modes (-i MODE):\n");
+    for (size_t i = 0; in[i]; i++)
+        usage_item(fp, in[i]->name, in[i]->help);
+    fprintf(fp, "Output modes (-o MODE):\n");
+    for (size_t i = 0; out[i]; i++) {
+        snprintf(name, sizeof name, "%s%s", out[i]->name,
+                 out[i]->needs_storage ? " -os DIR" : "");
+        usage_item(fp, name, out[i]->help);
+    }
+    for (size_t i = 0; fmt[i]; i++)
+        snprintf(formats + strlen(formats), sizeof formats - strlen(formats),
+                 "%s%s", i ? ", " : "", fmt[i]->name);
+    fputc('\n', fp);
+    snprintf(text, sizeof text, "disk format instead of probing: %s",
+             formats);
+    usage_item(fp, "-if FORMAT", text);
+    fprintf(fp,
 "  -ic URI           remote source: xen+ssh://[USER@]HOST[:PORT] (-i xen\n"
 "                    NAME), vbox+ssh://[USER@]HOST[:PORT] (-i vbox NAME),\n"
 "                    esx://HOST or vpx://USER@VCENTER/DC/HOST (NAME)\n"
@@ -96,16 +203,18 @@ v2k_options_usage(FILE *fp)
 "  -it ssh           -i vmx ssh://[USER@]HOST[:PORT]/PATH.vmx: the .vmx and\n"
 "                    its disks over SFTP (same as vmx+ssh://...)\n"
 "  -it vddk          accepted for esx:// and vpx:// (with -io vddk-*), not\n"
-"                    used: the disks are read over the datastore's HTTPS\n"
-"  -io OPTION        xen-config=PATH, vbox-file=PATH, ssh-identity=FILE,\n"
-"                    ssh-insecure, ova-ignore-manifest, cafile=FILE\n"
+"                    used: the disks are read over the datastore's HTTPS\n");
+    usage_keys(fp, "-io", io_keys);
+    fprintf(fp,
+"  -os STORAGE       output directory (-o local, -o qemu) or libvirt storage\n"
+"                    pool (-o libvirt, default: default)\n"
 "  -oc URI           libvirt connection for -o libvirt\n"
 "  -of FORMAT        output disk format: qcow2 (default) or raw\n"
 "  -oa ALLOC         sparse (default) or preallocated\n"
 "  --compressed      compressed qcow2 clusters\n"
-"  -on NAME          name of the converted VM\n"
-"  -oo OPTION        keep-uuid, machine=q35|pc, hugepages, blkio-weight=N,\n"
-"                    seclabel=dynamic|none, cpu-pinning=CPUSET\n"
+"  -on NAME          name of the converted VM\n");
+    usage_keys(fp, "-oo", oo_keys);
+    fprintf(fp,
 "  --cpu MODEL       host-model (default), host-passthrough or a CPU model\n"
 "  --block-driver D  virtio-blk (default) or virtio-scsi\n"
 "  --qemu-boot       -o qemu: start the guest once written\n"
@@ -127,8 +236,14 @@ v2k_options_usage(FILE *fp)
 "  --no-convert      copy the disks unchanged (the guest may not boot)\n"
 "  --rebuild-initramfs  rebuild the initramfs even when it already holds\n"
 "                    the virtio drivers\n"
+"  --list-inputs, --list-outputs, --list-steps\n"
+"                    print the input modes, output modes or the guest\n"
+"                    rewrite steps and exit\n"
 "  --machine-readable  JSON lines on stdout for scripts\n"
-"  -v, -x, -q        verbose, trace libguestfs, quiet\n"
+"  -v, --verbose     debug lines (which accelerator, each file edited)\n"
+"  -x                trace libguestfs calls\n"
+"  -q, --quiet       no progress messages\n"
+"  --help, --version  this text; the version\n"
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error, 128+N killed by signal N.\n"
 "See v2kvm(1).\n");
@@ -207,8 +322,10 @@ parse_io(struct v2k_options *o, char *arg)
         if (o->vddk_option == NULL)
             o->vddk_option = arg;
     } else {
-        v2k_error("-io '%s%s%s': unknown input option (known: xen-config=, vbox-file=, ssh-identity=, ssh-insecure, ova-ignore-manifest, cafile=)", arg,
-                  val ? "=" : "", val ? val : "");
+        char known[256];
+        keys_list(io_keys, known, sizeof known);
+        v2k_error("-io '%s%s%s': unknown input option (known: %s)", arg,
+                  val ? "=" : "", val ? val : "", known);
         return -1;
     }
     return 0;
@@ -262,6 +379,42 @@ check_it(const struct v2k_options *o)
     return -1;
 }
 
+/* -i disk SOURCE as a URI: only schemes formats/ has a transport for
+ * (transport-uri.c: file, sftp, ssh, https).  There is no NBD client
+ * in formats/, so nbd:// (and plain http://) is refused here, before
+ * anything is opened, for --print-source and the copy alike. */
+static int
+check_disk_sources(const struct v2k_options *o)
+{
+    static const char *const schemes[] = { "file", "sftp", "ssh", "https",
+                                           NULL };
+
+    if (strcmp(o->input_mode, "disk") != 0)
+        return 0;
+    for (size_t i = 0; i < o->nsources; i++) {
+        const char *s = o->sources[i];
+        size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+        bool ok = false;
+        char *r;
+
+        /* RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). */
+        if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') ||
+                        (s[0] >= 'A' && s[0] <= 'Z')) ||
+            strncmp(s + n, "://", 3) != 0)
+            continue;
+        for (size_t k = 0; schemes[k] && !ok; k++)
+            ok = strlen(schemes[k]) == n && strncasecmp(s, schemes[k], n) == 0;
+        if (ok)
+            continue;
+        r = v2k_uri_redact(s);
+        v2k_error("-i disk %s: no transport for URI scheme '%.*s' (supported: file, sftp, ssh, https)", r ? r : "SOURCE", (int)n, s);
+        free(r);
+        return -1;
+    }
+    return 0;
+}
+
 /* -oo KEY[=VALUE]: output options users tune at migration time. */
 static int
 parse_oo(struct v2k_options *o, char *arg)
@@ -311,7 +464,10 @@ parse_oo(struct v2k_options *o, char *arg)
         }
         o->cpu_pinning = val;
     } else {
-        v2k_error("-oo '%s%s%s': unknown output option (known: keep-uuid, machine=, hugepages, blkio-weight=, seclabel=, cpu-pinning=)", arg, val ? "=" : "", val ? val : "");
+        char known[256];
+        keys_list(oo_keys, known, sizeof known);
+        v2k_error("-oo '%s%s%s': unknown output option (known: %s)", arg,
+                  val ? "=" : "", val ? val : "", known);
         return -1;
     }
     return 0;
@@ -557,6 +713,9 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
             if (add_key(o, optarg) == -1)
                 return -1;
             break;
+        case OPT_LIST_INPUTS: o->list = V2K_LIST_INPUTS; break;
+        case OPT_LIST_OUTPUTS: o->list = V2K_LIST_OUTPUTS; break;
+        case OPT_LIST_STEPS: o->list = V2K_LIST_STEPS; break;
         case OPT_MACHINE: o->machine_readable = true; break;
         case 'v': o->verbose++; break;
         case 'x': o->trace = true; break;
@@ -577,6 +736,8 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     }
     o->sources = argv + optind;
     o->nsources = (size_t)(argc - optind);
+    if (o->list != V2K_LIST_NONE)
+        return 0;               /* the main prints the table */
     /* virt-v2v's -i libvirt reads ESX and vCenter: the default there. */
     if (o->input_mode == NULL && is_vsphere_uri(o->input_uri))
         o->input_mode = "libvirt";
@@ -584,7 +745,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         v2k_error("no input mode: use -i MODE (try --help)");
         return -1;
     }
-    if (check_it(o) == -1)
+    if (check_it(o) == -1 || check_disk_sources(o) == -1)
         return -1;
     if (o->output_mode == NULL && !o->print_source) {
         v2k_error("no output mode: use -o MODE (try --help)");

@@ -252,10 +252,18 @@ print_result(const struct v2k_source *s, const struct v2k_options *o,
 int
 v2k_pipeline_check_modes(const struct v2k_options *o)
 {
+    const struct v2k_output *out;
+
     if (find_input(o->input_mode) == NULL)
         return -1;
-    if (!o->print_source && find_output(o->output_mode) == NULL)
+    if (o->print_source)
+        return 0;
+    if ((out = find_output(o->output_mode)) == NULL)
         return -1;
+    if (out->needs_storage && o->output_storage == NULL) {
+        v2k_error("-o %s: give the output directory with -os DIR", out->name);
+        return -1;
+    }
     return 0;
 }
 

@@ -208,10 +208,11 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
         xmlNode *h = child(src, "host");
         CLEANUP_FREE char *host = v2k_xml_prop(h, "name");
         CLEANUP_FREE char *port = v2k_xml_prop(h, "port");
-        if (proto == NULL || (strcmp(proto, "nbd") != 0 &&
-                              strcmp(proto, "http") != 0 &&
-                              strcmp(proto, "https") != 0)) {
-            v2k_error("%s:%d: <disk> %s: network protocol '%s' is not supported (nbd, http, https)", x->name, n->line, what,
+        /* Only what formats/ can read (transport-uri.c): it has no NBD
+         * client and refuses plain http, so nbd and http are refused
+         * here, for --print-source as for the copy. */
+        if (proto == NULL || strcmp(proto, "https") != 0) {
+            v2k_error("%s:%d: <disk> %s: network protocol '%s' is not supported (only https)", x->name, n->line, what,
                       proto ? proto : "");
             return -1;
         }

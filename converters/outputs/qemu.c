@@ -480,6 +480,7 @@ out:
 const struct v2k_output v2k_output_qemu = {
     .name = "qemu",
     .help = "disks and a qemu-system-x86_64 script in the directory -os",
+    .needs_storage = true,
     .setup = qemu_setup,
     .disk_tmp_path = qemu_disk_tmp_path,
     .disk_format = qemu_disk_format,
