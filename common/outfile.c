@@ -137,8 +137,7 @@ v2k_outfile_check_not_source(const char *path)
     pthread_mutex_lock(&sources_lock);
     for (size_t i = 0; i < nsources; i++) {
         if (sources[i].dev == st.st_dev && sources[i].ino == st.st_ino) {
-            v2k_error("%s: output is the source file %s (the same file; "
-                      "choose another output name)", path, sources[i].name);
+            v2k_error("%s: output is the source file %s (the same file; choose another output name)", path, sources[i].name);
             r = -1;
             break;
         }

@@ -242,13 +242,10 @@ v2k_nbdkit_plugin_path(void)
 #ifdef V2K_NBDKIT_PLUGIN_INSTALLED
     if (access(V2K_NBDKIT_PLUGIN_INSTALLED, R_OK) == 0)
         return V2K_NBDKIT_PLUGIN_INSTALLED;
-    v2k_error("%s: the nbdkit plugin is not installed (set "
-              "V2K_NBDKIT_PLUGIN, or use --no-convert)",
+    v2k_error("%s: the nbdkit plugin is not installed (set V2K_NBDKIT_PLUGIN, or use --no-convert)",
               V2K_NBDKIT_PLUGIN_INSTALLED);
 #else
-    v2k_error("this v2kvm was built without nbdkit-v2kvm-plugin (install "
-              "nbdkit-plugin-dev and rebuild, set V2K_NBDKIT_PLUGIN, or use "
-              "--no-convert)");
+    v2k_error("this v2kvm was built without nbdkit-v2kvm-plugin (install nbdkit-plugin-dev and rebuild, set V2K_NBDKIT_PLUGIN, or use --no-convert)");
 #endif
     return NULL;
 }
@@ -437,8 +434,7 @@ start_nbdkit(struct v2k_conversion *c, struct conv_disk *d,
         if (v2k_check_interrupted() == -1)
             goto out;
         if (v2k_now() - t0 > NBDKIT_START_TIMEOUT) {
-            v2k_error("disk %zu (%s): nbdkit did not start serving within "
-                      "%.0f s", d->index + 1, sd->path, NBDKIT_START_TIMEOUT);
+            v2k_error("disk %zu (%s): nbdkit did not start serving within %.0f s", d->index + 1, sd->path, NBDKIT_START_TIMEOUT);
             goto out;
         }
         sleep_ms(20);
@@ -749,8 +745,7 @@ check_socket_path(const char *path)
         strspn(path, "abcdefghijklmnopqrstuvwxyz"
                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") !=
             strlen(path)) {
-        v2k_error("%s: unusable as an NBD socket (too long or unusual "
-                  "characters): set TMPDIR to a short plain directory",
+        v2k_error("%s: unusable as an NBD socket (too long or unusual characters): set TMPDIR to a short plain directory",
                   path);
         return -1;
     }

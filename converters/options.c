@@ -2,8 +2,10 @@
 #include "options.h"
 #include "source.h"
 #include "error.h"
+#include "format.h"
 #include "pathpolicy.h"
 #include "guestcaps.h"
+#include "pipeline.h"
 #include "transport.h"
 #include "util.h"
 #include "version.h"
@@ -19,7 +21,7 @@ enum {
     OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
     OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED, OPT_IO,
     OPT_NO_CONVERT, OPT_REBUILD_INITRAMFS, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
-    OPT_IT, OPT_ALLOW_PATH,
+    OPT_IT, OPT_ALLOW_PATH, OPT_LIST_INPUTS, OPT_LIST_OUTPUTS, OPT_LIST_STEPS,
 };
 
 /* Single-dash long options (-ic, -os ...) as virt-v2v spells them:
@@ -59,14 +61,109 @@ static const struct option longopts[] = {
     { "machine-readable", no_argument, NULL, OPT_MACHINE },
     { "verbose", no_argument, NULL, 'v' },
     { "quiet", no_argument, NULL, 'q' },
+    { "list-inputs", no_argument, NULL, OPT_LIST_INPUTS },
+    { "list-outputs", no_argument, NULL, OPT_LIST_OUTPUTS },
+    { "list-steps", no_argument, NULL, OPT_LIST_STEPS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
 };
 
+/* -io and -oo keys: what --help and the "unknown option" errors list.
+ * The parsers below (parse_io, parse_oo) accept exactly these
+ * (tests/cli/test-help.sh checks each); arg is the value's name, NULL
+ * for a flag. */
+struct keyopt {
+    const char *key;
+    const char *arg;
+    const char *help;
+};
+
+static const struct keyopt io_keys[] = {
+    { "xen-config", "PATH", "the guest's xl.cfg on the remote Xen host" },
+    { "vbox-file", "PATH", "the machine's .vbox on the remote host" },
+    { "ssh-identity", "FILE", "SSH private key" },
+    { "ssh-insecure", NULL, "accept any SSH host key (a warning)" },
+    { "ova-ignore-manifest", NULL, "-i ova: a manifest mismatch is a warning" },
+    { "cafile", "FILE", "a PEM CA certificate trusted for HTTPS" },
+    { "vddk-*", "VALUE", "accepted with -it vddk, not used" },
+    { NULL, NULL, NULL },
+};
+
+static const struct keyopt oo_keys[] = {
+    { "keep-uuid", NULL, "the source's UUID instead of a fresh one" },
+    { "machine", "q35|pc", "the machine type (default: what the guest needs)" },
+    { "hugepages", NULL, "back the memory with huge pages" },
+    { "blkio-weight", "N", "100 to 1000, libvirt's <blkiotune> weight" },
+    { "seclabel", "dynamic|none", "sVirt confinement on or off" },
+    { "cpu-pinning", "CPUSET", "host CPUs the vCPUs run on (0-3,6)" },
+    { NULL, NULL, NULL },
+};
+
+/* "key=, key, ..." for the "unknown option" errors. */
+static void
+keys_list(const struct keyopt *t, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; t[i].key; i++)
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s%s",
+                 i ? ", " : "", t[i].key, t[i].arg ? "=" : "");
+}
+
+#define USAGE_WIDTH 79
+#define USAGE_COL 20
+
+/* "  NAME" then text from column USAGE_COL (the next line when NAME is
+ * too long), wrapped at word boundaries within USAGE_WIDTH. */
+static void
+usage_item(FILE *fp, const char *name, const char *text)
+{
+    int col = fprintf(fp, "  %s", name);
+    const char *p = text;
+
+    if (col >= USAGE_COL - 1) {
+        fputc('\n', fp);
+        col = 0;
+    }
+    fprintf(fp, "%*s", USAGE_COL - col, "");
+    col = USAGE_COL;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (col > USAGE_COL && col + 1 + (int)w > USAGE_WIDTH) {
+            fprintf(fp, "\n%*s", USAGE_COL, "");
+            col = USAGE_COL;
+        } else if (col > USAGE_COL) {
+            fputc(' ', fp);
+            col++;
+        }
+        fwrite(p, 1, w, fp);
+        col += (int)w;
+        p += w;
+        p += strspn(p, " ");
+    }
+    fputc('\n', fp);
+}
+
+static void
+usage_keys(FILE *fp, const char *opt, const struct keyopt *t)
+{
+    char name[64];
+
+    for (size_t i = 0; t[i].key; i++) {
+        snprintf(name, sizeof name, "%s %s%s%s", opt, t[i].key,
+                 t[i].arg ? "=" : "", t[i].arg ? t[i].arg : "");
+        usage_item(fp, name, t[i].help);
+    }
+}
+
 void
 v2k_options_usage(FILE *fp)
 {
+    const struct v2k_input *const *in = v2k_inputs();
+    const struct v2k_output *const *out = v2k_outputs();
+    const struct v2k_format *const *fmt = v2k_format_list();
+    char name[64], formats[128] = "", text[192];
+
     fprintf(fp,
 "usage: v2kvm -i MODE [-ic URI] [-if FORMAT] [-ip PASSWORDFILE]\n"
 "             [-it ssh|vddk] [-io OPTION]... SOURCE...\n"
@@ -79,19 +176,28 @@ v2k_options_usage(FILE *fp)
 "             [--root ask|single|first|DEVICE] [--key DEVICE:file:PATH]\n"
 "             [--print-guest] [--no-convert] [--rebuild-initramfs]\n"
 "             [--allow-path DIR]... [--machine-readable] [-v] [-x] [-q]\n"
-"             [--help] [--version]\n"
+"       v2kvm --list-inputs|--list-outputs|--list-steps [--machine-readable]\n"
+"       v2kvm --help|--version\n"
 "\n"
 "Converts a virtual or physical machine to run on KVM.\n"
 "\n"
-"Input modes (-i):\n"
-"  disk        disk images or block devices given as SOURCE\n"
-"Output modes (-o):\n"
-"  local       disks and a libvirt domain XML in the directory -os\n"
-"  libvirt     disks in the storage pool -os (default: default), domain\n"
-"              defined through libvirt (-oc URI)\n"
-"  qemu        disks and a qemu-system-x86_64 script in the directory -os\n"
-"  null        convert and read everything, write nothing\n"
-"\n"
+"Input modes (-i MODE):\n");
+    for (size_t i = 0; in[i]; i++)
+        usage_item(fp, in[i]->name, in[i]->help);
+    fprintf(fp, "Output modes (-o MODE):\n");
+    for (size_t i = 0; out[i]; i++) {
+        snprintf(name, sizeof name, "%s%s", out[i]->name,
+                 out[i]->needs_storage ? " -os DIR" : "");
+        usage_item(fp, name, out[i]->help);
+    }
+    for (size_t i = 0; fmt[i]; i++)
+        snprintf(formats + strlen(formats), sizeof formats - strlen(formats),
+                 "%s%s", i ? ", " : "", fmt[i]->name);
+    fputc('\n', fp);
+    snprintf(text, sizeof text, "disk format instead of probing: %s",
+             formats);
+    usage_item(fp, "-if FORMAT", text);
+    fprintf(fp,
 "  -ic URI           remote source: xen+ssh://[USER@]HOST[:PORT] (-i xen\n"
 "                    NAME), vbox+ssh://[USER@]HOST[:PORT] (-i vbox NAME),\n"
 "                    esx://HOST or vpx://USER@VCENTER/DC/HOST (NAME)\n"
@@ -102,16 +208,18 @@ v2k_options_usage(FILE *fp)
 "                    used: the disks are read over the datastore's HTTPS\n"
 "  --allow-path DIR  files a VM description (.vmx, OVF, xl.cfg, domain\n"
 "                    XML, .vbox) or its disks name may lie in DIR, not\n"
-"                    only in the description's directory (repeatable)\n"
-"  -io OPTION        xen-config=PATH, vbox-file=PATH, ssh-identity=FILE,\n"
-"                    ssh-insecure, ova-ignore-manifest, cafile=FILE\n"
+"                    only in the description's directory (repeatable)\n");
+    usage_keys(fp, "-io", io_keys);
+    fprintf(fp,
+"  -os STORAGE       output directory (-o local, -o qemu) or libvirt storage\n"
+"                    pool (-o libvirt, default: default)\n"
 "  -oc URI           libvirt connection for -o libvirt\n"
 "  -of FORMAT        output disk format: qcow2 (default) or raw\n"
 "  -oa ALLOC         sparse (default) or preallocated\n"
 "  --compressed      compressed qcow2 clusters\n"
-"  -on NAME          name of the converted VM\n"
-"  -oo OPTION        keep-uuid, machine=q35|pc, hugepages, blkio-weight=N,\n"
-"                    seclabel=dynamic|none, cpu-pinning=CPUSET\n"
+"  -on NAME          name of the converted VM\n");
+    usage_keys(fp, "-oo", oo_keys);
+    fprintf(fp,
 "  --cpu MODEL       host-model (default), host-passthrough or a CPU model\n"
 "  --block-driver D  virtio-blk (default) or virtio-scsi\n"
 "  --qemu-boot       -o qemu: start the guest once written\n"
@@ -133,8 +241,14 @@ v2k_options_usage(FILE *fp)
 "  --no-convert      copy the disks unchanged (the guest may not boot)\n"
 "  --rebuild-initramfs  rebuild the initramfs even when it already holds\n"
 "                    the virtio drivers\n"
+"  --list-inputs, --list-outputs, --list-steps\n"
+"                    print the input modes, output modes or the guest\n"
+"                    rewrite steps and exit\n"
 "  --machine-readable  JSON lines on stdout for scripts\n"
-"  -v, -x, -q        verbose, trace libguestfs, quiet\n"
+"  -v, --verbose     debug lines (which accelerator, each file edited)\n"
+"  -x                trace libguestfs calls\n"
+"  -q, --quiet       no progress messages\n"
+"  --help, --version  this text; the version\n"
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error, 128+N killed by signal N.\n"
 "See v2kvm(1).\n");
@@ -213,10 +327,10 @@ parse_io(struct v2k_options *o, char *arg)
         if (o->vddk_option == NULL)
             o->vddk_option = arg;
     } else {
-        v2k_error("-io '%s%s%s': unknown input option (known: xen-config=, "
-                  "vbox-file=, ssh-identity=, ssh-insecure, "
-                  "ova-ignore-manifest, cafile=)", arg,
-                  val ? "=" : "", val ? val : "");
+        char known[256];
+        keys_list(io_keys, known, sizeof known);
+        v2k_error("-io '%s%s%s': unknown input option (known: %s)", arg,
+                  val ? "=" : "", val ? val : "", known);
         return -1;
     }
     return 0;
@@ -242,16 +356,14 @@ check_it(const struct v2k_options *o)
 
     if (it == NULL) {
         if (o->vddk_option) {
-            v2k_error("-io %s: VDDK options need -it vddk (and v2kvm does "
-                      "not use VDDK: drop them)", o->vddk_option);
+            v2k_error("-io %s: VDDK options need -it vddk (and v2kvm does not use VDDK: drop them)", o->vddk_option);
             return -1;
         }
         return 0;
     }
     if (strcmp(it, "ssh") == 0) {
         if (strcmp(o->input_mode, "vmx") != 0) {
-            v2k_error("-it ssh: only with -i vmx (for -i xen and -i vbox "
-                      "the SSH host is -ic xen+ssh://... or vbox+ssh://...)");
+            v2k_error("-it ssh: only with -i vmx (for -i xen and -i vbox the SSH host is -ic xen+ssh://... or vbox+ssh://...)");
             return -1;
         }
         if (o->vddk_option) {
@@ -263,15 +375,49 @@ check_it(const struct v2k_options *o)
     }
     if (strcmp(it, "vddk") == 0) {
         if (!is_vsphere_uri(o->input_uri)) {
-            v2k_error("-it vddk: only with -ic esx://HOST or "
-                      "vpx://USER@VCENTER/DC/HOST");
+            v2k_error("-it vddk: only with -ic esx://HOST or vpx://USER@VCENTER/DC/HOST");
             return -1;
         }
         return 0;
     }
-    v2k_error("-it '%s': unknown input transport (ssh with -i vmx; vddk "
-              "with -ic esx:// or vpx://)", it);
+    v2k_error("-it '%s': unknown input transport (ssh with -i vmx; vddk with -ic esx:// or vpx://)", it);
     return -1;
+}
+
+/* -i disk SOURCE as a URI: only schemes formats/ has a transport for
+ * (transport-uri.c: file, sftp, ssh, https).  There is no NBD client
+ * in formats/, so nbd:// (and plain http://) is refused here, before
+ * anything is opened, for --print-source and the copy alike. */
+static int
+check_disk_sources(const struct v2k_options *o)
+{
+    static const char *const schemes[] = { "file", "sftp", "ssh", "https",
+                                           NULL };
+
+    if (strcmp(o->input_mode, "disk") != 0)
+        return 0;
+    for (size_t i = 0; i < o->nsources; i++) {
+        const char *s = o->sources[i];
+        size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+        bool ok = false;
+        char *r;
+
+        /* RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). */
+        if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') ||
+                        (s[0] >= 'A' && s[0] <= 'Z')) ||
+            strncmp(s + n, "://", 3) != 0)
+            continue;
+        for (size_t k = 0; schemes[k] && !ok; k++)
+            ok = strlen(schemes[k]) == n && strncasecmp(s, schemes[k], n) == 0;
+        if (ok)
+            continue;
+        r = v2k_uri_redact(s);
+        v2k_error("-i disk %s: no transport for URI scheme '%.*s' (supported: file, sftp, ssh, https)", r ? r : "SOURCE", (int)n, s);
+        free(r);
+        return -1;
+    }
+    return 0;
 }
 
 /* -oo KEY[=VALUE]: output options users tune at migration time. */
@@ -318,15 +464,15 @@ parse_oo(struct v2k_options *o, char *arg)
         size_t len = strlen(val);
         if (len == 0 || strspn(val, "0123456789,-^") != len ||
             !(val[len - 1] >= '0' && val[len - 1] <= '9')) {
-            v2k_error("-oo cpu-pinning=%s: expected a CPU list such as "
-                      "0-3,6", val);
+            v2k_error("-oo cpu-pinning=%s: expected a CPU list such as 0-3,6", val);
             return -1;
         }
         o->cpu_pinning = val;
     } else {
-        v2k_error("-oo '%s%s%s': unknown output option (known: keep-uuid, "
-                  "machine=, hugepages, blkio-weight=, seclabel=, "
-                  "cpu-pinning=)", arg, val ? "=" : "", val ? val : "");
+        char known[256];
+        keys_list(oo_keys, known, sizeof known);
+        v2k_error("-oo '%s%s%s': unknown output option (known: %s)", arg,
+                  val ? "=" : "", val ? val : "", known);
         return -1;
     }
     return 0;
@@ -372,8 +518,7 @@ add_map(struct v2k_options *o, enum v2k_map_kind kind, char *arg)
                 return -1;
             }
         } else {
-            v2k_error("--mac '%s:%s': the target must be network:NAME, "
-                      "bridge:NAME or hostdev:PCI-ADDRESS", arg, arg + 18);
+            v2k_error("--mac '%s:%s': the target must be network:NAME, bridge:NAME or hostdev:PCI-ADDRESS", arg, arg + 18);
             return -1;
         }
     } else {
@@ -412,8 +557,7 @@ parse_root(const char *arg)
         return 0;
     if (strncmp(arg, "/dev/", 5) == 0 && arg[5] != '\0')
         return 0;
-    v2k_error("--root '%s': must be ask, single, first or a root device "
-              "(/dev/...)", arg);
+    v2k_error("--root '%s': must be ask, single, first or a root device (/dev/...)", arg);
     return -1;
 }
 
@@ -426,8 +570,7 @@ add_key(struct v2k_options *o, const char *arg)
     const char **v;
 
     if (colon == NULL || colon == arg || colon[1] == '\0') {
-        v2k_error("--key: expected DEVICE:KEY, DEVICE:key:KEY or "
-                  "DEVICE:file:PATH");
+        v2k_error("--key: expected DEVICE:KEY, DEVICE:key:KEY or DEVICE:file:PATH");
         return -1;
     }
     if (strncmp(colon + 1, "file:", 5) == 0 && colon[6] == '\0') {
@@ -497,8 +640,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
                 strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
                     strlen(optarg)) {
-                v2k_error("--cpu '%s': expected host-model, host-passthrough "
-                          "or a CPU model name", optarg);
+                v2k_error("--cpu '%s': expected host-model, host-passthrough or a CPU model name", optarg);
                 return -1;
             }
             o->cpu = strcmp(optarg, "host-model") == 0 ? NULL : optarg;
@@ -509,8 +651,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
             else if (strcmp(optarg, "virtio-scsi") == 0)
                 o->block_driver = V2K_BLOCKDRV_VIRTIO_SCSI;
             else {
-                v2k_error("--block-driver '%s': must be virtio-blk or "
-                          "virtio-scsi", optarg);
+                v2k_error("--block-driver '%s': must be virtio-blk or virtio-scsi", optarg);
                 return -1;
             }
             break;
@@ -582,6 +723,9 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
             if (add_key(o, optarg) == -1)
                 return -1;
             break;
+        case OPT_LIST_INPUTS: o->list = V2K_LIST_INPUTS; break;
+        case OPT_LIST_OUTPUTS: o->list = V2K_LIST_OUTPUTS; break;
+        case OPT_LIST_STEPS: o->list = V2K_LIST_STEPS; break;
         case OPT_MACHINE: o->machine_readable = true; break;
         case 'v': o->verbose++; break;
         case 'x': o->trace = true; break;
@@ -602,6 +746,8 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     }
     o->sources = argv + optind;
     o->nsources = (size_t)(argc - optind);
+    if (o->list != V2K_LIST_NONE)
+        return 0;               /* the main prints the table */
     /* virt-v2v's -i libvirt reads ESX and vCenter: the default there. */
     if (o->input_mode == NULL && is_vsphere_uri(o->input_uri))
         o->input_mode = "libvirt";
@@ -609,7 +755,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         v2k_error("no input mode: use -i MODE (try --help)");
         return -1;
     }
-    if (check_it(o) == -1)
+    if (check_it(o) == -1 || check_disk_sources(o) == -1)
         return -1;
     if (o->output_mode == NULL && !o->print_source) {
         v2k_error("no output mode: use -o MODE (try --help)");
@@ -618,14 +764,12 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     if (o->output_format == NULL)
         o->output_format = "qcow2";
     if (o->compressed && strcmp(o->output_format, "qcow2") != 0) {
-        v2k_error("--compressed: only qcow2 disks are compressed, not -of "
-                  "%s", o->output_format);
+        v2k_error("--compressed: only qcow2 disks are compressed, not -of %s", o->output_format);
         return -1;
     }
     if (o->no_convert && (o->print_guest || o->root || o->nkeys ||
                           o->rebuild_initramfs)) {
-        v2k_error("--no-convert: the guest is not inspected, so %s has "
-                  "nothing to act on", o->print_guest ? "--print-guest"
+        v2k_error("--no-convert: the guest is not inspected, so %s has nothing to act on", o->print_guest ? "--print-guest"
                   : o->root ? "--root" : o->nkeys ? "--key"
                   : "--rebuild-initramfs");
         return -1;
@@ -671,8 +815,7 @@ v2k_options_apply_guestcaps(const struct v2k_options *o,
     /* q35 has no IDE controller (libvirt refuses bus='ide' there). */
     if (gc->block_bus == V2K_BLOCK_IDE && gc->machine == V2K_MACHINE_Q35) {
         if (o->machine) {
-            v2k_error("-oo machine=q35: the guest's disks need IDE, which "
-                      "q35 lacks (use -oo machine=pc)");
+            v2k_error("-oo machine=q35: the guest's disks need IDE, which q35 lacks (use -oo machine=pc)");
             return -1;
         }
         gc->machine = V2K_MACHINE_PC;
@@ -681,8 +824,7 @@ v2k_options_apply_guestcaps(const struct v2k_options *o,
      * q35 (libvirt formatdomain, "secure"). */
     if (s->firmware == V2K_FW_UEFI && s->secure_boot &&
         gc->machine == V2K_MACHINE_PC) {
-        v2k_error("-oo machine=pc: the source boots with UEFI secure boot, "
-                  "which needs the q35 machine");
+        v2k_error("-oo machine=pc: the source boots with UEFI secure boot, which needs the q35 machine");
         return -1;
     }
     switch (o->block_driver) {
@@ -694,8 +836,7 @@ v2k_options_apply_guestcaps(const struct v2k_options *o,
          * has both in the kernel, virtio-win ships both. */
         if (gc->block_bus != V2K_BLOCK_VIRTIO_BLK &&
             gc->block_bus != V2K_BLOCK_VIRTIO_SCSI) {
-            v2k_error("--block-driver %s: the guest has no virtio drivers "
-                      "(its disks stay on %s)",
+            v2k_error("--block-driver %s: the guest has no virtio drivers (its disks stay on %s)",
                       o->block_driver == V2K_BLOCKDRV_VIRTIO_BLK
                           ? "virtio-blk" : "virtio-scsi",
                       v2k_block_bus_to_string(gc->block_bus));

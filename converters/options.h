@@ -5,7 +5,8 @@
  * -of FMT -oa ALLOC -on NAME ...).  Strings point into argv (borrowed)
  * except the mapping arrays, which the struct owns (v2k_options_free).
  * Returns 0, or -1 with a message for a usage error, or 1 when --help or
- * --version was handled.
+ * --version was handled.  With --list-inputs/-outputs/-steps it returns
+ * 0 with list set and nothing else required: the main prints the table.
  */
 #ifndef V2K_OPTIONS_H
 #define V2K_OPTIONS_H
@@ -35,6 +36,11 @@ enum v2k_block_driver {
 /* -oo seclabel= */
 enum v2k_seclabel {
     V2K_SECLABEL_DEFAULT, V2K_SECLABEL_DYNAMIC, V2K_SECLABEL_NONE,
+};
+
+/* --list-inputs, --list-outputs, --list-steps */
+enum v2k_list {
+    V2K_LIST_NONE, V2K_LIST_INPUTS, V2K_LIST_OUTPUTS, V2K_LIST_STEPS,
 };
 
 struct v2k_options {
@@ -105,6 +111,7 @@ struct v2k_options {
     size_t nkeys;
 
     bool print_source;
+    enum v2k_list list;         /* --list-*: print a table and exit */
     bool machine_readable;
     int verbose;
     bool trace;
@@ -134,6 +141,10 @@ struct v2k_remote_opts;
 void v2k_options_remote_opts(const struct v2k_options *o,
                              struct v2k_remote_opts *r);
 void v2k_options_free(struct v2k_options *o);
+
+/* --help: the option summary, with the input and output modes taken
+ * from their tables (pipeline.h) and the -io/-oo options from options.c's
+ * own. */
 void v2k_options_usage(FILE *fp);
 
 #endif

@@ -35,7 +35,9 @@
 
 struct v2k_output {
     const char *name;           /* the -o MODE */
-    const char *help;
+    const char *help;           /* one line */
+    bool needs_storage;         /* -os DIR is required: its absence is a
+                                   usage error, before the source opens */
     void *(*setup)(const struct v2k_options *o, const struct v2k_source *s,
                    const struct v2k_guestcaps *gc);
     const char *(*disk_tmp_path)(void *state, size_t i);

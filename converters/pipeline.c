@@ -101,8 +101,7 @@ v2k_check_vm_name(const char *name)
     }
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
         if (*p == '/' || *p < 0x20 || *p == 0x7f) {
-            v2k_error("VM name '%s' contains a character not allowed in "
-                      "libvirt names or file names (use -on NAME)", name);
+            v2k_error("VM name '%s' contains a character not allowed in libvirt names or file names (use -on NAME)", name);
             return -1;
         }
     }
@@ -263,10 +262,18 @@ print_result(const struct v2k_source *s, const struct v2k_options *o,
 int
 v2k_pipeline_check_modes(const struct v2k_options *o)
 {
+    const struct v2k_output *out;
+
     if (find_input(o->input_mode) == NULL)
         return -1;
-    if (!o->print_source && find_output(o->output_mode) == NULL)
+    if (o->print_source)
+        return 0;
+    if ((out = find_output(o->output_mode)) == NULL)
         return -1;
+    if (out->needs_storage && o->output_storage == NULL) {
+        v2k_error("-o %s: give the output directory with -os DIR", out->name);
+        return -1;
+    }
     return 0;
 }
 
@@ -324,9 +331,7 @@ v2k_pipeline_run(const struct v2k_options *o)
     if (state == NULL)
         goto out;
     if (o->no_convert) {
-        v2k_warning("--no-convert: the disks are copied unchanged; the "
-                    "guest may not boot on KVM (no virtio drivers, device "
-                    "names, bootloader or hypervisor tools were changed)");
+        v2k_warning("--no-convert: the disks are copied unchanged; the guest may not boot on KVM (no virtio drivers, device names, bootloader or hypervisor tools were changed)");
     } else {
         conv = v2k_conversion_run(o, s, &gc, inspect_only);
         if (conv == NULL)

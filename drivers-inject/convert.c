@@ -24,14 +24,11 @@ v2k_convert_guest(struct v2k_convert_ctx *ctx)
             return -1;
         return v2k_run_steps(ctx, v2k_linux_steps);
     case V2K_OS_WINDOWS:
-        v2k_error("Windows guests cannot be converted yet (%s); use "
-                  "--no-convert to copy the disks unchanged",
+        v2k_error("Windows guests cannot be converted yet (%s); use --no-convert to copy the disks unchanged",
                   gu->product_name ? gu->product_name : "windows");
         return -1;
     default:
-        v2k_error("cannot convert this guest: inspection found an "
-                  "operating system of type '%s' (distribution '%s'), "
-                  "which v2kvm does not know how to convert",
+        v2k_error("cannot convert this guest: inspection found an operating system of type '%s' (distribution '%s'), which v2kvm does not know how to convert",
                   gu->type ? gu->type : "unknown",
                   gu->distro ? gu->distro : "unknown");
         return -1;

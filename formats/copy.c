@@ -612,8 +612,7 @@ verify(struct v2k_image *src, struct v2k_writer *dst,
     r = v2k_compare(src, out, &o, &at);
     v2k_image_close(out);
     if (r == 1) {
-        v2k_error("%s: verification failed: the output differs from %s at "
-                  "offset %llu", dst->path, v2k_image_name(src),
+        v2k_error("%s: verification failed: the output differs from %s at offset %llu", dst->path, v2k_image_name(src),
                   (unsigned long long)at);
         return -1;
     }

@@ -122,14 +122,12 @@ classify(struct v2k_image *img, uint64_t pos, uint64_t e, uint64_t bm,
     if (e & QCOW2_OFLAG_COMPRESSED) {
         uint64_t coff = e & s->coffset_mask;
         if (s->data_file) {
-            v2k_error("%s: L2 entry for guest offset %llu: compressed "
-                      "cluster in an image with an external data file",
+            v2k_error("%s: L2 entry for guest offset %llu: compressed cluster in an image with an external data file",
                       name, (unsigned long long)pos);
             return -1;
         }
         if (coff >= img->transport->size) {
-            v2k_error("%s: L2 entry for guest offset %llu: compressed "
-                      "cluster offset %llu is past the end of the file",
+            v2k_error("%s: L2 entry for guest offset %llu: compressed cluster offset %llu is past the end of the file",
                       name, (unsigned long long)pos,
                       (unsigned long long)coff);
             return -1;
@@ -138,14 +136,12 @@ classify(struct v2k_image *img, uint64_t pos, uint64_t e, uint64_t bm,
         return 0;
     }
     if (allocated && (hc & cmask)) {
-        v2k_error("%s: L2 entry for guest offset %llu: data cluster "
-                  "offset %llu is not cluster aligned", name,
+        v2k_error("%s: L2 entry for guest offset %llu: data cluster offset %llu is not cluster aligned", name,
                   (unsigned long long)pos, (unsigned long long)hc);
         return -1;
     }
     if (allocated && s->data_file == NULL && hc >= img->transport->size) {
-        v2k_error("%s: L2 entry for guest offset %llu: data cluster "
-                  "offset %llu is past the end of the file", name,
+        v2k_error("%s: L2 entry for guest offset %llu: data cluster offset %llu is past the end of the file", name,
                   (unsigned long long)pos, (unsigned long long)hc);
         return -1;
     }
@@ -154,15 +150,12 @@ classify(struct v2k_image *img, uint64_t pos, uint64_t e, uint64_t bm,
         uint32_t alloc = (uint32_t)bm, zero = (uint32_t)(bm >> 32);
 
         if (alloc & zero) {
-            v2k_error("%s: L2 entry for guest offset %llu: subcluster "
-                      "bitmap %#llx marks subclusters both allocated and "
-                      "zero", name, (unsigned long long)pos,
+            v2k_error("%s: L2 entry for guest offset %llu: subcluster bitmap %#llx marks subclusters both allocated and zero", name, (unsigned long long)pos,
                       (unsigned long long)bm);
             return -1;
         }
         if (alloc && !allocated) {
-            v2k_error("%s: L2 entry for guest offset %llu: subclusters "
-                      "allocated without a host cluster offset", name,
+            v2k_error("%s: L2 entry for guest offset %llu: subclusters allocated without a host cluster offset", name,
                       (unsigned long long)pos);
             return -1;
         }
@@ -180,8 +173,7 @@ classify(struct v2k_image *img, uint64_t pos, uint64_t e, uint64_t bm,
     if (e & QCOW2_OFLAG_ZERO) {
         /* The zero flag is version 3 only; qemu refuses it in v2 too. */
         if (s->version < 3) {
-            v2k_error("%s: L2 entry for guest offset %llu: zero flag in a "
-                      "version 2 image", name, (unsigned long long)pos);
+            v2k_error("%s: L2 entry for guest offset %llu: zero flag in a version 2 image", name, (unsigned long long)pos);
             return -1;
         }
         *kind = V2K_QCOW2_ZERO;
@@ -321,8 +313,7 @@ v2k_qcow2_decompress(struct v2k_image *img, uint64_t guest, uint64_t l2e,
 
     guest &= ~(s->cluster_size - 1);
     if (coff >= fsize) {
-        v2k_error("%s: compressed cluster at guest offset %llu: host "
-                  "offset %llu is past the end of the file",
+        v2k_error("%s: compressed cluster at guest offset %llu: host offset %llu is past the end of the file",
                   v2k_image_name(img), (unsigned long long)guest,
                   (unsigned long long)coff);
         return -1;
@@ -345,8 +336,7 @@ v2k_qcow2_decompress(struct v2k_image *img, uint64_t guest, uint64_t l2e,
         r = inflate_cluster(in, csize, dst, s->cluster_size);
     free(in);
     if (r == -1)
-        v2k_error("%s: compressed cluster at guest offset %llu (host offset "
-                  "%llu, %llu bytes): corrupt %s data", v2k_image_name(img),
+        v2k_error("%s: compressed cluster at guest offset %llu (host offset %llu, %llu bytes): corrupt %s data", v2k_image_name(img),
                   (unsigned long long)guest, (unsigned long long)coff,
                   (unsigned long long)csize,
                   s->compression == QCOW2_COMPRESSION_ZSTD ? "zstd" : "zlib");

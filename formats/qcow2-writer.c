@@ -890,8 +890,7 @@ v2k_qcow2_writer_create(const char *path, uint64_t size,
 
     /* qcow2.txt: cluster_bits 9..21 (512 B to 2 MiB). */
     if (!V2K_IS_POW2(cs) || cs < 512 || cs > (2U << 20)) {
-        v2k_error("qcow2 cluster size %u must be a power of two from 512 "
-                  "to 2097152", cs);
+        v2k_error("qcow2 cluster size %u must be a power of two from 512 to 2097152", cs);
         return NULL;
     }
     if (opts->compress != V2K_COMPRESS_NONE &&
@@ -908,8 +907,7 @@ v2k_qcow2_writer_create(const char *path, uint64_t size,
     clusters = V2K_DIV_ROUND_UP(size, cs);
     l1 = V2K_DIV_ROUND_UP(clusters, cs / 8);
     if (size == 0 || l1 * 8 > QCOW2_MAX_L1_BYTES) {
-        v2k_error("%s: virtual size %llu is out of range for qcow2 with "
-                  "%u-byte clusters", path, (unsigned long long)size, cs);
+        v2k_error("%s: virtual size %llu is out of range for qcow2 with %u-byte clusters", path, (unsigned long long)size, cs);
         return NULL;
     }
     q = v2k_calloc(1, sizeof *q);

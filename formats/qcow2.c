@@ -130,8 +130,7 @@ check_header(struct v2k_image *img, struct qcow2_header *h)
         h->refcount_order = 4;
         h->header_length = QCOW2_V2_HEADER_LEN;
     } else if (fsize < QCOW2_V3_HEADER_LEN) {
-        v2k_error("%s: header is truncated (file is %llu bytes, a version 3 "
-                  "header needs %u)", name, (unsigned long long)fsize,
+        v2k_error("%s: header is truncated (file is %llu bytes, a version 3 header needs %u)", name, (unsigned long long)fsize,
                   QCOW2_V3_HEADER_LEN);
         return -1;
     } else if (h->header_length < QCOW2_V3_HEADER_LEN) {
@@ -155,15 +154,12 @@ check_header(struct v2k_image *img, struct qcow2_header *h)
         return -1;
     }
     if (h->header_length > fsize) {
-        v2k_error("%s: header is truncated (header_length %u, file is %llu "
-                  "bytes)", name, h->header_length,
+        v2k_error("%s: header is truncated (header_length %u, file is %llu bytes)", name, h->header_length,
                   (unsigned long long)fsize);
         return -1;
     }
     if (h->crypt_method != 0) {
-        v2k_error("%s: encrypted image (crypt_method %u, %s): encrypted "
-                  "qcow2 is not supported, decrypt it first with qemu-img "
-                  "convert", name, h->crypt_method,
+        v2k_error("%s: encrypted image (crypt_method %u, %s): encrypted qcow2 is not supported, decrypt it first with qemu-img convert", name, h->crypt_method,
                   h->crypt_method == 1 ? "AES" :
                   h->crypt_method == 2 ? "LUKS" : "unknown");
         return -1;
@@ -177,22 +173,19 @@ check_header(struct v2k_image *img, struct qcow2_header *h)
         uint64_t cs = 1ULL << h->cluster_bits;
         if (h->backing_file_offset < h->header_length ||
             h->backing_file_offset > cs) {
-            v2k_error("%s: backing_file_offset %llu is outside the header "
-                      "cluster", name,
+            v2k_error("%s: backing_file_offset %llu is outside the header cluster", name,
                       (unsigned long long)h->backing_file_offset);
             return -1;
         }
         /* qemu: the name must fit in the first cluster. */
         if (h->backing_file_size > QCOW2_MAX_BACKING_NAME ||
             h->backing_file_size > cs - h->backing_file_offset) {
-            v2k_error("%s: backing_file_size %u is too large (at most %u "
-                      "bytes, within the first cluster)", name,
+            v2k_error("%s: backing_file_size %u is too large (at most %u bytes, within the first cluster)", name,
                       h->backing_file_size, QCOW2_MAX_BACKING_NAME);
             return -1;
         }
         if (h->backing_file_offset + h->backing_file_size > fsize) {
-            v2k_error("%s: backing file name (offset %llu, %u bytes) is "
-                      "past the end of the file", name,
+            v2k_error("%s: backing file name (offset %llu, %u bytes) is past the end of the file", name,
                       (unsigned long long)h->backing_file_offset,
                       h->backing_file_size);
             return -1;
@@ -222,8 +215,7 @@ read_extensions(struct v2k_image *img, const unsigned char *buf,
             break;
         off += sizeof eh;
         if (eh.length > len - off) {
-            v2k_error("%s: header extension %#x at offset %llu: length %u "
-                      "runs past the end of the header area", name, eh.type,
+            v2k_error("%s: header extension %#x at offset %llu: length %u runs past the end of the header area", name, eh.type,
                       (unsigned long long)(base + off - sizeof eh),
                       eh.length);
             return -1;
@@ -237,8 +229,7 @@ read_extensions(struct v2k_image *img, const unsigned char *buf,
             }
             if (eh.length == 0 || eh.length > QCOW2_MAX_FORMAT_NAME ||
                 memchr(data, 0, eh.length)) {
-                v2k_error("%s: backing format header extension: bad name "
-                          "of %u bytes", name, eh.length);
+                v2k_error("%s: backing format header extension: bad name of %u bytes", name, eh.length);
                 return -1;
             }
             x->backing_format = (const char *)data;
@@ -252,8 +243,7 @@ read_extensions(struct v2k_image *img, const unsigned char *buf,
             }
             if (eh.length == 0 || eh.length > QCOW2_MAX_DATA_FILE_NAME ||
                 memchr(data, 0, eh.length)) {
-                v2k_error("%s: external data file header extension: bad "
-                          "name of %u bytes", name, eh.length);
+                v2k_error("%s: external data file header extension: bad name of %u bytes", name, eh.length);
                 return -1;
             }
             x->data_file = (const char *)data;
@@ -313,8 +303,7 @@ check_features(struct v2k_image *img, const struct qcow2_header *h,
         unsigned bit = (unsigned)__builtin_ctzll(unknown);
         char fname[QCOW2_FEATURE_NAME_ENTRY];
         feature_name(x, bit, fname, sizeof fname);
-        v2k_error("%s: unknown incompatible feature bit %u%s%s%s in "
-                  "incompatible_features %#llx", name, bit,
+        v2k_error("%s: unknown incompatible feature bit %u%s%s%s in incompatible_features %#llx", name, bit,
                   fname[0] ? " (" : "", fname, fname[0] ? ")" : "",
                   (unsigned long long)h->incompatible_features);
         return -1;
@@ -330,15 +319,13 @@ check_features(struct v2k_image *img, const struct qcow2_header *h,
     /* Spec: bit 3 set <=> compression_type present and non-zero. */
     if (s->incompatible & QCOW2_INCOMPAT_COMPRESSION) {
         if (h->compression_type == QCOW2_COMPRESSION_ZLIB) {
-            v2k_error("%s: compression type bit set but compression_type "
-                      "is %s", name,
+            v2k_error("%s: compression type bit set but compression_type is %s", name,
                       h->header_length <= QCOW2_V3_HEADER_LEN ?
                       "absent" : "0 (zlib)");
             return -1;
         }
     } else if (h->compression_type != QCOW2_COMPRESSION_ZLIB) {
-        v2k_error("%s: compression_type %u without the compression type "
-                  "incompatible feature bit", name, h->compression_type);
+        v2k_error("%s: compression_type %u without the compression type incompatible feature bit", name, h->compression_type);
         return -1;
     }
     if (h->compression_type != QCOW2_COMPRESSION_ZLIB &&
@@ -351,16 +338,14 @@ check_features(struct v2k_image *img, const struct qcow2_header *h,
 
     if (s->incompatible & QCOW2_INCOMPAT_EXTL2) {
         if (h->cluster_bits < QCOW2_EXTL2_MIN_CLUSTER_BITS) {
-            v2k_error("%s: cluster_bits %u is too small for extended L2 "
-                      "entries (at least %u)", name, h->cluster_bits,
+            v2k_error("%s: cluster_bits %u is too small for extended L2 entries (at least %u)", name, h->cluster_bits,
                       QCOW2_EXTL2_MIN_CLUSTER_BITS);
             return -1;
         }
         s->extended_l2 = true;
     }
     if ((s->incompatible & QCOW2_INCOMPAT_DATA_FILE) && x->data_file == NULL) {
-        v2k_error("%s: external data file bit is set but the image has no "
-                  "external data file name header extension", name);
+        v2k_error("%s: external data file bit is set but the image has no external data file name header extension", name);
         return -1;
     }
     return 0;
@@ -386,8 +371,7 @@ check_table(struct v2k_image *img, const char *what, uint64_t offset,
     }
     if (V2K_ADD_OVERFLOW(offset, len, &end) ||
         end > img->transport->size) {
-        v2k_error("%s: %s offset %llu (%llu bytes) is past the end of the "
-                  "file (%llu bytes)", name, what,
+        v2k_error("%s: %s offset %llu (%llu bytes) is past the end of the file (%llu bytes)", name, what,
                   (unsigned long long)offset, (unsigned long long)len,
                   (unsigned long long)img->transport->size);
         return -1;
@@ -421,8 +405,7 @@ check_geometry(struct v2k_image *img, const struct qcow2_header *h)
     span = s->cluster_size << s->l2_bits;
     max_size = max_l1 * span;
     if (h->size > max_size) {
-        v2k_error("%s: size %llu exceeds the maximum %llu for %llu-byte "
-                  "clusters", name, (unsigned long long)h->size,
+        v2k_error("%s: size %llu exceeds the maximum %llu for %llu-byte clusters", name, (unsigned long long)h->size,
                   (unsigned long long)max_size,
                   (unsigned long long)s->cluster_size);
         return -1;
@@ -434,8 +417,7 @@ check_geometry(struct v2k_image *img, const struct qcow2_header *h)
         return -1;
     }
     if (h->l1_size < s->l1_entries) {
-        v2k_error("%s: l1_size %u is too small for the virtual size %llu "
-                  "(needs %llu entries)", name, h->l1_size,
+        v2k_error("%s: l1_size %u is too small for the virtual size %llu (needs %llu entries)", name, h->l1_size,
                   (unsigned long long)h->size,
                   (unsigned long long)s->l1_entries);
         return -1;
@@ -450,8 +432,7 @@ check_geometry(struct v2k_image *img, const struct qcow2_header *h)
     reftable_max = QCOW2_MAX_REFTABLE_BYTES >> s->cluster_bits;
     if (h->refcount_table_clusters == 0 ||
         h->refcount_table_clusters > reftable_max) {
-        v2k_error("%s: refcount_table_clusters %u is out of range (1 to "
-                  "%llu)", name, h->refcount_table_clusters,
+        v2k_error("%s: refcount_table_clusters %u is out of range (1 to %llu)", name, h->refcount_table_clusters,
                   (unsigned long long)reftable_max);
         return -1;
     }
@@ -497,15 +478,13 @@ load_l1(struct v2k_image *img, const struct qcow2_header *h)
     for (uint64_t i = 0; i < s->l1_entries; i++) {
         uint64_t l2 = be64toh(s->l1[i]) & QCOW2_OFFSET_MASK;
         if (l2 & (s->cluster_size - 1)) {
-            v2k_error("%s: L1 entry %llu: L2 table offset %llu is not "
-                      "cluster aligned", name, (unsigned long long)i,
+            v2k_error("%s: L1 entry %llu: L2 table offset %llu is not cluster aligned", name, (unsigned long long)i,
                       (unsigned long long)l2);
             return -1;
         }
         if (l2 != 0 && (l2 >= img->transport->size ||
                         s->cluster_size > img->transport->size - l2)) {
-            v2k_error("%s: L1 entry %llu: L2 table offset %llu is past the "
-                      "end of the file (%llu bytes)", name,
+            v2k_error("%s: L1 entry %llu: L2 table offset %llu is past the end of the file (%llu bytes)", name,
                       (unsigned long long)i, (unsigned long long)l2,
                       (unsigned long long)img->transport->size);
             return -1;
@@ -538,8 +517,7 @@ open_data_file(struct v2k_image *img, const struct qcow2_exts *x,
     if (s->data_file_name == NULL)
         return -1;
     if (!v2k_transport_may_follow(img->transport, s->data_file_name)) {
-        v2k_error("%s: refusing to follow absolute external data file "
-                  "name '%s'", v2k_image_name(img), s->data_file_name);
+        v2k_error("%s: refusing to follow absolute external data file name '%s'", v2k_image_name(img), s->data_file_name);
         return -1;
     }
     s->data_file = v2k_image_open_sibling(img, s->data_file_name, opts);
@@ -574,8 +552,7 @@ open_backing(struct v2k_image *img, const struct qcow2_header *h,
         return -1;
     s->backing_name[h->backing_file_size] = '\0';
     if (strlen(s->backing_name) != h->backing_file_size) {
-        v2k_error("%s: backing file name at offset %llu contains a NUL "
-                  "byte", name, (unsigned long long)h->backing_file_offset);
+        v2k_error("%s: backing file name at offset %llu contains a NUL byte", name, (unsigned long long)h->backing_file_offset);
         return -1;
     }
     if (x->backing_format) {
@@ -589,8 +566,7 @@ open_backing(struct v2k_image *img, const struct qcow2_header *h,
             v2k_format_lookup("vhd") != NULL)
             memcpy(s->backing_format, "vhd", sizeof "vhd");
         if (v2k_format_lookup(s->backing_format) == NULL) {
-            v2k_error("%s: backing format '%s' (header extension) is not a "
-                      "format v2kvm reads", name, s->backing_format);
+            v2k_error("%s: backing format '%s' (header extension) is not a format v2kvm reads", name, s->backing_format);
             return -1;
         }
     }
@@ -639,8 +615,7 @@ qcow2_open(struct v2k_image *img, const struct v2k_open_opts *opts)
     uint64_t ext_end;
 
     if (fsize < QCOW2_V2_HEADER_LEN) {
-        v2k_error("%s: header is truncated (file is %llu bytes, a qcow2 "
-                  "header needs %u)", name, (unsigned long long)fsize,
+        v2k_error("%s: header is truncated (file is %llu bytes, a qcow2 header needs %u)", name, (unsigned long long)fsize,
                   QCOW2_V2_HEADER_LEN);
         return -1;
     }

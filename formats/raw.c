@@ -26,8 +26,7 @@ raw_open(struct v2k_image *img, const struct v2k_open_opts *opts)
     /* A disk is a whole number of 512-byte sectors; anything else is a
      * truncated copy or not a disk. */
     if (img->transport->size % 512 != 0) {
-        v2k_error("%s: size %llu is not a multiple of 512 bytes "
-                  "(truncated copy?)", img->transport->name,
+        v2k_error("%s: size %llu is not a multiple of 512 bytes (truncated copy?)", img->transport->name,
                   (unsigned long long)img->transport->size);
         return -1;
     }

@@ -99,9 +99,7 @@ v2k_format_probe(struct v2k_transport *t)
         for (size_t i = 0; i < V2K_ARRAY_SIZE(unsupported); i++) {
             size_t o = unsupported[i].offset, l = unsupported[i].len;
             if (o + l <= len && memcmp(buf + o, unsupported[i].magic, l) == 0) {
-                v2k_error("%s: this is a %s image, which v2kvm cannot read "
-                          "(convert it with qemu-img first, or force the raw "
-                          "format if it really is a raw disk)", t->name,
+                v2k_error("%s: this is a %s image, which v2kvm cannot read (convert it with qemu-img first, or force the raw format if it really is a raw disk)", t->name,
                           unsupported[i].name);
                 return NULL;
             }
@@ -226,8 +224,7 @@ v2k_image_pread(struct v2k_image *img, void *buf, size_t count,
                 uint64_t offset)
 {
     if (offset > img->size || count > img->size - offset) {
-        v2k_error("%s: read of %zu bytes at offset %llu is past the end of "
-                  "the virtual disk (%llu bytes)", v2k_image_name(img), count,
+        v2k_error("%s: read of %zu bytes at offset %llu is past the end of the virtual disk (%llu bytes)", v2k_image_name(img), count,
                   (unsigned long long)offset,
                   (unsigned long long)img->size);
         return -1;

@@ -49,8 +49,7 @@ file_pread(struct v2k_transport *t, void *buf, size_t count, uint64_t offset)
             return -1;
         }
         if (r == 0) {
-            v2k_error("%s: unexpected end of file at offset %llu "
-                      "(truncated?)", t->name, (unsigned long long)offset);
+            v2k_error("%s: unexpected end of file at offset %llu (truncated?)", t->name, (unsigned long long)offset);
             return -1;
         }
         p += r;

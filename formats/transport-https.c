@@ -324,9 +324,7 @@ report(struct https_transport *s, struct https_conn *c, CURLcode rc,
     }
     switch (rc) {
     case CURLE_PEER_FAILED_VERIFICATION:
-        v2k_error("%s: the TLS certificate of %s is not trusted: %s (give "
-                  "its CA with the cafile option, or skip the check with "
-                  "tls_no_verify)", s->t.name, s->host, why);
+        v2k_error("%s: the TLS certificate of %s is not trusted: %s (give its CA with the cafile option, or skip the check with tls_no_verify)", s->t.name, s->host, why);
         return;
     case CURLE_SSL_CONNECT_ERROR:
         v2k_error("%s: TLS handshake with %s failed: %s", s->t.name,
@@ -401,20 +399,16 @@ https_transfer(struct https_transport *s, struct https_conn *c, char *buf,
         }
         switch (req.problem) {
         case REQ_OVERRUN:
-            v2k_error("%s: the server sent more than the %zu bytes asked "
-                      "at offset %llu", s->t.name, req.want,
+            v2k_error("%s: the server sent more than the %zu bytes asked at offset %llu", s->t.name, req.want,
                       (unsigned long long)req.at);
             return -1;
         case REQ_BAD_RANGE:
-            v2k_error("%s: asked for bytes from offset %llu, the server "
-                      "answered a range from %llu", s->t.name,
+            v2k_error("%s: asked for bytes from offset %llu, the server answered a range from %llu", s->t.name,
                       (unsigned long long)req.at,
                       (unsigned long long)req.cr_start);
             return -1;
         case REQ_NO_RANGE:
-            v2k_error("%s: the server ignored the Range request at offset "
-                      "%llu (HTTP 200 with the whole file): ranged reads "
-                      "are needed", s->t.name, (unsigned long long)req.at);
+            v2k_error("%s: the server ignored the Range request at offset %llu (HTTP 200 with the whole file): ranged reads are needed", s->t.name, (unsigned long long)req.at);
             return -1;
         case REQ_OK:
         case REQ_STATUS:
@@ -486,8 +480,7 @@ https_size_by_range(struct https_transport *s, struct https_conn *c)
     if (rc == CURLE_OK)
         rc = curl_easy_perform(c->h);
     if (req.problem == REQ_NO_RANGE) {
-        v2k_error("%s: the server ignores Range requests: ranged reads "
-                  "are needed", s->t.name);
+        v2k_error("%s: the server ignores Range requests: ranged reads are needed", s->t.name);
         return -1;
     }
     if (rc != CURLE_OK || req.status != 206) {
@@ -495,8 +488,7 @@ https_size_by_range(struct https_transport *s, struct https_conn *c)
         return -1;
     }
     if (req.cr_total == UINT64_MAX) {
-        v2k_error("%s: the server gives neither Content-Length nor a "
-                  "Content-Range total: cannot learn the size", s->t.name);
+        v2k_error("%s: the server gives neither Content-Length nor a Content-Range total: cannot learn the size", s->t.name);
         return -1;
     }
     s->t.size = req.cr_total;
@@ -617,8 +609,7 @@ https_open(const char *uri, const struct v2k_remote_opts *opts, bool sibling)
         https_parse(s, s->opts) == -1)
         goto fail;
     if (s->opts->tls_no_verify && !sibling)
-        v2k_warning("%s: not verifying the TLS certificate of %s "
-                    "(tls_no_verify): the connection could be intercepted",
+        v2k_warning("%s: not verifying the TLS certificate of %s (tls_no_verify): the connection could be intercepted",
                     s->t.name, s->host);
     c = pool_get(s);
     if (c == NULL)

@@ -31,8 +31,7 @@ memory_pread(struct v2k_transport *t, void *buf, size_t count,
 static struct v2k_transport *
 memory_open_sibling(struct v2k_transport *t, const char *name)
 {
-    v2k_error("%s: cannot open '%s': an image in memory has no files "
-              "next to it", t->name, name);
+    v2k_error("%s: cannot open '%s': an image in memory has no files next to it", t->name, name);
     return NULL;
 }
 

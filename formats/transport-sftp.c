@@ -352,8 +352,7 @@ kh_check(struct sftp_transport *s, struct sftp_conn *c,
 
     if (key == NULL || type <= 0 ||
         (size_t)type >= sizeof types / sizeof types[0]) {
-        v2k_error("%s: host key verification of %s failed: unknown key "
-                  "type %d", s->t.name, s->host, type);
+        v2k_error("%s: host key verification of %s failed: unknown key type %d", s->t.name, s->host, type);
         return -1;
     }
     m = libssh2_knownhost_checkp(kh, s->hostname,
@@ -365,15 +364,11 @@ kh_check(struct sftp_transport *s, struct sftp_conn *c,
     case LIBSSH2_KNOWNHOST_CHECK_MATCH:
         return 0;
     case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
-        v2k_error("%s: the host key of %s is not in %s (check its "
-                  "fingerprint, then add it, e.g. with ssh-keyscan; or "
-                  "skip the check with the insecure option)", s->t.name,
+        v2k_error("%s: the host key of %s is not in %s (check its fingerprint, then add it, e.g. with ssh-keyscan; or skip the check with the insecure option)", s->t.name,
                   s->host, s->known_hosts);
         return -1;
     case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
-        v2k_error("%s: the host key of %s does NOT match the one in %s "
-                  "(the key changed, or someone is intercepting the "
-                  "connection)", s->t.name, s->host, s->known_hosts);
+        v2k_error("%s: the host key of %s does NOT match the one in %s (the key changed, or someone is intercepting the connection)", s->t.name, s->host, s->known_hosts);
         return -1;
     default:
         v2k_error("%s: host key verification of %s failed", s->t.name,
@@ -615,8 +610,7 @@ read_range(struct sftp_transport *s, struct sftp_conn *c, char *buf,
         if (n < 0)
             return read_fail(s, c, n, at);
         if (n == 0) {
-            v2k_error("%s: unexpected end of data at offset %llu (the file "
-                      "is shorter than %llu bytes?)", s->t.name,
+            v2k_error("%s: unexpected end of data at offset %llu (the file is shorter than %llu bytes?)", s->t.name,
                       (unsigned long long)at,
                       (unsigned long long)s->t.size);
             return -1;
@@ -815,14 +809,12 @@ device_size(struct sftp_transport *s, struct sftp_conn *c, bool blk,
             return 0;
         }
         if (r == 0)
-            v2k_debug("%s: blockdev says %llu bytes, but the reads "
-                      "disagree", s->t.name, (unsigned long long)*size);
+            v2k_debug("%s: blockdev says %llu bytes, but the reads disagree", s->t.name, (unsigned long long)*size);
     }
     nprobes = 0;
     r = size_search(s, c, size, &nprobes);
     if (r == 0)
-        v2k_debug("%s: %llu bytes found with %u one-byte reads (size "
-                  "search)", s->t.name, (unsigned long long)*size, nprobes);
+        v2k_debug("%s: %llu bytes found with %u one-byte reads (size search)", s->t.name, (unsigned long long)*size, nprobes);
     return r;
 }
 
@@ -1176,8 +1168,7 @@ sftp_open(const char *uri, const struct v2k_remote_opts *opts, bool sibling)
         sftp_parse(s, s->opts) == -1)
         goto fail;
     if (s->opts->ssh_insecure && !sibling)
-        v2k_warning("%s: not checking the SSH host key of %s (insecure "
-                    "option): the connection could be intercepted",
+        v2k_warning("%s: not checking the SSH host key of %s (insecure option): the connection could be intercepted",
                     s->t.name, s->host);
     c = pool_get(s);
     if (c == NULL)

@@ -289,8 +289,7 @@ file_uri_path(const char *uri)
     if (strncasecmp(p, "localhost/", 10) == 0)
         p += 9;
     if (*p != '/') {
-        v2k_error("%s: a file URI names a local absolute path "
-                  "(file:///path)", uri);
+        v2k_error("%s: a file URI names a local absolute path (file:///path)", uri);
         return NULL;
     }
     r = v2k_strdup(p);
@@ -360,8 +359,7 @@ v2k_transport_open_uri(const char *uri, const struct v2k_remote_opts *opts)
     }
     if (find_password(uri, &pw, &pw_end)) {
         char *r = v2k_uri_redact(uri);
-        v2k_error("%s: a password in a URI would be visible to every user "
-                  "of this machine: put it in a password file instead",
+        v2k_error("%s: a password in a URI would be visible to every user of this machine: put it in a password file instead",
                   r ? r : "URI");
         free(r);
         return NULL;

@@ -7,8 +7,7 @@ v2k_transport_pread(struct v2k_transport *t, void *buf, size_t count,
                     uint64_t offset)
 {
     if (offset > t->size || count > t->size - offset) {
-        v2k_error("%s: read of %zu bytes at offset %llu is past the end "
-                  "(%llu bytes)", t->name, count, (unsigned long long)offset,
+        v2k_error("%s: read of %zu bytes at offset %llu is past the end (%llu bytes)", t->name, count, (unsigned long long)offset,
                   (unsigned long long)t->size);
         return -1;
     }

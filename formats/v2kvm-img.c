@@ -120,9 +120,7 @@ parse_o(char *arg, struct opts *o)
             if (v2k_parse_size(v, "cluster_size", &n) == -1)
                 return usage_error("%s", v2k_error_message());
             if (!V2K_IS_POW2(n) || n < 512 || n > (2U << 20))
-                return usage_error("cluster_size=%s: a qcow2 cluster size "
-                                   "must be a power of two from 512 to "
-                                   "2097152", v);
+                return usage_error("cluster_size=%s: a qcow2 cluster size must be a power of two from 512 to 2097152", v);
             o->w.cluster_size = (uint32_t)n;
         } else if (strcmp(kv, "compression_type") == 0) {
             if (strcmp(v, "zlib") == 0)
@@ -139,11 +137,9 @@ parse_o(char *arg, struct opts *o)
             else if (strcmp(v, "falloc") == 0 || strcmp(v, "full") == 0)
                 o->w.preallocate = true;
             else
-                return usage_error("preallocation=%s: use off, falloc or "
-                                   "full", v);
+                return usage_error("preallocation=%s: use off, falloc or full", v);
         } else {
-            return usage_error("-o %s: unknown option (cluster_size, "
-                               "compression_type, preallocation)", kv);
+            return usage_error("-o %s: unknown option (cluster_size, compression_type, preallocation)", kv);
         }
     }
     return 0;
@@ -181,8 +177,7 @@ parse(int argc, char **argv, struct opts *o)
         case 'F': o->format2 = optarg; break;
         case 'O':
             if (strcmp(optarg, "raw") != 0 && strcmp(optarg, "qcow2") != 0)
-                return usage_error("-O %s: output format must be raw or "
-                                   "qcow2", optarg);
+                return usage_error("-O %s: output format must be raw or qcow2", optarg);
             o->out_format = optarg;
             break;
         case 'o':
@@ -384,13 +379,11 @@ check_convert_opts(struct opts *o)
     if (o->compress && !qcow2)
         return usage_error("-c needs -O qcow2 (output format is %s)", of);
     if (o->w.cluster_size && !qcow2)
-        return usage_error("-o cluster_size needs -O qcow2 (output format "
-                           "is %s)", of);
+        return usage_error("-o cluster_size needs -O qcow2 (output format is %s)", of);
     if (o->have_ctype && !o->compress)
         return usage_error("%s", "-o compression_type needs -c");
     if (o->compress && o->w.preallocate)
-        return usage_error("%s", "-c cannot be combined with a "
-                           "preallocated output");
+        return usage_error("%s", "-c cannot be combined with a preallocated output");
     if (o->compress && !o->have_ctype)
         o->w.compress = V2K_COMPRESS_ZLIB;     /* qemu's default */
     if (!o->compress)

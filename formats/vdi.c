@@ -364,13 +364,11 @@ vdi_find_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
             if (vdi_is_parent(img, c, want))
                 return v2k_strdup(c);
         }
-        v2k_error("%s: parent image {%s} (uuidLinkage) is none of the "
-                  "parent candidates given", name, uuid);
+        v2k_error("%s: parent image {%s} (uuidLinkage) is none of the parent candidates given", name, uuid);
         return NULL;
     }
     if (strcmp(img->transport->ops->kind, "file") != 0) {
-        v2k_error("%s: cannot search for parent image {%s} (uuidLinkage) "
-                  "over %s without parent candidates", name, uuid,
+        v2k_error("%s: cannot search for parent image {%s} (uuidLinkage) over %s without parent candidates", name, uuid,
                   img->transport->ops->kind);
         return NULL;
     }
@@ -383,9 +381,7 @@ vdi_find_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
         if (found || failed)
             return found;
     }
-    v2k_error("%s: parent image {%s} (uuidLinkage) not found in the "
-              "image's directory, its parent or their Snapshots "
-              "directories", name, uuid);
+    v2k_error("%s: parent image {%s} (uuidLinkage) not found in the image's directory, its parent or their Snapshots directories", name, uuid);
     return NULL;
 }
 
@@ -429,8 +425,7 @@ vdi_open_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
         memcmp(ps->h.uuid_modify, s->h.uuid_parent_modify, 16) != 0) {
         vdi_uuid_str(s->h.uuid_parent_modify, a);
         vdi_uuid_str(ps->h.uuid_modify, b);
-        v2k_debug("vdi: %s: parent modification UUID {%s} differs from "
-                  "{%s} recorded in the image", v2k_image_name(img), b, a);
+        v2k_debug("vdi: %s: parent modification UUID {%s} differs from {%s} recorded in the image", v2k_image_name(img), b, a);
     }
     return 0;
 }
@@ -444,25 +439,21 @@ vdi_check_header(struct v2k_image *img, struct vdi_header *h)
     uint64_t fsize = img->transport->size, bmap_end, room;
 
     if (h->signature != VDI_SIGNATURE) {
-        v2k_error("%s: bad VDI signature 0x%08x at offset 0x40 (expected "
-                  "0x%08x)", name, h->signature, VDI_SIGNATURE);
+        v2k_error("%s: bad VDI signature 0x%08x at offset 0x40 (expected 0x%08x)", name, h->signature, VDI_SIGNATURE);
         return -1;
     }
     if (h->version != VDI_VERSION_1_1) {
-        v2k_error("%s: unsupported VDI version %u.%u at offset 0x44 (only "
-                  "1.1 is supported)", name, h->version >> 16,
+        v2k_error("%s: unsupported VDI version %u.%u at offset 0x44 (only 1.1 is supported)", name, h->version >> 16,
                   h->version & 0xffff);
         return -1;
     }
     if (h->header_size < VDI_HEADER_V1_MIN) {
-        v2k_error("%s: header size %u at offset 0x48 is smaller than a "
-                  "VDI 1.1 header (%u bytes)", name, h->header_size,
+        v2k_error("%s: header size %u at offset 0x48 is smaller than a VDI 1.1 header (%u bytes)", name, h->header_size,
                   VDI_HEADER_V1_MIN);
         return -1;
     }
     if (0x48 + (uint64_t)h->header_size > h->offset_bmap) {
-        v2k_error("%s: header size %u at offset 0x48 runs into the block "
-                  "map at offset %u", name, h->header_size, h->offset_bmap);
+        v2k_error("%s: header size %u at offset 0x48 runs into the block map at offset %u", name, h->header_size, h->offset_bmap);
         return -1;
     }
     switch (h->image_type) {
@@ -486,14 +477,12 @@ vdi_check_header(struct v2k_image *img, struct vdi_header *h)
     }
     if (!V2K_IS_POW2(h->block_size) || h->block_size < VDI_MIN_BLOCK ||
         h->block_size > VDI_MAX_BLOCK) {
-        v2k_error("%s: block size %u at offset 0x178 is not a power of two "
-                  "from %u to %u", name, h->block_size, VDI_MIN_BLOCK,
+        v2k_error("%s: block size %u at offset 0x178 is not a power of two from %u to %u", name, h->block_size, VDI_MIN_BLOCK,
                   VDI_MAX_BLOCK);
         return -1;
     }
     if (h->block_extra % VDI_SECTOR != 0 || h->block_extra > h->block_size) {
-        v2k_error("%s: block extra size %u at offset 0x17c is not a "
-                  "multiple of 512 up to the block size", name,
+        v2k_error("%s: block extra size %u at offset 0x17c is not a multiple of 512 up to the block size", name,
                   h->block_extra);
         return -1;
     }
@@ -507,47 +496,40 @@ vdi_check_header(struct v2k_image *img, struct vdi_header *h)
     room = (uint64_t)h->blocks_in_image * h->block_size;
     if (h->disk_size > room ||
         V2K_DIV_ROUND_UP(h->disk_size, VDI_SECTOR) * VDI_SECTOR > room) {
-        v2k_error("%s: disk size %llu at offset 0x170 exceeds blocks in "
-                  "image (%u) times block size (%u)", name,
+        v2k_error("%s: disk size %llu at offset 0x170 exceeds blocks in image (%u) times block size (%u)", name,
                   (unsigned long long)h->disk_size, h->blocks_in_image,
                   h->block_size);
         return -1;
     }
     h->disk_size = V2K_DIV_ROUND_UP(h->disk_size, VDI_SECTOR) * VDI_SECTOR;
     if (h->offset_bmap % VDI_SECTOR != 0) {
-        v2k_error("%s: block map offset %u at offset 0x154 is not sector "
-                  "aligned", name, h->offset_bmap);
+        v2k_error("%s: block map offset %u at offset 0x154 is not sector aligned", name, h->offset_bmap);
         return -1;
     }
     bmap_end = h->offset_bmap + (uint64_t)h->blocks_in_image * 4;
     if (bmap_end > fsize) {
-        v2k_error("%s: block map offset %u at offset 0x154 (%u entries) is "
-                  "past the end of the file (%llu bytes)", name,
+        v2k_error("%s: block map offset %u at offset 0x154 (%u entries) is past the end of the file (%llu bytes)", name,
                   h->offset_bmap, h->blocks_in_image,
                   (unsigned long long)fsize);
         return -1;
     }
     if (h->offset_data % VDI_SECTOR != 0 || h->offset_data < bmap_end) {
-        v2k_error("%s: data offset %u at offset 0x158 is not sector aligned "
-                  "after the block map (which ends at %llu)", name,
+        v2k_error("%s: data offset %u at offset 0x158 is not sector aligned after the block map (which ends at %llu)", name,
                   h->offset_data, (unsigned long long)bmap_end);
         return -1;
     }
     if (h->offset_data > fsize) {
-        v2k_error("%s: data offset %u at offset 0x158 is past the end of "
-                  "the file (%llu bytes)", name, h->offset_data,
+        v2k_error("%s: data offset %u at offset 0x158 is past the end of the file (%llu bytes)", name, h->offset_data,
                   (unsigned long long)fsize);
         return -1;
     }
     if (h->image_type == VDI_TYPE_DIFF) {
         if (vdi_uuid_is_null(h->uuid_linkage)) {
-            v2k_error("%s: differencing image without a parent UUID "
-                      "(uuidLinkage at offset 0x1a8 is null)", name);
+            v2k_error("%s: differencing image without a parent UUID (uuidLinkage at offset 0x1a8 is null)", name);
             return -1;
         }
         if (memcmp(h->uuid_linkage, h->uuid_create, 16) == 0) {
-            v2k_error("%s: parent UUID (uuidLinkage at offset 0x1a8) is "
-                      "the image's own UUID (a loop)", name);
+            v2k_error("%s: parent UUID (uuidLinkage at offset 0x1a8) is the image's own UUID (a loop)", name);
             return -1;
         }
     }
@@ -581,8 +563,7 @@ vdi_load_bmap(struct v2k_image *img)
             used = h->block_size;
         off = s->data_start + e * s->stride;    /* < 2^62, no overflow */
         if (off + used > fsize) {
-            v2k_error("%s: block map entry %u (data block %u at file offset "
-                      "%llu) is past the end of the file (%llu bytes)",
+            v2k_error("%s: block map entry %u (data block %u at file offset %llu) is past the end of the file (%llu bytes)",
                       v2k_image_name(img), i, e, (unsigned long long)off,
                       (unsigned long long)fsize);
             return -1;
@@ -598,8 +579,7 @@ vdi_open(struct v2k_image *img, const struct v2k_open_opts *opts)
     uint64_t fsize = img->transport->size;
 
     if (fsize < sizeof s->h) {
-        v2k_error("%s: file is %llu bytes, too short for a VDI header "
-                  "(512 bytes)", v2k_image_name(img),
+        v2k_error("%s: file is %llu bytes, too short for a VDI header (512 bytes)", v2k_image_name(img),
                   (unsigned long long)fsize);
         return -1;
     }

@@ -223,8 +223,7 @@ vhd_footer_ok(const char *name, const struct vhd_footer *raw, uint64_t off)
     want = be32toh(raw->checksum);
     got = vhd_checksum(raw, sizeof *raw, 64);
     if (want != got) {
-        v2k_error("%s: footer checksum 0x%08x at offset %llu does not "
-                  "match the computed 0x%08x", name, want,
+        v2k_error("%s: footer checksum 0x%08x at offset %llu does not match the computed 0x%08x", name, want,
                   (unsigned long long)off + 64, got);
         return -1;
     }
@@ -257,8 +256,7 @@ vhd_read_footer(struct v2k_transport *t, struct vhd_footer *f,
         return -1;
     head_ok = vhd_footer_ok(t->name, &head, 0);
     if (head_ok == 1 && be32toh(head.disk_type) != VHD_TYPE_FIXED) {
-        v2k_debug("vhd: %s: no good footer at the end, using the copy at "
-                  "offset 0", t->name);
+        v2k_debug("vhd: %s: no good footer at the end, using the copy at offset 0", t->name);
         *f = head;
         *where = 0;
         vhd_footer_to_cpu(f);
@@ -270,8 +268,7 @@ vhd_read_footer(struct v2k_transport *t, struct vhd_footer *f,
         v2k_error("%s: no VHD footer (\"conectix\") at offset %llu or 0",
                   t->name, (unsigned long long)tail_off);
     else if (head_ok == 1)
-        v2k_error("%s: no VHD footer at offset %llu, and the copy at "
-                  "offset 0 is of a fixed disk", t->name,
+        v2k_error("%s: no VHD footer at offset %llu, and the copy at offset 0 is of a fixed disk", t->name,
                   (unsigned long long)tail_off);
     return -1;
 }
@@ -304,28 +301,24 @@ vhd_check_dyn_header(struct v2k_image *img, uint64_t hoff)
     uint64_t fsize = img->transport->size, need, bat_end;
 
     if (memcmp(d->cookie, "cxsparse", 8) != 0) {
-        v2k_error("%s: no dynamic disk header (\"cxsparse\") at offset "
-                  "%llu (footer data offset)", name,
+        v2k_error("%s: no dynamic disk header (\"cxsparse\") at offset %llu (footer data offset)", name,
                   (unsigned long long)hoff);
         return -1;
     }
     if (d->version >> 16 != VHD_VERSION_MAJOR) {
-        v2k_error("%s: unsupported dynamic header version 0x%08x at offset "
-                  "%llu", name, d->version, (unsigned long long)hoff + 24);
+        v2k_error("%s: unsupported dynamic header version 0x%08x at offset %llu", name, d->version, (unsigned long long)hoff + 24);
         return -1;
     }
     if (!V2K_IS_POW2(d->block_size) || d->block_size < VHD_MIN_BLOCK ||
         d->block_size > VHD_MAX_BLOCK) {
-        v2k_error("%s: block size %u at offset %llu is not a power of two "
-                  "from %u to %u", name, d->block_size,
+        v2k_error("%s: block size %u at offset %llu is not a power of two from %u to %u", name, d->block_size,
                   (unsigned long long)hoff + 32, VHD_MIN_BLOCK,
                   VHD_MAX_BLOCK);
         return -1;
     }
     need = V2K_DIV_ROUND_UP(img->size, d->block_size);
     if (d->max_table_entries < need) {
-        v2k_error("%s: max table entries %u at offset %llu cannot map the "
-                  "virtual size (%llu bytes in blocks of %u)", name,
+        v2k_error("%s: max table entries %u at offset %llu cannot map the virtual size (%llu bytes in blocks of %u)", name,
                   d->max_table_entries, (unsigned long long)hoff + 28,
                   (unsigned long long)img->size, d->block_size);
         return -1;
@@ -333,8 +326,7 @@ vhd_check_dyn_header(struct v2k_image *img, uint64_t hoff)
     bat_end = (uint64_t)d->max_table_entries * 4;
     if (V2K_ADD_OVERFLOW(bat_end, d->table_offset, &bat_end) ||
         bat_end > fsize) {
-        v2k_error("%s: BAT offset %llu at offset %llu (%u entries) is past "
-                  "the end of the file (%llu bytes)", name,
+        v2k_error("%s: BAT offset %llu at offset %llu (%u entries) is past the end of the file (%llu bytes)", name,
                   (unsigned long long)d->table_offset,
                   (unsigned long long)hoff + 16, d->max_table_entries,
                   (unsigned long long)fsize);
@@ -365,8 +357,7 @@ vhd_load_bat(struct v2k_image *img)
         used = img->size - start < bs ? img->size - start : bs;
         off = (uint64_t)e * VHD_SECTOR;
         if (off + s->bitmap_size + used > fsize) {
-            v2k_error("%s: BAT entry %u (sector %u) points past the end of "
-                      "the file (%llu bytes)", v2k_image_name(img), i, e,
+            v2k_error("%s: BAT entry %u (sector %u) points past the end of the file (%llu bytes)", v2k_image_name(img), i, e,
                       (unsigned long long)fsize);
             return -1;
         }
@@ -532,8 +523,7 @@ vhd_parent_names(struct v2k_image *img, struct vhd_names *l)
         if (loc->data_length == 0 || loc->data_length > VHD_MAX_LOCATOR ||
             V2K_ADD_OVERFLOW(loc->data_offset, loc->data_length, &end) ||
             end > img->transport->size) {
-            v2k_error("%s: parent locator %d (offset %llu, %u bytes) lies "
-                      "outside the file or is longer than %d bytes",
+            v2k_error("%s: parent locator %d (offset %llu, %u bytes) lies outside the file or is longer than %d bytes",
                       v2k_image_name(img), i,
                       (unsigned long long)loc->data_offset,
                       loc->data_length, VHD_MAX_LOCATOR);
@@ -638,8 +628,7 @@ vhd_open_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
     }
     if (match == NULL && other) {
         vhd_uuid_str(other_id, got);
-        v2k_error("%s: parent %s has unique id %s, but the differencing "
-                  "disk expects %s (parent unique id)", name, other, got,
+        v2k_error("%s: parent %s has unique id %s, but the differencing disk expects %s (parent unique id)", name, other, got,
                   want);
         goto out;
     }
@@ -648,8 +637,7 @@ vhd_open_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
         for (size_t i = 0, len = 0; i < l.n && len < sizeof tried; i++)
             len += (size_t)snprintf(tried + len, sizeof tried - len,
                                     "%s%s", i ? ", " : "", l.v[i]);
-        v2k_error("%s: parent disk with unique id %s not found (tried "
-                  "from the parent locators and name: %s)", name, want,
+        v2k_error("%s: parent disk with unique id %s not found (tried from the parent locators and name: %s)", name, want,
                   l.n ? tried : "none");
         goto out;
     }
@@ -660,8 +648,7 @@ vhd_open_parent(struct v2k_image *img, const struct v2k_open_opts *opts)
     ps = s->parent->state;
     if (memcmp(ps->f.unique_id, s->d.parent_unique_id, 16) != 0) {
         vhd_uuid_str(ps->f.unique_id, got);
-        v2k_error("%s: parent %s has unique id %s, but the differencing "
-                  "disk expects %s (parent unique id)", name,
+        v2k_error("%s: parent %s has unique id %s, but the differencing disk expects %s (parent unique id)", name,
                   v2k_image_name(s->parent), got, want);
         goto out;
     }
@@ -681,14 +668,12 @@ vhd_open_dynamic(struct v2k_image *img, const struct v2k_open_opts *opts)
     uint64_t hoff = s->f.data_offset, fsize = img->transport->size;
 
     if (img->size > VHD_MAX_SECTORS * VHD_SECTOR) {
-        v2k_error("%s: virtual size %llu (current size or geometry in the "
-                  "footer) exceeds the 2040 GiB of a dynamic VHD", name,
+        v2k_error("%s: virtual size %llu (current size or geometry in the footer) exceeds the 2040 GiB of a dynamic VHD", name,
                   (unsigned long long)img->size);
         return -1;
     }
     if (hoff > fsize || fsize - hoff < VHD_DYN_HEADER_SIZE) {
-        v2k_error("%s: dynamic header offset %llu (footer data offset) is "
-                  "past the end of the file (%llu bytes)", name,
+        v2k_error("%s: dynamic header offset %llu (footer data offset) is past the end of the file (%llu bytes)", name,
                   (unsigned long long)hoff, (unsigned long long)fsize);
         return -1;
     }
@@ -715,24 +700,20 @@ vhd_open(struct v2k_image *img, const struct v2k_open_opts *opts)
     uint64_t fsize = img->transport->size, where;
 
     if (fsize < VHD_FOOTER_SIZE) {
-        v2k_error("%s: file is %llu bytes, too short for a VHD footer "
-                  "(512 bytes)", name, (unsigned long long)fsize);
+        v2k_error("%s: file is %llu bytes, too short for a VHD footer (512 bytes)", name, (unsigned long long)fsize);
         return -1;
     }
     if (vhd_read_footer(img->transport, &s->f, &where) == -1)
         return -1;
     if (s->f.version >> 16 != VHD_VERSION_MAJOR) {
-        v2k_error("%s: unsupported file format version 0x%08x at offset "
-                  "%llu", name, s->f.version, (unsigned long long)where + 12);
+        v2k_error("%s: unsupported file format version 0x%08x at offset %llu", name, s->f.version, (unsigned long long)where + 12);
         return -1;
     }
     img->size = vhd_virtual_size(&s->f);
     switch (s->f.disk_type) {
     case VHD_TYPE_FIXED:
         if (img->size > where) {
-            v2k_error("%s: virtual size %llu (current size or geometry in "
-                      "the footer) is past the end of the data (%llu bytes "
-                      "before the footer)", name,
+            v2k_error("%s: virtual size %llu (current size or geometry in the footer) is past the end of the data (%llu bytes before the footer)", name,
                       (unsigned long long)img->size,
                       (unsigned long long)where);
             return -1;

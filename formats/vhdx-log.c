@@ -246,8 +246,7 @@ check_entry(struct vhdx_log *L, uint32_t p)
     }
     /* Overlapping fake entries could make the search quadratic. */
     if (L->crc_budget < h.entry_length) {
-        v2k_error("%s: log at offset %llu: too many overlapping log "
-                  "entries to search", L->t->name,
+        v2k_error("%s: log at offset %llu: too many overlapping log entries to search", L->t->name,
                   (unsigned long long)L->offset);
         return -1;
     }
@@ -260,8 +259,7 @@ check_entry(struct vhdx_log *L, uint32_t p)
             crc = v2k_vhdx_crc32c(crc, s, V2K_VHDX_LOG_SECTOR);
     }
     if (crc != h.checksum) {
-        v2k_debug("%s: log entry at log offset %llu (sequence %llu): "
-                  "checksum 0x%08x, expected 0x%08x; not replayed",
+        v2k_debug("%s: log entry at log offset %llu (sequence %llu): checksum 0x%08x, expected 0x%08x; not replayed",
                   L->t->name,
                   (unsigned long long)p * V2K_VHDX_LOG_SECTOR,
                   (unsigned long long)h.sequence_number, h.checksum, crc);
@@ -314,8 +312,7 @@ walk_sequence(struct vhdx_log *L, uint32_t h, uint32_t *tail,
             return 1;
         }
         if (++*steps > 4 * (uint64_t)L->nsectors + 16) {
-            v2k_error("%s: log at offset %llu: too many candidate log "
-                      "sequences to search", L->t->name,
+            v2k_error("%s: log at offset %llu: too many candidate log sequences to search", L->t->name,
                       (unsigned long long)L->offset);
             return -1;
         }
@@ -457,8 +454,7 @@ replay_sequence(struct vhdx_log *L, uint32_t tail, uint32_t head,
         /* MS-VHDX 2.3.3: a FlushedFileOffset past the end of the file
          * means the file lost data written before the entry. */
         if (in->flushed > L->t->size) {
-            v2k_error("%s: log entry %llu: FlushedFileOffset %llu is past "
-                      "the end of the file (%llu bytes, truncated?)",
+            v2k_error("%s: log entry %llu: FlushedFileOffset %llu is past the end of the file (%llu bytes, truncated?)",
                       L->t->name, (unsigned long long)in->seq,
                       (unsigned long long)in->flushed,
                       (unsigned long long)L->t->size);
@@ -514,8 +510,7 @@ replay_sequence(struct vhdx_log *L, uint32_t tail, uint32_t head,
     if (size > L->t->size && size % V2K_VHDX_MIB != 0)
         size += V2K_VHDX_MIB - size % V2K_VHDX_MIB;
     ov->file_size = size;
-    v2k_debug("%s: replayed log entries %llu..%llu in memory "
-              "(%zu writes)", L->t->name,
+    v2k_debug("%s: replayed log entries %llu..%llu in memory (%zu writes)", L->t->name,
               (unsigned long long)L->info[tail].seq,
               (unsigned long long)L->info[head].seq, nops);
     r = 0;
@@ -540,8 +535,7 @@ v2k_vhdx_log_replay(struct v2k_transport *t, const unsigned char log_guid[16],
         return 0;
     /* The caller checked alignment and that the log lies in the file. */
     if (log_length > V2K_VHDX_MAX_LOG_LENGTH) {
-        v2k_error("%s: log length %llu at offset %llu needs replay but "
-                  "exceeds the supported %u bytes", t->name,
+        v2k_error("%s: log length %llu at offset %llu needs replay but exceeds the supported %u bytes", t->name,
                   (unsigned long long)log_length,
                   (unsigned long long)log_offset, V2K_VHDX_MAX_LOG_LENGTH);
         return -1;
@@ -575,9 +569,7 @@ v2k_vhdx_log_replay(struct v2k_transport *t, const unsigned char log_guid[16],
         head = cands[i].pos;
     }
     if (!found) {
-        v2k_warning("%s: the header names a log (LogGuid set) but it holds "
-                    "no valid log sequence; reading the file without "
-                    "replay", t->name);
+        v2k_warning("%s: the header names a log (LogGuid set) but it holds no valid log sequence; reading the file without replay", t->name);
         r = 0;
         goto out;
     }
@@ -619,8 +611,7 @@ v2k_vhdx_file_read(struct v2k_transport *t, const struct v2k_vhdx_overlay *ov,
     size_t lo = 0, hi = ov->n;
 
     if (offset > ov->file_size || count > ov->file_size - offset) {
-        v2k_error("%s: read of %zu bytes at offset %llu is past the end of "
-                  "the file (%llu bytes)", t->name, count,
+        v2k_error("%s: read of %zu bytes at offset %llu is past the end of the file (%llu bytes)", t->name, count,
                   (unsigned long long)offset,
                   (unsigned long long)ov->file_size);
         return -1;

@@ -308,8 +308,7 @@ read_headers(struct v2k_image *img, struct vhdx_header *cur)
     const char *bad2 = read_header(img, HEADER2_OFFSET, &h2);
 
     if (bad1 && bad2) {
-        v2k_error("%s: no valid header (header 1 at offset %u: %s; header 2 "
-                  "at offset %u: %s)", name, HEADER1_OFFSET, bad1,
+        v2k_error("%s: no valid header (header 1 at offset %u: %s; header 2 at offset %u: %s)", name, HEADER1_OFFSET, bad1,
                   HEADER2_OFFSET, bad2);
         return -1;
     }
@@ -324,8 +323,7 @@ read_headers(struct v2k_image *img, struct vhdx_header *cur)
     else if (memcmp(&h1, &h2, sizeof h1) == 0)
         *cur = h1;      /* Disk2VHD writes two identical headers (qemu) */
     else {
-        v2k_error("%s: headers 1 and 2 differ but have the same sequence "
-                  "number %llu", name,
+        v2k_error("%s: headers 1 and 2 differ but have the same sequence number %llu", name,
                   (unsigned long long)h1.sequence_number);
         return -1;
     }
@@ -342,21 +340,18 @@ read_headers(struct v2k_image *img, struct vhdx_header *cur)
     if (cur->log_length != 0) {
         uint64_t end;
         if (cur->log_length % MIB != 0) {
-            v2k_error("%s: header log length %u is not a multiple of "
-                      "1 MiB", name, cur->log_length);
+            v2k_error("%s: header log length %u is not a multiple of 1 MiB", name, cur->log_length);
             return -1;
         }
         if (cur->log_offset < HEADER_SECTION_SIZE ||
             cur->log_offset % MIB != 0) {
-            v2k_error("%s: header log offset %llu is not a multiple of "
-                      "1 MiB past the header section", name,
+            v2k_error("%s: header log offset %llu is not a multiple of 1 MiB past the header section", name,
                       (unsigned long long)cur->log_offset);
             return -1;
         }
         if (V2K_ADD_OVERFLOW(cur->log_offset, cur->log_length, &end) ||
             end > img->transport->size) {
-            v2k_error("%s: header log region at offset %llu, length %u, is "
-                      "past the end of the file (%llu bytes)", name,
+            v2k_error("%s: header log region at offset %llu, length %u, is past the end of the file (%llu bytes)", name,
                       (unsigned long long)cur->log_offset, cur->log_length,
                       (unsigned long long)img->transport->size);
             return -1;
@@ -404,8 +399,7 @@ read_region_table(struct v2k_image *img, uint64_t *bat_off,
     bad1 = check_region_table(buf);
     bad2 = check_region_table(buf + REGION_TABLE_SIZE);
     if (bad1 && bad2) {
-        v2k_error("%s: no valid region table (region table 1 at offset %u: "
-                  "%s; region table 2 at offset %u: %s)", name,
+        v2k_error("%s: no valid region table (region table 1 at offset %u: %s; region table 2 at offset %u: %s)", name,
                   REGION_TABLE1_OFFSET, bad1, REGION_TABLE2_OFFSET, bad2);
         return -1;
     }
@@ -432,16 +426,14 @@ read_region_table(struct v2k_image *img, uint64_t *bat_off,
             if (e.file_offset < HEADER_SECTION_SIZE ||
                 e.file_offset % MIB != 0 || e.length == 0 ||
                 e.length % MIB != 0) {
-                v2k_error("%s: %s region offset %llu length %u is not "
-                          "1 MiB aligned past the header section", name,
+                v2k_error("%s: %s region offset %llu length %u is not 1 MiB aligned past the header section", name,
                           what, (unsigned long long)e.file_offset,
                           e.length);
                 return -1;
             }
             if (V2K_ADD_OVERFLOW(e.file_offset, e.length, &end) ||
                 end > s->ov.file_size) {
-                v2k_error("%s: %s region at offset %llu, length %u, is past "
-                          "the end of the file (%llu bytes)", name, what,
+                v2k_error("%s: %s region at offset %llu, length %u, is past the end of the file (%llu bytes)", name, what,
                           (unsigned long long)e.file_offset, e.length,
                           (unsigned long long)s->ov.file_size);
                 return -1;
@@ -457,8 +449,7 @@ read_region_table(struct v2k_image *img, uint64_t *bat_off,
             }
         } else if (e.flags & 1) {
             /* 2.2.3.2: an unknown required region: we cannot read it. */
-            v2k_error("%s: region table entry %u has unknown required "
-                      "region %s", name, i, g);
+            v2k_error("%s: region table entry %u has unknown required region %s", name, i, g);
             return -1;
         }
     }
@@ -468,8 +459,7 @@ read_region_table(struct v2k_image *img, uint64_t *bat_off,
         return -1;
     }
     if (*bat_off < *md_off + *md_len && *md_off < *bat_off + *bat_len) {
-        v2k_error("%s: BAT region at offset %llu overlaps the metadata "
-                  "region at offset %llu", name,
+        v2k_error("%s: BAT region at offset %llu overlaps the metadata region at offset %llu", name,
                   (unsigned long long)*bat_off, (unsigned long long)*md_off);
         return -1;
     }
@@ -513,8 +503,7 @@ read_metadata(struct v2k_image *img, uint64_t md_off, uint32_t md_len,
         return -1;
     memcpy(&h, buf, sizeof h);
     if (le64toh(h.signature) != METADATA_SIGNATURE) {
-        v2k_error("%s: metadata table at offset %llu: signature is not "
-                  "'metadata'", name, (unsigned long long)md_off);
+        v2k_error("%s: metadata table at offset %llu: signature is not 'metadata'", name, (unsigned long long)md_off);
         return -1;
     }
     if (le16toh(h.entry_count) > METADATA_MAX_ENTRIES) {
@@ -541,9 +530,7 @@ read_metadata(struct v2k_image *img, uint64_t md_off, uint32_t md_len,
         if (e.length > 0 &&
             (e.offset < METADATA_TABLE_SIZE || e.length > METADATA_ITEM_MAX ||
              (uint64_t)e.offset + e.length > md_len)) {
-            v2k_error("%s: metadata item %s offset %u length %u is outside "
-                      "the metadata region (%u bytes, items from offset %u, "
-                      "at most %u bytes)", name, what, e.offset, e.length,
+            v2k_error("%s: metadata item %s offset %u length %u is outside the metadata region (%u bytes, items from offset %u, at most %u bytes)", name, what, e.offset, e.length,
                       md_len, METADATA_TABLE_SIZE, METADATA_ITEM_MAX);
             return -1;
         }
@@ -551,8 +538,7 @@ read_metadata(struct v2k_image *img, uint64_t md_off, uint32_t md_len,
             continue;
         if (k == V2K_ARRAY_SIZE(known_items)) {
             if (e.flags & 4) {      /* IsRequired */
-                v2k_error("%s: metadata table entry %u has unknown required "
-                          "item %s", name, i, g);
+                v2k_error("%s: metadata table entry %u has unknown required item %s", name, i, g);
                 return -1;
             }
             continue;
@@ -609,8 +595,7 @@ check_metadata(struct v2k_image *img, const struct vhdx_metadata *md)
 
     if (!V2K_IS_POW2(md->block_size) || md->block_size < MIN_BLOCK_SIZE ||
         md->block_size > MAX_BLOCK_SIZE) {
-        v2k_error("%s: metadata File Parameters block size %u is not a "
-                  "power of two from 1 MiB to 256 MiB", name,
+        v2k_error("%s: metadata File Parameters block size %u is not a power of two from 1 MiB to 256 MiB", name,
                   md->block_size);
         return -1;
     }
@@ -625,20 +610,17 @@ check_metadata(struct v2k_image *img, const struct vhdx_metadata *md)
         return -1;
     }
     if (md->virtual_size == 0 || md->virtual_size > MAX_VIRTUAL_SIZE) {
-        v2k_error("%s: metadata Virtual Disk Size %llu is not between 1 "
-                  "and 64 TiB", name,
+        v2k_error("%s: metadata Virtual Disk Size %llu is not between 1 and 64 TiB", name,
                   (unsigned long long)md->virtual_size);
         return -1;
     }
     if (md->virtual_size % md->lss != 0) {
-        v2k_error("%s: metadata Virtual Disk Size %llu is not a multiple of "
-                  "the logical sector size %u", name,
+        v2k_error("%s: metadata Virtual Disk Size %llu is not a multiple of the logical sector size %u", name,
                   (unsigned long long)md->virtual_size, md->lss);
         return -1;
     }
     if ((md->params_flags & 2) && !md->have_locator) {
-        v2k_error("%s: metadata File Parameters has HasParent set but there "
-                  "is no Parent Locator item", name);
+        v2k_error("%s: metadata File Parameters has HasParent set but there is no Parent Locator item", name);
         return -1;
     }
     return 0;
@@ -677,8 +659,7 @@ check_in_file(struct v2k_image *img, uint64_t idx, const char *what,
 
     if (off < HEADER_SECTION_SIZE ||
         V2K_ADD_OVERFLOW(off, need, &end) || end > s->ov.file_size) {
-        v2k_error("%s: BAT entry %llu (%s %llu): FileOffsetMB %llu puts "
-                  "the block outside the file (%llu bytes)",
+        v2k_error("%s: BAT entry %llu (%s %llu): FileOffsetMB %llu puts the block outside the file (%llu bytes)",
                   img->transport->name, (unsigned long long)idx, what,
                   (unsigned long long)block,
                   (unsigned long long)(entry >> 20),
@@ -698,8 +679,7 @@ check_partial(struct v2k_image *img, uint64_t b, uint64_t idx)
     uint64_t bi, be;
 
     if (!s->has_parent) {
-        v2k_error("%s: BAT entry %llu (payload block %llu): state "
-                  "PARTIALLY_PRESENT in a file without a parent",
+        v2k_error("%s: BAT entry %llu (payload block %llu): state PARTIALLY_PRESENT in a file without a parent",
                   name, (unsigned long long)idx, (unsigned long long)b);
         return -1;
     }
@@ -707,8 +687,7 @@ check_partial(struct v2k_image *img, uint64_t b, uint64_t idx)
     bi = bitmap_index(s, b);
     be = s->bat[bi];
     if (BAT_STATE(be) != SB_BLOCK_PRESENT) {
-        v2k_error("%s: BAT entry %llu (sector bitmap block %llu): state %u, "
-                  "but payload block %llu is PARTIALLY_PRESENT", name,
+        v2k_error("%s: BAT entry %llu (sector bitmap block %llu): state %u, but payload block %llu is PARTIALLY_PRESENT", name,
                   (unsigned long long)bi,
                   (unsigned long long)(b / s->chunk_ratio), BAT_STATE(be),
                   (unsigned long long)b);
@@ -735,8 +714,7 @@ read_bat(struct v2k_image *img, uint64_t bat_off, uint32_t bat_len)
                          s->chunk_ratio;
     need = s->bat_entries * 8;       /* <= 2^26 * 2 entries: no overflow */
     if (need > bat_len) {
-        v2k_error("%s: BAT region length %u is too small for the %llu "
-                  "entries of the disk (%llu bytes)", name, bat_len,
+        v2k_error("%s: BAT region length %u is too small for the %llu entries of the disk (%llu bytes)", name, bat_len,
                   (unsigned long long)s->bat_entries,
                   (unsigned long long)need);
         return -1;
@@ -770,8 +748,7 @@ read_bat(struct v2k_image *img, uint64_t bat_off, uint32_t bat_len)
                 return -1;
             break;
         default:
-            v2k_error("%s: BAT entry %llu (payload block %llu): state %u is "
-                      "reserved", name, (unsigned long long)idx,
+            v2k_error("%s: BAT entry %llu (payload block %llu): state %u is reserved", name, (unsigned long long)idx,
                       (unsigned long long)b, st);
             return -1;
         }
@@ -847,14 +824,12 @@ read_parent_locator(struct v2k_image *img, uint64_t off, uint32_t len,
     if (!guid_eq(h.locator_type, &vhdx_parent_type_guid)) {
         char g[39];
         guid_format(h.locator_type, g);
-        v2k_error("%s: Parent Locator type %s is not the VHDX parent "
-                  "locator", name, g);
+        v2k_error("%s: Parent Locator type %s is not the VHDX parent locator", name, g);
         return -1;
     }
     n = le16toh(h.key_value_count);
     if (sizeof h + (uint64_t)n * 12 > len) {
-        v2k_error("%s: Parent Locator key/value count %u does not fit its "
-                  "%u bytes", name, n, len);
+        v2k_error("%s: Parent Locator key/value count %u does not fit its %u bytes", name, n, len);
         return -1;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -870,15 +845,12 @@ read_parent_locator(struct v2k_image *img, uint64_t off, uint32_t len,
         vl = le16toh(e.value_length);
         if ((uint64_t)ko + kl > len || (uint64_t)vo + vl > len ||
             kl == 0 || vl == 0 || kl % 2 || vl % 2) {
-            v2k_error("%s: Parent Locator entry %u (key at %u, %u bytes; "
-                      "value at %u, %u bytes) is outside its %u bytes or "
-                      "not UTF-16", name, i, ko, kl, vo, vl, len);
+            v2k_error("%s: Parent Locator entry %u (key at %u, %u bytes; value at %u, %u bytes) is outside its %u bytes or not UTF-16", name, i, ko, kl, vo, vl, len);
             return -1;
         }
         key = utf16le_to_utf8(buf + ko, kl);
         if (key == NULL) {
-            v2k_error("%s: Parent Locator entry %u: key is not valid "
-                      "UTF-16", name, i);
+            v2k_error("%s: Parent Locator entry %u: key is not valid UTF-16", name, i);
             return -1;
         }
         for (int k = 0; k < PL_N; k++) {
@@ -891,8 +863,7 @@ read_parent_locator(struct v2k_image *img, uint64_t off, uint32_t len,
             }
             vals[k] = utf16le_to_utf8(buf + vo, vl);
             if (vals[k] == NULL) {
-                v2k_error("%s: Parent Locator %s value is not valid "
-                          "UTF-16", name, key);
+                v2k_error("%s: Parent Locator %s value is not valid UTF-16", name, key);
                 return -1;
             }
         }
@@ -963,8 +934,7 @@ open_parent(struct v2k_image *img, const struct v2k_open_opts *opts,
         }
     }
     if (nc == 0) {
-        v2k_error("%s: Parent Locator has no relative_path, volume_path or "
-                  "absolute_win32_path", name);
+        v2k_error("%s: Parent Locator has no relative_path, volume_path or absolute_win32_path", name);
         goto out;
     }
     for (int i = 0; i < nc && s->parent == NULL; i++) {
@@ -989,8 +959,7 @@ open_parent(struct v2k_image *img, const struct v2k_open_opts *opts,
     guid_format(ps->data_write_guid, pg);
     if (!linkage_matches(vals[PL_LINKAGE], pg) &&
         !linkage_matches(vals[PL_LINKAGE2], pg)) {
-        v2k_error("%s: parent_linkage %s does not match DataWriteGuid %s of "
-                  "parent %s", name, vals[PL_LINKAGE], pg,
+        v2k_error("%s: parent_linkage %s does not match DataWriteGuid %s of parent %s", name, vals[PL_LINKAGE], pg,
                   v2k_image_name(s->parent));
         goto out;
     }
@@ -1035,8 +1004,7 @@ vhdx_open(struct v2k_image *img, const struct v2k_open_opts *opts)
     uint32_t bat_len = 0, md_len = 0;
 
     if (t->size < HEADER_SECTION_SIZE) {
-        v2k_error("%s: file is %llu bytes, smaller than the 1 MiB VHDX "
-                  "header section (truncated?)", t->name,
+        v2k_error("%s: file is %llu bytes, smaller than the 1 MiB VHDX header section (truncated?)", t->name,
                   (unsigned long long)t->size);
         return -1;
     }

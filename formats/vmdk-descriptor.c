@@ -201,8 +201,7 @@ parse_extent(const char *name, unsigned line, struct cursor *c,
     if (!parse_number(tok, len, 10, &sectors) || sectors == 0 ||
         sectors > UINT64_MAX / 512) {
         excerpt(tok, len, ex, sizeof ex);
-        v2k_error("%s: descriptor line %u: extent size '%s' is not a "
-                  "positive number of sectors", name, line, ex);
+        v2k_error("%s: descriptor line %u: extent size '%s' is not a positive number of sectors", name, line, ex);
         return -1;
     }
     skip_blanks(c);
@@ -220,8 +219,7 @@ parse_extent(const char *name, unsigned line, struct cursor *c,
     if (kinds[i].kind != V2K_VMDK_ZERO) {
         if (take_quoted(c, &fname, &fname_len) == -1 || fname_len == 0 ||
             fname_len > MAX_NAME) {
-            v2k_error("%s: descriptor line %u: %s extent without a quoted "
-                      "file name", name, line, kinds[i].name);
+            v2k_error("%s: descriptor line %u: %s extent without a quoted file name", name, line, kinds[i].name);
             return -1;
         }
         skip_blanks(c);
@@ -230,8 +228,7 @@ parse_extent(const char *name, unsigned line, struct cursor *c,
             if (!parse_number(tok, len, 10, &offset) ||
                 offset > UINT64_MAX / 512) {
                 excerpt(tok, len, ex, sizeof ex);
-                v2k_error("%s: descriptor line %u: extent offset '%s' is "
-                          "not a number of sectors", name, line, ex);
+                v2k_error("%s: descriptor line %u: extent offset '%s' is not a number of sectors", name, line, ex);
                 return -1;
             }
             has_offset = true;
@@ -240,8 +237,7 @@ parse_extent(const char *name, unsigned line, struct cursor *c,
     }
     if (!at_end(c)) {
         excerpt(c->p, (size_t)(c->end - c->p), ex, sizeof ex);
-        v2k_error("%s: descriptor line %u: unexpected '%s' after the "
-                  "extent", name, line, ex);
+        v2k_error("%s: descriptor line %u: unexpected '%s' after the extent", name, line, ex);
         return -1;
     }
     /* Only flat kinds place data at an offset inside their file. */
@@ -249,8 +245,7 @@ parse_extent(const char *name, unsigned line, struct cursor *c,
         (kinds[i].kind == V2K_VMDK_SPARSE ||
          kinds[i].kind == V2K_VMDK_VMFSSPARSE ||
          kinds[i].kind == V2K_VMDK_SESPARSE)) {
-        v2k_error("%s: descriptor line %u: %s extent with offset %llu "
-                  "(only flat extents have one)", name, line, kinds[i].name,
+        v2k_error("%s: descriptor line %u: %s extent with offset %llu (only flat extents have one)", name, line, kinds[i].name,
                   (unsigned long long)offset);
         return -1;
     }
@@ -290,8 +285,7 @@ parse_cid(const char *name, unsigned line, const char *key, const char *v,
 
     if (vlen > 8 || !parse_number(v, vlen, 16, &n)) {
         excerpt(v, vlen, ex, sizeof ex);
-        v2k_error("%s: descriptor line %u: %s '%s' is not a 32-bit "
-                  "hexadecimal number", name, line, key, ex);
+        v2k_error("%s: descriptor line %u: %s '%s' is not a 32-bit hexadecimal number", name, line, key, ex);
         return -1;
     }
     *out = (uint32_t)n;
@@ -308,8 +302,7 @@ parse_keyvalue(const char *name, unsigned line, const char *k, size_t klen,
     if (key_is(k, klen, "version")) {
         if (!parse_number(v, vlen, 10, &n) || n < 1 || n > 3) {
             excerpt(v, vlen, ex, sizeof ex);
-            v2k_error("%s: descriptor line %u: version '%s' is not 1, 2 "
-                      "or 3", name, line, ex);
+            v2k_error("%s: descriptor line %u: version '%s' is not 1, 2 or 3", name, line, ex);
             return -1;
         }
         d->version = (unsigned)n;
@@ -323,8 +316,7 @@ parse_keyvalue(const char *name, unsigned line, const char *k, size_t klen,
         return set_string(&d->create_type, v, vlen);
     } else if (key_is(k, klen, "parentFileNameHint")) {
         if (vlen > MAX_NAME) {
-            v2k_error("%s: descriptor line %u: parentFileNameHint is "
-                      "longer than %d bytes", name, line, MAX_NAME);
+            v2k_error("%s: descriptor line %u: parentFileNameHint is longer than %d bytes", name, line, MAX_NAME);
             return -1;
         }
         if (vlen == 0)
@@ -396,8 +388,7 @@ parse_line(const char *name, unsigned line, const char *s, size_t len,
         skip_blanks(&c);
         if (!at_end(&c)) {
             excerpt(c.p, (size_t)(c.end - c.p), ex, sizeof ex);
-            v2k_error("%s: descriptor line %u: unexpected '%s' after the "
-                      "quoted value", name, line, ex);
+            v2k_error("%s: descriptor line %u: unexpected '%s' after the quoted value", name, line, ex);
             return -1;
         }
     } else {
@@ -433,8 +424,7 @@ v2k_vmdk_desc_parse(const char *name, const char *text, size_t len,
     memset(d, 0, sizeof *d);
     d->parent_cid = V2K_VMDK_CID_NOPARENT;
     if (len > V2K_VMDK_DESC_MAX) {
-        v2k_error("%s: descriptor of %zu bytes is larger than the %u byte "
-                  "limit", name, len, V2K_VMDK_DESC_MAX);
+        v2k_error("%s: descriptor of %zu bytes is larger than the %u byte limit", name, len, V2K_VMDK_DESC_MAX);
         return -1;
     }
     nul = memchr(text, '\0', len);

@@ -389,14 +389,11 @@ clip:
     *span = end - rel;
     return 0;
 past_eof:
-    v2k_error("%s: grain table entry %u of the grain table at offset %llu "
-              "points past the end of the file (value %llu, file is %llu "
-              "bytes)", e->t->name, gt_i, (unsigned long long)gt_off,
+    v2k_error("%s: grain table entry %u of the grain table at offset %llu points past the end of the file (value %llu, file is %llu bytes)", e->t->name, gt_i, (unsigned long long)gt_off,
               (unsigned long long)v, (unsigned long long)e->t->size);
     return -1;
 bad_se:
-    v2k_error("%s: grain table entry %u of the grain table at offset %llu "
-              "has the invalid value %#llx", e->t->name, gt_i,
+    v2k_error("%s: grain table entry %u of the grain table at offset %llu has the invalid value %#llx", e->t->name, gt_i,
               (unsigned long long)gt_off, (unsigned long long)v);
     return -1;
 }
@@ -529,23 +526,20 @@ read_compressed(const struct vmdk_extent *e, uint64_t grain_rel, void *buf,
     if (e->markers) {
         if (foff + GRAIN_MARKER_SIZE > e->t->size ||
             v2k_transport_pread(e->t, hdr, sizeof hdr, foff) == -1) {
-            v2k_error("%s: grain marker at offset %llu is past the end of "
-                      "the file", e->t->name, (unsigned long long)foff);
+            v2k_error("%s: grain marker at offset %llu is past the end of the file", e->t->name, (unsigned long long)foff);
             return -1;
         }
         clen = get_le32(hdr + 8);
         dpos = foff + GRAIN_MARKER_SIZE;
         /* qemu allows up to two grains of deflate data per grain. */
         if (clen == 0 || clen > 2 * e->grain) {
-            v2k_error("%s: grain marker at offset %llu has a compressed "
-                      "size of %llu bytes (grain is %llu)", e->t->name,
+            v2k_error("%s: grain marker at offset %llu has a compressed size of %llu bytes (grain is %llu)", e->t->name,
                       (unsigned long long)foff, (unsigned long long)clen,
                       (unsigned long long)e->grain);
             return -1;
         }
         if (clen > e->t->size - dpos) {
-            v2k_error("%s: compressed grain at offset %llu (%llu bytes) "
-                      "runs past the end of the file", e->t->name,
+            v2k_error("%s: compressed grain at offset %llu (%llu bytes) runs past the end of the file", e->t->name,
                       (unsigned long long)foff, (unsigned long long)clen);
             return -1;
         }
@@ -569,16 +563,14 @@ read_compressed(const struct vmdk_extent *e, uint64_t grain_rel, void *buf,
     zs->avail_out = (uInt)e->grain;
     zr = inflate(zs, Z_FINISH);
     if (zr != Z_STREAM_END) {
-        v2k_error("%s: compressed grain at offset %llu is corrupt (zlib: "
-                  "%s)", e->t->name, (unsigned long long)foff,
+        v2k_error("%s: compressed grain at offset %llu is corrupt (zlib: %s)", e->t->name, (unsigned long long)foff,
                   zr == Z_BUF_ERROR && zs->avail_out == 0
                       ? "inflates to more than one grain"
                       : zs->msg ? zs->msg : "truncated data");
         return -1;
     }
     if (e->grain - zs->avail_out < need) {
-        v2k_error("%s: compressed grain at offset %llu inflates to %llu "
-                  "bytes, less than the %llu of its grain", e->t->name,
+        v2k_error("%s: compressed grain at offset %llu inflates to %llu bytes, less than the %llu of its grain", e->t->name,
                   (unsigned long long)foff,
                   (unsigned long long)(e->grain - zs->avail_out),
                   (unsigned long long)need);
@@ -804,8 +796,7 @@ check_grain(const char *name, uint64_t grain, const char *field)
         return -1;
     }
     if (grain > MAX_GRAIN_SECTORS) {
-        v2k_error("%s: grain size %llu sectors (%s) is larger than the "
-                  "%llu sector limit", name, (unsigned long long)grain,
+        v2k_error("%s: grain size %llu sectors (%s) is larger than the %llu sector limit", name, (unsigned long long)grain,
                   field, MAX_GRAIN_SECTORS);
         return -1;
     }
@@ -816,8 +807,7 @@ static int
 check_capacity(const char *name, uint64_t capacity, const char *field)
 {
     if (capacity > MAX_CAPACITY_SECTORS) {
-        v2k_error("%s: capacity %llu sectors (%s) is larger than the %llu "
-                  "sector limit", name, (unsigned long long)capacity, field,
+        v2k_error("%s: capacity %llu sectors (%s) is larger than the %llu sector limit", name, (unsigned long long)capacity, field,
                   MAX_CAPACITY_SECTORS);
         return -1;
     }
@@ -846,8 +836,7 @@ load_gd32(struct vmdk_extent *e, uint64_t off, const char *field)
     if (e->gd_n == 0)
         return 0;
     if (off == 0 || !in_file(e->t, off, e->gd_n, 4)) {
-        v2k_error("%s: grain directory offset %llu (%s) is past the end of "
-                  "the file (%llu entries, file is %llu bytes)", e->t->name,
+        v2k_error("%s: grain directory offset %llu (%s) is past the end of the file (%llu entries, file is %llu bytes)", e->t->name,
                   (unsigned long long)(off / SECTOR), field,
                   (unsigned long long)e->gd_n,
                   (unsigned long long)e->t->size);
@@ -863,8 +852,7 @@ load_gd32(struct vmdk_extent *e, uint64_t off, const char *field)
     for (uint64_t i = 0; i < e->gd_n; i++) {
         uint64_t sec = get_le32(raw + i * 4);
         if (sec != 0 && !in_file(e->t, sec * SECTOR, gt_bytes, 1)) {
-            v2k_error("%s: grain directory entry %llu: grain table at "
-                      "sector %llu is past the end of the file", e->t->name,
+            v2k_error("%s: grain directory entry %llu: grain table at sector %llu is past the end of the file", e->t->name,
                       (unsigned long long)i, (unsigned long long)sec);
             free(raw);
             return -1;
@@ -893,8 +881,7 @@ read_footer(struct v2k_transport *t, struct vmdk4_header *h)
     struct vmdk_marker fm, eos;
 
     if (t->size < 512 + sizeof buf) {
-        v2k_error("%s: gdOffset is GD_AT_END but the file is too small "
-                  "for a footer", t->name);
+        v2k_error("%s: gdOffset is GD_AT_END but the file is too small for a footer", t->name);
         return -1;
     }
     if (v2k_transport_pread(t, buf, sizeof buf, t->size - sizeof buf) == -1)
@@ -905,8 +892,7 @@ read_footer(struct v2k_transport *t, struct vmdk4_header *h)
     if (le32toh(fm.size) != 0 || le32toh(fm.type) != MARKER_FOOTER ||
         memcmp(h->magic, "KDMV", 4) != 0 || le64toh(eos.val) != 0 ||
         le32toh(eos.size) != 0 || le32toh(eos.type) != MARKER_EOS) {
-        v2k_error("%s: gdOffset is GD_AT_END but there is no valid footer "
-                  "at offset %llu", t->name,
+        v2k_error("%s: gdOffset is GD_AT_END but there is no valid footer at offset %llu", t->name,
                   (unsigned long long)(t->size - sizeof buf));
         return -1;
     }
@@ -936,8 +922,7 @@ open_hosted(struct vmdk_extent *e, struct vmdk4_header *h)
     if (h->version < 1 || h->version > 3) {
         /* 3 adds changed block tracking, readable as 1 (VMware KB
          * 2064959, as qemu notes). */
-        v2k_error("%s: unsupported sparse extent version %u (header "
-                  "offset 4)", name, h->version);
+        v2k_error("%s: unsupported sparse extent version %u (header offset 4)", name, h->version);
         return -1;
     }
     if (h->gd_offset == VMDK4_GD_AT_END && read_footer(e->t, h) == -1)
@@ -951,8 +936,7 @@ open_hosted(struct vmdk_extent *e, struct vmdk4_header *h)
      * transfer. */
     if ((h->flags & VMDK4_FLAG_NL_DETECT) &&
         memcmp(h->nl_check, "\n \r\n", 4) != 0) {
-        v2k_error("%s: newline detection bytes at header offset 73 are "
-                  "corrupted (file transferred in text mode?)", name);
+        v2k_error("%s: newline detection bytes at header offset 73 are corrupted (file transferred in text mode?)", name);
         return -1;
     }
     if (h->compress > VMDK4_COMPRESS_DEFLATE) {
@@ -964,13 +948,11 @@ open_hosted(struct vmdk_extent *e, struct vmdk4_header *h)
         check_grain(name, h->grain_size, "header offset 20") == -1)
         return -1;
     if (h->gtes_per_gt == 0 || h->gtes_per_gt > VMDK4_MAX_GTES) {
-        v2k_error("%s: numGTEsPerGT %u (header offset 44) is not between 1 "
-                  "and %d", name, h->gtes_per_gt, VMDK4_MAX_GTES);
+        v2k_error("%s: numGTEsPerGT %u (header offset 44) is not between 1 and %d", name, h->gtes_per_gt, VMDK4_MAX_GTES);
         return -1;
     }
     if (h->overhead > e->t->size / SECTOR) {
-        v2k_error("%s: overHead %llu sectors (header offset 64) is past the "
-                  "end of the file (truncated?)", name,
+        v2k_error("%s: overHead %llu sectors (header offset 64) is past the end of the file (truncated?)", name,
                   (unsigned long long)h->overhead);
         return -1;
     }
@@ -983,8 +965,7 @@ open_hosted(struct vmdk_extent *e, struct vmdk4_header *h)
     e->zero_grain = (h->flags & VMDK4_FLAG_ZERO_GRAIN) != 0;
     e->gd_n = gd_entries_for(h->capacity, h->grain_size, h->gtes_per_gt);
     if (h->gd_offset > UINT64_MAX / SECTOR) {
-        v2k_error("%s: grain directory offset %llu (header offset 56) is "
-                  "past the end of the file", name,
+        v2k_error("%s: grain directory offset %llu (header offset 56) is past the end of the file", name,
                   (unsigned long long)h->gd_offset);
         return -1;
     }
@@ -1018,8 +999,7 @@ open_cowd(struct vmdk_extent *e, uint64_t *capacity)
         return -1;
     if (h.gd_entries < gd_entries_for(h.capacity, h.grain_size,
                                       COWD_GTES)) {
-        v2k_error("%s: numGDEntries %u (header offset 24) does not cover "
-                  "the capacity of %u sectors", name, h.gd_entries,
+        v2k_error("%s: numGDEntries %u (header offset 24) does not cover the capacity of %u sectors", name, h.gd_entries,
                   h.capacity);
         return -1;
     }
@@ -1064,20 +1044,17 @@ open_sesparse(struct vmdk_extent *e, uint64_t *capacity)
         return -1;
     sesparse_to_cpu(&h);
     if (h.version != SESPARSE_VERSION) {
-        v2k_error("%s: unsupported seSparse version %#llx (header offset "
-                  "8)", name, (unsigned long long)h.version);
+        v2k_error("%s: unsupported seSparse version %#llx (header offset 8)", name, (unsigned long long)h.version);
         return -1;
     }
     if (check_capacity(name, h.capacity, "header offset 16") == -1)
         return -1;
     if (h.grain_size != SESPARSE_GRAIN) {
-        v2k_error("%s: seSparse grain size %llu (header offset 24) is not "
-                  "8 sectors", name, (unsigned long long)h.grain_size);
+        v2k_error("%s: seSparse grain size %llu (header offset 24) is not 8 sectors", name, (unsigned long long)h.grain_size);
         return -1;
     }
     if (h.grain_table_size != SESPARSE_GT_SECTORS) {
-        v2k_error("%s: seSparse grain table size %llu (header offset 32) "
-                  "is not 64 sectors", name,
+        v2k_error("%s: seSparse grain table size %llu (header offset 32) is not 64 sectors", name,
                   (unsigned long long)h.grain_table_size);
         return -1;
     }
@@ -1089,8 +1066,7 @@ open_sesparse(struct vmdk_extent *e, uint64_t *capacity)
     }
     if (h.volatile_header_offset > UINT64_MAX / SECTOR ||
         !in_file(e->t, h.volatile_header_offset * SECTOR, 1, sizeof vh)) {
-        v2k_error("%s: seSparse volatile header offset %llu (header offset "
-                  "80) is past the end of the file", name,
+        v2k_error("%s: seSparse volatile header offset %llu (header offset 80) is past the end of the file", name,
                   (unsigned long long)h.volatile_header_offset);
         return -1;
     }
@@ -1103,8 +1079,7 @@ open_sesparse(struct vmdk_extent *e, uint64_t *capacity)
         return -1;
     }
     if (le64toh(vh.replay_journal) != 0) {
-        v2k_error("%s: seSparse journal needs replaying (the disk was not "
-                  "closed cleanly)", name);
+        v2k_error("%s: seSparse journal needs replaying (the disk was not closed cleanly)", name);
         return -1;
     }
     e->type = EXT_SESPARSE;
@@ -1114,15 +1089,13 @@ open_sesparse(struct vmdk_extent *e, uint64_t *capacity)
     e->gd_n = gd_entries_for(h.capacity, SESPARSE_GRAIN, e->gt_entries);
     if (h.grain_dir_size > UINT64_MAX / SECTOR / 2 ||
         h.grain_dir_size * SECTOR / 8 < e->gd_n) {
-        v2k_error("%s: seSparse grain directory size %llu sectors (header "
-                  "offset 136) does not cover the capacity", name,
+        v2k_error("%s: seSparse grain directory size %llu sectors (header offset 136) does not cover the capacity", name,
                   (unsigned long long)h.grain_dir_size);
         return -1;
     }
     if (h.grain_dir_offset > UINT64_MAX / SECTOR ||
         !in_file(e->t, h.grain_dir_offset * SECTOR, e->gd_n, 8)) {
-        v2k_error("%s: grain directory offset %llu (header offset 128) is "
-                  "past the end of the file", name,
+        v2k_error("%s: grain directory offset %llu (header offset 128) is past the end of the file", name,
                   (unsigned long long)h.grain_dir_offset);
         return -1;
     }
@@ -1130,14 +1103,12 @@ open_sesparse(struct vmdk_extent *e, uint64_t *capacity)
         h.grain_tables_size > UINT64_MAX / SECTOR ||
         !in_file(e->t, h.grain_tables_offset * SECTOR,
                  h.grain_tables_size, SECTOR)) {
-        v2k_error("%s: seSparse grain tables at sector %llu (header offset "
-                  "144) are past the end of the file", name,
+        v2k_error("%s: seSparse grain tables at sector %llu (header offset 144) are past the end of the file", name,
                   (unsigned long long)h.grain_tables_offset);
         return -1;
     }
     if (h.grains_offset > e->t->size / SECTOR) {
-        v2k_error("%s: seSparse grains offset %llu (header offset 192) is "
-                  "past the end of the file", name,
+        v2k_error("%s: seSparse grains offset %llu (header offset 192) is past the end of the file", name,
                   (unsigned long long)h.grains_offset);
         return -1;
     }
@@ -1158,8 +1129,7 @@ open_sesparse(struct vmdk_extent *e, uint64_t *capacity)
         if (v == 0)
             continue;
         if ((v >> 32) != 0x10000000ULL || (v & 0xffffffffULL) >= n_tables) {
-            v2k_error("%s: grain directory entry %llu has the invalid value "
-                      "%#llx", name, (unsigned long long)i,
+            v2k_error("%s: grain directory entry %llu has the invalid value %#llx", name, (unsigned long long)i,
                       (unsigned long long)v);
             free(raw);
             return -1;
@@ -1235,8 +1205,7 @@ check_create_type(const char *name, const char *ct)
         if (strcmp(ct, known[i]) == 0)
             return 0;
     if (strcmp(ct, "fullDevice") == 0 || strcmp(ct, "partitionedDevice") == 0)
-        v2k_error("%s: createType '%s' reads a physical disk of the host "
-                  "that made it, not files", name, ct);
+        v2k_error("%s: createType '%s' reads a physical disk of the host that made it, not files", name, ct);
     else
         v2k_error("%s: unsupported createType '%s'", name, ct);
     return -1;
@@ -1266,8 +1235,7 @@ open_desc_extents(struct v2k_image *img, const struct v2k_vmdk_desc *d,
         e->line = de->line;
         e->length = de->sectors * SECTOR;
         if (de->access == V2K_VMDK_NOACCESS) {
-            v2k_error("%s: descriptor line %u: extent is NOACCESS, its data "
-                      "cannot be read", name, de->line);
+            v2k_error("%s: descriptor line %u: extent is NOACCESS, its data cannot be read", name, de->line);
             return -1;
         }
         if (de->kind == V2K_VMDK_ZERO) {
@@ -1289,9 +1257,7 @@ open_desc_extents(struct v2k_image *img, const struct v2k_vmdk_desc *d,
             e->type = EXT_FLAT;
             e->flat_offset = de->offset * SECTOR;
             if (!in_file(e->t, e->flat_offset, de->sectors, SECTOR)) {
-                v2k_error("%s: descriptor line %u: extent file %s is %llu "
-                          "bytes, too short for %llu sectors at sector "
-                          "%llu", name, de->line, e->t->name,
+                v2k_error("%s: descriptor line %u: extent file %s is %llu bytes, too short for %llu sectors at sector %llu", name, de->line, e->t->name,
                           (unsigned long long)e->t->size,
                           (unsigned long long)de->sectors,
                           (unsigned long long)de->offset);
@@ -1302,13 +1268,11 @@ open_desc_extents(struct v2k_image *img, const struct v2k_vmdk_desc *d,
             if (open_sparse(e, NULL, &cap) == -1)
                 return -1;
             if (de->kind == V2K_VMDK_SESPARSE && e->type != EXT_SESPARSE) {
-                v2k_error("%s: descriptor line %u: SESPARSE extent %s has "
-                          "no seSparse header", name, de->line, e->t->name);
+                v2k_error("%s: descriptor line %u: SESPARSE extent %s has no seSparse header", name, de->line, e->t->name);
                 return -1;
             }
             if (cap < de->sectors) {
-                v2k_error("%s: descriptor line %u: extent of %llu sectors "
-                          "is larger than the capacity %llu of %s", name,
+                v2k_error("%s: descriptor line %u: extent of %llu sectors is larger than the capacity %llu of %s", name,
                           de->line, (unsigned long long)de->sectors,
                           (unsigned long long)cap, e->t->name);
                 return -1;
@@ -1330,14 +1294,12 @@ read_descriptor(struct v2k_transport *t, uint64_t off, uint64_t len,
     int r;
 
     if (len > V2K_VMDK_DESC_MAX) {
-        v2k_error("%s: descriptor of %llu bytes is larger than the %u byte "
-                  "limit", t->name, (unsigned long long)len,
+        v2k_error("%s: descriptor of %llu bytes is larger than the %u byte limit", t->name, (unsigned long long)len,
                   V2K_VMDK_DESC_MAX);
         return -1;
     }
     if (!in_file(t, off, len, 1)) {
-        v2k_error("%s: descriptor at offset %llu (%llu bytes) is past the "
-                  "end of the file", t->name, (unsigned long long)off,
+        v2k_error("%s: descriptor at offset %llu (%llu bytes) is past the end of the file", t->name, (unsigned long long)off,
                   (unsigned long long)len);
         return -1;
     }
@@ -1393,8 +1355,7 @@ open_parent(struct v2k_image *img, const struct v2k_vmdk_desc *d,
      * parent would read wrong data.  ffffffff = "do not check". */
     if (s->parent_cid != V2K_VMDK_CID_NOPARENT && ps->has_cid &&
         ps->cid != s->parent_cid) {
-        v2k_error("%s: parentCID %08x does not match CID %08x of its "
-                  "parent %s", v2k_image_name(img), s->parent_cid, ps->cid,
+        v2k_error("%s: parentCID %08x does not match CID %08x of its parent %s", v2k_image_name(img), s->parent_cid, ps->cid,
                   v2k_image_name(s->parent));
         return -1;
     }
@@ -1433,8 +1394,7 @@ open_single_sparse(struct v2k_image *img, struct v2k_vmdk_desc *d,
      * file itself. */
     if (h.desc_size > V2K_VMDK_DESC_MAX / SECTOR ||
         h.desc_offset > UINT64_MAX / SECTOR) {
-        v2k_error("%s: embedded descriptor of %llu sectors at sector %llu "
-                  "(header offsets 28, 36) is out of range",
+        v2k_error("%s: embedded descriptor of %llu sectors at sector %llu (header offsets 28, 36) is out of range",
                   v2k_image_name(img), (unsigned long long)h.desc_size,
                   (unsigned long long)h.desc_offset);
         return -1;

@@ -33,8 +33,7 @@ v2k_writer_pwrite(struct v2k_writer *w, const void *buf, size_t count,
         return -1;
     }
     if (offset > w->size || count > w->size - offset) {
-        v2k_error("%s: write of %zu bytes at %llu is past the end of the "
-                  "disk", w->path, count, (unsigned long long)offset);
+        v2k_error("%s: write of %zu bytes at %llu is past the end of the disk", w->path, count, (unsigned long long)offset);
         return -1;
     }
     return w->ops->pwrite(w, buf, count, offset);

@@ -169,8 +169,7 @@ on_event(guestfs_h *g, void *opaque, uint64_t event, int event_handle,
             if (err == 0)
                 w->thread_started = true;
             else
-                v2k_warning("appliance watchdog: cannot start its thread "
-                            "(%s): the appliance runs without a bound",
+                v2k_warning("appliance watchdog: cannot start its thread (%s): the appliance runs without a bound",
                             strerror(err));
         }
     }
@@ -237,8 +236,7 @@ v2k_watchdog_attach(guestfs_h *g)
         return -1;
     }
     guestfs_set_private(g, WATCHDOG_KEY, w);
-    v2k_debug("appliance watchdog: %u s without progress stops the "
-              "appliance (V2K_APPLIANCE_TIMEOUT)", bound);
+    v2k_debug("appliance watchdog: %u s without progress stops the appliance (V2K_APPLIANCE_TIMEOUT)", bound);
     return 0;
 }
 

@@ -212,8 +212,7 @@ open_luks(guestfs_h *g, const struct v2k_inspect_opts *opts,
         if (name == NULL)
             goto out;
         if (guestfs_cryptsetup_open(g, dev, key, name, -1) == -1) {
-            v2k_error("cannot unlock the encrypted (LUKS) filesystem %s "
-                      "with the key given for it: %s", dev,
+            v2k_error("cannot unlock the encrypted (LUKS) filesystem %s with the key given for it: %s", dev,
                       guestfs_last_error(g) ? guestfs_last_error(g) : "?");
             goto out;
         }
@@ -298,9 +297,7 @@ ask_root(guestfs_h *g, char *const *roots, size_t n)
 {
     if (!isatty(STDIN_FILENO)) {
         CLEANUP_FREE char *d = describe_roots(g, roots);
-        v2k_error("--root ask: standard input is not a terminal; %zu "
-                  "operating systems found (%s); choose one with --root "
-                  "/dev/...", n, d ? d : "");
+        v2k_error("--root ask: standard input is not a terminal; %zu operating systems found (%s); choose one with --root /dev/...", n, d ? d : "");
         return NULL;
     }
     CLEANUP_FCLOSE FILE *tty = fopen("/dev/tty", "r+");
@@ -372,8 +369,7 @@ choose_root(guestfs_h *g, char *const *roots,
     if (n == 1)
         return roots[0];
     CLEANUP_FREE char *d = describe_roots(g, roots);
-    v2k_error("%zu operating systems found (%s); choose one with --root "
-              "first|ask|/dev/...", n, d ? d : "");
+    v2k_error("%zu operating systems found (%s); choose one with --root first|ask|/dev/...", n, d ? d : "");
     return NULL;
 }
 
@@ -448,8 +444,7 @@ mount_root(guestfs_h *g, struct v2k_guest *gu)
         if (strcmp(m->mountpoint, "/") != 0 &&
             !v2k_insp_is_dir(g, m->mountpoint)) {
             /* Mounting would need a mkdir: inspection never writes. */
-            v2k_warning("%s: the mount point %s (for %s) does not exist in "
-                        "the guest; not mounted", gu->root, m->mountpoint,
+            v2k_warning("%s: the mount point %s (for %s) does not exist in the guest; not mounted", gu->root, m->mountpoint,
                         m->device);
             goto drop;
         }
@@ -458,9 +453,7 @@ mount_root(guestfs_h *g, struct v2k_guest *gu)
                 v2k_strdup(guestfs_last_error(g) ? guestfs_last_error(g)
                                                  : "?");
             if (guestfs_mount_ro(g, m->device, m->mountpoint) == 0) {
-                v2k_error("the filesystem %s (%s) is read-only: it can "
-                          "only be mounted read-only, and conversion "
-                          "must write to it", m->device, m->mountpoint);
+                v2k_error("the filesystem %s (%s) is read-only: it can only be mounted read-only, and conversion must write to it", m->device, m->mountpoint);
                 goto out;
             }
             if (strcmp(m->mountpoint, "/") == 0) {
@@ -478,8 +471,7 @@ mount_root(guestfs_h *g, struct v2k_guest *gu)
         bool ro = sv && (sv->flag & ST_RDONLY);
         guestfs_free_statvfs(sv);
         if (ro) {
-            v2k_error("the filesystem %s (%s) is read-only: it can only be "
-                      "mounted read-only, and conversion must write to it",
+            v2k_error("the filesystem %s (%s) is read-only: it can only be mounted read-only, and conversion must write to it",
                       m->device, m->mountpoint);
             goto out;
         }
@@ -564,17 +556,14 @@ v2k_inspect(guestfs_h *g, const struct v2k_inspect_opts *opts)
     }
     if (roots[0] == NULL) {
         if (locked && locked[0])
-            v2k_error("no operating system was found on the source disks; "
-                      "%s %s encrypted (LUKS) and no key was given "
-                      "(--key DEVICE:KEY)", locked,
+            v2k_error("no operating system was found on the source disks; %s %s encrypted (LUKS) and no key was given (--key DEVICE:KEY)", locked,
                       strchr(locked, ',') ? "are" : "is");
         else
             v2k_error("no operating system was found on the source disks");
         goto fail;
     }
     if (locked && locked[0])
-        v2k_warning("%s: encrypted (LUKS), no key given (--key): left "
-                    "locked", locked);
+        v2k_warning("%s: encrypted (LUKS), no key given (--key): left locked", locked);
 
     const char *root = choose_root(g, roots, opts);
     if (root == NULL)

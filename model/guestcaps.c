@@ -68,8 +68,7 @@ v2k_machine_to_string(enum v2k_machine v)
 void
 v2k_guestcaps_debug(const struct v2k_guestcaps *gc)
 {
-    v2k_debug("guestcaps: family %s, osinfo %s, block %s, nic %s, machine "
-              "%s, virtio 1.0 %s, rng %s, balloon %s, pvpanic %s, rtc %s",
+    v2k_debug("guestcaps: family %s, osinfo %s, block %s, nic %s, machine %s, virtio 1.0 %s, rng %s, balloon %s, pvpanic %s, rtc %s",
               v2k_os_family_to_string(gc->family),
               gc->osinfo ? gc->osinfo : "unknown",
               v2k_block_bus_to_string(gc->block_bus),

@@ -120,8 +120,7 @@ v2k_source_validate(const struct v2k_source *s)
         return -1;
     }
     if (s->memory_bytes == 0 || s->memory_bytes > V2K_MAX_MEMORY_BYTES) {
-        v2k_error("source '%s': memory %llu bytes is out of range (1 byte "
-                  "to 16 TiB)", s->name, (unsigned long long)s->memory_bytes);
+        v2k_error("source '%s': memory %llu bytes is out of range (1 byte to 16 TiB)", s->name, (unsigned long long)s->memory_bytes);
         return -1;
     }
     if (s->vcpus == 0 || s->vcpus > V2K_MAX_VCPUS) {

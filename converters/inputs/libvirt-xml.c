@@ -176,17 +176,16 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
         xmlNode *h = v2k_xml_child(src, "host");
         CLEANUP_FREE char *host = v2k_xml_prop(h, "name");
         CLEANUP_FREE char *port = v2k_xml_prop(h, "port");
-        if (proto == NULL || (strcmp(proto, "nbd") != 0 &&
-                              strcmp(proto, "http") != 0 &&
-                              strcmp(proto, "https") != 0)) {
-            v2k_error("%s:%d: <disk> %s: network protocol '%s' is not "
-                      "supported (nbd, http, https)", x->name, n->line, what,
+        /* Only what formats/ can read (transport-uri.c): it has no NBD
+         * client and refuses plain http, so nbd and http are refused
+         * here, for --print-source as for the copy. */
+        if (proto == NULL || strcmp(proto, "https") != 0) {
+            v2k_error("%s:%d: <disk> %s: network protocol '%s' is not supported (only https)", x->name, n->line, what,
                       proto ? proto : "");
             return -1;
         }
         if (host == NULL) {
-            v2k_error("%s:%d: <disk> %s: <source protocol='%s'> has no "
-                      "<host name=...>", x->name, n->line, what, proto);
+            v2k_error("%s:%d: <disk> %s: <source protocol='%s'> has no <host name=...>", x->name, n->line, what, proto);
             return -1;
         }
         path = v2k_asprintf("%s://%s%s%s/%s", proto, host, port ? ":" : "",
@@ -194,8 +193,7 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
         if (path == NULL)
             return -1;
     } else if (strcmp(type, "volume") == 0) {
-        v2k_error("%s:%d: <disk type='volume'> %s: storage pool volumes are "
-                  "not supported (give the volume's path)", x->name,
+        v2k_error("%s:%d: <disk type='volume'> %s: storage pool volumes are not supported (give the volume's path)", x->name,
                   n->line, what);
         return -1;
     } else {

@@ -125,9 +125,7 @@ check_mf_line(const struct ova *p, const char *mf, int line, char *s)
                   open_p + 1);
         return 0;
     }
-    v2k_error("%s:%d: %s of %s is %s, not %s as the manifest says (the "
-              "package is corrupt or was modified; -io ova-ignore-manifest "
-              "converts it anyway)", mf, line, sha256 ? "SHA256" : "SHA1",
+    v2k_error("%s:%d: %s of %s is %s, not %s as the manifest says (the package is corrupt or was modified; -io ova-ignore-manifest converts it anyway)", mf, line, sha256 ? "SHA256" : "SHA1",
               open_p + 1, got, want);
     return -1;
 }
@@ -162,8 +160,7 @@ v2k_ova_check_manifest(const struct ova *p, bool ignore)
     if (ignore) {
         /* Not read at all: a manifest we cannot parse (or a digest that
          * does not match) is what the option is for. */
-        v2k_warning("%s/%s: the manifest is not checked (-io "
-                    "ova-ignore-manifest)", p->src, mf);
+        v2k_warning("%s/%s: the manifest is not checked (-io ova-ignore-manifest)", p->src, mf);
         return 0;
     }
     buf = v2k_ova_read_small(p, mf, MF_MAX_SIZE, &len);

@@ -138,8 +138,7 @@ parse_cpu_memory(const char *where, struct v2k_source *s, const xmlNode *it,
         CLEANUP_FREE char *cps = v2k_xml_child_text(it, "CoresPerSocket");
         if (q == NULL || v2k_parse_u64(q, "VirtualQuantity", &v) == -1 ||
             v == 0 || v > V2K_MAX_VCPUS) {
-            v2k_error("%s:%d: CPU VirtualQuantity '%s' is out of range (1 "
-                      "to %d)", where, it->line, q ? q : "", V2K_MAX_VCPUS);
+            v2k_error("%s:%d: CPU VirtualQuantity '%s' is out of range (1 to %d)", where, it->line, q ? q : "", V2K_MAX_VCPUS);
             return -1;
         }
         s->vcpus = (unsigned)v;
@@ -156,8 +155,7 @@ parse_cpu_memory(const char *where, struct v2k_source *s, const xmlNode *it,
                &v) == -1)
         return -1;
     if (v == 0 || v > V2K_MAX_MEMORY_BYTES) {
-        v2k_error("%s:%d: memory %llu bytes is out of range (1 byte to 16 "
-                  "TiB)", where, it->line, (unsigned long long)v);
+        v2k_error("%s:%d: memory %llu bytes is out of range (1 byte to 16 TiB)", where, it->line, (unsigned long long)v);
         return -1;
     }
     s->memory_bytes = v;
@@ -272,15 +270,13 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
                                             : NULL;
     disk = id ? find_by_attr(p->disks, "Disk", "diskId", id) : NULL;
     if (disk == NULL) {
-        v2k_error("%s:%d: HostResource '%s' names no <Disk> of the "
-                  "DiskSection", where, it->line, hr);
+        v2k_error("%s:%d: HostResource '%s' names no <Disk> of the DiskSection", where, it->line, hr);
         return -1;
     }
     file_ref = v2k_xml_prop(disk, "fileRef");
     file = file_ref ? find_by_attr(p->refs, "File", "id", file_ref) : NULL;
     if (file == NULL) {
-        v2k_error("%s:%d: <Disk ovf:diskId='%s'>: fileRef '%s' names no "
-                  "<File> of the References", where, disk->line, id,
+        v2k_error("%s:%d: <Disk ovf:diskId='%s'>: fileRef '%s' names no <File> of the References", where, disk->line, id,
                   file_ref ? file_ref : "");
         return -1;
     }
@@ -295,8 +291,7 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
         return -1;
     }
     if (comp && strcmp(comp, "identity") != 0 && strcmp(comp, "gzip") != 0) {
-        v2k_error("%s:%d: <File ovf:href='%s'>: compression '%s' is not "
-                  "supported (gzip)", where, file->line, href, comp);
+        v2k_error("%s:%d: <File ovf:href='%s'>: compression '%s' is not supported (gzip)", where, file->line, href, comp);
         return -1;
     }
     gzip = comp && strcmp(comp, "gzip") == 0;
@@ -351,8 +346,7 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
      * what we unpacked. */
     if (!gzip && !chunk && fsize &&
         v2k_parse_u64(fsize, "size", &v) == 0 && v != t->size) {
-        v2k_error("%s:%d: <File ovf:href='%s'> is %llu bytes, the "
-                  "descriptor says %llu (truncated?)", where, file->line,
+        v2k_error("%s:%d: <File ovf:href='%s'> is %llu bytes, the descriptor says %llu (truncated?)", where, file->line,
                   href, (unsigned long long)t->size, (unsigned long long)v);
         v2k_transport_close(t);
         return -1;
@@ -366,8 +360,7 @@ add_disk(const struct ova *p, const char *where, struct v2k_source *s,
     if (d->format == NULL)
         return -1;
     if (capacity && capacity != d->size_bytes)
-        v2k_warning("%s: disk %s: the descriptor's capacity is %llu bytes, "
-                    "the image's %llu", where, href,
+        v2k_warning("%s: disk %s: the descriptor's capacity is %llu bytes, the image's %llu", where, href,
                     (unsigned long long)capacity,
                     (unsigned long long)d->size_bytes);
     return 0;
@@ -597,8 +590,7 @@ v2k_ovf_parse(struct ova *p, const char *buf, size_t len, const char *where)
     if (v2k_xml_child(vs, "Machine") && vbox_macs(s, v2k_xml_child(vs, "Machine")) == -1)
         goto fail;
     if (s->memory_bytes == 0) {
-        v2k_error("%s: <VirtualHardwareSection> has no memory item "
-                  "(ResourceType 4)", where);
+        v2k_error("%s: <VirtualHardwareSection> has no memory item (ResourceType 4)", where);
         goto fail;
     }
     return s;

@@ -239,8 +239,7 @@ unpack_chunks(const struct ova *p, struct unpack *u, const char *href,
         if (!chunk_present(p, chunk))
             break;
         if (i > 0 && chunk_size && csize != chunk_size) {
-            v2k_error("%s/%s.%09zu: %llu bytes, not ovf:chunkSize %llu "
-                      "(only the last chunk may be shorter)", p->src, href,
+            v2k_error("%s/%s.%09zu: %llu bytes, not ovf:chunkSize %llu (only the last chunk may be shorter)", p->src, href,
                       i - 1, (unsigned long long)csize,
                       (unsigned long long)chunk_size);
             return -1;
@@ -260,8 +259,7 @@ unpack_chunks(const struct ova *p, struct unpack *u, const char *href,
         return -1;
     }
     if (stored_size && total < stored_size) {
-        v2k_error("%s/%s.%09zu: chunk missing (the chunks hold %llu bytes, "
-                  "ovf:size says %llu)", p->src, href, i,
+        v2k_error("%s/%s.%09zu: chunk missing (the chunks hold %llu bytes, ovf:size says %llu)", p->src, href, i,
                   (unsigned long long)total,
                   (unsigned long long)stored_size);
         return -1;

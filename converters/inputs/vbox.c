@@ -165,16 +165,14 @@ attach_disk(const struct vbox_ctx *x, struct v2k_disk *d, const xmlNode *ad,
     struct v2k_image *img;
 
     if (hd == NULL) {
-        v2k_error("%s:%d: <AttachedDevice><Image uuid='%s'>: no HardDisk "
-                  "with this uuid in the MediaRegistry", x->name, ad->line,
+        v2k_error("%s:%d: <AttachedDevice><Image uuid='%s'>: no HardDisk with this uuid in the MediaRegistry", x->name, ad->line,
                   uuid);
         return -1;
     }
     fmt = v2k_xml_prop(hd, "format");
     f = vbox_format(fmt);
     if (f == NULL) {
-        v2k_error("%s:%d: <HardDisk uuid='%s' format='%s'>: format not "
-                  "supported (VDI, VMDK, VHD)", x->name, hd->line, uuid,
+        v2k_error("%s:%d: <HardDisk uuid='%s' format='%s'>: format not supported (VDI, VMDK, VHD)", x->name, hd->line, uuid,
                   fmt ? fmt : "");
         return -1;
     }
@@ -256,8 +254,7 @@ parse_controller(const struct vbox_ctx *x, struct v2k_source *s,
         if (dt && strcmp(dt, "HardDisk") == 0) {
             d->device = V2K_DEV_DISK;
             if (uuid == NULL) {
-                v2k_error("%s:%d: <AttachedDevice type='HardDisk'> has no "
-                          "<Image uuid=...>", x->name, ad->line);
+                v2k_error("%s:%d: <AttachedDevice type='HardDisk'> has no <Image uuid=...>", x->name, ad->line);
                 return -1;
             }
             if (attach_disk(x, d, ad, uuid) == -1)
@@ -276,14 +273,12 @@ parse_controller(const struct vbox_ctx *x, struct v2k_source *s,
                                                          : "FloppyImages"),
                                   "Image", uuid, anc, 0, &nanc);
             if (uuid && img == NULL)
-                v2k_warning("%s:%d: %s image %s is not in the "
-                            "MediaRegistry: the drive is left empty",
+                v2k_warning("%s:%d: %s image %s is not in the MediaRegistry: the drive is left empty",
                             x->name, ad->line, dt, uuid);
             if (img && (d->path = medium_path(x, img)) == NULL)
                 return -1;
         } else {
-            v2k_error("%s:%d: <AttachedDevice type='%s'>: unknown device "
-                      "type", x->name, ad->line, dt ? dt : "");
+            v2k_error("%s:%d: <AttachedDevice type='%s'>: unknown device type", x->name, ad->line, dt ? dt : "");
             return -1;
         }
     }
@@ -383,8 +378,7 @@ parse_hardware(const struct vbox_ctx *x, struct v2k_source *s,
     if (uint_attr(x, mem, "RAMSize", UINT64_MAX, &v) == -1)
         return -1;
     if (v == 0 || v > (V2K_MAX_MEMORY_BYTES >> 20)) {
-        v2k_error("%s:%d: <Memory RAMSize='%llu'>: out of range (1 MiB to "
-                  "16 TiB)", x->name, mem->line, (unsigned long long)v);
+        v2k_error("%s:%d: <Memory RAMSize='%llu'>: out of range (1 MiB to 16 TiB)", x->name, mem->line, (unsigned long long)v);
         return -1;
     }
     s->memory_bytes = v << 20;
@@ -580,8 +574,7 @@ vbox_setup_remote(const struct v2k_options *o)
     buf = v2k_input_remote_read(uri, &ropts, VBOX_MAX_SIZE, &len);
     if (buf == NULL) {
         if (v2k_input_remote_enoent() && o->vbox_file == NULL)
-            v2k_error("machine '%s' not found on %s (no %s; give its "
-                      "location with -io vbox-file=PATH)", name,
+            v2k_error("machine '%s' not found on %s (no %s; give its location with -io vbox-file=PATH)", name,
                       base + strlen("sftp://"), path);
         goto fail;
     }

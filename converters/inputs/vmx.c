@@ -317,8 +317,7 @@ warn_lock(const char *path)
     struct stat st;
 
     if (lck && stat(lck, &st) == 0)
-        v2k_warning("%s exists: the VM may be running, and a copy of a "
-                    "running VM's disks is inconsistent", lck);
+        v2k_warning("%s exists: the VM may be running, and a copy of a running VM's disks is inconsistent", lck);
     v2k_error_clear();
 }
 
@@ -342,8 +341,7 @@ add_disk(const struct vmx *x, struct v2k_source *s, const char *dev,
         strcasecmp(dt, "scsi-hardDisk") != 0 &&
         strcasecmp(dt, "ata-hardDisk") != 0 &&
         strcasecmp(dt, "nvme-hardDisk") != 0) {
-        v2k_warning("%s: %s.deviceType = \"%s\": not a disk or CD-ROM, "
-                    "skipped", x->name, dev, dt);
+        v2k_warning("%s: %s.deviceType = \"%s\": not a disk or CD-ROM, skipped", x->name, dev, dt);
         return 0;
     }
     if ((d = v2k_source_add_disk(s)) == NULL)
@@ -366,8 +364,7 @@ add_disk(const struct vmx *x, struct v2k_source *s, const char *dev,
     snprintf(key, sizeof key, "%s.mode", dev);
     mode = get(x, key);
     if (mode && strncasecmp(mode, "independent-nonpersistent", 25) == 0)
-        v2k_warning("%s: %s is independent-nonpersistent: the base disk is "
-                    "converted, changes in its redo log are not", x->name,
+        v2k_warning("%s: %s is independent-nonpersistent: the base disk is converted, changes in its redo log are not", x->name,
                     dev);
     if ((d->path = resolve(x, fe->value)) == NULL || confine(x, d) == -1)
         return -1;
@@ -460,8 +457,7 @@ parse_disks(const struct vmx *x, struct v2k_source *s)
                 for (size_t i = 0; i < V2K_ARRAY_SIZE(scsi_ok); i++)
                     ok |= strcasecmp(vd->value, scsi_ok[i].dev) == 0;
                 if (!ok) {
-                    v2k_error("%s:%d: %s = \"%s\": unknown SCSI controller "
-                              "(lsilogic, lsisas1068, pvscsi, buslogic)",
+                    v2k_error("%s:%d: %s = \"%s\": unknown SCSI controller (lsilogic, lsisas1068, pvscsi, buslogic)",
                               x->name, vd->line, vd->key, vd->value);
                     return -1;
                 }
@@ -613,8 +609,7 @@ parse_machine(const struct vmx *x, struct v2k_source *s)
         return -1;
     if (cores) {
         if (s->vcpus % cores) {
-            v2k_error("%s:%d: cpuid.coresPerSocket = \"%llu\" does not "
-                      "divide numvcpus (%u)", x->name,
+            v2k_error("%s:%d: cpuid.coresPerSocket = \"%llu\" does not divide numvcpus (%u)", x->name,
                       find(x, "cpuid.corespersocket")->line,
                       (unsigned long long)cores, s->vcpus);
             return -1;
@@ -778,9 +773,7 @@ vmx_open(const struct v2k_options *o,
         return NULL;
     }
     if (o->input_uri) {
-        v2k_error("-i vmx: -ic is not used (give vmx+ssh://HOST/PATH.vmx, "
-                  "or -ic esx://HOST or vpx://VCENTER/DC/HOST with the VM's "
-                  "name)");
+        v2k_error("-i vmx: -ic is not used (give vmx+ssh://HOST/PATH.vmx, or -ic esx://HOST or vpx://VCENTER/DC/HOST with the VM's name)");
         return NULL;
     }
     skip = strncasecmp(o->sources[0], "vmx+ssh://", 10) == 0 ? 10
@@ -793,8 +786,7 @@ vmx_open(const struct v2k_options *o,
         return s;
     }
     if (o->input_transport) {   /* -it ssh: options allow nothing else */
-        v2k_error("-i vmx -it ssh: expected ssh://[USER@]HOST[:PORT]/"
-                  "PATH.vmx, not '%s'", o->sources[0]);
+        v2k_error("-i vmx -it ssh: expected ssh://[USER@]HOST[:PORT]/PATH.vmx, not '%s'", o->sources[0]);
         return NULL;
     }
     if (v2k_input_read_local(o->sources[0], VMX_MAX_SIZE, &buf, &len,

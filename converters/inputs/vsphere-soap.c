@@ -76,15 +76,13 @@ v2k_vs_parse_ic(const char *ic, struct vs_uri *u)
         u->vpx = true;
         a = ic + 6;
     } else {
-        v2k_error("-ic '%s': expected esx://HOST or vpx://USER@VCENTER/DC/"
-                  "HOST (for Xen use -i xen, for VirtualBox -i vbox)", ic);
+        v2k_error("-ic '%s': expected esx://HOST or vpx://USER@VCENTER/DC/HOST (for Xen use -i xen, for VirtualBox -i vbox)", ic);
         return -1;
     }
     e = a + strcspn(a, "/?#");
     at = memchr(a, '@', (size_t)(e - a));
     if (at && memchr(a, ':', (size_t)(at - a))) {
-        v2k_error("-ic: a password in the URI is not allowed (give a "
-                  "password file with -ip FILE)");
+        v2k_error("-ic: a password in the URI is not allowed (give a password file with -ip FILE)");
         return -1;
     }
     if (at) {
@@ -106,18 +104,15 @@ v2k_vs_parse_ic(const char *ic, struct vs_uri *u)
     while (plen > 0 && p[plen - 1] == '/')
         plen--;
     if (!u->vpx && plen) {
-        v2k_error("-ic '%s': an esx:// URI has no path (for vCenter use "
-                  "vpx://USER@VCENTER/DATACENTER/HOST)", ic);
+        v2k_error("-ic '%s': an esx:// URI has no path (for vCenter use vpx://USER@VCENTER/DATACENTER/HOST)", ic);
         return -1;
     }
     if (u->vpx && plen == 0) {
-        v2k_error("-ic '%s': expected vpx://USER@VCENTER/DATACENTER"
-                  "[/CLUSTER]/HOST", ic);
+        v2k_error("-ic '%s': expected vpx://USER@VCENTER/DATACENTER[/CLUSTER]/HOST", ic);
         return -1;
     }
     if (u->vpx && u->user == NULL) {
-        v2k_error("-ic '%s': vpx:// needs the vCenter user "
-                  "(vpx://USER@VCENTER/...)", ic);
+        v2k_error("-ic '%s': vpx:// needs the vCenter user (vpx://USER@VCENTER/...)", ic);
         return -1;
     }
     if (u->user == NULL && (u->user = v2k_strdup("root")) == NULL)
@@ -133,8 +128,7 @@ v2k_vs_parse_ic(const char *ic, struct vs_uri *u)
                 (n == 9 || k[9] == '=')) {
                 u->no_verify = n == 9 || k[10] == '1';
             } else {
-                v2k_error("-ic '%s': unknown parameter '%.*s' (known: "
-                          "no_verify=1)", ic, (int)n, k);
+                v2k_error("-ic '%s': unknown parameter '%.*s' (known: no_verify=1)", ic, (int)n, k);
                 return -1;
             }
             k += n;
@@ -277,9 +271,7 @@ v2k_vs_soap_call(struct vs *v, const char *method, const char *body)
             v2k_error("%s: %s: the answer is larger than %u bytes", v->ic,
                       method, VS_MAX_ANSWER);
         else if (rc == CURLE_PEER_FAILED_VERIFICATION)
-            v2k_error("%s: the TLS certificate of %s is not trusted: %s "
-                      "(give its CA with -io cafile=FILE, or skip the check "
-                      "with ?no_verify=1)", v->ic, v->u.hostport, why);
+            v2k_error("%s: the TLS certificate of %s is not trusted: %s (give its CA with -io cafile=FILE, or skip the check with ?no_verify=1)", v->ic, v->u.hostport, why);
         else
             v2k_error("%s: %s: %s", v->ic, method, why);
         return NULL;

@@ -396,8 +396,7 @@ split_ds_path(const struct vs *v, const char *vm, const char *s, char **ds,
     const char *e = strchr(s, ']');
 
     if (s[0] != '[' || e == NULL || e == s + 1) {
-        v2k_error("%s: VM %s: config.files.vmPathName '%s' is not "
-                  "\"[DATASTORE] PATH\"", v->ic, vm, s);
+        v2k_error("%s: VM %s: config.files.vmPathName '%s' is not \"[DATASTORE] PATH\"", v->ic, vm, s);
         return -1;
     }
     *ds = v2k_asprintf("%.*s", (int)(e - s - 1), s + 1);
@@ -505,8 +504,7 @@ vsphere_connect(struct vsphere *vp, const struct v2k_options *o)
     if (v2k_vs_parse_ic(o->input_uri, &v->u) == -1)
         return NULL;
     if (v->u.no_verify) {
-        v2k_warning("%s: not verifying the TLS certificate of %s "
-                    "(no_verify=1): the connection could be intercepted",
+        v2k_warning("%s: not verifying the TLS certificate of %s (no_verify=1): the connection could be intercepted",
                     v->ic, v->u.hostport);
         ropts.tls_no_verify = true;
         /* For the copy, which opens the disks again. */
@@ -556,8 +554,7 @@ vsphere_connect(struct vsphere *vp, const struct v2k_options *o)
     v2k_debug("%s: VM %s (%s): %s, %s, firmware %s", v->ic, name, vm,
               p.power_state, p.vmx_path, p.firmware ? p.firmware : "-");
     if (strcmp(p.power_state, "poweredOff") != 0) {
-        v2k_error("%s: VM '%s' is %s: shut it down first (the disks of a "
-                  "running VM change while they are copied)", v->ic, name,
+        v2k_error("%s: VM '%s' is %s: shut it down first (the disks of a running VM change while they are copied)", v->ic, name,
                   p.power_state);
         goto out;
     }
@@ -624,8 +621,7 @@ vsphere_close(void *state)
         if (v2k_vs_logout(&vp->v, VS_LOGOUT_TIMEOUT) == 0)
             v2k_debug("%s: logged out", vp->v.ic);
         else
-            v2k_debug("%s: logout failed (the session times out on the "
-                      "host): %s", vp->v.ic, v2k_error_message());
+            v2k_debug("%s: logout failed (the session times out on the host): %s", vp->v.ic, v2k_error_message());
     }
     remove_cookie(vp);
     if (vp->set_no_verify)
@@ -649,16 +645,12 @@ vsphere_open(const struct v2k_options *o, void **state)
     vp->v.ic = o->input_uri;
 
     if (o->input_uri == NULL) {
-        v2k_error("-i libvirt: give the host with -ic esx://HOST or "
-                  "vpx://USER@VCENTER/DATACENTER/HOST");
+        v2k_error("-i libvirt: give the host with -ic esx://HOST or vpx://USER@VCENTER/DATACENTER/HOST");
     } else if (o->nsources != 1 || o->sources[0][0] == '\0') {
         v2k_error("-i libvirt: give the VM's NAME");
     } else {
         if (o->input_transport)         /* "vddk": checked by options */
-            v2k_warning("-it vddk: VMware's VDDK is not used; the disks "
-                        "are read in place over the host's HTTPS datastore "
-                        "interface%s", o->vddk_option ? "; the -io vddk-* "
-                        "options are ignored" : "");
+            v2k_warning("-it vddk: VMware's VDDK is not used; the disks are read in place over the host's HTTPS datastore interface%s", o->vddk_option ? "; the -io vddk-* options are ignored" : "");
         s = vsphere_connect(vp, o);
     }
     if (s == NULL)

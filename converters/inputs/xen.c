@@ -239,8 +239,7 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
         if (npos == P_FORMAT && *tok && !is_xl_format(tok))
             npos++;
         if (npos >= P_MAX) {
-            v2k_error("%s:%u: disk '%s': too many positional parameters "
-                      "(target, format, vdev, access)", x->name, line,
+            v2k_error("%s:%u: disk '%s': too many positional parameters (target, format, vdev, access)", x->name, line,
                       it->text);
             return -1;
         }
@@ -302,8 +301,7 @@ parse_disk(struct xen_ctx *x, struct v2k_source *s,
     if (devtype == NULL || strcmp(devtype, "cdrom") != 0) {
         if (target == NULL || *target == '\0' ||
             (format && strcmp(format, "empty") == 0)) {
-            v2k_error("%s:%u: disk '%s': no target (the disk's file or "
-                      "device)", x->name, line, it->text);
+            v2k_error("%s:%u: disk '%s': no target (the disk's file or device)", x->name, line, it->text);
             return -1;
         }
     }
@@ -702,15 +700,13 @@ v2k_input_remote_base(const char *ic, const char *scheme)
     a = ic + n + 3;
     e = a + strcspn(a, "/?#");
     if (e == a || (*e && strcmp(e, "/") != 0)) {
-        v2k_error("-ic '%s': expected %s://[USER@]HOST[:PORT] (no path or "
-                  "query)", ic, scheme);
+        v2k_error("-ic '%s': expected %s://[USER@]HOST[:PORT] (no path or query)", ic, scheme);
         return NULL;
     }
     at = memchr(a, '@', (size_t)(e - a));
     if (at && memchr(a, ':', (size_t)(at - a))) {
         red = v2k_uri_redact(ic);
-        v2k_error("-ic '%s': a password in the URI is not allowed (give a "
-                  "password file with -ip FILE)", red ? red : scheme);
+        v2k_error("-ic '%s': a password in the URI is not allowed (give a password file with -ip FILE)", red ? red : scheme);
         return NULL;
     }
     return v2k_asprintf("sftp://%.*s", (int)(e - a), a);

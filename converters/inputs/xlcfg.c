@@ -362,8 +362,7 @@ v2k_xlcfg_parse(const char *buf, size_t len, const char *name)
     struct v2k_xlcfg *c;
 
     if (len > V2K_XLCFG_MAX_SIZE) {
-        v2k_error("%s: %zu bytes is more than the %u allowed for a "
-                  "configuration file", name, len, V2K_XLCFG_MAX_SIZE);
+        v2k_error("%s: %zu bytes is more than the %u allowed for a configuration file", name, len, V2K_XLCFG_MAX_SIZE);
         return NULL;
     }
     c = v2k_calloc(1, sizeof *c);

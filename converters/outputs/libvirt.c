@@ -116,9 +116,7 @@ choose_virt_type(struct lv *l)
                               "/arch[@name='x86_64']/domain[@type='qemu']"
                               "/@type)");
     if (kvm == NULL && qemu != NULL) {
-        v2k_warning("-o libvirt: %s cannot run KVM guests here: the domain "
-                    "is defined with type 'qemu' (software emulation, "
-                    "slow)", l->uri);
+        v2k_warning("-o libvirt: %s cannot run KVM guests here: the domain is defined with type 'qemu' (software emulation, slow)", l->uri);
         t = "qemu";
     }
     free(kvm);
@@ -156,13 +154,11 @@ lv_setup(const struct v2k_options *o, const struct v2k_source *s,
 
     l->pool = virStoragePoolLookupByName(l->conn, pool_name);
     if (l->pool == NULL) {
-        v2k_error("-o libvirt: storage pool '%s' not found on %s (-os "
-                  "POOL)", pool_name, l->uri);
+        v2k_error("-o libvirt: storage pool '%s' not found on %s (-os POOL)", pool_name, l->uri);
         goto fail;
     }
     if (virStoragePoolIsActive(l->pool) != 1) {
-        v2k_error("-o libvirt: storage pool '%s' on %s is not active "
-                  "(virsh pool-start %s)", pool_name, l->uri, pool_name);
+        v2k_error("-o libvirt: storage pool '%s' on %s is not active (virsh pool-start %s)", pool_name, l->uri, pool_name);
         goto fail;
     }
     pxml = virStoragePoolGetXMLDesc(l->pool, 0);
@@ -176,8 +172,7 @@ lv_setup(const struct v2k_options *o, const struct v2k_source *s,
     if (ptype == NULL || ppath == NULL ||
         (strcmp(ptype, "dir") != 0 && strcmp(ptype, "fs") != 0 &&
          strcmp(ptype, "netfs") != 0)) {
-        v2k_error("-o libvirt: storage pool '%s' is of type '%s': only "
-                  "directory pools (dir, fs, netfs) can hold the disks",
+        v2k_error("-o libvirt: storage pool '%s' is of type '%s': only directory pools (dir, fs, netfs) can hold the disks",
                   pool_name, ptype ? ptype : "unknown");
         goto fail;
     }
@@ -195,13 +190,11 @@ lv_setup(const struct v2k_options *o, const struct v2k_source *s,
         int ok = virDomainGetUUIDString(dom, l->old_uuid);
         virDomainFree(dom);
         if (!o->overwrite) {
-            v2k_error("-o libvirt: domain '%s' already exists on %s (use "
-                      "--overwrite or -on NAME)", s->name, l->uri);
+            v2k_error("-o libvirt: domain '%s' already exists on %s (use --overwrite or -on NAME)", s->name, l->uri);
             goto fail;
         }
         if (active != 0) {
-            v2k_error("-o libvirt: domain '%s' on %s is running: shut it "
-                      "down before replacing it", s->name, l->uri);
+            v2k_error("-o libvirt: domain '%s' on %s is running: shut it down before replacing it", s->name, l->uri);
             goto fail;
         }
         if (ok == -1) {

@@ -101,6 +101,7 @@ local_finalize(void *state, const struct v2k_source *s,
 const struct v2k_output v2k_output_local = {
     .name = "local",
     .help = "disks and a libvirt domain XML in the directory -os",
+    .needs_storage = true,
     .setup = local_setup,
     .disk_tmp_path = local_disk_tmp_path,
     .disk_format = local_disk_format,

@@ -78,9 +78,7 @@ qemu_setup(const struct v2k_options *o, const struct v2k_source *s,
     unlink(q->sh_tmp);
     if (o->hugepages || o->blkio_weight || o->cpu_pinning ||
         o->seclabel != V2K_SECLABEL_DEFAULT)
-        v2k_warning("-o qemu: -oo hugepages, blkio-weight, cpu-pinning and "
-                    "seclabel are libvirt settings and are not in the "
-                    "script");
+        v2k_warning("-o qemu: -oo hugepages, blkio-weight, cpu-pinning and seclabel are libvirt settings and are not in the script");
     return q;
 
 fail:
@@ -497,6 +495,7 @@ out:
 const struct v2k_output v2k_output_qemu = {
     .name = "qemu",
     .help = "disks and a qemu-system-x86_64 script in the directory -os",
+    .needs_storage = true,
     .setup = qemu_setup,
     .disk_tmp_path = qemu_disk_tmp_path,
     .disk_format = qemu_disk_format,

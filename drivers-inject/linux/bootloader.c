@@ -142,8 +142,7 @@ edit(struct v2k_convert_ctx *ctx, const char *path, v2k_gf_line_fn fn,
         b->err == -1)
         return -1;
     if (b->guesses)
-        v2k_warning(STEP ": %s: %u device name(s) not among the source's "
-                    "disks were mapped by their letter; check them", path,
+        v2k_warning(STEP ": %s: %u device name(s) not among the source's disks were mapped by their letter; check them", path,
                     b->guesses);
     return 0;
 }
@@ -318,9 +317,7 @@ v2k_linux_bootloader_run(struct v2k_convert_ctx *ctx)
         ret = extlinux(ctx, &b);
         break;
     default:
-        v2k_warning(STEP ": the guest's bootloader (%s) is not one we edit; "
-                    "check its kernel command line (root=, console=) by "
-                    "hand", v2k_bootloader_to_string(ctx->guest->bootloader));
+        v2k_warning(STEP ": the guest's bootloader (%s) is not one we edit; check its kernel command line (root=, console=) by hand", v2k_bootloader_to_string(ctx->guest->bootloader));
         ret = 0;
         break;
     }
@@ -333,8 +330,7 @@ v2k_linux_bootloader_run(struct v2k_convert_ctx *ctx)
         /* The kernel step chose a non-Xen default; without it the
          * guest may still boot its Xen-only kernel. */
         if (k && k->xen_only)
-            v2k_warning(STEP ": the default kernel %s is Xen-only and will "
-                        "not boot on KVM (the kernel step chooses another)",
+            v2k_warning(STEP ": the default kernel %s is Xen-only and will not boot on KVM (the kernel step chooses another)",
                         k->version);
     }
     v2k_linux_devmap_free(&m);

@@ -693,9 +693,7 @@ edit_words(struct v2k_convert_ctx *ctx, const char *path, unsigned mask,
                           NULL) == -1 || w->err == -1)
         return -1;
     if (w->guesses)
-        v2k_warning("devices: %s: %u device name(s) not among the source's "
-                    "disks were mapped by their letter (sdc -> %sc); check "
-                    "them", path, w->guesses, w->m->target_prefix);
+        v2k_warning("devices: %s: %u device name(s) not among the source's disks were mapped by their letter (sdc -> %sc); check them", path, w->guesses, w->m->target_prefix);
     return 0;
 }
 

@@ -526,8 +526,7 @@ out:
         while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
             ;
         if (r == 0 && l->n == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-            v2k_error("%s: %s failed on the compressed archive at offset "
-                      "%" PRIu64, what, tool, off);
+            v2k_error("%s: %s failed on the compressed archive at offset %" PRIu64, what, tool, off);
             r = -1;
         }
     }
@@ -556,9 +555,7 @@ v2k_linux_list_initramfs(const char *file, const char *what,
     if (r == 1) {
         const char *tool = decompressor(next);
         if (tool == NULL) {
-            v2k_error("%s: not a cpio archive nor a compression format we "
-                      "know at offset %" PRIu64 " (bytes %02x %02x %02x "
-                      "%02x)", what, pos, next[0], next[1], next[2], next[3]);
+            v2k_error("%s: not a cpio archive nor a compression format we know at offset %" PRIu64 " (bytes %02x %02x %02x %02x)", what, pos, next[0], next[1], next[2], next[3]);
             r = -1;
         } else
             r = list_compressed(file, pos, tool, what, &l);
@@ -650,9 +647,7 @@ verify(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k,
     if (list_image(ctx, initrd, &l) == -1)
         goto out;
     if (!listing_has(&l, blk)) {
-        v2k_error(STEP ": %s was rebuilt but does not contain %s, which "
-                  "kernel %s does not have built in: the guest would not "
-                  "find its disks on KVM", initrd, blk, k->version);
+        v2k_error(STEP ": %s was rebuilt but does not contain %s, which kernel %s does not have built in: the guest would not find its disks on KVM", initrd, blk, k->version);
         goto out;
     }
     if (!listing_has(&l, "virtio_pci") && !is_builtin(mi, "virtio_pci"))
@@ -778,8 +773,7 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     int ret = -1;
 
     if (k == NULL) {
-        v2k_error(STEP ": no default kernel is known (the kernel step "
-                  "chooses it)");
+        v2k_error(STEP ": no default kernel is known (the kernel step chooses it)");
         return -1;
     }
     initrd = k->initrd ? v2k_strdup(k->initrd) : default_initrd(ctx, k);
@@ -815,8 +809,7 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     if (ctx->o && ctx->o->rebuild_initramfs)
         v2k_debug(STEP ": --rebuild-initramfs: %s is rebuilt", initrd);
     else if ((why = carried_edit()) != NULL)
-        v2k_debug(STEP ": %s was edited and %s may carry a copy: it is "
-                  "rebuilt", why, initrd);
+        v2k_debug(STEP ": %s was edited and %s may carry a copy: it is rebuilt", why, initrd);
     else if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN)
         keep = already_has_virtio(ctx, initrd, &mi) == 1;
     switch (ctx->guest->initramfs_tool) {
@@ -850,16 +843,13 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
         break;
     }
     default:
-        v2k_warning(STEP ": no initramfs tool was found in the guest "
-                    "(dracut, update-initramfs, mkinitrd, mkinitcpio); %s "
-                    "is checked as it is", initrd);
+        v2k_warning(STEP ": no initramfs tool was found in the guest (dracut, update-initramfs, mkinitrd, mkinitcpio); %s is checked as it is", initrd);
         break;
     }
     if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN && cmd == NULL)
         goto out;
     if (cmd && keep) {
-        v2k_msg("%s already contains %s and virtio_pci: kept as it is "
-                "(--rebuild-initramfs rebuilds it)", initrd,
+        v2k_msg("%s already contains %s and virtio_pci: kept as it is (--rebuild-initramfs rebuilds it)", initrd,
                 block_driver(ctx));
         ret = 0;
         goto out;

@@ -84,8 +84,7 @@ choose(const struct v2k_convert_ctx *ctx)
     char found[800];
 
     if (gu->nkernels == 0) {
-        v2k_error(STEP ": no installed kernel was found in the guest "
-                  "(/boot/vmlinuz-* with /lib/modules/VERSION)");
+        v2k_error(STEP ": no installed kernel was found in the guest (/boot/vmlinuz-* with /lib/modules/VERSION)");
         return -1;
     }
     for (i = 0; i < gu->nkernels; i++) {
@@ -122,9 +121,7 @@ choose(const struct v2k_convert_ctx *ctx)
                                 "%s%s (%s)", i ? ", " : "",
                                 k->version ? k->version : "?", why);
     }
-    v2k_error(STEP ": no installed kernel has the virtio drivers the "
-              "converted guest needs (found %s); install a kernel with "
-              "virtio in the guest first", found);
+    v2k_error(STEP ": no installed kernel has the virtio drivers the converted guest needs (found %s); install a kernel with virtio in the guest first", found);
     return -1;
 }
 
@@ -197,8 +194,7 @@ v2k_linux_grubenv_edit(const char *in, size_t len, const char *key,
 
     *out = NULL;
     if (len < sizeof hdr - 1 || memcmp(in, hdr, sizeof hdr - 1) != 0) {
-        v2k_error("not a GRUB environment block (no '# GRUB Environment "
-                  "Block' header)");
+        v2k_error("not a GRUB environment block (no '# GRUB Environment Block' header)");
         return -1;
     }
     fp = open_memstream(&buf, &olen);
@@ -277,8 +273,7 @@ v2k_linux_grubenv_set(guestfs_h *g, const char *step, const char *key,
     size_t len;
 
     if (path == NULL) {
-        v2k_error("%s: no grubenv file (/boot/grub2/grubenv, "
-                  "/boot/grub/grubenv) to set %s in", step, key);
+        v2k_error("%s: no grubenv file (/boot/grub2/grubenv, /boot/grub/grubenv) to set %s in", step, key);
         return -1;
     }
     if ((data = v2k_gf_read(g, step, path, &len)) == NULL)
@@ -521,8 +516,7 @@ grub2_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     }
     cfg = grub2_cfg(ctx);
     if (cfg == NULL) {
-        v2k_warning(STEP ": no grub.cfg found; the default boot entry was "
-                    "not checked");
+        v2k_warning(STEP ": no grub.cfg found; the default boot entry was not checked");
         return 0;
     }
     if ((cfgdata = v2k_gf_read(ctx->g, STEP, cfg, NULL)) == NULL)
@@ -531,8 +525,7 @@ grub2_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     if (r == -1)
         return -1;
     if (r == 0) {
-        v2k_warning(STEP ": %s has no entry for %s; the guest boots its "
-                    "current default entry", cfg, k->vmlinuz);
+        v2k_warning(STEP ": %s has no entry for %s; the guest boots its current default entry", cfg, k->vmlinuz);
         return 0;
     }
     gdef = default_grub_value(ctx->g, "GRUB_DEFAULT");
@@ -634,8 +627,7 @@ grub1_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     FILE *fp;
 
     if (cfg == NULL) {
-        v2k_warning(STEP ": GRUB legacy without menu.lst or grub.conf; the "
-                    "default boot entry was not checked");
+        v2k_warning(STEP ": GRUB legacy without menu.lst or grub.conf; the default boot entry was not checked");
         return 0;
     }
     if ((data = v2k_gf_read(ctx->g, STEP, cfg, NULL)) == NULL)
@@ -892,8 +884,7 @@ v2k_linux_kernel_run(struct v2k_convert_ctx *ctx)
         r = extlinux_default(ctx, k);
         break;
     default:
-        v2k_warning(STEP ": the guest's bootloader (%s) is not one we edit; "
-                    "make sure it boots %s",
+        v2k_warning(STEP ": the guest's bootloader (%s) is not one we edit; make sure it boots %s",
                     v2k_bootloader_to_string(ctx->guest->bootloader),
                     k->vmlinuz);
         break;

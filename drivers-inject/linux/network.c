@@ -504,11 +504,7 @@ scan_netplan(guestfs_h *g, const char *path, void *opaque)
     if (v2k_net_netplan_scan(text, &np) == -1)
         return -1;
     for (size_t i = 0; i < np.nmac && !nc->keep_macs; i++)
-        v2k_warning("%s: %s: ethernets.%s matches the old NIC's MAC "
-                    "address, which the converted guest will not have: that "
-                    "interface will not come up; left alone (netplan is not "
-                    "rewritten): replace the match by the new interface's "
-                    "name or MAC, or keep the MAC addresses", STEP, path,
+        v2k_warning("%s: %s: ethernets.%s matches the old NIC's MAC address, which the converted guest will not have: that interface will not come up; left alone (netplan is not rewritten): replace the match by the new interface's name or MAC, or keep the MAC addresses", STEP, path,
                     np.mac_ids[i]);
     for (size_t i = 0; i < np.nnames && r == 0; i++)
         r = names_add(nc->names, np.names[i], path);
@@ -597,10 +593,7 @@ v2k_linux_network_run(struct v2k_convert_ctx *ctx)
         if (!v2k_net_is_predictable(ns.v[i], &mac_based) ||
             (mac_based && ctx->keep_macs) || strcmp(ns.v[i], likely) == 0)
             continue;
-        v2k_warning("%s: %s configures interface %s, a name from the old "
-                    "hypervisor's %s: on KVM the first NIC will likely be "
-                    "%s, and this configuration will not apply until it "
-                    "names the new interface", STEP, ns.where[i], ns.v[i],
+        v2k_warning("%s: %s configures interface %s, a name from the old hypervisor's %s: on KVM the first NIC will likely be %s, and this configuration will not apply until it names the new interface", STEP, ns.where[i], ns.v[i],
                     mac_based ? "MAC address" : "PCI layout", likely);
     }
     r = 0;

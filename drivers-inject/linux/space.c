@@ -151,9 +151,7 @@ v2k_linux_space_run(struct v2k_convert_ctx *ctx)
         return -1;
     }
     if (shortfalls) {
-        v2k_error(STEP ": the guest's filesystems are too full to convert: "
-                  "%s (free space in the guest, or grow the filesystem, "
-                  "then retry; nothing was changed)", report);
+        v2k_error(STEP ": the guest's filesystems are too full to convert: %s (free space in the guest, or grow the filesystem, then retry; nothing was changed)", report);
         free(report);
         return -1;
     }

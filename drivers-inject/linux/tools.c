@@ -429,13 +429,11 @@ remove_packages(struct tools_run *tr, int set, bool *failed)
             continue;
         if (set == SET_VMWARE && tr->keep_vmware_pkg &&
             strcmp(*p, "open-vm-tools") == 0) {
-            v2k_msg("%s: keeping package open-vm-tools: ubuntu-server "
-                    "depends on it (it only runs on VMware)", STEP);
+            v2k_msg("%s: keeping package open-vm-tools: ubuntu-server depends on it (it only runs on VMware)", STEP);
             continue;
         }
         if (!pkg_name_ok(*p)) {
-            v2k_warning("%s: package name '%s' has unexpected characters; "
-                        "not removed", STEP, *p);
+            v2k_warning("%s: package name '%s' has unexpected characters; not removed", STEP, *p);
             continue;
         }
         nl = v2k_asprintf("%s %s", list ? list : "", *p);
@@ -453,15 +451,13 @@ remove_packages(struct tools_run *tr, int set, bool *failed)
     else if (strcmp(fmt, "rpm") == 0)
         tool = first_file(tr->ctx->g, rpm);
     else {
-        v2k_warning("%s: cannot remove packages%s: unknown package format "
-                    "'%s'; deleting the %s files instead", STEP, list, fmt,
+        v2k_warning("%s: cannot remove packages%s: unknown package format '%s'; deleting the %s files instead", STEP, list, fmt,
                     sets[set].name);
         *failed = true;
         return 0;
     }
     if (!tool) {
-        v2k_warning("%s: cannot remove packages%s: the guest has no %s "
-                    "(%s); deleting the %s files instead", STEP, list,
+        v2k_warning("%s: cannot remove packages%s: the guest has no %s (%s); deleting the %s files instead", STEP, list,
                     strcmp(fmt, "deb") == 0 ? "dpkg" : "rpm",
                     strcmp(fmt, "deb") == 0 ? dpkg[0] : rpm[0],
                     sets[set].name);
@@ -504,8 +500,7 @@ run_uninstaller(struct tools_run *tr, const char *script, const char *env,
     char *out;
 
     if (!path_ok(script)) {
-        v2k_warning("%s: %s: unexpected characters in the path; not run, "
-                    "deleting the %s files instead", STEP, script, what);
+        v2k_warning("%s: %s: unexpected characters in the path; not run, deleting the %s files instead", STEP, script, what);
         return 0;
     }
     text = v2k_gf_read(g, STEP, script, NULL);
@@ -516,8 +511,7 @@ run_uninstaller(struct tools_run *tr, const char *script, const char *env,
     }
     interp = v2k_hv_shebang(text);
     if (interp && (!path_ok(interp) || !v2k_gf_is_file(g, interp))) {
-        v2k_warning("%s: %s needs %s, which the guest does not have; "
-                    "deleting the %s files instead", STEP, script, interp,
+        v2k_warning("%s: %s needs %s, which the guest does not have; deleting the %s files instead", STEP, script, interp,
                     what);
         return 0;
     }
@@ -527,8 +521,7 @@ run_uninstaller(struct tools_run *tr, const char *script, const char *env,
         return -1;
     out = v2k_gf_sh(g, STEP, cmd);
     if (!out) {
-        v2k_warning("%s: the %s uninstaller failed (%s); deleting its files "
-                    "instead", STEP, what, v2k_error_message());
+        v2k_warning("%s: the %s uninstaller failed (%s); deleting its files instead", STEP, what, v2k_error_message());
         return 0;
     }
     free(out);
@@ -793,8 +786,7 @@ run_depmod(struct tools_run *tr)
         char *out;
 
         if (!tool) {
-            v2k_warning("%s: the guest has no depmod: modules.dep of %s "
-                        "still names the removed modules", STEP, v);
+            v2k_warning("%s: the guest has no depmod: modules.dep of %s still names the removed modules", STEP, v);
             continue;
         }
         if (!pkg_name_ok(v))

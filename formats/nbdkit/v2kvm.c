@@ -87,8 +87,7 @@ v2kvm_config(const char *key, const char *value)
         format = value;
         return 0;
     }
-    nbdkit_error("unknown parameter '%s' (use file=PATH [format=FMT] "
-                 "[parent=NAME]...)", key);
+    nbdkit_error("unknown parameter '%s' (use file=PATH [format=FMT] [parent=NAME]...)", key);
     return -1;
 }
 

@@ -63,9 +63,43 @@ expect 1 "vm.img: Permission denied" \
     "$V2KVM" --no-convert -i disk "$src" -o local -os "$out"
 chmod 0644 "$src"
 
+# A missing -os for an output that needs one is a usage error found
+# before the source is opened (the missing source is not reported).
+expect 2 "-o local: give the output directory with -os DIR" \
+    "$V2KVM" --no-convert -i disk "$T/missing.img" -o local
+expect 2 "-o qemu: give the output directory with -os DIR" \
+    "$V2KVM" -i disk "$T/missing.img" -o qemu
+# A source URI no transport reads (formats/ has no NBD client) is refused
+# the same way for --print-source and for the copy: a usage error.
+for mode in --print-source "-o null"; do
+    # shellcheck disable=SC2086
+    expect 2 "-i disk nbd://localhost/x: no transport for URI scheme 'nbd' (supported: file, sftp, ssh, https)" \
+        "$V2KVM" --no-convert -i disk nbd://localhost/x $mode
+done
+# ... and an nbd (or plain http) disk in a libvirt XML fails in the input,
+# for --print-source as for the copy, instead of printing a source the
+# copy then refuses.
+for proto in nbd http; do
+    cat >"$T/$proto.xml" <<XML
+<domain type='kvm'>
+  <name>net</name>
+  <memory unit='MiB'>512</memory>
+  <devices>
+    <disk type='network' device='disk'>
+      <source protocol='$proto' name='disk0'><host name='localhost' port='10809'/></source>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+XML
+    for mode in --print-source "-o null"; do
+        # shellcheck disable=SC2086
+        expect 1 "$proto.xml:5: <disk> vda: network protocol '$proto' is not supported (only https)" \
+            "$V2KVM" --no-convert -i libvirtxml "$T/$proto.xml" $mode
+    done
+done
+
 # Output problems.
-expect 1 "-o local: give the output directory with -os DIR" \
-    "$V2KVM" --no-convert -i disk "$src" -o local
 expect 1 "-os $T/nodir: No such file or directory" \
     "$V2KVM" --no-convert -i disk "$src" -o local -os "$T/nodir"
 expect 1 "-os $src is not a directory" \

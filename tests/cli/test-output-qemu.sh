@@ -161,6 +161,6 @@ assert_grep "'file=$(realpath "$out3")/it'\\\\''s a,,vm-sda,format=qcow2" \
 # Usage: -os is needed; nothing is left behind on failure.
 rc=0
 "$V2KVM" --no-convert -q -i disk "$img" -o qemu 2>"$T/err" || rc=$?
-[ $rc = 1 ] || fail "no -os: exit $rc"
+[ $rc = 2 ] || fail "no -os: exit $rc (a usage error)"
 assert_grep "-o qemu: give the output directory with -os DIR" "$T/err"
 echo "test-output-qemu: ok"
