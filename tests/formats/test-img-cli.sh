@@ -108,7 +108,8 @@ for bad in "frobnicate x" "info" "info -x $raw" "map --output=xml $raw" \
     one_line "$bad"
     assert_grep "^v2kvm-img: error: " "$T/err"
 done
-img --help | grep -q "v2kvm-img compare" || fail "--help lacks compare"
+img --help >"$T/help"
+grep -q "v2kvm-img compare" "$T/help" || fail "--help lacks compare"
 
 # A disk inside an uncompressed tar/OVA is read in place as TAR/MEMBER.
 mkdir "$T/ova"
