@@ -30,11 +30,6 @@ char *v2k_insp_read(guestfs_h *g, const char *path, size_t max);
 bool v2k_insp_next_line(const char *buf, size_t *pos, const char **line,
                         size_t *len);
 
-/* Compare kernel versions like rpmvercmp: numeric runs numerically,
- * alphabetic runs by strcmp, numbers above letters, more parts above
- * fewer.  <0, 0, >0. */
-int v2k_kernel_version_cmp(const char *a, const char *b);
-
 /* The Linux part of inspection, after the root is mounted: firmware,
  * bootloader, initramfs tool, kernels, default kernel, tools, SELinux,
  * packages.  Only fails on out-of-memory. */
