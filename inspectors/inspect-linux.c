@@ -79,8 +79,8 @@ v2k_inspect_firmware(guestfs_h *g, struct v2k_guest *gu)
     if (gu->esp == NULL)
         gu->firmware = V2K_GFW_BIOS;
     else if (gu->family != V2K_OS_LINUX || mounted ||
-             v2k_insp_is_dir(g, "/boot/efi/EFI") ||
-             v2k_insp_is_dir(g, "/efi/EFI"))
+             v2k_gf_is_dir(g, "/boot/efi/EFI") ||
+             v2k_gf_is_dir(g, "/efi/EFI"))
         /* Windows never mounts its ESP; a Linux guest mounts it, or at
          * least has the EFI directory where the ESP goes. */
         gu->firmware = V2K_GFW_UEFI;
@@ -112,7 +112,7 @@ find_bootloader(guestfs_h *g, struct v2k_guest *gu)
     };
     const char *f;
 
-    if ((f = v2k_insp_first_file(g, grub2)) != NULL) {
+    if ((f = v2k_gf_first_file(g, grub2)) != NULL) {
         gu->bootloader = V2K_BOOT_GRUB2;
         gu->bootloader_config = v2k_strdup(f);
         return gu->bootloader_config ? 0 : -1;
@@ -120,7 +120,7 @@ find_bootloader(guestfs_h *g, struct v2k_guest *gu)
     /* UEFI grub.cfg on the ESP (RHEL 7/8 keep the real one there). */
     char **efi = guestfs_glob_expand(g, "/boot/efi/EFI/*/grub.cfg");
     for (size_t i = 0; efi && efi[i]; i++) {
-        if (v2k_insp_is_file(g, efi[i])) {
+        if (v2k_gf_is_file(g, efi[i])) {
             gu->bootloader = V2K_BOOT_GRUB2;
             gu->bootloader_config = v2k_strdup(efi[i]);
             v2k_strv_free(efi);
@@ -134,7 +134,7 @@ find_bootloader(guestfs_h *g, struct v2k_guest *gu)
         { sdboot, V2K_BOOT_SYSTEMD_BOOT },
     };
     for (size_t i = 0; i < V2K_ARRAY_SIZE(t); i++) {
-        if ((f = v2k_insp_first_file(g, t[i].paths)) != NULL) {
+        if ((f = v2k_gf_first_file(g, t[i].paths)) != NULL) {
             gu->bootloader = t[i].kind;
             gu->bootloader_config = v2k_strdup(f);
             return gu->bootloader_config ? 0 : -1;
@@ -165,13 +165,13 @@ find_initramfs_tool(guestfs_h *g, struct v2k_guest *gu)
         "/bin/mkinitrd", NULL,
     };
 
-    if (v2k_insp_first_file(g, dracut))
+    if (v2k_gf_first_file(g, dracut))
         gu->initramfs_tool = V2K_INITRD_DRACUT;
-    else if (v2k_insp_first_file(g, itools))
+    else if (v2k_gf_first_file(g, itools))
         gu->initramfs_tool = V2K_INITRD_INITRAMFS_TOOLS;
-    else if (v2k_insp_first_file(g, cpio))
+    else if (v2k_gf_first_file(g, cpio))
         gu->initramfs_tool = V2K_INITRD_MKINITCPIO;
-    else if (v2k_insp_first_file(g, mkinitrd))
+    else if (v2k_gf_first_file(g, mkinitrd))
         gu->initramfs_tool = V2K_INITRD_MKINITRD;
 }
 
@@ -323,7 +323,7 @@ kernel_initrd(guestfs_h *g, const struct v2k_guest *gu, const char *v)
         char *p = v2k_asprintf(fmts[i], v);
         if (p == NULL)
             return NULL;
-        if (v2k_insp_is_file(g, p))
+        if (v2k_gf_is_file(g, p))
             return p;
         free(p);
     }
@@ -346,9 +346,9 @@ kernel_initrd(guestfs_h *g, const struct v2k_guest *gu, const char *v)
 static int
 find_kernels(guestfs_h *g, struct v2k_guest *gu)
 {
-    const char *dir = v2k_insp_is_dir(g, "/lib/modules") ? "/lib/modules"
+    const char *dir = v2k_gf_is_dir(g, "/lib/modules") ? "/lib/modules"
                                                           : "/usr/lib/modules";
-    char **ents = v2k_insp_is_dir(g, dir) ? guestfs_ls(g, dir) : NULL;
+    char **ents = v2k_gf_is_dir(g, dir) ? guestfs_ls(g, dir) : NULL;
     int ret = -1;
 
     for (size_t i = 0; ents && ents[i]; i++) {
@@ -361,7 +361,7 @@ find_kernels(guestfs_h *g, struct v2k_guest *gu)
         CLEANUP_FREE char *moddir = v2k_asprintf("%s/%s", dir, v);
         if (moddir == NULL)
             goto out;
-        if (!v2k_insp_is_dir(g, moddir))
+        if (!v2k_gf_is_dir(g, moddir))
             continue;
         const char *fmts[] = {
             "/boot/vmlinuz-%s", "/boot/vmlinux-%s", "/boot/kernel-%s",
@@ -374,7 +374,7 @@ find_kernels(guestfs_h *g, struct v2k_guest *gu)
                           : v2k_asprintf(fmts[k], dir, v);
             if (vmlinuz == NULL)
                 goto out;
-            if (!v2k_insp_is_file(g, vmlinuz)) {
+            if (!v2k_gf_is_file(g, vmlinuz)) {
                 free(vmlinuz);
                 vmlinuz = NULL;
             }
@@ -623,7 +623,7 @@ grub2_default(guestfs_h *g, struct v2k_guest *gu)
         static const char *const envs[] = {
             "/boot/grub2/grubenv", "/boot/grub/grubenv", NULL,
         };
-        const char *env = v2k_insp_first_file(g, envs);
+        const char *env = v2k_gf_first_file(g, envs);
         CLEANUP_FREE char *envbuf = env ? v2k_insp_read(g, env, 65536)
                                         : NULL;
         if (envbuf)
@@ -735,7 +735,7 @@ any_exists(guestfs_h *g, const char *const *paths)
             v2k_strv_free(m);
             if (found)
                 return true;
-        } else if (guestfs_exists(g, *paths) > 0) {
+        } else if (v2k_gf_exists(g, *paths)) {
             return true;
         }
     }
