@@ -148,10 +148,10 @@ v2k_gf_edit_lines(guestfs_h *g, const char *step, const char *path,
             *nl = '\0';
         repl = fn(p, &drop, opaque);
         if (drop) {
-            v2k_log_edit(step, path, p, NULL);
+            v2k_log_edit(g, step, path, p, NULL);
             changed++;
         } else if (repl && strcmp(repl, p) != 0) {
-            v2k_log_edit(step, path, p, repl);
+            v2k_log_edit(g, step, path, p, repl);
             fputs(repl, fp);
             changed++;
         } else
@@ -183,7 +183,7 @@ v2k_gf_remove(guestfs_h *g, const char *step, const char *path)
         v2k_gf_error(g, step, path, "remove");
         return -1;
     }
-    v2k_log_edit(step, path, NULL, "removed");
+    v2k_log_edit(g, step, path, NULL, "removed");
     return 0;
 }
 

@@ -296,7 +296,7 @@ v2k_linux_grubenv_set(guestfs_h *g, const char *step, const char *key,
         return -1;
     before = old ? v2k_asprintf("%s=%s", key, old) : NULL;
     after = value ? v2k_asprintf("%s=%s", key, value) : NULL;
-    v2k_log_edit(step, path, before ? before : "(unset)",
+    v2k_log_edit(g, step, path, before ? before : "(unset)",
                  after ? after : "(unset)");
     return 0;
 }
@@ -679,10 +679,10 @@ grub1_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     {
         char after[32];
         snprintf(after, sizeof after, "default=%ld", target);
-        v2k_log_edit(STEP, cfg, before ? before : "(no default)", after);
+        v2k_log_edit(ctx->g, STEP, cfg, before ? before : "(no default)", after);
     }
     if (def_src >= 0)
-        v2k_log_edit(STEP, cfg, NULL, "added a boot entry for the chosen "
+        v2k_log_edit(ctx->g, STEP, cfg, NULL, "added a boot entry for the chosen "
                      "kernel (copied from the default one)");
     return 0;
 }
@@ -776,7 +776,7 @@ extlinux_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
             v2k_gf_write(ctx->g, STEP, cfg, nd, strlen(nd)) == -1)
             return -1;
         nd[strcspn(nd, "\n")] = '\0';
-        v2k_log_edit(STEP, cfg, "(no DEFAULT)", nd);
+        v2k_log_edit(ctx->g, STEP, cfg, "(no DEFAULT)", nd);
     }
     return 0;
 }
@@ -817,7 +817,7 @@ set_caps(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     gc->virtio_rng = (k->virtio & V2K_VIRTIO_RNG) != 0;
     gc->virtio_balloon = (k->virtio & V2K_VIRTIO_BALLOON) != 0;
     gc->net_model = V2K_NETM_VIRTIO;
-    if (ctx->o == NULL || ctx->o->machine == NULL) {
+    if (!ctx->opts.machine_fixed) {
         bool old = maj < 2 || (maj == 2 && (min < 6 ||
                                             (min == 6 && pat < 32)));
         gc->machine = old ? V2K_MACHINE_PC : V2K_MACHINE_Q35;
