@@ -664,15 +664,21 @@ run_appliance(struct v2k_conversion *c, guestfs_h *g,
             .g = g,
             .guest = c->guest,
             .src = c->s,
-            .o = o,
+            .opts = {
+                .machine_fixed = o->machine != NULL,
+                .rebuild_initramfs = o->rebuild_initramfs,
+            },
             .gc = gc,
             .keep_macs = v2k_conversion_keeps_macs(o, c->s),
             .only_steps = getenv("V2K_ONLY_STEPS"),
         };
+        int cr;
 
         v2k_msg("Converting %s to run on KVM", guest_title(c->guest));
         t0 = v2k_now();
-        if (v2k_convert_guest(&ctx) == -1)
+        cr = v2k_convert_guest(&ctx);
+        v2k_edit_set_clear(&ctx.edited);
+        if (cr == -1)
             goto out;
         phase_done("convert", t0);
         if (v2k_check_interrupted() == -1)

@@ -3,6 +3,7 @@
  * the same guest types; every attribute goes through libxml2's writer
  * (escaping is its job, never string concatenation). */
 #include "domain-xml.h"
+#include "disk-names.h"
 #include "error.h"
 #include "util.h"
 #include "version.h"
@@ -15,30 +16,6 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-char *
-v2k_disk_name(const char *prefix, size_t i, char *buf, size_t len)
-{
-    char letters[16];
-    size_t n = 0;
-
-    /* Bijective base 26, as Linux names sd/vd devices: a..z, aa..zz... */
-    i++;
-    while (i > 0 && n < sizeof letters) {
-        i--;
-        letters[n++] = (char)('a' + i % 26);
-        i /= 26;
-    }
-    snprintf(buf, len, "%s", prefix);
-    for (size_t k = 0; k < n; k++) {
-        size_t l = strlen(buf);
-        if (l + 1 < len) {
-            buf[l] = letters[n - 1 - k];
-            buf[l + 1] = '\0';
-        }
-    }
-    return buf;
-}
 
 size_t
 v2k_source_ncopied(const struct v2k_source *s)
@@ -279,35 +256,19 @@ out:
     return r;
 }
 
-/* Target prefix and bus of a disk on gc's block bus. */
-static void
-disk_bus(const struct v2k_guestcaps *gc, const char **prefix,
-         const char **bus)
-{
-    switch (gc->block_bus) {
-    case V2K_BLOCK_VIRTIO_SCSI: *prefix = "sd"; *bus = "scsi"; return;
-    case V2K_BLOCK_SATA: *prefix = "sd"; *bus = "sata"; return;
-    case V2K_BLOCK_IDE: *prefix = "hd"; *bus = "ide"; return;
-    case V2K_BLOCK_VIRTIO_BLK: break;
-    }
-    *prefix = "vd";
-    *bus = "virtio";
-}
-
 static int
 write_disks(xmlTextWriterPtr w, const struct v2k_source *s,
             const struct v2k_guestcaps *gc,
             const struct v2k_domain_disk *disks, size_t ndisks)
 {
-    const char *prefix, *bus;
-    const char *cd_prefix = gc->machine == V2K_MACHINE_PC ? "hd" : "sd";
-    const char *cd_bus = gc->machine == V2K_MACHINE_PC ? "ide" : "sata";
-    /* Target names are unique per prefix: count sd/hd/vd separately. */
-    size_t nvd = 0, nsd = 0, nhd = 0, k = 0;
-    char buf[32];
+    struct v2k_disk_target *t = v2k_calloc(s->ndisks ? s->ndisks : 1,
+                                           sizeof *t);
+    size_t k = 0;
     int r = -1;
 
-    disk_bus(gc, &prefix, &bus);
+    if (t == NULL)
+        return -1;
+    v2k_disk_targets(s, gc->block_bus, gc->machine, t);
     if (gc->block_bus == V2K_BLOCK_VIRTIO_SCSI) {
         START("controller");
         ATTR("type", "scsi");
@@ -318,11 +279,9 @@ write_disks(xmlTextWriterPtr w, const struct v2k_source *s,
     for (size_t i = 0; i < s->ndisks; i++) {
         const struct v2k_disk *sd = &s->disks[i];
         bool cd = sd->device == V2K_DEV_CDROM;
-        const char *p = cd ? cd_prefix : prefix;
-        size_t *count = p[0] == 'v' ? &nvd : p[0] == 's' ? &nsd : &nhd;
 
-        if (sd->device == V2K_DEV_FLOPPY)
-            continue;
+        if (t[i].bus == NULL)
+            continue;           /* floppies are dropped */
         if (!cd && k >= ndisks) {
             v2k_error("source disk %zu has no output disk", i + 1);
             goto fail;
@@ -340,8 +299,7 @@ write_disks(xmlTextWriterPtr w, const struct v2k_source *s,
         END();
         if (!cd)
             EMPTY1("source", "file", disks[k].path);
-        EMPTY2("target", "dev", v2k_disk_name(p, (*count)++, buf, sizeof buf),
-               "bus", cd ? cd_bus : bus);
+        EMPTY2("target", "dev", t[i].dev, "bus", t[i].bus);
         if (cd) {
             START("readonly"); END();
         } else if (k == 0) {
@@ -355,6 +313,7 @@ out:
     if (r == -1)
         v2k_error("libxml2 could not write the disks");
 fail:
+    free(t);
     return r;
 }
 

@@ -2,10 +2,11 @@
  *
  * v2k_domain_xml_format() describes the (already mapped and validated)
  * source as a KVM domain, choosing devices from the guestcaps alone
- * (guestcaps.h): disks on the guestcaps' bus in source order (vda...,
- * sda... or hda...), each V2K_DEV_DISK of the source taking the next
- * entry of disks[]; source CD-ROMs as empty CD-ROMs on SATA (IDE on
- * the pc machine); floppies are dropped; NICs with the source MAC kept
+ * (guestcaps.h): disks on the guestcaps' bus in source order, each
+ * V2K_DEV_DISK of the source taking the next entry of disks[]; source
+ * CD-ROMs as empty CD-ROMs on SATA (IDE on the pc machine); floppies are
+ * dropped; target names from disk-names.h (the ones the guest's fstab is
+ * rewritten to); NICs with the source MAC kept
  * on the mapped network or bridge, or as an SR-IOV VF (--mac
  * MAC:hostdev:ADDR).  Every XML written passes virt-xml-validate.
  *
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "disk-names.h"          /* v2k_disk_name */
 #include "guestcaps.h"
 #include "options.h"
 #include "source.h"
@@ -65,9 +67,5 @@ const char *v2k_nic_hostdev(const struct v2k_nic *n,
  * canonical form), else a fresh one.  out gets 36 characters + NUL. */
 int v2k_domain_uuid(const struct v2k_source *s,
                     const struct v2k_domain_opts *d, char out[37]);
-
-/* Device name "<prefix><letters>" for disk index i: vda.. vdz, vdaa...
- * Returns buf. */
-char *v2k_disk_name(const char *prefix, size_t i, char *buf, size_t len);
 
 #endif

@@ -99,56 +99,68 @@ check_list(const char *list, const struct v2k_step *steps)
     return 0;
 }
 
-/* The guest files edited since v2k_run_steps began (v2k_edited). */
-#define MAX_EDITED 256
-static char *edited[MAX_EDITED];
-static size_t nedited;
-static bool edited_overflow;
+/* guestfs private-data key under which v2k_run_steps leaves the running
+ * context's edit set on its handle (libguestfs: guestfs_set_private). */
+#define EDITS_KEY "v2k_edit_set"
 
-static void
-edited_reset(void)
+void
+v2k_edit_set_clear(struct v2k_edit_set *e)
 {
-    size_t i;
-    for (i = 0; i < nedited; i++)
-        free(edited[i]);
-    nedited = 0;
-    edited_overflow = false;
+    for (size_t i = 0; i < e->n; i++)
+        free(e->files[i]);
+    e->n = 0;
+    e->overflow = false;
 }
 
 static void
-edited_add(const char *file)
+edited_add(struct v2k_edit_set *e, const char *file)
 {
     size_t i;
     if (file == NULL)
         return;
-    for (i = 0; i < nedited; i++)
-        if (strcmp(edited[i], file) == 0)
+    for (i = 0; i < e->n; i++)
+        if (strcmp(e->files[i], file) == 0)
             return;
-    if (nedited == MAX_EDITED || (edited[nedited] = strdup(file)) == NULL) {
-        edited_overflow = true;
+    if (e->n == V2K_MAX_EDITED || (e->files[e->n] = strdup(file)) == NULL) {
+        e->overflow = true;
         return;
     }
-    nedited++;
+    e->n++;
 }
 
 const char *
-v2k_edited(const char *pattern)
+v2k_edited(const struct v2k_convert_ctx *ctx, const char *pattern)
 {
+    const struct v2k_edit_set *e = &ctx->edited;
     size_t i;
-    for (i = 0; i < nedited; i++)
-        if (fnmatch(pattern, edited[i], FNM_PATHNAME) == 0)
-            return edited[i];
-    return edited_overflow ? "(too many edited files to tell)" : NULL;
+    for (i = 0; i < e->n; i++)
+        if (fnmatch(pattern, e->files[i], FNM_PATHNAME) == 0)
+            return e->files[i];
+    return e->overflow ? "(too many edited files to tell)" : NULL;
 }
+
+static int
+run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps);
 
 int
 v2k_run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps)
 {
-    size_t i;
+    int r;
 
     if (ctx->only_steps && check_list(ctx->only_steps, steps) == -1)
         return -1;
-    edited_reset();
+    v2k_edit_set_clear(&ctx->edited);
+    guestfs_set_private(ctx->g, EDITS_KEY, &ctx->edited);
+    r = run_steps(ctx, steps);
+    guestfs_set_private(ctx->g, EDITS_KEY, NULL);
+    return r;
+}
+
+static int
+run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps)
+{
+    size_t i;
+
     for (i = 0; steps[i].name; i++) {
         const struct v2k_step *st = &steps[i];
         double t0;
@@ -177,10 +189,13 @@ v2k_run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps)
 }
 
 void
-v2k_log_edit(const char *step, const char *file, const char *before,
-             const char *after)
+v2k_log_edit(guestfs_h *g, const char *step, const char *file,
+             const char *before, const char *after)
 {
-    edited_add(file);
+    struct v2k_edit_set *e = g ? guestfs_get_private(g, EDITS_KEY) : NULL;
+
+    if (e)
+        edited_add(e, file);
     if (v2k_log_machine_readable()) {
         struct v2k_json *j = v2k_log_json_begin("edit");
         if (j == NULL)

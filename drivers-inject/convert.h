@@ -30,8 +30,29 @@
 
 #include "guestcaps.h"
 #include "guest.h"
-#include "options.h"
 #include "source.h"
+
+/* What the steps take from the command line; converters/ fills it from
+ * its options (the steps never see the whole CLI). */
+struct v2k_step_options {
+    bool machine_fixed;                 /* -oo machine= given: the kernel
+                                           step leaves gc->machine alone */
+    bool rebuild_initramfs;             /* --rebuild-initramfs */
+};
+
+/* The guest files the steps of one v2k_run_steps logged edits of
+ * (v2k_log_edit, v2k_edited): per conversion, so that several can run in
+ * one process.  Part of the context: zero-initialised with it, emptied
+ * by each v2k_run_steps, freed by whoever runs the steps with
+ * v2k_edit_set_clear. */
+#define V2K_MAX_EDITED 256
+struct v2k_edit_set {
+    char *files[V2K_MAX_EDITED];        /* owned */
+    size_t n;
+    bool overflow;                      /* more than V2K_MAX_EDITED */
+};
+
+void v2k_edit_set_clear(struct v2k_edit_set *e);
 
 struct v2k_convert_ctx {
     guestfs_h *g;                       /* launched, guest mounted (rw) */
@@ -39,13 +60,15 @@ struct v2k_convert_ctx {
                                            default kernel they chose) */
     const struct v2k_source *src;       /* disks in the order the output
                                            attaches them (device DISK ones) */
-    const struct v2k_options *o;
+    struct v2k_step_options opts;
     struct v2k_guestcaps *gc;           /* in: defaults + user overrides;
                                            out: what the guest can drive */
     bool keep_macs;                     /* the output keeps the source's
                                            MACs (MAC-bound rules may stay) */
     const char *only_steps;             /* comma-separated step names to
                                            run, NULL = all (V2K_ONLY_STEPS) */
+    struct v2k_edit_set edited;         /* v2k_edited; the runner frees it
+                                           (v2k_edit_set_clear) */
 };
 
 /* One rewrite step.  applies() is asked first (false: skipped, with a
@@ -62,20 +85,24 @@ struct v2k_step {
 int v2k_convert_guest(struct v2k_convert_ctx *ctx);
 
 /* Run a NULL-name-terminated step table (used by v2k_convert_guest and
- * the tests), honouring ctx->only_steps. */
+ * the tests), honouring ctx->only_steps.  While it runs, ctx->g carries
+ * ctx->edited (guestfs_set_private) so that v2k_log_edit(g, ...) records
+ * there. */
 int v2k_run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps);
 
 /* Log one edit of a guest file by a step: "STEP: FILE: BEFORE -> AFTER"
  * at -v (message level for a whole-file action such as "removed" or
  * "regenerated"), a JSON line {"type":"edit",...} with
- * --machine-readable.  before/after may be NULL. */
-void v2k_log_edit(const char *step, const char *file, const char *before,
-                  const char *after);
+ * --machine-readable; file is added to the edit set of the steps running
+ * on g (none outside v2k_run_steps).  before/after may be NULL. */
+void v2k_log_edit(guestfs_h *g, const char *step, const char *file,
+                  const char *before, const char *after);
 
-/* A guest file that a step of the current v2k_run_steps logged an edit
- * of (v2k_log_edit) and that matches the fnmatch(3) pattern (with
- * FNM_PATHNAME), or NULL.  When more files were edited than it keeps
- * track of, a non-NULL placeholder: callers must assume the worst. */
-const char *v2k_edited(const char *pattern);
+/* A guest file that a step of ctx's current v2k_run_steps logged an edit
+ * of and that matches the fnmatch(3) pattern (with FNM_PATHNAME), or
+ * NULL.  When more files were edited than it keeps track of, a non-NULL
+ * placeholder: callers must assume the worst. */
+const char *v2k_edited(const struct v2k_convert_ctx *ctx,
+                       const char *pattern);
 
 #endif

@@ -18,99 +18,6 @@
  * with its framing, libguestfs GUESTFS_MESSAGE_MAX). */
 #define WRITE_INLINE_MAX (2u << 20)
 
-/* libguestfs's last error, trimmed to its last non-empty line (a failed
- * command's stderr can be long; its last line is the useful one). */
-static const char *
-last_line(guestfs_h *g, char *buf, size_t len)
-{
-    const char *msg = guestfs_last_error(g), *p, *start;
-    size_t n;
-
-    if (msg == NULL || *msg == '\0')
-        return "unknown libguestfs error";
-    n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        n--;
-    start = msg;
-    for (p = msg; p < msg + n; p++)
-        if (*p == '\n')
-            start = p + 1;
-    snprintf(buf, len, "%.*s", (int)(msg + n - start), start);
-    return buf;
-}
-
-static void
-gf_error(guestfs_h *g, const char *step, const char *path, const char *what)
-{
-    char buf[512];
-    v2k_error("%s: %s: %s%s%s", step, path, what ? what : "",
-              what ? ": " : "", last_line(g, buf, sizeof buf));
-}
-
-bool
-v2k_gf_exists(guestfs_h *g, const char *path)
-{
-    return guestfs_exists(g, path) == 1;
-}
-
-bool
-v2k_gf_is_file(guestfs_h *g, const char *path)
-{
-    return guestfs_is_file_opts(g, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS,
-                                1, -1) == 1;
-}
-
-bool
-v2k_gf_is_dir(guestfs_h *g, const char *path)
-{
-    return guestfs_is_dir_opts(g, path, GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS,
-                               1, -1) == 1;
-}
-
-char *
-v2k_gf_read(guestfs_h *g, const char *step, const char *path, size_t *len)
-{
-    int64_t size;
-    size_t n = 0;
-    char *data, *out;
-
-    if (!v2k_gf_is_file(g, path)) {
-        v2k_error("%s: %s: no such file", step, path);
-        return NULL;
-    }
-    size = guestfs_filesize(g, path);
-    if (size == -1) {
-        gf_error(g, step, path, NULL);
-        return NULL;
-    }
-    if ((uint64_t)size > V2K_GF_MAX_FILE) {
-        v2k_error("%s: %s: %" PRId64 " bytes, more than the %u we read",
-                  step, path, size, V2K_GF_MAX_FILE);
-        return NULL;
-    }
-    data = guestfs_read_file(g, path, &n);
-    if (data == NULL) {
-        gf_error(g, step, path, NULL);
-        return NULL;
-    }
-    if (n > V2K_GF_MAX_FILE) {  /* grew since the size check */
-        free(data);
-        v2k_error("%s: %s: more than %u bytes", step, path, V2K_GF_MAX_FILE);
-        return NULL;
-    }
-    /* read_file's buffer is NUL-terminated past n, but say so ourselves. */
-    out = realloc(data, n + 1);
-    if (out == NULL) {
-        free(data);
-        v2k_error("out of memory");
-        return NULL;
-    }
-    out[n] = '\0';
-    if (len)
-        *len = n;
-    return out;
-}
-
 static int
 put_content(guestfs_h *g, const char *step, const char *path,
             const char *content, size_t len)
@@ -122,7 +29,7 @@ put_content(guestfs_h *g, const char *step, const char *path,
 
     if (len <= WRITE_INLINE_MAX) {
         if (guestfs_write(g, path, content, len) == -1) {
-            gf_error(g, step, path, "write");
+            v2k_gf_error(g, step, path, "write");
             return -1;
         }
         return 0;
@@ -144,7 +51,7 @@ put_content(guestfs_h *g, const char *step, const char *path,
     r = guestfs_upload(g, tmpl, path);
     unlink(tmpl);
     if (r == -1) {
-        gf_error(g, step, path, "upload");
+        v2k_gf_error(g, step, path, "upload");
         return -1;
     }
     return 0;
@@ -165,12 +72,12 @@ v2k_gf_write(guestfs_h *g, const char *step, const char *path,
     if (v2k_gf_exists(g, path)) {
         real = guestfs_realpath(g, path);
         if (real == NULL) {
-            gf_error(g, step, path, "realpath");
+            v2k_gf_error(g, step, path, "realpath");
             return -1;
         }
         st = guestfs_statns(g, real);
         if (st == NULL) {
-            gf_error(g, step, real, "stat");
+            v2k_gf_error(g, step, real, "stat");
             return -1;
         }
         mode = st->st_mode & 07777;
@@ -191,11 +98,11 @@ v2k_gf_write(guestfs_h *g, const char *step, const char *path,
         goto fail;
     if (guestfs_chmod(g, (int)mode, tmp) == -1 ||
         guestfs_chown(g, (int)uid, (int)gid, tmp) == -1) {
-        gf_error(g, step, real, "chmod/chown");
+        v2k_gf_error(g, step, real, "chmod/chown");
         goto fail;
     }
     if (guestfs_rename(g, tmp, real) == -1) {
-        gf_error(g, step, real, "rename");
+        v2k_gf_error(g, step, real, "rename");
         goto fail;
     }
     return 0;
@@ -241,10 +148,10 @@ v2k_gf_edit_lines(guestfs_h *g, const char *step, const char *path,
             *nl = '\0';
         repl = fn(p, &drop, opaque);
         if (drop) {
-            v2k_log_edit(step, path, p, NULL);
+            v2k_log_edit(g, step, path, p, NULL);
             changed++;
         } else if (repl && strcmp(repl, p) != 0) {
-            v2k_log_edit(step, path, p, repl);
+            v2k_log_edit(g, step, path, p, repl);
             fputs(repl, fp);
             changed++;
         } else
@@ -270,13 +177,13 @@ int
 v2k_gf_remove(guestfs_h *g, const char *step, const char *path)
 {
     if (!v2k_gf_exists(g, path) &&
-        guestfs_is_symlink(g, path) != 1)       /* dangling link */
+        !v2k_gf_is_symlink(g, path))       /* dangling link */
         return 0;
     if (guestfs_rm_rf(g, path) == -1) {
-        gf_error(g, step, path, "remove");
+        v2k_gf_error(g, step, path, "remove");
         return -1;
     }
-    v2k_log_edit(step, path, NULL, "removed");
+    v2k_log_edit(g, step, path, NULL, "removed");
     return 0;
 }
 
@@ -286,7 +193,7 @@ v2k_gf_glob(guestfs_h *g, const char *step, const char *pattern)
     char **r = guestfs_glob_expand(g, pattern);
 
     if (r == NULL)
-        gf_error(g, step, pattern, "glob");
+        v2k_gf_error(g, step, pattern, "glob");
     return r;
 }
 
@@ -311,7 +218,7 @@ v2k_gf_sh(guestfs_h *g, const char *step, const char *command)
     v2k_debug("%s: running in the guest: %s", step, command);
     out = guestfs_sh(g, command);
     if (out == NULL) {
-        v2k_error("%s: %s: %s", step, command, last_line(g, buf, sizeof buf));
+        v2k_error("%s: %s: %s", step, command, v2k_gf_last_error_line(g, buf, sizeof buf));
         return NULL;
     }
     return out;

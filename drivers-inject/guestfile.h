@@ -1,5 +1,6 @@
-/* guestfile.h - reading and editing guest files through libguestfs, for
- * the rewrite steps.
+/* guestfile.h - editing guest files through libguestfs, for the rewrite
+ * steps; the checks and bounded reads are inspectors/guest-read.h's,
+ * shared with the inspectors.
  *
  * Every function takes the step's name for its messages and logs
  * (convert.h v2k_log_edit).  Paths are guest paths ("/etc/fstab").
@@ -14,18 +15,7 @@
 
 #include <guestfs.h>
 
-/* Largest guest file a step reads whole (configs, not binaries). */
-#define V2K_GF_MAX_FILE (16u << 20)
-
-/* True when path exists (file, directory or symlink; no error). */
-bool v2k_gf_exists(guestfs_h *g, const char *path);
-bool v2k_gf_is_file(guestfs_h *g, const char *path);     /* follows links */
-bool v2k_gf_is_dir(guestfs_h *g, const char *path);
-
-/* The whole file, NUL-terminated (*len without the NUL, len may be NULL);
- * NULL with a message when missing, unreadable or > V2K_GF_MAX_FILE. */
-char *v2k_gf_read(guestfs_h *g, const char *step, const char *path,
-                  size_t *len);
+#include "guest-read.h"         /* the checks and reads */
 
 /* Replace path's content, keeping its mode and owner (new files: 0644
  * root); written to a temporary name beside it, then renamed. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "guest-read.h"         /* v2k_gf_is_file and the like */
 #include "inspect.h"
 
 /* Caps on what is read from the guest (untrusted). */
@@ -14,26 +15,15 @@
 #define V2K_INSP_MAX_KERNELS 64
 #define V2K_INSP_MAX_PACKAGES 100000
 
-/* True when path is a regular file (following symlinks). */
-bool v2k_insp_is_file(guestfs_h *g, const char *path);
-bool v2k_insp_is_dir(guestfs_h *g, const char *path);
-
-/* The first of paths (NULL-terminated) that is a file, or NULL. */
-const char *v2k_insp_first_file(guestfs_h *g, const char *const *paths);
-
-/* Read a small guest text file: NUL-terminated, owned; NULL when it is
- * missing, not a file or larger than max (a debug line says why). */
+/* Read a small guest text file (guest-read.h): NUL-terminated, owned;
+ * NULL when it is missing, not a file or larger than max (a debug line
+ * says why, except for a missing file). */
 char *v2k_insp_read(guestfs_h *g, const char *path, size_t max);
 
 /* Next line of a NUL-terminated buffer: *line and *len point into it
  * (without the newline); returns false at the end.  *pos starts at 0. */
 bool v2k_insp_next_line(const char *buf, size_t *pos, const char **line,
                         size_t *len);
-
-/* Compare kernel versions like rpmvercmp: numeric runs numerically,
- * alphabetic runs by strcmp, numbers above letters, more parts above
- * fewer.  <0, 0, >0. */
-int v2k_kernel_version_cmp(const char *a, const char *b);
 
 /* The Linux part of inspection, after the root is mounted: firmware,
  * bootloader, initramfs tool, kernels, default kernel, tools, SELinux,

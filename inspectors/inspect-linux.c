@@ -14,7 +14,9 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "grub-menu.h"
 #include "guestfs-handle.h"
+#include "kver.h"
 #include "log.h"
 #include "util.h"
 
@@ -77,8 +79,8 @@ v2k_inspect_firmware(guestfs_h *g, struct v2k_guest *gu)
     if (gu->esp == NULL)
         gu->firmware = V2K_GFW_BIOS;
     else if (gu->family != V2K_OS_LINUX || mounted ||
-             v2k_insp_is_dir(g, "/boot/efi/EFI") ||
-             v2k_insp_is_dir(g, "/efi/EFI"))
+             v2k_gf_is_dir(g, "/boot/efi/EFI") ||
+             v2k_gf_is_dir(g, "/efi/EFI"))
         /* Windows never mounts its ESP; a Linux guest mounts it, or at
          * least has the EFI directory where the ESP goes. */
         gu->firmware = V2K_GFW_UEFI;
@@ -110,7 +112,7 @@ find_bootloader(guestfs_h *g, struct v2k_guest *gu)
     };
     const char *f;
 
-    if ((f = v2k_insp_first_file(g, grub2)) != NULL) {
+    if ((f = v2k_gf_first_file(g, grub2)) != NULL) {
         gu->bootloader = V2K_BOOT_GRUB2;
         gu->bootloader_config = v2k_strdup(f);
         return gu->bootloader_config ? 0 : -1;
@@ -118,7 +120,7 @@ find_bootloader(guestfs_h *g, struct v2k_guest *gu)
     /* UEFI grub.cfg on the ESP (RHEL 7/8 keep the real one there). */
     char **efi = guestfs_glob_expand(g, "/boot/efi/EFI/*/grub.cfg");
     for (size_t i = 0; efi && efi[i]; i++) {
-        if (v2k_insp_is_file(g, efi[i])) {
+        if (v2k_gf_is_file(g, efi[i])) {
             gu->bootloader = V2K_BOOT_GRUB2;
             gu->bootloader_config = v2k_strdup(efi[i]);
             v2k_strv_free(efi);
@@ -132,7 +134,7 @@ find_bootloader(guestfs_h *g, struct v2k_guest *gu)
         { sdboot, V2K_BOOT_SYSTEMD_BOOT },
     };
     for (size_t i = 0; i < V2K_ARRAY_SIZE(t); i++) {
-        if ((f = v2k_insp_first_file(g, t[i].paths)) != NULL) {
+        if ((f = v2k_gf_first_file(g, t[i].paths)) != NULL) {
             gu->bootloader = t[i].kind;
             gu->bootloader_config = v2k_strdup(f);
             return gu->bootloader_config ? 0 : -1;
@@ -163,62 +165,17 @@ find_initramfs_tool(guestfs_h *g, struct v2k_guest *gu)
         "/bin/mkinitrd", NULL,
     };
 
-    if (v2k_insp_first_file(g, dracut))
+    if (v2k_gf_first_file(g, dracut))
         gu->initramfs_tool = V2K_INITRD_DRACUT;
-    else if (v2k_insp_first_file(g, itools))
+    else if (v2k_gf_first_file(g, itools))
         gu->initramfs_tool = V2K_INITRD_INITRAMFS_TOOLS;
-    else if (v2k_insp_first_file(g, cpio))
+    else if (v2k_gf_first_file(g, cpio))
         gu->initramfs_tool = V2K_INITRD_MKINITCPIO;
-    else if (v2k_insp_first_file(g, mkinitrd))
+    else if (v2k_gf_first_file(g, mkinitrd))
         gu->initramfs_tool = V2K_INITRD_MKINITRD;
 }
 
 /* ---- kernels ---------------------------------------------------------------- */
-
-int
-v2k_kernel_version_cmp(const char *a, const char *b)
-{
-    for (;;) {
-        while (*a && !isalnum((unsigned char)*a))
-            a++;
-        while (*b && !isalnum((unsigned char)*b))
-            b++;
-        if (!*a || !*b)
-            return *a ? 1 : *b ? -1 : 0;
-        bool na = isdigit((unsigned char)*a), nb = isdigit((unsigned char)*b);
-        if (na != nb)
-            return na ? 1 : -1;
-        const char *ea = a, *eb = b;
-        if (na) {
-            while (*a == '0')
-                a++;
-            while (*b == '0')
-                b++;
-            ea = a;
-            eb = b;
-            while (isdigit((unsigned char)*ea))
-                ea++;
-            while (isdigit((unsigned char)*eb))
-                eb++;
-            size_t la = (size_t)(ea - a), lb = (size_t)(eb - b);
-            if (la != lb)
-                return la > lb ? 1 : -1;
-        } else {
-            while (isalpha((unsigned char)*ea))
-                ea++;
-            while (isalpha((unsigned char)*eb))
-                eb++;
-        }
-        size_t la = (size_t)(ea - a), lb = (size_t)(eb - b);
-        int c = strncmp(a, b, la < lb ? la : lb);
-        if (c != 0)
-            return c;
-        if (la != lb)
-            return la > lb ? 1 : -1;
-        a = ea;
-        b = eb;
-    }
-}
 
 /* Flavour suffixes that are not part of the version proper. */
 static const char *const debug_suffixes[] = {
@@ -246,7 +203,7 @@ static int
 kernel_cmp_desc(const void *pa, const void *pb)
 {
     const struct v2k_kernel *a = pa, *b = pb;
-    int c = v2k_kernel_version_cmp(a->version, b->version);
+    int c = v2k_kver_cmp(a->version, b->version);
     /* Same base version: the plain flavour first, then debug, then xen. */
     if (a->debug != b->debug || a->xen_only != b->xen_only) {
         CLEANUP_FREE char *x = v2k_strdup(a->version);
@@ -262,7 +219,7 @@ kernel_cmp_desc(const void *pa, const void *pb)
                 x[strlen(x) - 3] = '\0';
             if (has_suffix(y, "xen"))
                 y[strlen(y) - 3] = '\0';
-            int base = v2k_kernel_version_cmp(x, y);
+            int base = v2k_kver_cmp(x, y);
             if (base != 0)
                 return -base;
             int fa = a->debug * 1 + a->xen_only * 2;
@@ -366,7 +323,7 @@ kernel_initrd(guestfs_h *g, const struct v2k_guest *gu, const char *v)
         char *p = v2k_asprintf(fmts[i], v);
         if (p == NULL)
             return NULL;
-        if (v2k_insp_is_file(g, p))
+        if (v2k_gf_is_file(g, p))
             return p;
         free(p);
     }
@@ -389,9 +346,9 @@ kernel_initrd(guestfs_h *g, const struct v2k_guest *gu, const char *v)
 static int
 find_kernels(guestfs_h *g, struct v2k_guest *gu)
 {
-    const char *dir = v2k_insp_is_dir(g, "/lib/modules") ? "/lib/modules"
+    const char *dir = v2k_gf_is_dir(g, "/lib/modules") ? "/lib/modules"
                                                           : "/usr/lib/modules";
-    char **ents = v2k_insp_is_dir(g, dir) ? guestfs_ls(g, dir) : NULL;
+    char **ents = v2k_gf_is_dir(g, dir) ? guestfs_ls(g, dir) : NULL;
     int ret = -1;
 
     for (size_t i = 0; ents && ents[i]; i++) {
@@ -404,7 +361,7 @@ find_kernels(guestfs_h *g, struct v2k_guest *gu)
         CLEANUP_FREE char *moddir = v2k_asprintf("%s/%s", dir, v);
         if (moddir == NULL)
             goto out;
-        if (!v2k_insp_is_dir(g, moddir))
+        if (!v2k_gf_is_dir(g, moddir))
             continue;
         const char *fmts[] = {
             "/boot/vmlinuz-%s", "/boot/vmlinux-%s", "/boot/kernel-%s",
@@ -417,7 +374,7 @@ find_kernels(guestfs_h *g, struct v2k_guest *gu)
                           : v2k_asprintf(fmts[k], dir, v);
             if (vmlinuz == NULL)
                 goto out;
-            if (!v2k_insp_is_file(g, vmlinuz)) {
+            if (!v2k_gf_is_file(g, vmlinuz)) {
                 free(vmlinuz);
                 vmlinuz = NULL;
             }
@@ -532,37 +489,6 @@ kernel_in_text(const struct v2k_guest *gu, const char *text)
     return best;
 }
 
-/* One boot entry of a config file: its title/id line and kernel. */
-struct entry {
-    char *title;
-    int kernel;
-};
-
-static void
-free_entries(struct entry *e, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(e[i].title);
-    free(e);
-}
-
-static int
-add_entry(struct entry **e, size_t *n, const char *title, size_t tl)
-{
-    if (*n >= 1000)
-        return 0;
-    struct entry *ne = realloc(*e, (*n + 1) * sizeof *ne);
-    if (ne == NULL)
-        return -1;
-    *e = ne;
-    ne[*n].title = strndup(title, tl);
-    ne[*n].kernel = -1;
-    if (ne[*n].title == NULL)
-        return -1;
-    (*n)++;
-    return 0;
-}
-
 /* First word after the keyword of a line: "linux /vmlinuz-X root=..". */
 static int
 entry_kernel(const struct v2k_guest *gu, const char *rest, size_t len)
@@ -581,48 +507,6 @@ word_is(const char *line, size_t len, const char *w)
     size_t wl = strlen(w);
     return len > wl && strncmp(line, w, wl) == 0 &&
            isspace((unsigned char)line[wl]);
-}
-
-/* GRUB 2 grub.cfg: top-level menuentries in order (submenus' entries
- * are not counted by a numeric GRUB_DEFAULT, but can be named). */
-static int
-grub2_entries(const struct v2k_guest *gu, const char *cfg,
-              struct entry **e, size_t *n, size_t *ntop, int *topidx)
-{
-    const char *line;
-    size_t pos = 0, len;
-    int depth = 0;
-    struct entry *cur = NULL;
-
-    while (v2k_insp_next_line(cfg, &pos, &line, &len)) {
-        trim(&line, &len);
-        if (len == 0 || line[0] == '#')
-            continue;
-        if (word_is(line, len, "menuentry")) {
-            if (add_entry(e, n, line, len) == -1)
-                return -1;
-            cur = &(*e)[*n - 1];
-            if (depth == 0 && *ntop < 1000)
-                topidx[(*ntop)++] = (int)(*n - 1);
-        } else if (cur && (word_is(line, len, "linux") ||
-                           word_is(line, len, "linux16") ||
-                           word_is(line, len, "linuxefi"))) {
-            const char *r = line;
-            while (!isspace((unsigned char)*r))
-                r++;
-            if (cur->kernel < 0)
-                cur->kernel = entry_kernel(gu, r, len - (size_t)(r - line));
-        }
-        for (size_t i = 0; i < len; i++) {
-            if (line[i] == '{')
-                depth++;
-            else if (line[i] == '}' && depth > 0)
-                depth--;
-        }
-        if (depth == 0)
-            cur = NULL;
-    }
-    return 0;
 }
 
 /* BLS entries (/boot/loader/entries/\*.conf): the kernel of one. */
@@ -676,31 +560,47 @@ bls_nth(guestfs_h *g, const struct v2k_guest *gu, int n)
     return ret;
 }
 
-/* A GRUB 2 default: a number, a title, an id, "a>b" submenu path, or a
- * BLS entry id. */
+/* The kernel a grub.cfg menu entry boots, or -1. */
+static int
+item_kernel(const struct v2k_guest *gu, const struct v2k_grub_item *it)
+{
+    return it->kernel ? entry_kernel(gu, it->kernel, strlen(it->kernel))
+                      : -1;
+}
+
+/* A GRUB 2 default as GRUB resolves it (grub-menu.h: numbers, ids and
+ * titles, "a>b" into submenus), a number into the BLS entries when
+ * grub.cfg has no menu of its own; else, for values GRUB itself would
+ * not match: a BLS entry id, an entry whose title or id contains it, a
+ * kernel version found in it. */
 static int
 grub2_pick(guestfs_h *g, const struct v2k_guest *gu, const char *want,
-           struct entry *e, size_t n, const int *topidx, size_t ntop)
+           const struct v2k_grub_menu *menu)
 {
     uint64_t num;
     const char *last = strrchr(want, '>');
     const char *w = last ? last + 1 : want;
+    int i;
 
-    if (v2k_parse_u64(w, "default", &num) == 0) {
+    if (v2k_parse_u64(want, "default", &num) == 0 && menu->n == 0) {
         v2k_error_clear();
-        if (last == NULL && ntop == 0)
-            return bls_nth(g, gu, (int)(num < 1000 ? num : 1000));
-        if (last == NULL)
-            return num < ntop ? e[topidx[num]].kernel : -1;
-        return -1;                  /* "1>2": index inside a submenu */
+        return bls_nth(g, gu, (int)(num < 1000 ? num : 1000));
     }
+    v2k_error_clear();
+    if ((i = v2k_grub_menu_find(menu, want)) >= 0)
+        return item_kernel(gu, &menu->items[i]);
+    if (v2k_parse_u64(w, "default", &num) == 0)
+        return -1;              /* a number past the menu's end */
     v2k_error_clear();
     int k = bls_kernel(g, gu, w);
     if (k >= 0)
         return k;
-    for (size_t i = 0; i < n; i++)
-        if (strstr(e[i].title, w) && e[i].kernel >= 0)
-            return e[i].kernel;
+    for (size_t j = 0; j < menu->n; j++) {
+        const struct v2k_grub_item *it = &menu->items[j];
+        if ((strstr(it->title, w) || (it->id && strstr(it->id, w))) &&
+            item_kernel(gu, it) >= 0)
+            return item_kernel(gu, it);
+    }
     return kernel_in_text(gu, w);
 }
 
@@ -714,21 +614,16 @@ grub2_default(guestfs_h *g, struct v2k_guest *gu)
     CLEANUP_FREE char *want = dflt ? config_value(dflt, "GRUB_DEFAULT",
                                                   false) : NULL;
     CLEANUP_FREE char *saved = NULL;
-    struct entry *e = NULL;
-    size_t n = 0, ntop = 0;
-    int topidx[1000];
+    struct v2k_grub_menu menu = { NULL, 0 };
     int k = -1;
 
-    if (cfg && grub2_entries(gu, cfg, &e, &n, &ntop, topidx) == -1) {
-        free_entries(e, n);
-        v2k_error("out of memory");
+    if (cfg && v2k_grub_menu_parse(cfg, &menu) == -1)
         return -1;
-    }
     if (want == NULL || strcmp(want, "saved") == 0) {
         static const char *const envs[] = {
             "/boot/grub2/grubenv", "/boot/grub/grubenv", NULL,
         };
-        const char *env = v2k_insp_first_file(g, envs);
+        const char *env = v2k_gf_first_file(g, envs);
         CLEANUP_FREE char *envbuf = env ? v2k_insp_read(g, env, 65536)
                                         : NULL;
         if (envbuf)
@@ -739,8 +634,8 @@ grub2_default(guestfs_h *g, struct v2k_guest *gu)
         want = v2k_strdup(saved && saved[0] ? saved : "0");
     }
     if (want)
-        k = grub2_pick(g, gu, want, e, n, topidx, ntop);
-    free_entries(e, n);
+        k = grub2_pick(g, gu, want, &menu);
+    v2k_grub_menu_free(&menu);
     gu->default_kernel = k;
     return 0;
 }
@@ -840,7 +735,7 @@ any_exists(guestfs_h *g, const char *const *paths)
             v2k_strv_free(m);
             if (found)
                 return true;
-        } else if (guestfs_exists(g, *paths) > 0) {
+        } else if (v2k_gf_exists(g, *paths)) {
             return true;
         }
     }

@@ -13,60 +13,25 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "guest-read.h"
 #include "guestfs-handle.h"
 #include "log.h"
 #include "util.h"
 
 /* ---- small guest helpers ---------------------------------------------- */
 
-bool
-v2k_insp_is_file(guestfs_h *g, const char *path)
-{
-    return guestfs_is_file_opts(g, path,
-                                GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1,
-                                -1) > 0;
-}
-
-bool
-v2k_insp_is_dir(guestfs_h *g, const char *path)
-{
-    return guestfs_is_dir_opts(g, path,
-                               GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS, 1,
-                               -1) > 0;
-}
-
-const char *
-v2k_insp_first_file(guestfs_h *g, const char *const *paths)
-{
-    for (; *paths; paths++)
-        if (v2k_insp_is_file(g, *paths))
-            return *paths;
-    return NULL;
-}
-
 char *
 v2k_insp_read(guestfs_h *g, const char *path, size_t max)
 {
-    if (!v2k_insp_is_file(g, path))
+    char *s;
+
+    if (!v2k_gf_is_file(g, path))
         return NULL;
-    int64_t size = guestfs_filesize(g, path);
-    if (size < 0 || (uint64_t)size > max) {
-        v2k_debug("inspect: %s: not read (size %lld, limit %zu)", path,
-                  (long long)size, max);
-        return NULL;
+    s = v2k_gf_read_max(g, "inspect", path, max, NULL);
+    if (s == NULL) {
+        v2k_debug("%s", v2k_error_message());
+        v2k_error_clear();
     }
-    size_t n = 0;
-    CLEANUP_FREE char *raw = guestfs_read_file(g, path, &n);
-    if (raw == NULL || n > max) {
-        v2k_debug("inspect: %s: cannot read: %s", path,
-                  guestfs_last_error(g) ? guestfs_last_error(g) : "?");
-        return NULL;
-    }
-    char *s = malloc(n + 1);
-    if (s == NULL)
-        return NULL;
-    memcpy(s, raw, n);
-    s[n] = '\0';
     return s;
 }
 
@@ -442,7 +407,7 @@ mount_root(guestfs_h *g, struct v2k_guest *gu)
     for (size_t i = 0; i < gu->nmounts; i++) {
         struct v2k_mount *m = &gu->mounts[i];
         if (strcmp(m->mountpoint, "/") != 0 &&
-            !v2k_insp_is_dir(g, m->mountpoint)) {
+            !v2k_gf_is_dir(g, m->mountpoint)) {
             /* Mounting would need a mkdir: inspection never writes. */
             v2k_warning("%s: the mount point %s (for %s) does not exist in the guest; not mounted", gu->root, m->mountpoint,
                         m->device);

@@ -14,6 +14,7 @@
 #include "linux.h"
 #include "linux-internal.h"
 #include "convert.h"
+#include "disk-names.h"
 #include "error.h"
 #include "guestfile.h"
 #include "log.h"
@@ -22,35 +23,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* --- letters ----------------------------------------------------------- */
-
-int
-v2k_linux_letters(unsigned n, char *buf, size_t len)
-{
-    if (len < 4 || n >= V2K_LINUX_MAX_DISKS)
-        return -1;
-    if (n < 26) {
-        buf[0] = (char)('a' + n);
-        buf[1] = '\0';
-    } else {
-        buf[0] = (char)('a' + n / 26 - 1);
-        buf[1] = (char)('a' + n % 26);
-        buf[2] = '\0';
-    }
-    return 0;
-}
-
-int
-v2k_linux_letters_index(const char *s, size_t len)
-{
-    if (len == 1 && islower((unsigned char)s[0]))
-        return s[0] - 'a';
-    if (len == 2 && islower((unsigned char)s[0]) &&
-        islower((unsigned char)s[1]))
-        return (s[0] - 'a' + 1) * 26 + (s[1] - 'a');
-    return -1;
-}
 
 /* --- parsing a device name -------------------------------------------- */
 
@@ -101,18 +73,6 @@ parse_devname(const char *s, struct devname *d)
 /* --- the map ----------------------------------------------------------- */
 
 static const char *
-bus_target_prefix(enum v2k_block_bus bus)
-{
-    switch (bus) {
-    case V2K_BLOCK_VIRTIO_BLK: return "vd";
-    case V2K_BLOCK_IDE: return "hd";
-    case V2K_BLOCK_VIRTIO_SCSI:
-    case V2K_BLOCK_SATA:
-    default: return "sd";
-    }
-}
-
-static const char *
 map_lookup(const struct v2k_linux_devmap *m, const char *from)
 {
     size_t i;
@@ -132,7 +92,8 @@ map_add(struct v2k_linux_devmap *m, const char *prefix, unsigned idx,
     struct v2k_linux_devmap_entry *ne;
     char *from;
 
-    if (v2k_linux_letters(idx, letters, sizeof letters) == -1)
+    if (idx >= V2K_LINUX_MAX_DISKS ||
+        v2k_disk_letters(idx, letters, sizeof letters) == -1)
         return 0;               /* out of range: no alias */
     from = v2k_asprintf("%s%s", prefix, letters);
     if (from == NULL)
@@ -182,7 +143,7 @@ target_dev_name(const struct v2k_disk *d, const char **prefix,
     if (d->target_dev == NULL || !parse_devname(d->target_dev, &dn) ||
         *dn.part != '\0')
         return false;
-    k = v2k_linux_letters_index(dn.letters, dn.nletters);
+    k = v2k_disk_letters_index(dn.letters, dn.nletters);
     if (k < 0)
         return false;
     *prefix = dn.prefix;
@@ -192,16 +153,18 @@ target_dev_name(const struct v2k_disk *d, const char **prefix,
 
 int
 v2k_linux_devmap_build(struct v2k_linux_devmap *m,
-                       const struct v2k_source *s, enum v2k_block_bus bus)
+                       const struct v2k_source *s, enum v2k_block_bus bus,
+                       enum v2k_machine machine)
 {
     size_t k, ndisks = 0;
     unsigned sdrank = 0, i = 0;
-    char (*to)[8] = NULL;
+    struct v2k_disk_target *t = NULL;
+    const char **to = NULL;
     unsigned *ranks = NULL;
     int ret = -1;
 
     memset(m, 0, sizeof *m);
-    m->target_prefix = bus_target_prefix(bus);
+    m->target_prefix = v2k_block_bus_dev_prefix(bus);
     for (k = 0; k < s->ndisks; k++)
         if (s->disks[k].device == V2K_DEV_DISK)
             ndisks++;
@@ -212,22 +175,23 @@ v2k_linux_devmap_build(struct v2k_linux_devmap *m,
     }
     to = calloc(ndisks + 1, sizeof *to);
     ranks = calloc(ndisks + 1, sizeof *ranks);
-    if (to == NULL || ranks == NULL) {
+    t = calloc(s->ndisks + 1, sizeof *t);
+    if (to == NULL || ranks == NULL || t == NULL) {
         v2k_error("out of memory");
         goto out;
     }
+    /* The names the domain XML gives the disks (disk-names.h). */
+    v2k_disk_targets(s, bus, machine, t);
     /* Pass 1: every disk's own name (explicit names first, so an alias
      * never shadows a name the source gave). */
     for (k = 0; k < s->ndisks; k++) {
         const struct v2k_disk *d = &s->disks[k];
         const char *prefix;
         unsigned idx;
-        char letters[4];
 
         if (d->device != V2K_DEV_DISK)
             continue;
-        v2k_linux_letters(i, letters, sizeof letters);
-        snprintf(to[i], sizeof to[i], "%s%s", m->target_prefix, letters);
+        to[i] = t[k].dev;
         ranks[i] = is_sd_like(d->bus) ? sdrank++ : (unsigned)-1;
         if (!target_dev_name(d, &prefix, &idx)) {
             switch (d->bus) {
@@ -270,6 +234,7 @@ v2k_linux_devmap_build(struct v2k_linux_devmap *m,
     }
     ret = 0;
 out:
+    free(t);
     free(to);
     free(ranks);
     if (ret == -1)
@@ -315,10 +280,9 @@ v2k_linux_map_devname(const struct v2k_linux_devmap *m, const char *dev,
         /* vdX not in the map: already a virtio name, leave it. */
         if (strcmp(dn.prefix, "vd") == 0)
             return 0;
-        idx = v2k_linux_letters_index(dn.letters, dn.nletters);
+        idx = v2k_disk_letters_index(dn.letters, dn.nletters);
         if (idx < 0 ||
-            v2k_linux_letters((unsigned)idx, guess + 2, sizeof guess - 2)
-                == -1)
+            v2k_disk_letters((size_t)idx, guess + 2, sizeof guess - 2) == -1)
             return 0;
         memcpy(guess, m->target_prefix, 2);
         to = guess;
@@ -540,55 +504,7 @@ out:
     return ret;
 }
 
-/* --- kernel versions and shell assignments ------------------------------ */
-
-int
-v2k_linux_kver_cmp(const char *a, const char *b)
-{
-    while (*a && *b) {
-        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-            unsigned long long x = 0, y = 0;
-            while (isdigit((unsigned char)*a) && x < 1000000000ULL)
-                x = x * 10 + (unsigned)(*a++ - '0');
-            while (isdigit((unsigned char)*a))
-                a++;
-            while (isdigit((unsigned char)*b) && y < 1000000000ULL)
-                y = y * 10 + (unsigned)(*b++ - '0');
-            while (isdigit((unsigned char)*b))
-                b++;
-            if (x != y)
-                return x < y ? -1 : 1;
-            continue;
-        }
-        if (*a != *b)
-            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-        a++, b++;
-    }
-    return *a ? 1 : *b ? -1 : 0;
-}
-
-void
-v2k_linux_kver_parse(const char *v, unsigned *major, unsigned *minor,
-                     unsigned *patch)
-{
-    unsigned f[3] = { 0, 0, 0 };
-    int i;
-
-    for (i = 0; i < 3 && isdigit((unsigned char)*v); i++) {
-        while (isdigit((unsigned char)*v)) {
-            if (f[i] < 100000)
-                f[i] = f[i] * 10 + (unsigned)(*v - '0');
-            v++;
-        }
-        if (*v != '.')
-            break;
-        v++;
-    }
-    *major = f[0];
-    *minor = f[1];
-    if (patch)
-        *patch = f[2];
-}
+/* --- shell assignments -------------------------------------------------- */
 
 char *
 v2k_linux_assignment_value(const char *line, const char *key, char *quote)
@@ -626,7 +542,8 @@ v2k_linux_ctx_devmap(const struct v2k_convert_ctx *ctx,
 {
     size_t i;
 
-    if (v2k_linux_devmap_build(m, ctx->src, ctx->gc->block_bus) == -1)
+    if (v2k_linux_devmap_build(m, ctx->src, ctx->gc->block_bus,
+                               ctx->gc->machine) == -1)
         return -1;
     for (i = 0; i < m->n; i++)
         v2k_debug("devices: %s -> %s", m->e[i].from, m->e[i].to);

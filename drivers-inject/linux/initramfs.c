@@ -211,7 +211,7 @@ initramfs_tools_modules(struct v2k_convert_ctx *ctx, const char *const *mods,
         if (!added)
             fputs("# Added by v2kvm: virtio drivers to boot on KVM\n", fp);
         fprintf(fp, "%s\n", mods[i]);
-        v2k_log_edit(STEP, path, "", mods[i]);
+        v2k_log_edit(ctx->g, STEP, path, "", mods[i]);
         added = true;
     }
     fclose(fp);
@@ -671,12 +671,12 @@ static const char *const carried[] = {
 };
 
 static const char *
-carried_edit(void)
+carried_edit(const struct v2k_convert_ctx *ctx)
 {
     size_t i;
     const char *f;
     for (i = 0; i < V2K_ARRAY_SIZE(carried); i++)
-        if ((f = v2k_edited(carried[i])) != NULL)
+        if ((f = v2k_edited(ctx, carried[i])) != NULL)
             return f;
     return NULL;
 }
@@ -806,9 +806,9 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
               initrd, n ? modlist : "(none: built in)");
     if ((qinitrd = shq(initrd)) == NULL || (qver = shq(k->version)) == NULL)
         goto out;
-    if (ctx->o && ctx->o->rebuild_initramfs)
+    if (ctx->opts.rebuild_initramfs)
         v2k_debug(STEP ": --rebuild-initramfs: %s is rebuilt", initrd);
-    else if ((why = carried_edit()) != NULL)
+    else if ((why = carried_edit(ctx)) != NULL)
         v2k_debug(STEP ": %s was edited and %s may carry a copy: it is rebuilt", why, initrd);
     else if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN)
         keep = already_has_virtio(ctx, initrd, &mi) == 1;
@@ -864,7 +864,7 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
         if (out == NULL)
             goto out;
         v2k_debug(STEP ": %s: %s", cmd, out);
-        v2k_log_edit(STEP, initrd, NULL, "regenerated");
+        v2k_log_edit(ctx->g, STEP, initrd, NULL, "regenerated");
     }
     if (!v2k_gf_is_file(ctx->g, initrd)) {
         v2k_error(STEP ": %s does not exist after %s", initrd,

@@ -39,7 +39,9 @@
 #include "linux-internal.h"
 #include "cleanup.h"
 #include "error.h"
+#include "grub-menu.h"
 #include "guestfile.h"
+#include "kver.h"
 #include "log.h"
 #include "util.h"
 
@@ -93,11 +95,11 @@ choose(const struct v2k_convert_ctx *ctx)
             continue;
         if (k->debug) {
             if (best_debug < 0 ||
-                v2k_linux_kver_cmp(k->version,
+                v2k_kver_cmp(k->version,
                                    gu->kernels[best_debug].version) > 0)
                 best_debug = (int)i;
         } else if (best < 0 ||
-                   v2k_linux_kver_cmp(k->version,
+                   v2k_kver_cmp(k->version,
                                       gu->kernels[best].version) > 0)
             best = (int)i;
     }
@@ -289,7 +291,7 @@ v2k_linux_grubenv_set(guestfs_h *g, const char *step, const char *key,
         return -1;
     before = old ? v2k_asprintf("%s=%s", key, old) : NULL;
     after = value ? v2k_asprintf("%s=%s", key, value) : NULL;
-    v2k_log_edit(step, path, before ? before : "(unset)",
+    v2k_log_edit(g, step, path, before ? before : "(unset)",
                  after ? after : "(unset)");
     return 0;
 }
@@ -355,85 +357,49 @@ bls_entry(const struct v2k_convert_ctx *ctx, const char *vmlinuz_base,
     return ret;
 }
 
+/* Is w one of the blank-separated words of args? */
+static bool
+has_word(const char *args, const char *w)
+{
+    size_t wl = strlen(w);
+
+    for (const char *p = args; (p = strstr(p, w)) != NULL; p += wl)
+        if ((p == args || isspace((unsigned char)p[-1])) &&
+            (p[wl] == '\0' || isspace((unsigned char)p[wl])))
+            return true;
+    return false;
+}
+
 /* The menu path of the first entry of grub.cfg booting vmlinuz_base
- * ("id" or "subid>id", ids from --id, else titles), and whether it is
- * the very first entry. */
+ * that is not a recovery or single-user one (grub-menu.h: "id" or
+ * "subid>id", ids where given, else titles), and whether it is item 0 of
+ * the top menu (what GRUB boots with default 0). */
 static int
 grub2_menu_path(const char *cfg, const char *vmlinuz_base, char **path,
                 bool *first)
 {
-    CLEANUP_FREE char *data = strdup(cfg);
-    char *line, *save = NULL;
-    char cur[256] = "", sub[256] = "";
-    int depth = 0, sub_depth = -1, entry_depth = -1, top_index = -1;
-    int cur_top = -1;
+    struct v2k_grub_menu menu;
+    int ret = 0;
 
     *path = NULL;
     *first = false;
-    if (data == NULL) {
-        v2k_error("out of memory");
+    if (v2k_grub_menu_parse(cfg, &menu) == -1)
         return -1;
-    }
-    for (line = strtok_r(data, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        const char *rest;
-        bool is_menu = keyword(line, "menuentry", false, &rest);
-        bool is_sub = !is_menu && keyword(line, "submenu", false, &rest);
+    for (size_t i = 0; i < menu.n; i++) {
+        const struct v2k_grub_item *it = &menu.items[i];
+        const char *name = it->id ? it->id : it->title;
 
-        if (is_menu || is_sub) {
-            /* The id: --id X, $menuentry_id_option 'X', else the title. */
-            char name[256] = "";
-            const char *q = strstr(rest, "$menuentry_id_option");
-            const char *t;
-            if (q == NULL)
-                q = strstr(rest, "--id");
-            t = q ? q + strcspn(q, " \t") : rest;
-            while (isspace((unsigned char)*t))
-                t++;
-            if (*t == '\'' || *t == '"') {
-                const char *e = strchr(t + 1, *t);
-                if (e)
-                    snprintf(name, sizeof name, "%.*s",
-                             (int)(e - t - 1), t + 1);
-            }
-            if (depth == 0)
-                cur_top++;
-            if (is_sub) {
-                snprintf(sub, sizeof sub, "%s", name);
-                sub_depth = depth;
-            } else {
-                snprintf(cur, sizeof cur, "%s", name);
-                entry_depth = depth;
-            }
-        } else if (entry_depth >= 0 && (keyword(line, "linux", false, &rest)
-                   || keyword(line, "linux16", false, &rest)
-                   || keyword(line, "linuxefi", false, &rest))) {
-            if (line_boots(rest, vmlinuz_base) &&
-                strstr(rest, " single") == NULL &&
-                strstr(cur, "recovery") == NULL) {
-                if (entry_depth > 0 && sub_depth >= 0)
-                    *path = v2k_asprintf("%s>%s", sub, cur);
-                else
-                    *path = v2k_strdup(cur);
-                top_index = cur_top;
-                *first = top_index == 0 && entry_depth == 0;
-                return *path ? 1 : -1;
-            }
-        }
-        /* Braces open/close entries (one per line in generated files). */
-        for (const char *c = line; *c; c++) {
-            if (*c == '{')
-                depth++;
-            else if (*c == '}') {
-                depth--;
-                if (depth == entry_depth)
-                    entry_depth = -1;
-                if (depth == sub_depth)
-                    sub_depth = -1;
-            }
-        }
+        if (it->submenu || it->kernel == NULL ||
+            !line_boots(it->kernel, vmlinuz_base) ||
+            has_word(it->kernel_args, "single") || strstr(name, "recovery"))
+            continue;
+        *path = v2k_grub_menu_path(&menu, i);
+        *first = it->parent < 0 && it->pos == 0;
+        ret = *path ? 1 : -1;
+        break;
     }
-    return 0;
+    v2k_grub_menu_free(&menu);
+    return ret;
 }
 
 struct setdef {
@@ -705,10 +671,10 @@ grub1_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     {
         char after[32];
         snprintf(after, sizeof after, "default=%ld", target);
-        v2k_log_edit(STEP, cfg, before ? before : "(no default)", after);
+        v2k_log_edit(ctx->g, STEP, cfg, before ? before : "(no default)", after);
     }
     if (def_src >= 0)
-        v2k_log_edit(STEP, cfg, NULL, "added a boot entry for the chosen "
+        v2k_log_edit(ctx->g, STEP, cfg, NULL, "added a boot entry for the chosen "
                      "kernel (copied from the default one)");
     return 0;
 }
@@ -802,7 +768,7 @@ extlinux_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
             v2k_gf_write(ctx->g, STEP, cfg, nd, strlen(nd)) == -1)
             return -1;
         nd[strcspn(nd, "\n")] = '\0';
-        v2k_log_edit(STEP, cfg, "(no DEFAULT)", nd);
+        v2k_log_edit(ctx->g, STEP, cfg, "(no DEFAULT)", nd);
     }
     return 0;
 }
@@ -836,14 +802,14 @@ set_caps(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     struct v2k_guestcaps *gc = ctx->gc;
     unsigned maj, min, pat;
 
-    v2k_linux_kver_parse(k->version, &maj, &min, &pat);
+    v2k_kver_parse(k->version, &maj, &min, &pat);
     gc->virtio_1_0 = maj > 3 || (maj == 3 && min >= 19) ||
                      (rhel_family(ctx->guest->distro) &&
                       ctx->guest->major >= 7);
     gc->virtio_rng = (k->virtio & V2K_VIRTIO_RNG) != 0;
     gc->virtio_balloon = (k->virtio & V2K_VIRTIO_BALLOON) != 0;
     gc->net_model = V2K_NETM_VIRTIO;
-    if (ctx->o == NULL || ctx->o->machine == NULL) {
+    if (!ctx->opts.machine_fixed) {
         bool old = maj < 2 || (maj == 2 && (min < 6 ||
                                             (min == 6 && pat < 32)));
         gc->machine = old ? V2K_MACHINE_PC : V2K_MACHINE_Q35;

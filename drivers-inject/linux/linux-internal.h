@@ -7,7 +7,7 @@
  *
  *   - Targets: the source's disks (device V2K_DEV_DISK) in the order the
  *     output attaches them become vda, vdb... (virtio-blk) or sda, sdb...
- *     (virtio-scsi).
+ *     (virtio-scsi), exactly the domain XML's names (model/disk-names.h).
  *   - Old names: the disk's target_dev when the source gives one ("xvda",
  *     "hdc", "/dev/sdb"); else from its bus: IDE -> hd<slot letter>
  *     (slot 0..3 = hda..hdd), SCSI and SATA -> sd<letter>, counting the
@@ -50,19 +50,14 @@ struct v2k_linux_devmap {
     const char *target_prefix;  /* "vd" or "sd" */
 };
 
-/* Build the map for s's disks on bus (V2K_BLOCK_VIRTIO_BLK -> vd,
- * V2K_BLOCK_VIRTIO_SCSI -> sd, SATA -> sd, IDE -> hd).  -1 with a
- * message on ENOMEM or more than V2K_LINUX_MAX_DISKS disks. */
+/* Build the map for s's disks on bus, the targets being the names the
+ * domain XML gives them (model/disk-names.h: vdX on virtio-blk, sdX on
+ * virtio-scsi and SATA, hdX on IDE; machine only places CD-ROMs).  -1
+ * with a message on ENOMEM or more than V2K_LINUX_MAX_DISKS disks. */
 int v2k_linux_devmap_build(struct v2k_linux_devmap *m,
                            const struct v2k_source *s,
-                           enum v2k_block_bus bus);
+                           enum v2k_block_bus bus, enum v2k_machine machine);
 void v2k_linux_devmap_free(struct v2k_linux_devmap *m);
-
-/* Disk letters: 0 -> "a", 25 -> "z", 26 -> "aa"; buf >= 4 bytes.  -1
- * when n is out of range.  v2k_linux_letters_index is the reverse (-1
- * when s is not 1-2 lowercase letters). */
-int v2k_linux_letters(unsigned n, char *buf, size_t len);
-int v2k_linux_letters_index(const char *s, size_t len);
 
 /* Map one device name: "/dev/xvda1" -> "/dev/vda1", also bare "sda2"
  * (device.map, resume files).  Returns 1 and a malloc'd *out when the
@@ -95,12 +90,6 @@ int v2k_linux_rewrite_cmdline(const struct v2k_linux_devmap *m,
 int v2k_linux_rewrite_words(const struct v2k_linux_devmap *m,
                             const char *line, unsigned field_mask,
                             char **out, unsigned *guesses);
-
-/* Kernel versions: compare "6.1.0-28-amd64" and "5.10.0-9-amd64" by
- * their numeric fields (<0, 0, >0), and the major.minor of one. */
-int v2k_linux_kver_cmp(const char *a, const char *b);
-void v2k_linux_kver_parse(const char *v, unsigned *major, unsigned *minor,
-                          unsigned *patch);
 
 /* The part of a shell-style assignment line "KEY=VALUE" / KEY="VALUE"
  * / KEY='VALUE' after '=', without quotes; NULL when line does not

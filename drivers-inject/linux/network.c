@@ -441,7 +441,7 @@ drop_udev_rules(guestfs_h *g)
         return 0;
     if (left == 0)
         return v2k_gf_remove(g, STEP, path);
-    v2k_log_edit(STEP, path, "MAC-bound rules", "removed");
+    v2k_log_edit(g, STEP, path, "MAC-bound rules", "removed");
     return v2k_gf_write(g, STEP, path, out, strlen(out));
 }
 

@@ -26,7 +26,7 @@ v2k_linux_selinux_run(struct v2k_convert_ctx *ctx)
     }
     if (v2k_gf_write(ctx->g, "selinux", "/.autorelabel", "", 0) == -1)
         return -1;
-    v2k_log_edit("selinux", "/.autorelabel", NULL,
+    v2k_log_edit(ctx->g, "selinux", "/.autorelabel", NULL,
                  "created (relabel at first boot)");
     return 0;
 }

@@ -480,7 +480,7 @@ remove_packages(struct tools_run *tr, int set, bool *failed)
         return 0;
     }
     free(out);
-    v2k_log_edit(STEP, list + 1, NULL, strcmp(fmt, "deb") == 0 ?
+    v2k_log_edit(tr->ctx->g, STEP, list + 1, NULL, strcmp(fmt, "deb") == 0 ?
                  "packages removed (dpkg --purge)" :
                  "packages removed (rpm -e --nodeps)");
     return 0;
@@ -525,7 +525,7 @@ run_uninstaller(struct tools_run *tr, const char *script, const char *env,
         return 0;
     }
     free(out);
-    v2k_log_edit(STEP, script, NULL, "ran the uninstaller");
+    v2k_log_edit(tr->ctx->g, STEP, script, NULL, "ran the uninstaller");
     return 1;
 }
 
@@ -557,7 +557,7 @@ vmware_uninstall(struct tools_run *tr)
                           len && loc[len - 1] != '\n' ? "\n" : "", answers);
         if (!nl || v2k_gf_write(g, STEP, locations, nl, strlen(nl)) == -1)
             return -1;
-        v2k_log_edit(STEP, locations, "", "remove_answer RESTORE_RAMDISK_*");
+        v2k_log_edit(tr->ctx->g, STEP, locations, "", "remove_answer RESTORE_RAMDISK_*");
     }
     /* On SUSE the script asks for the root device (virt-v2v). */
     if (gu->distro && (strncmp(gu->distro, "sles", 4) == 0 ||

@@ -442,6 +442,7 @@ out:
 /* ---- the step ---------------------------------------------------- */
 
 struct log_ctx {
+    guestfs_h *g;
     const char *path;
 };
 
@@ -452,7 +453,7 @@ log_change(unsigned lineno, const char *before, const char *after,
     const struct log_ctx *lc = opaque;
 
     (void)lineno;
-    v2k_log_edit("xorg", lc->path, before, after ? after : "(removed)");
+    v2k_log_edit(lc->g, "xorg", lc->path, before, after ? after : "(removed)");
 }
 
 /* modesetting ships with every X server since 1.17 (2015); older ones
@@ -487,7 +488,7 @@ rewrite_file(guestfs_h *g, const char *path, const char *driver)
     CLEANUP_FREE char *out = NULL;
     size_t len, outlen;
     unsigned n;
-    struct log_ctx lc = { path };
+    struct log_ctx lc = { g, path };
 
     text = v2k_gf_read(g, "xorg", path, &len);
     if (!text) {

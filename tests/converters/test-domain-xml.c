@@ -177,8 +177,12 @@ START_TEST(test_windows_uefi_secure_boot)
     ck_assert_ptr_nonnull(strstr(xml, "hypervclock"));
     ck_assert_ptr_nonnull(strstr(xml, "<vmport state=\"off\"/>"));
     ck_assert_ptr_nonnull(strstr(xml, "<os firmware=\"efi\">"));
-    /* disks sda, sdc around the CD-ROM sdb */
+    /* disks sda, sdb; the CD-ROM between them takes the next letter,
+     * sdc (disk-names.h: it must not shift the disks the fstab names) */
     ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sdc\" bus=\"sata\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<source file=\"/var/lib/libvirt/"
+                                      "images/vm-sdb\"/>\n      <target "
+                                      "dev=\"sdb\""));
     free(xml);
     v2k_guestcaps_clear(&gc);
     v2k_source_free(s);

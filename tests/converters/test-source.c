@@ -64,17 +64,6 @@ START_TEST(test_enum_strings_round_trip)
 }
 END_TEST
 
-START_TEST(test_disk_names)
-{
-    char b[16];
-    ck_assert_str_eq(v2k_disk_name("vd", 0, b, sizeof b), "vda");
-    ck_assert_str_eq(v2k_disk_name("vd", 25, b, sizeof b), "vdz");
-    ck_assert_str_eq(v2k_disk_name("vd", 26, b, sizeof b), "vdaa");
-    ck_assert_str_eq(v2k_disk_name("sd", 701, b, sizeof b), "sdzz");
-    ck_assert_str_eq(v2k_disk_name("sd", 702, b, sizeof b), "sdaaa");
-}
-END_TEST
-
 START_TEST(test_vm_names)
 {
     ck_assert_int_eq(v2k_check_vm_name("web-01.example"), 0);
@@ -152,7 +141,6 @@ make_suite(void)
     TCase *tc = tcase_create("source");
     tcase_add_test(tc, test_validate_names_the_field);
     tcase_add_test(tc, test_enum_strings_round_trip);
-    tcase_add_test(tc, test_disk_names);
     tcase_add_test(tc, test_vm_names);
     tcase_add_test(tc, test_network_mapping_precedence);
     tcase_add_test(tc, test_same_kind_catchall_wins);

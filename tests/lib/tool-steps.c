@@ -233,16 +233,21 @@ run(int argc, char **argv)
         for (one = strtok_r(lists, ";", &lsave); one;
              one = strtok_r(NULL, ";", &lsave)) {
             struct v2k_convert_ctx ctx = {
-                .g = g, .guest = guest, .src = src, .o = &o, .gc = &gc,
+                .g = g, .guest = guest, .src = src, .gc = &gc,
+                .opts = { .machine_fixed = o.machine != NULL,
+                          .rebuild_initramfs = o.rebuild_initramfs },
                 .keep_macs = keep_macs,
                 .only_steps = strcmp(one, "all") == 0 ? NULL : one,
             };
+            int cr;
             const struct v2k_kernel *k;
 
             v2k_guestcaps_clear(&gc);
             v2k_guestcaps_defaults(&gc, src);
             gc.block_bus = bus_out;
-            if (v2k_convert_guest(&ctx) == -1) {
+            cr = v2k_convert_guest(&ctx);
+            v2k_edit_set_clear(&ctx.edited);
+            if (cr == -1) {
                 fprintf(stderr, "v2kvm-steps: error: %s\n",
                         v2k_error_message());
                 failed++;
