@@ -92,4 +92,13 @@ struct v2k_source *v2k_vbox_parse_buffer(const char *buf, size_t len,
 struct v2k_source *v2k_libvirtxml_parse_buffer(const char *buf, size_t len,
                                                const char *name);
 
+/* Fuzz entry point for the OVA manifest (tests/fuzz/fuzz-manifest.c):
+ * check dir/NAME.mf against the files of the directory package dir
+ * whose descriptor is ovf_name (NAME.ovf), as -i ova does before
+ * converting: 0 when there is no manifest or every digest matches
+ * (ignore: a mismatch is a warning), else -1 with an error naming the
+ * manifest's line. */
+int v2k_ova_check_manifest_dir(const char *dir, const char *ovf_name,
+                               bool ignore);
+
 #endif

@@ -206,6 +206,21 @@ v2k_ovf_parse_buffer(const char *buf, size_t len, const char *name)
     return s;
 }
 
+int
+v2k_ova_check_manifest_dir(const char *dir, const char *ovf_name,
+                           bool ignore)
+{
+    struct ova p = { .src = dir };
+    int r = -1;
+
+    p.dir = v2k_strdup(dir);
+    p.ovf_name = v2k_strdup(ovf_name);
+    if (p.dir && p.ovf_name)
+        r = check_manifest(&p, ignore);
+    ova_clear(&p);
+    return r;
+}
+
 static struct v2k_source *
 ova_open(const struct v2k_options *o, void **state)
 {

@@ -3,10 +3,13 @@
 # images made by qemu-img/qemu-io (a few KiB to a few MiB), covering the
 # variants of the format (cluster sizes, compression, zero clusters,
 # subformats, backing names).  FMT "probe" gets every format's seeds.
-# A format without a recipe here is an error, not a silent skip.
+# Also seeds for fuzz-tar, fuzz-cpio and fuzz-manifest (archives and
+# manifests).  A format without a recipe here is an error, not a silent
+# skip.
 set -euo pipefail
 fmt=$1 dir=$2
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
+src=$(cd "$lib/../.." && pwd)
 mkdir -p "$dir"
 w=$(mktemp -d "${TMPDIR:-/tmp}/v2k-seeds.XXXXXX")
 mkdir "$w/vdi" "$w/vdic" "$w/vhd" "$w/vhdd" "$w/vs" "$w/ve"
@@ -113,8 +116,63 @@ seeds_vhdx() {
     cp "$w/dirty.vhdx" "$dir/vhdx-dirty"
 }
 
+# Tars as OVAs are written (ustar, GNU and pax long names, a member
+# over a sparse gap), small: the walker reads headers, not data.
+seeds_tar() {
+    local t=$w/tar
+    mkdir -p "$t/sub"
+    cp "$src/tests/data/ova/esxi.ovf" "$t/vm.ovf"
+    printf 'disk one\n' >"$t/vm-disk1.vmdk"
+    : >"$t/empty.mf"
+    printf 'x%.0s' $(seq 120) >"$t/sub/$(printf 'n%.0s' $(seq 110))"
+    (cd "$t" && tar --format=ustar -b1 -cf "$dir/tar-ustar" vm.ovf vm-disk1.vmdk)
+    (cd "$t" && tar --format=gnu -b1 -cf "$dir/tar-gnu-longname" vm.ovf sub)
+    (cd "$t" && tar --format=pax -b1 -cf "$dir/tar-pax" vm.ovf sub empty.mf)
+    (cd "$t" && tar --format=v7 -b1 -cf "$dir/tar-v7" vm-disk1.vmdk)
+    head -c 1024 "$dir/tar-ustar" >"$dir/tar-truncated"
+}
+
+# newc archives as dracut and initramfs-tools write them: an early
+# uncompressed one (microcode), zero padding, then a compressed one.
+seeds_cpio() {
+    local c=$w/cpio
+    mkdir -p "$c/lib/modules/6.1.0/kernel/drivers/block" "$c/kernel/x86"
+    printf 'ko' >"$c/lib/modules/6.1.0/kernel/drivers/block/virtio_blk.ko"
+    printf 'ko' >"$c/lib/modules/6.1.0/kernel/drivers/block/nvme.ko.xz"
+    printf 'ucode' >"$c/kernel/x86/microcode.bin"
+    (cd "$c" && find lib | cpio -o -H newc --quiet >"$w/mods.cpio")
+    (cd "$c" && find kernel | cpio -o -H newc --quiet >"$w/early.cpio")
+    cp "$w/mods.cpio" "$dir/cpio-newc"
+    (cd "$c" && find kernel | cpio -o -H crc --quiet >"$dir/cpio-crc")
+    { cat "$w/early.cpio"; head -c 512 /dev/zero; cat "$w/mods.cpio"; } \
+        >"$dir/cpio-concat"
+    { cat "$w/early.cpio"; gzip -9 -n -c "$w/mods.cpio"; } >"$dir/cpio-gzip"
+    { cat "$w/early.cpio"; zstd -q -c "$w/mods.cpio"; } >"$dir/cpio-zstd"
+    { cat "$w/early.cpio"; xz -c "$w/mods.cpio"; } >"$dir/cpio-xz"
+}
+
+# Manifests of the package fuzz-manifest.c makes (keep in step): files
+# pkg.ovf, disk1.vmdk, empty.img, sub/disk2.vmdk.
+seeds_manifest() {
+    local m=$w/mf
+    mkdir -p "$m/sub"
+    printf '<Envelope/>\n' >"$m/pkg.ovf"
+    printf 'disk one\n' >"$m/disk1.vmdk"
+    : >"$m/empty.img"
+    cp "$m/disk1.vmdk" "$m/sub/disk2.vmdk"
+    (cd "$m" && for f in pkg.ovf disk1.vmdk empty.img; do
+         echo "SHA1($f)= $(sha1sum <"$f" | cut -d' ' -f1)"; done) \
+        >"$dir/mf-sha1"
+    (cd "$m" && for f in pkg.ovf disk1.vmdk sub/disk2.vmdk; do
+         echo "SHA256($f)= $(sha256sum <"$f" | cut -d' ' -f1)"; done) \
+        >"$dir/mf-sha256"
+    sed 's/$/\r/' "$dir/mf-sha256" >"$dir/mf-crlf"
+    printf 'SHA1(disk1.vmdk)= %040d\n' 0 >"$dir/mf-mismatch"
+    printf 'SHA256(missing.vmdk)= %064d\n' 0 >"$dir/mf-missing"
+}
+
 case $fmt in
-raw|qcow2|vmdk|vdi|vhd|vhdx)
+raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest)
     "seeds_$fmt" ;;
 probe)
     for f in raw qcow2 vmdk vdi vhd vhdx; do "seeds_$f"; done ;;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # run-fuzz.sh FMT FUZZER [SECONDS] - the ctest test fuzz/fuzz-FMT.
 #
-# 1. Replays every saved crash in regressions/FMT/ (and, for fuzz-probe,
-#    all of regressions/*/): each must run clean now.
+# 1. Replays every saved crash in regressions/FMT/ or
+#    regressions-parser/FMT/ (and, for fuzz-probe, all of
+#    regressions/*/): each must run clean now.
 # 2. Fuzzes for SECONDS (default $V2K_FUZZ_SECONDS, else 20) from a fresh
 #    seed corpus (mkseeds.sh) and the corpus kept from earlier runs in
 #    $V2K_BINARY_DIR/fuzz/corpus-FMT, with the magics of FMT.dict.
@@ -17,21 +18,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 base=$V2K_BINARY_DIR/fuzz
 seeds=$base/seeds-$fmt corpus=$base/corpus-$fmt art=$base/artifacts-$fmt
 
-# Inputs past 1 MiB only where the format needs them: VHDX regions are
-# 1 MiB aligned (a minimal image is several MiB), a VHD/VDI block is
-# 1-2 MiB.
-case $fmt in
-vhdx|probe) max_len=$((10 << 20)) ;;
-vhd|vdi) max_len=$((4 << 20)) ;;
-*) max_len=$((1 << 20)) ;;
-esac
+max_len=$(bash "$here/max-len.sh" "$fmt")
 
+shopt -s nullglob
 if [ "$fmt" = probe ]; then
     regs=("$here"/regressions/*/*)
 else
-    regs=("$here/regressions/$fmt"/*)
+    regs=("$here/regressions/$fmt"/* "$here/regressions-parser/$fmt"/*)
 fi
-if [ -e "${regs[0]}" ]; then
+if [ ${#regs[@]} -gt 0 ]; then
     echo "run-fuzz: replaying ${#regs[@]} saved input(s)"
     "$fuzzer" -rss_limit_mb=2048 -timeout=30 "${regs[@]}" ||
         { echo "FAIL: fuzz-$fmt: a saved regression input crashes" >&2;
