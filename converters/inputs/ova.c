@@ -216,7 +216,7 @@ v2k_ova_check_manifest_dir(const char *dir, const char *ovf_name,
     p.dir = v2k_strdup(dir);
     p.ovf_name = v2k_strdup(ovf_name);
     if (p.dir && p.ovf_name)
-        r = check_manifest(&p, ignore);
+        r = v2k_ova_check_manifest(&p, ignore);
     ova_clear(&p);
     return r;
 }
