@@ -1,9 +1,11 @@
 #!/bin/bash
 # fuzz.sh [SECONDS] - configure the clang libFuzzer build in build-fuzz
 # (-DV2K_FUZZ=ON: ASan + UBSan + coverage everywhere), build the fuzz
-# targets (one per registered format, plus fuzz-probe), and run each for
-# SECONDS (default 20) through ctest (label "fuzz").  A crash fails the
-# run; its input is in build-fuzz/fuzz/artifacts-FMT/.
+# targets (one per registered format, plus fuzz-probe, the configuration
+# parsers, the tar walker, the cpio reader and the OVA manifest), and run
+# each for SECONDS (default 20) through ctest (label "fuzz").  A crash
+# fails the run; its input is in build-fuzz/fuzz/artifacts-FMT/.  Long
+# campaigns: tests/fuzz/campaign.sh (ledger tests/fuzz/CAMPAIGN.md).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}

@@ -306,9 +306,10 @@ listing_add(struct listing *l, const char *path)
         return 0;
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 64;
-        char **nn = realloc(l->names, nc * sizeof *nn);
-        if (nn == NULL || nc > 1000000) {
-            free(nn == l->names ? NULL : nn);
+        /* The bound before realloc: a moved array is already freed. */
+        char **nn = nc > 1000000 ? NULL
+                                 : realloc(l->names, nc * sizeof *nn);
+        if (nn == NULL) {
             v2k_error("out of memory");
             return -1;
         }

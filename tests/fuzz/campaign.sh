@@ -14,9 +14,9 @@
 # $V2K_FUZZ_LOGS/TARGET/art/ (minimize it, save it under regressions/,
 # fix the reader), the ledger row says "crash".
 #
-# Corpus files over 64 KiB (VHDX images are several MiB, mostly zeros)
-# are kept gzipped as NAME.gz; the replay test and this script unpack
-# them (corpus-unpack.sh).
+# Corpus files over 4 KiB (images are mostly zeros, VHDX ones several
+# MiB) are kept gzipped as NAME.gz; the replay test and this script
+# unpack them (corpus-unpack.sh).
 set -euo pipefail
 target=$1 secs=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -81,7 +81,7 @@ rm -rf "$repo.new"
 mkdir "$repo.new"
 for f in "$w/merged"/*; do
     [ -e "$f" ] || continue
-    if [ "$(stat -c %s "$f")" -gt 65536 ]; then
+    if [ "$(stat -c %s "$f")" -gt 4096 ]; then
         gzip -9 -n -c "$f" >"$repo.new/$(basename "$f").gz"
     else
         cp "$f" "$repo.new/"

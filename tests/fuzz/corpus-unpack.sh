@@ -1,7 +1,7 @@
 #!/bin/bash
 # corpus-unpack.sh SRC DST - copy a kept corpus (corpus/TARGET/) into the
 # directory DST as the fuzz targets read it: NAME.gz files (corpus files
-# over 64 KiB are kept gzipped, see campaign.sh) are unpacked to NAME.
+# over 4 KiB are kept gzipped, see campaign.sh) are unpacked to NAME.
 set -euo pipefail
 src=$1 dst=$2
 mkdir -p "$dst"
