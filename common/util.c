@@ -4,12 +4,14 @@
 #include "error.h"
 #include "outfile.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -430,4 +432,24 @@ v2k_strv_free_secret(char **l)
         free(l[i]);
     }
     free(l);
+}
+
+bool
+v2k_line_keyword(const char *line, const char *kw, unsigned flags,
+                 const char **rest)
+{
+    size_t kl = strlen(kw);
+    const char *p = line;
+
+    while (isspace((unsigned char)*p))
+        p++;
+    if (((flags & V2K_KW_NOCASE) ? strncasecmp(p, kw, kl)
+                                 : strncmp(p, kw, kl)) != 0)
+        return false;
+    if (p[kl] != '\0' && !isspace((unsigned char)p[kl]) &&
+        !((flags & V2K_KW_EQUALS) && p[kl] == '='))
+        return false;
+    if (rest)
+        *rest = p + kl;
+    return true;
 }

@@ -87,6 +87,16 @@ size_t v2k_strv_len(char *const *l);
 void v2k_strv_free(char **l);
 void v2k_strv_free_secret(char **l);
 
+/* Configuration lines (grub.cfg, menu.lst, syslinux/extlinux, BLS
+ * entries): is the first word of line, after blanks, kw?  Followed by
+ * the end, a blank, or with V2K_KW_EQUALS an '=' ("default=0").
+ * V2K_KW_NOCASE compares without case (syslinux).  *rest, when rest is
+ * not NULL, points just after kw. */
+#define V2K_KW_NOCASE 1u
+#define V2K_KW_EQUALS 2u
+bool v2k_line_keyword(const char *line, const char *kw, unsigned flags,
+                      const char **rest);
+
 /* Number of online CPUs (at least 1). */
 unsigned v2k_ncpus(void);
 

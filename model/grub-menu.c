@@ -138,19 +138,6 @@ set_kernel(struct v2k_grub_item *it, const char *rest)
     return it->kernel && it->kernel_args ? 0 : -1;
 }
 
-/* Is the line's first word kw?  *rest = after it. */
-static bool
-keyword(const char *line, const char *kw, const char **rest)
-{
-    size_t kl = strlen(kw);
-
-    if (strncmp(line, kw, kl) != 0 ||
-        (line[kl] != '\0' && line[kl] != ' ' && line[kl] != '\t'))
-        return false;
-    *rest = line + kl;
-    return true;
-}
-
 int
 v2k_grub_menu_parse(const char *cfg, struct v2k_grub_menu *m)
 {
@@ -185,8 +172,8 @@ v2k_grub_menu_parse(const char *cfg, struct v2k_grub_menu *m)
             ;
         if (*s == '#')
             continue;
-        bool menu = keyword(s, "menuentry", &rest);
-        bool sub = !menu && keyword(s, "submenu", &rest);
+        bool menu = v2k_line_keyword(s, "menuentry", 0, &rest);
+        bool sub = !menu && v2k_line_keyword(s, "submenu", 0, &rest);
         if ((menu || sub) && m->n < V2K_GRUB_MAX_ITEMS &&
             nopen < MAX_NESTING) {
             int parent = -1;
@@ -205,9 +192,9 @@ v2k_grub_menu_parse(const char *cfg, struct v2k_grub_menu *m)
             nopen++;
         } else if (nopen && !m->items[open[nopen - 1].item].submenu &&
                    m->items[open[nopen - 1].item].kernel == NULL &&
-                   (keyword(s, "linux", &rest) ||
-                    keyword(s, "linux16", &rest) ||
-                    keyword(s, "linuxefi", &rest))) {
+                   (v2k_line_keyword(s, "linux", 0, &rest) ||
+                    v2k_line_keyword(s, "linux16", 0, &rest) ||
+                    v2k_line_keyword(s, "linuxefi", 0, &rest))) {
             if (set_kernel(&m->items[open[nopen - 1].item], rest) == -1)
                 goto out;
         }

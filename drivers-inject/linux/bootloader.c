@@ -51,22 +51,6 @@ struct bl_ctx {
     bool skip_path;             /* the first argument is the kernel path */
 };
 
-static bool
-keyword(const char *line, const char *kw, bool nocase, const char **rest)
-{
-    size_t kl = strlen(kw);
-    const char *p = line;
-
-    while (isspace((unsigned char)*p))
-        p++;
-    if ((nocase ? strncasecmp(p, kw, kl) : strncmp(p, kw, kl)) != 0)
-        return false;
-    if (p[kl] != '\0' && !isspace((unsigned char)p[kl]))
-        return false;
-    *rest = p + kl;
-    return true;
-}
-
 /* "KW [PATH] ARGS": ARGS rewritten, the rest kept as it is. */
 static char *
 args_line(const char *line, bool *drop, void *opaque)
@@ -79,7 +63,8 @@ args_line(const char *line, bool *drop, void *opaque)
 
     (void)drop;
     for (i = 0; b->kws[i]; i++)
-        if (keyword(line, b->kws[i], b->nocase, &rest))
+        if (v2k_line_keyword(line, b->kws[i],
+                             b->nocase ? V2K_KW_NOCASE : 0, &rest))
             break;
     if (b->kws[i] == NULL)
         return NULL;

@@ -49,6 +49,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Keyword matching for grub legacy / syslinux lines: "default=0" counts
+ * as the keyword default (v2k_line_keyword); syslinux ignores case. */
+#define KW V2K_KW_EQUALS
+#define KW_NC (V2K_KW_NOCASE | V2K_KW_EQUALS)
+
 #define STEP "kernel"
 
 static unsigned
@@ -158,24 +163,6 @@ line_boots(const char *args, const char *vmlinuz_base)
             b--;
         return (size_t)(e - b) == bl && memcmp(b, vmlinuz_base, bl) == 0;
     }
-}
-
-/* The first word of line (skipping blanks) equals kw; *rest = after it. */
-static bool
-keyword(const char *line, const char *kw, bool nocase, const char **rest)
-{
-    size_t kl = strlen(kw);
-    const char *p = line;
-
-    while (isspace((unsigned char)*p))
-        p++;
-    if ((nocase ? strncasecmp(p, kw, kl) : strncmp(p, kw, kl)) != 0)
-        return false;
-    if (p[kl] != '\0' && !isspace((unsigned char)p[kl]) && p[kl] != '=')
-        return false;
-    if (rest)
-        *rest = p + kl;
-    return true;
 }
 
 /* --- grubenv ------------------------------------------------------------ */
@@ -344,7 +331,7 @@ bls_entry(const struct v2k_convert_ctx *ctx, const char *vmlinuz_base,
         for (line = strtok_r(data, "\n", &save); line;
              line = strtok_r(NULL, "\n", &save)) {
             const char *rest;
-            if (keyword(line, "linux", false, &rest) &&
+            if (v2k_line_keyword(line, "linux", KW, &rest) &&
                 line_boots(rest, vmlinuz_base)) {
                 const char *b = base_name(files[i]);
                 *id = strndup(b, strlen(b) - 5);
@@ -542,7 +529,7 @@ swap_path(const char *line, const char *kw, const char *newbase)
 {
     const char *rest, *p, *e, *b;
 
-    if (!keyword(line, kw, false, &rest))
+    if (!v2k_line_keyword(line, kw, KW, &rest))
         return NULL;
     p = rest;
     while (isspace((unsigned char)*p))
@@ -565,15 +552,15 @@ grub1_clone(char **lines, size_t n, size_t src, const struct v2k_kernel *k,
         const char *rest;
         CLEANUP_FREE char *repl = NULL;
 
-        if (i > src && keyword(lines[i], "title", false, NULL))
+        if (i > src && v2k_line_keyword(lines[i], "title", KW, NULL))
             break;
         if (i == src)
             repl = v2k_asprintf("title %s (v2kvm)", k->version);
-        else if (keyword(lines[i], "kernel", false, &rest))
+        else if (v2k_line_keyword(lines[i], "kernel", KW, &rest))
             repl = swap_path(lines[i], "kernel", base_name(k->vmlinuz));
-        else if (keyword(lines[i], "initrd", false, &rest) && k->initrd)
+        else if (v2k_line_keyword(lines[i], "initrd", KW, &rest) && k->initrd)
             repl = swap_path(lines[i], "initrd", base_name(k->initrd));
-        else if (keyword(lines[i], "module", false, NULL))
+        else if (v2k_line_keyword(lines[i], "module", KW, NULL))
             continue;           /* Xen hypervisor modules */
         fprintf(fp, "%s\n", repl ? repl : lines[i]);
     }
@@ -615,9 +602,9 @@ grub1_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     }
     for (i = 0; i < n; i++) {
         const char *rest;
-        if (keyword(lines[i], "title", false, NULL))
+        if (v2k_line_keyword(lines[i], "title", KW, NULL))
             entry++;
-        else if (entry < 0 && keyword(lines[i], "default", false, &rest)) {
+        else if (entry < 0 && v2k_line_keyword(lines[i], "default", KW, &rest)) {
             uint64_t v;
             while (*rest == '=' || isspace((unsigned char)*rest))
                 rest++;
@@ -627,7 +614,7 @@ grub1_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
             else
                 v2k_error_clear();
         } else if (entry >= 0 && target < 0 &&
-                   keyword(lines[i], "kernel", false, &rest) &&
+                   v2k_line_keyword(lines[i], "kernel", KW, &rest) &&
                    line_boots(rest, vb))
             target = entry;
     }
@@ -645,12 +632,12 @@ grub1_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     if (target < 0) {
         /* No entry for the kernel: copy the default one after the last. */
         for (i = 0, entry = -1; i < n; i++)
-            if (keyword(lines[i], "title", false, NULL) &&
+            if (v2k_line_keyword(lines[i], "title", KW, NULL) &&
                 ++entry == cur_default)
                 def_src = (long)i;
         if (def_src < 0)
             for (i = 0; i < n && def_src < 0; i++)
-                if (keyword(lines[i], "title", false, NULL))
+                if (v2k_line_keyword(lines[i], "title", KW, NULL))
                     def_src = (long)i;
         target = entry + 1;
     }
@@ -706,7 +693,7 @@ extdefault_line(const char *line, bool *drop, void *opaque)
     const char *rest;
 
     (void)drop;
-    if (!keyword(line, "default", true, &rest))
+    if (!v2k_line_keyword(line, "default", KW_NC, &rest))
         return NULL;
     s->found = true;
     return v2k_asprintf("%.*s %s", (int)(rest - line), line, s->value);
@@ -741,12 +728,12 @@ extlinux_default(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k)
     for (line = strtok_r(data, "\n", &save); line && !*target;
          line = strtok_r(NULL, "\n", &save)) {
         const char *rest;
-        if (keyword(line, "label", true, &rest)) {
+        if (v2k_line_keyword(line, "label", KW_NC, &rest)) {
             while (isspace((unsigned char)*rest))
                 rest++;
             snprintf(label, sizeof label, "%s", rest);
-        } else if (*label && (keyword(line, "kernel", true, &rest) ||
-                              keyword(line, "linux", true, &rest)) &&
+        } else if (*label && (v2k_line_keyword(line, "kernel", KW_NC, &rest) ||
+                              v2k_line_keyword(line, "linux", KW_NC, &rest)) &&
                    line_boots(rest, vb))
             snprintf(target, sizeof target, "%s", label);
     }

@@ -76,6 +76,24 @@ START_TEST(test_basename_and_dirname)
 }
 END_TEST
 
+START_TEST(test_line_keyword)
+{
+    const char *rest = NULL;
+    ck_assert(v2k_line_keyword("  linux /vmlinuz ro", "linux", 0, &rest));
+    ck_assert_str_eq(rest, " /vmlinuz ro");
+    ck_assert(v2k_line_keyword("linux", "linux", 0, &rest));
+    ck_assert_str_eq(rest, "");
+    ck_assert(!v2k_line_keyword("linux16 /vmlinuz", "linux", 0, &rest));
+    ck_assert(!v2k_line_keyword("#linux /vmlinuz", "linux", 0, &rest));
+    ck_assert(!v2k_line_keyword("default=0", "default", 0, &rest));
+    ck_assert(v2k_line_keyword("default=0", "default", V2K_KW_EQUALS, &rest));
+    ck_assert_str_eq(rest, "=0");
+    ck_assert(!v2k_line_keyword("DEFAULT x", "default", 0, NULL));
+    ck_assert(v2k_line_keyword("\tDEFAULT x", "default", V2K_KW_NOCASE, NULL));
+    ck_assert(!v2k_line_keyword("", "linux", 0, NULL));
+}
+END_TEST
+
 START_TEST(test_uuid_is_version_4)
 {
     char a[37], b[37];
@@ -109,6 +127,7 @@ make_suite(void)
     tcase_add_test(tc, test_is_zero);
     tcase_add_test(tc, test_basename_and_dirname);
     tcase_add_test(tc, test_uuid_is_version_4);
+    tcase_add_test(tc, test_line_keyword);
     tcase_add_test(tc, test_error_prepend_and_errno);
     suite_add_tcase(s, tc);
     return s;
