@@ -64,6 +64,14 @@ sha_final(struct v2k_sha_ctx *c, uint8_t *out, size_t len)
 }
 
 void
+v2k_sha_discard(struct v2k_sha_ctx *c)
+{
+    EVP_MD_CTX_free(c->md);
+    c->md = NULL;
+    c->failed = false;
+}
+
+void
 v2k_sha1_init(struct v2k_sha1 *c)
 {
     c->c = (struct v2k_sha_ctx){ .alg = SHA_ALG_SHA1 };

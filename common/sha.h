@@ -8,7 +8,8 @@
  * init, update any number of times, final writes the digest.  A
  * context owns an EVP_MD_CTX from its first update (or final) until
  * final, so a context that is initialised and never used needs no
- * cleanup; one that was updated must be finalised.  init cannot fail;
+ * cleanup; one that was updated must be finalised, or given up with
+ * v2k_sha_discard() (an error path).  init cannot fail;
  * update cannot fail (an allocation or libcrypto failure is remembered);
  * final returns -1 with one message when anything failed (the digest is
  * then all zeros, which matches no manifest), else 0.
@@ -46,6 +47,10 @@ int v2k_sha1_final(struct v2k_sha1 *c, uint8_t out[V2K_SHA1_LEN]);
 void v2k_sha256_init(struct v2k_sha256 *c);
 void v2k_sha256_update(struct v2k_sha256 *c, const void *data, size_t len);
 int v2k_sha256_final(struct v2k_sha256 *c, uint8_t out[V2K_SHA256_LEN]);
+
+/* Give up a context without a digest (pass &c.c): frees what it owns;
+ * harmless on one never used or already finalised. */
+void v2k_sha_discard(struct v2k_sha_ctx *c);
 
 /* out must hold 2 * len + 1 bytes. */
 void v2k_sha_hex(const uint8_t *digest, size_t len, char *out);

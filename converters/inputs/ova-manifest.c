@@ -39,6 +39,8 @@ hash_file(const struct ova *p, const char *href, bool sha256, char *hex)
                                                   : OVA_HASH_CHUNK;
         if (v2k_check_interrupted() == -1 ||
             v2k_transport_pread(t, buf, n, off) == -1) {
+            v2k_sha_discard(&c1.c);
+            v2k_sha_discard(&c2.c);
             v2k_transport_close(t);
             return -1;
         }
