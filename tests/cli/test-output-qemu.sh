@@ -94,11 +94,26 @@ chmod +x "$T/qemu-hang"
 boot hang QEMU="$T/qemu-hang"
 assert_grep "accelerator tcg, cpu max" "$T/stderr-hang"
 
-# 4. A working KVM: this fake runs TCG whenever KVM is asked for, and
-# logs what it was given.
+# 4. A working KVM: this fake stands in for a healthy KVM.  The probe
+# (a kernel with panic=-1) gets what a healthy KVM gives at once: the
+# panic on the serial port and exit 0 (running it under TCG could take
+# over the probe's 10 s on a loaded machine); the guest itself runs under
+# TCG.  It logs what it was given.
 cat >"$T/qemu-kvm" <<EOF
 #!/bin/bash
 echo "\$*" >>"$T/qemu-kvm.args"
+case " \$* " in
+*" -kernel "*panic=-1*)
+    serial= prev= kernel=
+    for a in "\$@"; do
+        [ "\$prev" = -serial ] && serial=\${a#file:}
+        [ "\$prev" = -kernel ] && kernel=\$a
+        prev=\$a
+    done
+    [ -r "\$kernel" ] && [ -n "\$serial" ] || exit 1
+    echo "Kernel panic - not syncing: VFS: Unable to mount root fs" >"\$serial"
+    exit 0 ;;
+esac
 args=()
 for a in "\$@"; do
     case \$a in
@@ -115,6 +130,7 @@ boot kvm QEMU="$T/qemu-kvm"
 assert_grep "accelerator kvm, cpu host" "$T/stderr-kvm"
 assert_grep "accel=kvm:tcg" "$T/qemu-kvm.args"
 assert_grep "-cpu host" "$T/qemu-kvm.args"
+assert_grep "-accel kvm -cpu host .*-no-reboot -kernel /.* panic=-1" "$T/qemu-kvm.args"
 
 # V2K_ACCEL skips the probe.
 boot forced V2K_ACCEL=tcg QEMU="$T/qemu-broken"
