@@ -352,6 +352,7 @@ write_nics(xmlTextWriterPtr w, const struct v2k_source *s,
         const struct v2k_nic *n = &s->nics[i];
         const char *vf = v2k_nic_hostdev(n, d->netmaps, d->nnetmaps);
         bool bridge = n->net_type == V2K_NET_BRIDGE;
+        bool direct = n->net_type == V2K_NET_DIRECT;
 
         START("interface");
         if (vf) {
@@ -361,7 +362,7 @@ write_nics(xmlTextWriterPtr w, const struct v2k_source *s,
             ATTR("type", "hostdev");
             ATTR("managed", "yes");
         } else {
-            ATTR("type", bridge ? "bridge" : "network");
+            ATTR("type", direct ? "direct" : bridge ? "bridge" : "network");
         }
         if (n->mac)
             EMPTY1("mac", "address", n->mac);
@@ -369,6 +370,12 @@ write_nics(xmlTextWriterPtr w, const struct v2k_source *s,
         if (vf) {
             if (write_pci_address(w, vf) == -1)
                 return -1;
+        } else if (direct) {
+            /* macvtap on the same host device, in the same mode
+             * (formatdomain "Direct attachment to physical interface"). */
+            ATTR("dev", n->network ? n->network : "eth0");
+            if (n->direct_mode)
+                ATTR("mode", n->direct_mode);
         } else {
             ATTR(bridge ? "bridge" : "network",
                  n->network ? n->network : "default");

@@ -33,7 +33,8 @@ ENUM_TABLE(v2k_transport_kind, enum v2k_transport_kind, "file", "block",
            "https", "sftp", "archive", "nbd")
 ENUM_TABLE(v2k_nic_model, enum v2k_nic_model, "unknown", "virtio", "e1000",
            "e1000e", "rtl8139", "pcnet", "vmxnet3", "xen")
-ENUM_TABLE(v2k_net_type, enum v2k_net_type, "network", "bridge")
+ENUM_TABLE(v2k_net_type, enum v2k_net_type, "network", "bridge",
+           "direct")
 ENUM_TABLE(v2k_video, enum v2k_video, "unknown", "vga", "cirrus", "vmvga",
            "qxl", "virtio", "xen", "vbox")
 
@@ -63,6 +64,7 @@ v2k_source_free(struct v2k_source *s)
     for (size_t i = 0; i < s->nnics; i++) {
         free(s->nics[i].mac);
         free(s->nics[i].network);
+        free(s->nics[i].direct_mode);
     }
     free(s->disks);
     free(s->nics);
@@ -200,9 +202,12 @@ v2k_source_print(const struct v2k_source *s, FILE *fp)
     fprintf(fp, "NICs:\n");
     for (size_t i = 0; i < s->nnics; i++) {
         const struct v2k_nic *n = &s->nics[i];
-        fprintf(fp, "  %zu: %s \"%s\" mac %s model %s\n", i,
-                v2k_net_type_to_string(n->net_type), or_unknown(n->network),
-                or_unknown(n->mac), v2k_nic_model_to_string(n->model));
+        fprintf(fp, "  %zu: %s \"%s\"", i,
+                v2k_net_type_to_string(n->net_type), or_unknown(n->network));
+        if (n->net_type == V2K_NET_DIRECT && n->direct_mode)
+            fprintf(fp, " mode %s", n->direct_mode);
+        fprintf(fp, " mac %s model %s\n", or_unknown(n->mac),
+                v2k_nic_model_to_string(n->model));
     }
 }
 
@@ -270,6 +275,8 @@ v2k_source_print_json(const struct v2k_source *s, FILE *fp)
         v2k_json_kv_string(j, "mac", n->mac);
         v2k_json_kv_string(j, "network", n->network);
         v2k_json_kv_string(j, "type", v2k_net_type_to_string(n->net_type));
+        if (n->net_type == V2K_NET_DIRECT)
+            v2k_json_kv_string(j, "mode", n->direct_mode);
         v2k_json_kv_string(j, "model", v2k_nic_model_to_string(n->model));
         v2k_json_end_object(j);
     }

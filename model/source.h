@@ -43,7 +43,9 @@ enum v2k_nic_model {
     V2K_NIC_RTL8139, V2K_NIC_PCNET, V2K_NIC_VMXNET3, V2K_NIC_XEN,
 };
 
-enum v2k_net_type { V2K_NET_NETWORK, V2K_NET_BRIDGE };
+/* DIRECT: libvirt's <interface type='direct'> (macvtap on a host
+ * device named by network, in direct_mode). */
+enum v2k_net_type { V2K_NET_NETWORK, V2K_NET_BRIDGE, V2K_NET_DIRECT };
 
 enum v2k_video {
     V2K_VIDEO_UNKNOWN, V2K_VIDEO_VGA, V2K_VIDEO_CIRRUS, V2K_VIDEO_VMVGA,
@@ -76,7 +78,10 @@ struct v2k_disk {
 
 struct v2k_nic {
     char *mac;                  /* "52:54:00:12:34:56", or NULL = unknown */
-    char *network;              /* source network or bridge name */
+    char *network;              /* source network or bridge name, or the
+                                   host device of a DIRECT NIC */
+    char *direct_mode;          /* DIRECT: "vepa", "bridge", "private",
+                                   "passthrough"; NULL = libvirt's default */
     enum v2k_net_type net_type;
     enum v2k_nic_model model;
 };

@@ -296,8 +296,15 @@ parse_interface(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n)
     } else if (type && strcmp(type, "network") == 0) {
         net = v2k_xml_prop(src, "network");
     } else if (type && strcmp(type, "direct") == 0) {
-        nic->net_type = V2K_NET_BRIDGE;
+        /* macvtap on a host device: kept as it is (formatdomain
+         * "Direct attachment to physical interface"). */
+        nic->net_type = V2K_NET_DIRECT;
         net = v2k_xml_prop(src, "dev");
+        if (v2k_xml_dup_into(&nic->direct_mode,
+                             v2k_xml_prop(src, "mode")) == -1) {
+            xmlFree(net);
+            return -1;
+        }
     }
     if (v2k_xml_dup_into(&nic->network, net) == -1)
         return -1;

@@ -371,7 +371,12 @@ write_script(struct qemu *q, const struct v2k_source *s,
             free(e);
         } else {
             /* A libvirt network has no meaning to qemu alone: user-mode
-             * networking (NAT), as libvirt's default network would. */
+             * networking (NAT), as libvirt's default network would.  A
+             * direct (macvtap) NIC too: its tap device is libvirt's to
+             * create (said once, in the conversion's log). */
+            if (n->net_type == V2K_NET_DIRECT)
+                v2k_warning("NIC %zu: direct (macvtap on %s): the qemu script uses user-mode networking instead", i,
+                            n->network ? n->network : "?");
             opt(fp, "-netdev", "user,id=net%zu", i);
         }
         model = gc->net_model == V2K_NETM_E1000 ? "e1000"

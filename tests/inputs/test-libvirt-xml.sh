@@ -5,7 +5,7 @@
 # xvd disks, netfront).  --print-source JSON field by field, -o local
 # conversions matching the source byte for byte, and bad input.
 . "$(dirname "$0")/../lib/test-lib.sh"
-need qemu-img qemu-io jq virt-xml-validate
+need qemu-img qemu-io jq virt-xml-validate xmllint virsh
 data=$V2K_SOURCE_DIR/tests/data/libvirt
 
 cd "$T"
@@ -77,6 +77,21 @@ qemu-img compare -q -f qcow2 -F qcow2 data.qcow2 out2/debian-pv-sdb ||
 for x in out1/web01.xml out2/debian-pv.xml; do
     virt-xml-validate "$x" >/dev/null 2>&1 || fail "$x: virt-xml-validate"
 done
+
+# A direct (macvtap) NIC stays direct, on the same device and mode (it
+# used to become a bridge named after the host's NIC).
+sed -e "s|<interface type='bridge'>|<interface type='direct'>|" \
+    -e "s|<source bridge='br0'/>|<source dev='eno1' mode='vepa'/>|" \
+    kvm.xml >direct.xml
+check direct.xml '.nics[1] == {"mac": "52:54:00:aa:00:01", "network": "eno1",
+                   "type": "direct", "mode": "vepa", "model": "e1000e"}'
+mkdir out3
+"$V2KVM" --no-convert -q -i libvirtxml direct.xml -o local -os out3
+[ "$(xmllint --xpath 'count(//interface[@type="direct"]/source[@dev="eno1" and @mode="vepa"])' out3/web01.xml)" = 1 ] ||
+    { cat out3/web01.xml >&2; fail "direct: the NIC is not direct on eno1 (vepa)"; }
+virt-xml-validate out3/web01.xml >/dev/null 2>&1 || fail "direct: virt-xml-validate"
+virsh -q -c test:///default define out3/web01.xml >/dev/null ||
+    fail "direct: virsh define refused the XML"
 
 bad() {     # bad FILE PATTERN
     expect_fail "$V2KVM" --no-convert -i libvirtxml "$1" --print-source
