@@ -6,13 +6,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 
+echo "== Setup (Debian packages)"
 scripts/setup.sh
 
-echo "== Build and test"
+echo "== [+${SECONDS}s] Build and test"
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j2)
 
-echo "== Sanitizer build (ASan + UBSan) and test"
+echo "== [+${SECONDS}s] Sanitizer build (ASan + UBSan) and test"
 scripts/build.sh build-asan -DV2K_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -21,5 +22,6 @@ scripts/build.sh build-asan -DV2K_SANITIZE=ON
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -R 'cli/test-convert-pipeline')
 
-echo "== Fuzzing (libFuzzer, clang): every format parser for a short time"
+echo "== [+${SECONDS}s] Fuzzing (libFuzzer, clang): every format parser for a short time"
 scripts/fuzz.sh 20
+echo "== [+${SECONDS}s] done"
