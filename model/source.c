@@ -59,6 +59,7 @@ v2k_source_free(struct v2k_source *s)
         free(s->disks[i].serial);
         free(s->disks[i].target_dev);
         v2k_strv_free(s->disks[i].parent_chain);
+        v2k_strv_free(s->disks[i].backing_chain);
         free(s->disks[i].confine_dir);
     }
     for (size_t i = 0; i < s->nnics; i++) {
@@ -197,6 +198,8 @@ v2k_source_print(const struct v2k_source *s, FILE *fp)
             fprintf(fp, " (%s)", d->target_dev);
         for (size_t k = 0; d->parent_chain && d->parent_chain[k]; k++)
             fprintf(fp, "%s%s", k ? ", " : " parents ", d->parent_chain[k]);
+        for (size_t k = 0; d->backing_chain && d->backing_chain[k]; k++)
+            fprintf(fp, "%s%s", k ? " <- " : " on ", d->backing_chain[k]);
         fprintf(fp, "\n");
     }
     fprintf(fp, "NICs:\n");
@@ -263,6 +266,11 @@ v2k_source_print_json(const struct v2k_source *s, FILE *fp)
         v2k_json_begin_array(j);
         for (size_t k = 0; d->parent_chain && d->parent_chain[k]; k++)
             v2k_json_string(j, d->parent_chain[k]);
+        v2k_json_end_array(j);
+        v2k_json_key(j, "backing_chain");
+        v2k_json_begin_array(j);
+        for (size_t k = 0; d->backing_chain && d->backing_chain[k]; k++)
+            v2k_json_string(j, d->backing_chain[k]);
         v2k_json_end_array(j);
         v2k_json_end_object(j);
     }

@@ -69,6 +69,10 @@ struct v2k_disk {
                                    .vbox media registry's chain), absolute
                                    or relative to path; NULL = the reader
                                    searches (v2k_open_opts.parent_candidates) */
+    char **backing_chain;       /* NULL-terminated names of the images
+                                   under this one as the reader opened them
+                                   (a snapshot chain: parent first, base
+                                   last), for --print-source; NULL = none */
     char *confine_dir;          /* canonical directory this local disk and
                                    every file its chain names must stay in
                                    (the VM description's, when someone

@@ -771,6 +771,31 @@ out:
     return buf;
 }
 
+/* d->backing_chain from what the reader opened under img (a VMDK
+ * snapshot's parents, a qcow2 overlay's backing files). */
+static int
+record_backing_chain(struct v2k_disk *d, struct v2k_image *img)
+{
+    size_t n = 0, k = 0;
+
+    if (img->fmt->backing == NULL)
+        return 0;
+    for (struct v2k_image *b = img->fmt->backing(img); b;
+         b = b->fmt->backing ? b->fmt->backing(b) : NULL)
+        n++;
+    if (n == 0)
+        return 0;
+    v2k_strv_free(d->backing_chain);
+    d->backing_chain = v2k_calloc(n + 1, sizeof *d->backing_chain);
+    if (d->backing_chain == NULL)
+        return -1;
+    for (struct v2k_image *b = img->fmt->backing(img); b && k < n;
+         b = b->fmt->backing ? b->fmt->backing(b) : NULL)
+        if ((d->backing_chain[k++] = v2k_strdup(v2k_image_name(b))) == NULL)
+            return -1;
+    return 0;
+}
+
 int
 v2k_input_open_disk(struct v2k_disk *d, const struct v2k_remote_opts *ropts,
                     const struct v2k_open_opts *oopts)
@@ -789,6 +814,10 @@ v2k_input_open_disk(struct v2k_disk *d, const struct v2k_remote_opts *ropts,
     if (d->format == NULL)
         d->format = v2k_strdup(img->fmt->name);
     d->size_bytes = img->size;
+    if (record_backing_chain(d, img) == -1) {
+        v2k_image_close(img);
+        return -1;
+    }
     kind = img->transport->ops->kind;
     if (img->transport->is_block_device)
         d->transport = V2K_TRANSPORT_BLOCK;

@@ -41,6 +41,9 @@ check "$ws/Windows 10 x64.vmx" '.name == "Windows 10 x64"
   and .disks[0].format == "vmdk" and .disks[0].device == "disk"
   and .disks[0].bus == "ide" and .disks[0].slot == 0
   and .disks[0].size_bytes == 83886080
+  and .disks[0].backing_chain == ["'"$ws/base-000001.vmdk"'",
+                                  "'"$ws/base.vmdk"'"]
+  and .disks[2].backing_chain == []
   and .disks[1].path == null and .disks[1].device == "cdrom"
   and .disks[1].bus == "ide" and .disks[1].slot == 2
   and .disks[2].path == "'"$ws/flat.vmdk"'" and .disks[2].bus == "nvme"
@@ -52,6 +55,10 @@ check "$ws/Windows 10 x64.vmx" '.name == "Windows 10 x64"
                    "type": "bridge", "model": "pcnet"}
   and .nics[1] == {"mac": "00:0c:29:3a:4b:66", "network": "nat",
                    "type": "network", "model": "pcnet"}'
+# The text form names the snapshot chain too.
+"$V2KVM" --no-convert -i vmx "$ws/Windows 10 x64.vmx" --print-source \
+    >"$T/src.txt" 2>/dev/null || fail "--print-source (text) failed"
+assert_grep "base-000002.vmdk.* on $ws/base-000001.vmdk <- $ws/base.vmdk" "$T/src.txt"
 # No lock: no warning.
 grep -q "lck" "$T/warn" && fail "warning without a lock file: $(cat "$T/warn")"
 
