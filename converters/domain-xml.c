@@ -3,6 +3,7 @@
  * the same guest types; every attribute goes through libxml2's writer
  * (escaping is its job, never string concatenation). */
 #include "domain-xml.h"
+#include "outfile.h"
 #include "disk-names.h"
 #include "error.h"
 #include "util.h"
@@ -580,6 +581,7 @@ v2k_domain_xml_write(const char *path, const char *xml)
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd == -1) {
         v2k_error_errno(errno, "%s: create", path);
+        v2k_outfile_forget(path);       /* not ours (EEXIST): left alone */
         return -1;
     }
     while (len > 0) {

@@ -71,13 +71,19 @@ struct v2k_outdisks {
 };
 
 /* Name n disks in dir for VM name; -1 when a final name exists and
- * overwrite is false ("PATH: output already exists (use --overwrite)").
- * Removes stale temporaries of a killed run. */
+ * overwrite is false ("PATH: output already exists (use --overwrite)"),
+ * or when a temporary name exists (v2k_output_check_tmp). */
 int v2k_outdisks_init(struct v2k_outdisks *d, const char *dir,
                       const char *name, size_t n, bool overwrite);
 
 /* -1 when path exists and overwrite is false. */
 int v2k_output_check_free(const char *path, bool overwrite);
+
+/* -1 with a message when the temporary name path (".NAME-sda.part")
+ * exists: another v2kvm may be writing it, or a killed one left it.  A
+ * run only ever removes what it created itself, so it is left alone
+ * (also with --overwrite) and the user told to remove it. */
+int v2k_output_check_tmp(const char *path);
 
 /* Rename every temporary into place; on failure the ones already renamed
  * are removed again. */

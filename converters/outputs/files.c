@@ -59,6 +59,17 @@ v2k_output_check_free(const char *path, bool overwrite)
 }
 
 int
+v2k_output_check_tmp(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == -1)
+        return 0;
+    v2k_error("%s exists: another v2kvm may be writing this VM here, or a killed one left it; remove it if no conversion is running (a run removes only files it created)", path);
+    return -1;
+}
+
+int
 v2k_outdisks_init(struct v2k_outdisks *d, const char *dir, const char *name,
                   size_t n, bool overwrite)
 {
@@ -75,12 +86,10 @@ v2k_outdisks_init(struct v2k_outdisks *d, const char *dir, const char *name,
         d->final[i] = v2k_asprintf("%s/%s-%s", dir, name, dev);
         d->tmp[i] = v2k_asprintf("%s/.%s-%s.part", dir, name, dev);
         if (d->final[i] == NULL || d->tmp[i] == NULL ||
-            v2k_output_check_free(d->final[i], overwrite) == -1)
+            v2k_output_check_free(d->final[i], overwrite) == -1 ||
+            v2k_output_check_tmp(d->tmp[i]) == -1)
             return -1;
     }
-    /* Leftovers of a run that was killed with SIGKILL. */
-    for (size_t i = 0; i < n; i++)
-        unlink(d->tmp[i]);
     return 0;
 }
 

@@ -61,7 +61,8 @@ local_setup(const struct v2k_options *o, const struct v2k_source *s,
     if (l->xml_final == NULL || l->xml_tmp == NULL ||
         v2k_output_check_free(l->xml_final, o->overwrite) == -1)
         goto fail;
-    unlink(l->xml_tmp);
+    if (v2k_output_check_tmp(l->xml_tmp) == -1)
+        goto fail;
     return l;
 
 fail:

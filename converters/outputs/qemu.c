@@ -75,7 +75,8 @@ qemu_setup(const struct v2k_options *o, const struct v2k_source *s,
     if (q->sh_final == NULL || q->sh_tmp == NULL ||
         v2k_output_check_free(q->sh_final, o->overwrite) == -1)
         goto fail;
-    unlink(q->sh_tmp);
+    if (v2k_output_check_tmp(q->sh_tmp) == -1)
+        goto fail;
     if (o->hugepages || o->blkio_weight || o->cpu_pinning ||
         o->seclabel != V2K_SECLABEL_DEFAULT)
         v2k_warning("-o qemu: -oo hugepages, blkio-weight, cpu-pinning and seclabel are libvirt settings and are not in the script");
@@ -474,6 +475,7 @@ qemu_finalize(void *state, const struct v2k_source *s,
     fd = open(q->sh_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
     if (fd == -1) {
         v2k_error_errno(errno, "%s: create", q->sh_tmp);
+        v2k_outfile_forget(q->sh_tmp);  /* not ours (EEXIST): left alone */
         goto out;
     }
     if (v2k_pwrite_all(fd, q->sh_tmp, text, len, 0) == -1)

@@ -4,7 +4,8 @@
 #    refused before anything is written, also with --overwrite, whatever
 #    path names it (hard link, symlink): one line naming both files;
 #  - v2kvm-img convert never removes a DST.v2k-partial file or symlink it
-#    did not create;
+#    did not create, and v2kvm never removes a .NAME-sda.part (or
+#    .NAME.xml.part, .NAME.sh.part) it did not create;
 #  - a FIFO (or socket, character device, directory) given as a disk or
 #    a description file is refused at once instead of blocking in open().
 . "$(dirname "$0")/../lib/test-lib.sh"
@@ -67,6 +68,30 @@ expect_fail "$V2KVM_IMG" convert -O qcow2 "$T/top.qcow2" "$T/out2.raw"
 [ -L "$T/out2.raw.v2k-partial" ] || fail "partial symlink removed"
 [ "$(cat "$T/precious")" = precious ] || fail "symlink target written"
 [ ! -e "$T/out1.raw" ] && [ ! -e "$T/out2.raw" ] || fail "output appeared"
+# v2kvm: temporaries of another run (or a killed one) are refused, not
+# removed, also with --overwrite; nothing is written.
+mkdir "$T/o4"
+ln -s "$T/precious" "$T/o4/.g4-sda.part"
+expect_fail "$V2KVM" --no-convert -q -i disk "$T/top.qcow2" -on g4 -o local \
+    -os "$T/o4" --overwrite
+assert_grep "^v2kvm: error: .*$T/o4/.g4-sda.part exists: another v2kvm may be writing this VM here" "$T/err"
+[ "$(wc -l <"$T/err")" = 1 ] || { cat "$T/err" >&2; fail "not one line"; }
+[ -L "$T/o4/.g4-sda.part" ] || fail "v2kvm removed a .part it did not create"
+[ "$(cat "$T/precious")" = precious ] || fail "symlink target written"
+[ "$(ls -A "$T/o4")" = .g4-sda.part ] || fail "left behind: $(ls -A "$T/o4")"
+rm "$T/o4/.g4-sda.part"
+for t in xml:local sh:qemu; do
+    echo stale >"$T/o4/.g4.${t%%:*}.part"
+    expect_fail "$V2KVM" --no-convert -q -i disk "$T/top.qcow2" -on g4 \
+        -o "${t#*:}" -os "$T/o4"
+    assert_grep "$T/o4/.g4.${t%%:*}.part exists" "$T/err"
+    [ "$(cat "$T/o4/.g4.${t%%:*}.part")" = stale ] || fail "${t%%:*}.part lost"
+    [ "$(ls -A "$T/o4")" = ".g4.${t%%:*}.part" ] ||
+        fail "left behind: $(ls -A "$T/o4")"
+    rm "$T/o4/.g4.${t%%:*}.part"
+done
+"$V2KVM" --no-convert -q -i disk "$T/top.qcow2" -on g4 -o local -os "$T/o4"
+[ -z "$(find "$T/o4" -name '*.part')" ] || fail "a .part left after success"
 # A successful run leaves no partial and the right content.
 "$V2KVM_IMG" convert "$T/top.qcow2" "$T/ok.raw"
 [ ! -e "$T/ok.raw.v2k-partial" ] || fail "partial left after success"
