@@ -9,6 +9,7 @@
 #include "transport.h"
 #include "util.h"
 #include "version.h"
+#include "writer.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -213,8 +214,11 @@ v2k_options_usage(FILE *fp)
     fprintf(fp,
 "  -os STORAGE       output directory (-o local, -o qemu) or libvirt storage\n"
 "                    pool (-o libvirt, default: default)\n"
-"  -oc URI           libvirt connection for -o libvirt\n"
-"  -of FORMAT        output disk format: qcow2 (default) or raw\n"
+"  -oc URI           libvirt connection for -o libvirt\n");
+    fprintf(fp,
+"  -of FORMAT        output disk format: %s (default: qcow2)\n",
+            v2k_writer_format_names());
+    fprintf(fp,
 "  -oa ALLOC         sparse (default) or preallocated\n"
 "  --compressed      compressed qcow2 clusters\n"
 "  -on NAME          name of the converted VM\n");
@@ -614,9 +618,9 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         case 'o': o->output_mode = optarg; break;
         case OPT_OS: o->output_storage = optarg; break;
         case OPT_OF:
-            if (strcmp(optarg, "qcow2") != 0 && strcmp(optarg, "raw") != 0) {
-                v2k_error("-of '%s': output format must be qcow2 or raw",
-                          optarg);
+            if (!v2k_writer_format_known(optarg)) {
+                v2k_error("-of '%s': output format must be %s", optarg,
+                          v2k_writer_format_names());
                 return -1;
             }
             o->output_format = optarg;

@@ -176,8 +176,8 @@ parse(int argc, char **argv, struct opts *o)
         case 'f': o->format = optarg; break;
         case 'F': o->format2 = optarg; break;
         case 'O':
-            if (strcmp(optarg, "raw") != 0 && strcmp(optarg, "qcow2") != 0)
-                return usage_error("-O %s: output format must be raw or qcow2", optarg);
+            if (!v2k_writer_format_known(optarg))
+                return usage_error("-O %s: output format must be %s", optarg, v2k_writer_format_names());
             o->out_format = optarg;
             break;
         case 'o':

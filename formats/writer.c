@@ -3,8 +3,46 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The output formats, in the order users see them (qcow2 first: the
+ * default of v2kvm -of). */
+static const struct {
+    const char *name;
+    struct v2k_writer *(*create)(const char *path, uint64_t size,
+                                 const struct v2k_writer_opts *opts);
+} writers[] = {
+    { "qcow2", v2k_qcow2_writer_create },
+    { "raw", v2k_raw_writer_create },
+};
+
+bool
+v2k_writer_format_known(const char *format)
+{
+    for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++)
+        if (strcmp(format, writers[i].name) == 0)
+            return true;
+    return false;
+}
+
+const char *
+v2k_writer_format_names(void)
+{
+    static char names[64];
+
+    if (names[0] == '\0') {
+        for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+            size_t l = strlen(names);
+            snprintf(names + l, sizeof names - l, "%s%s",
+                     i == 0 ? "" : i + 1 == sizeof writers / sizeof writers[0]
+                                       ? " or " : ", ",
+                     writers[i].name);
+        }
+    }
+    return names;
+}
 
 struct v2k_writer *
 v2k_writer_create(const char *path, const char *format, uint64_t size,
@@ -14,12 +52,11 @@ v2k_writer_create(const char *path, const char *format, uint64_t size,
 
     if (opts == NULL)
         opts = &defaults;
-    if (strcmp(format, "raw") == 0)
-        return v2k_raw_writer_create(path, size, opts);
-    if (strcmp(format, "qcow2") == 0)
-        return v2k_qcow2_writer_create(path, size, opts);
-    v2k_error("output format '%s' is not supported (use raw or qcow2)",
-              format);
+    for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++)
+        if (strcmp(format, writers[i].name) == 0)
+            return writers[i].create(path, size, opts);
+    v2k_error("output format '%s' is not supported (use %s)", format,
+              v2k_writer_format_names());
     return NULL;
 }
 

@@ -52,7 +52,13 @@ struct v2k_writer {
                                    -1 failed (set by the wrapper) */
 };
 
-/* format: "raw" or "qcow2". */
+/* The writers' table drives what -of / -O accept and what their errors
+ * list: is format one of them, and their names ("qcow2 or raw"; static,
+ * built on the first call). */
+bool v2k_writer_format_known(const char *format);
+const char *v2k_writer_format_names(void);
+
+/* format: one of v2k_writer_format_names(). */
 struct v2k_writer *v2k_writer_create(const char *path, const char *format,
                                      uint64_t size,
                                      const struct v2k_writer_opts *opts);

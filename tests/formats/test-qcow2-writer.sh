@@ -134,7 +134,7 @@ usage_case -O qcow2 -o cluster_size=3000
 assert_grep "cluster_size=3000: a qcow2 cluster size must be a power of two" \
     "$T/err"
 usage_case -O vmdk
-assert_grep "vmdk: output format must be raw or qcow2" "$T/err"
+assert_grep "vmdk: output format must be qcow2 or raw" "$T/err"
 usage_case -O qcow2 -o cluster_size=4M
 usage_case -O qcow2 -o compression_type=lz4 -c
 usage_case -O qcow2 -o compression_type=zstd
