@@ -18,6 +18,8 @@ packages=(
     libvirt-daemon-driver-qemu guestfish
     nbdkit libnbd-bin jq python3 strace util-linux bsdutils mount procps
     diffutils
+    # leak checks of failed conversions (tests/inputs/test-input-leaks.sh)
+    valgrind
     # remote transports (tests/remote): a real sshd, ssh-keygen, openssl
     # for the throwaway CA (the HTTPS server is python3's http.server)
     openssh-server openssh-client openssl

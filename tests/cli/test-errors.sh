@@ -2,6 +2,8 @@
 # Bad input and unsafe situations: one clear line naming the file or
 # option, a non-zero exit (1 failure, 2 usage, 128+N signal), and nothing
 # left in the output directory.
+# Runs v2kvm and libvirtd as nobody: $T must be reachable by that user.
+V2K_T_SHARED=1
 . "$(dirname "$0")/../lib/test-lib.sh"
 need qemu-img qemu-io setpriv mount umount strace
 

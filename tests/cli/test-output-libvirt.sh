@@ -8,6 +8,8 @@
 # missing or inactive pool and a define that libvirt rejects are clear
 # errors with nothing left.  Also libvirt's test driver with a pool from
 # a custom node XML.
+# Runs v2kvm and libvirtd as nobody: $T must be reachable by that user.
+V2K_T_SHARED=1
 . "$(dirname "$0")/../lib/test-lib.sh"
 need qemu-img virsh setpriv xmllint timeout
 libvirtd=/usr/sbin/libvirtd

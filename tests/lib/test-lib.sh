@@ -17,7 +17,16 @@ export LIBGUESTFS_BACKEND="${LIBGUESTFS_BACKEND:-direct}"
 # appliance-accel.sh); tests of the probe itself unset it.
 . "$(dirname "${BASH_SOURCE[0]}")/appliance-accel.sh"
 
-T=$(mktemp -d "$V2K_TEST_TMPDIR/$(basename "$0" .sh).XXXXXX")
+# A test that runs something as another user (setpriv to nobody) sets
+# V2K_T_SHARED=1 before sourcing this: its $T is then under /tmp, which
+# every user can reach (the build tree may not be: a clone under /root,
+# mode 0700, hides it from nobody).
+if [ "${V2K_T_SHARED:-0}" = 1 ]; then
+    T=$(mktemp -d "/tmp/v2k-$(basename "$0" .sh).XXXXXX")
+    chmod 0755 "$T"
+else
+    T=$(mktemp -d "$V2K_TEST_TMPDIR/$(basename "$0" .sh).XXXXXX")
+fi
 trap 'rm -rf "$T"' EXIT
 
 fail() {
