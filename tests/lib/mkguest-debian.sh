@@ -269,11 +269,16 @@ start=2048, type=83, bootable' | sfdisk -q "$work/disk.img" >/dev/null ||
         conv=notrunc,sparse status=none || die "dd of the partition failed"
     rm -f "$work/part.img"
     say "installing GRUB in the guest (guestfish, one appliance)"
+    # guestfish's own calls translate device names, a `command` does not:
+    # inside the appliance the guest's disk is not always /dev/sda (under
+    # load its kernel has named the appliance's root disk sda first, and
+    # grub-install then said "cross-disk install").  So the disk is the
+    # one holding the mounted root, and grub.cfg is made to say what the
+    # guest will see, /dev/sda1.
     guestfish --rw -a "$work/disk.img" >"$work/gf.log" 2>&1 <<'EOF' ||
 run
 mount /dev/sda1 /
-command "grub-install --target=i386-pc /dev/sda"
-command "update-grub"
+command "sh -c 'p=$(findmnt -n -o SOURCE /) && echo root-partition=$p && grub-install --target=i386-pc ${p%1} && update-grub && sed -i s,$p,/dev/sda1,g /boot/grub/grub.cfg'"
 download /boot/grub/grub.cfg /dev/stdout
 EOF
         { cat "$work/gf.log" >&2; die "GRUB installation failed"; }
