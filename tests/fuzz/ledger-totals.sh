@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 ledger=$here/CAMPAIGN.md
 # Ledger rows start with a date: | 2026-12-05T09:02Z | tar | 600 | ...
 awk -F'|' -v want="${1:-}" '
-    $2 ~ /^ [0-9]{4}-[0-9]{2}-[0-9]{2}T/ {
+    $2 ~ /^ [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T/ {
         t = $3; gsub(/ /, "", t)
         legs[t]++; wall[t] += $4; cpu[t] += $5; ex[t] += $6
         if ($11 !~ /none/) crash[t]++
