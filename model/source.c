@@ -108,6 +108,7 @@ v2k_source_add_nic(struct v2k_source *s)
     s->nics = n;
     n = &s->nics[s->nnics++];
     memset(n, 0, sizeof *n);
+    n->pci_slot = -1;
     return n;
 }
 
@@ -209,8 +210,11 @@ v2k_source_print(const struct v2k_source *s, FILE *fp)
                 v2k_net_type_to_string(n->net_type), or_unknown(n->network));
         if (n->net_type == V2K_NET_DIRECT && n->direct_mode)
             fprintf(fp, " mode %s", n->direct_mode);
-        fprintf(fp, " mac %s model %s\n", or_unknown(n->mac),
+        fprintf(fp, " mac %s model %s", or_unknown(n->mac),
                 v2k_nic_model_to_string(n->model));
+        if (n->pci_slot >= 0)
+            fprintf(fp, " pci-slot %d", n->pci_slot);
+        fprintf(fp, "\n");
     }
 }
 
@@ -286,6 +290,8 @@ v2k_source_print_json(const struct v2k_source *s, FILE *fp)
         if (n->net_type == V2K_NET_DIRECT)
             v2k_json_kv_string(j, "mode", n->direct_mode);
         v2k_json_kv_string(j, "model", v2k_nic_model_to_string(n->model));
+        if (n->pci_slot >= 0)
+            v2k_json_kv_int(j, "pci_slot", n->pci_slot);
         v2k_json_end_object(j);
     }
     v2k_json_end_array(j);

@@ -88,6 +88,9 @@ struct v2k_nic {
                                    "passthrough"; NULL = libvirt's default */
     enum v2k_net_type net_type;
     enum v2k_nic_model model;
+    int pci_slot;               /* the source's PCI slot number (VMware's
+                                   ethernetN.pciSlotNumber: the guest
+                                   named it ensN), -1 = unknown */
 };
 
 struct v2k_source {
@@ -119,7 +122,7 @@ struct v2k_source {
 struct v2k_source *v2k_source_new(void);
 void v2k_source_free(struct v2k_source *s);
 
-/* Append an empty disk / NIC (slot -1); NULL on ENOMEM.  The pointer is
+/* Append an empty disk / NIC (slot -1, pci_slot -1); NULL on ENOMEM.  The pointer is
  * valid until the next append. */
 struct v2k_disk *v2k_source_add_disk(struct v2k_source *s);
 struct v2k_nic *v2k_source_add_nic(struct v2k_source *s);

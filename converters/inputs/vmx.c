@@ -526,7 +526,7 @@ parse_nics(const struct vmx *x, struct v2k_source *s)
     /* Workstation allows 10 adapters, ESX 10 per VM. */
     for (int i = 0; i < 10; i++) {
         char key[64];
-        const char *vd, *at, *net, *ct;
+        const char *vd, *at, *net, *ct, *slot;
         const struct vmx_entry *mac;
         struct v2k_nic *n;
 
@@ -550,6 +550,17 @@ parse_nics(const struct vmx *x, struct v2k_source *s)
         mac = find(x, key);
         if (mac && set_mac(x, n, mac) == -1)
             return -1;
+        /* The guest named the NIC ens<slot> (ACPI _SUN); "-1" or
+         * absent: not assigned yet, left unknown. */
+        snprintf(key, sizeof key, "ethernet%d.pcislotnumber", i);
+        slot = get(x, key);
+        if (slot && isdigit((unsigned char)slot[0]) && strlen(slot) <= 5) {
+            char *end;
+            unsigned long v = strtoul(slot, &end, 10);
+
+            if (*end == '\0' && v <= 65535)
+                n->pci_slot = (int)v;
+        }
         snprintf(key, sizeof key, "ethernet%d.networkname", i);
         net = get(x, key);
         snprintf(key, sizeof key, "ethernet%d.connectiontype", i);

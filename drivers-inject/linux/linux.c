@@ -18,7 +18,7 @@ const struct v2k_step v2k_linux_steps[] = {
       v2k_linux_bootloader_applies, v2k_linux_bootloader_run },
     { "xorg", "Switching X.org to the modesetting driver",
       v2k_linux_xorg_applies, v2k_linux_xorg_run },
-    { "network", "Dropping MAC-bound network configuration",
+    { "network", "Keeping the guest's network interface names",
       v2k_linux_network_applies, v2k_linux_network_run },
     { "initramfs", "Rebuilding the initramfs with virtio drivers",
       v2k_linux_initramfs_applies, v2k_linux_initramfs_run },

@@ -1,5 +1,5 @@
-/* network.c - step "network": network configuration bound to the old
- * NICs.
+/* network.c - step "network": the guest's network configuration keeps
+ * working on the new NICs.
  *
  * When the output does not keep the source's MAC addresses
  * (!ctx->keep_macs), configuration that only applies to the old MAC
@@ -19,13 +19,20 @@
  * virt-v2v edits none of these (it keeps MACs, and says it cannot
  * reconfigure guest networking); with kept MACs this step leaves them.
  *
- * Interface names: a predictable name (ens192, enp2s1, eno1) comes from
- * the PCI layout of the old hypervisor, and KVM's differs (q35 puts the
- * first NIC on a root port: enp1s0; i440fx in slot 3: ens3).  Renaming
- * reliably needs the MAC-to-name mapping, which the guest's config does
- * not always give, so like virt-v2v the step changes nothing but warns
- * with the old name and the likely new one.  MAC-based names (enx...)
- * only change when the MAC does.
+ * Interface names (netpin-internal.h): a name from the old machine's
+ * PCI layout or firmware (ens192, enp11s0, eno1, em1, p3p1) would
+ * change on KVM (q35: enp1s0; i440fx: ens3) and every configuration
+ * naming it would stop applying.  The step matches each such name to a
+ * NIC of the converted guest (the guest's own MAC binding, VMware's PCI
+ * slot number, the MAC in an enx name, else PCI order) and keeps it:
+ * /etc/systemd/network/10-v2kvm-NAME.link binding the name to the MAC
+ * the NIC has on KVM (the source's, which the outputs keep), or a rule
+ * in /etc/udev/rules.d/70-v2kvm-net.rules where udev has no .link files.
+ * Each pin is said in the log ("ens192 stays the name of the NIC with MAC
+ * ...").  When the MAC on KVM is not known, the name cannot be pinned:
+ * every config naming it (whole words, so VLANs, bonds and bridges on
+ * top follow) and the files named after it are renamed to the name the
+ * guest will likely see.  Kernel names (eth0) are left to the kernel.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -38,6 +45,7 @@
 #include "guestfile.h"
 #include "linux.h"
 #include "log.h"
+#include "netpin-internal.h"
 #include "tools-internal.h"
 #include "util.h"
 
@@ -377,48 +385,90 @@ v2k_net_is_predictable(const char *name, bool *mac_based)
 
 /* ---- the step -------------------------------------------------------- */
 
-struct names {
-    char **v;
-    char **where;               /* the file that names it */
+/* An interface name the guest's configuration uses. */
+struct cfg_name {
+    char *name;
+    char *file;                 /* the first config naming it */
+    char *bound_mac;            /* a MAC a config binds it to, or NULL */
+    char *bound_by;             /* that config */
+    bool bound_renames;         /* a udev rule or .link file of the guest
+                                   names the NIC with bound_mac */
+};
+
+struct cfg_names {
+    struct cfg_name *v;
     size_t n;
 };
 
-static int
-names_add(struct names *ns, const char *name, const char *file)
+static struct cfg_name *
+names_get(struct cfg_names *ns, const char *name, const char *file)
 {
-    char **v, **w;
+    struct cfg_name *v;
 
     for (size_t i = 0; i < ns->n; i++)
-        if (strcmp(ns->v[i], name) == 0)
-            return 0;
-    v = realloc(ns->v, (ns->n + 1) * sizeof *v);
-    if (v)
-        ns->v = v;
-    w = v ? realloc(ns->where, (ns->n + 1) * sizeof *w) : NULL;
-    if (w)
-        ns->where = w;
-    if (!v || !w || !(v[ns->n] = strdup(name)))
-        goto oom;
-    if (!(w[ns->n] = strdup(file))) {
-        free(v[ns->n]);
-        goto oom;
+        if (strcmp(ns->v[i].name, name) == 0)
+            return &ns->v[i];
+    if (ns->n == 256) {         /* a guest with more is not one we know */
+        v2k_error("%s: %s: more than 256 interface names", STEP, file);
+        return NULL;
+    }
+    if (!(v = realloc(ns->v, (ns->n + 1) * sizeof *v))) {
+        v2k_error("out of memory");
+        return NULL;
+    }
+    ns->v = v;
+    v = &v[ns->n];
+    memset(v, 0, sizeof *v);
+    if (!(v->name = strdup(name)) || !(v->file = strdup(file))) {
+        free(v->name);
+        free(v->file);
+        v2k_error("out of memory");
+        return NULL;
     }
     ns->n++;
-    return 0;
-oom:
-    v2k_error("out of memory");
-    return -1;
+    return v;
+}
+
+static int
+names_add(struct cfg_names *ns, const char *name, const char *file)
+{
+    return names_get(ns, name, file) ? 0 : -1;
+}
+
+static int
+names_bind(struct cfg_names *ns, char *name, char *mac, const char *file,
+           bool renames)
+{
+    struct cfg_name *c = names_get(ns, name, file);
+    int r = -1;
+
+    if (c && c->bound_mac && renames && strcasecmp(c->bound_mac, mac) == 0)
+        c->bound_renames = true;
+    if (c && !c->bound_mac) {
+        c->bound_renames = renames;
+        c->bound_mac = mac;
+        mac = NULL;
+        if (!(c->bound_by = strdup(file)))
+            v2k_error("out of memory");
+        else
+            r = 0;
+    } else if (c)
+        r = 0;                  /* the first binding wins */
+    free(name);
+    free(mac);
+    return r;
 }
 
 static void
-names_free(struct names *ns)
+names_free(struct cfg_names *ns)
 {
     for (size_t i = 0; i < ns->n; i++) {
-        free(ns->v[i]);
-        free(ns->where[i]);
+        free(ns->v[i].name);
+        free(ns->v[i].file);
+        free(ns->v[i].bound_mac);
+        free(ns->v[i].bound_by);
     }
     free(ns->v);
-    free(ns->where);
 }
 
 static int
@@ -462,11 +512,19 @@ each_file(guestfs_h *g, const char *pattern,
     return r;
 }
 
+static bool
+is_loopback_ifcfg(const char *path)
+{
+    size_t n = strlen(path);
+
+    return n >= 3 && strcmp(path + n - 3, "-lo") == 0;
+}
+
 static int
 edit_ifcfg(guestfs_h *g, const char *path, void *opaque)
 {
     (void)opaque;
-    if (strcmp(path + strlen(path) - 3, "-lo") == 0)
+    if (is_loopback_ifcfg(path))
         return 0;
     return v2k_gf_edit_lines(g, STEP, path, true, v2k_net_ifcfg_line, NULL,
                              NULL);
@@ -482,25 +540,35 @@ edit_nm(guestfs_h *g, const char *path, void *opaque)
                              &in_ethernet, NULL);
 }
 
+/* A config file's text, or NULL with a warning (the file is left
+ * alone: unreadable or too large is not the conversion's failure). */
+static char *
+read_config(guestfs_h *g, const char *path)
+{
+    char *text = v2k_gf_read(g, STEP, path, NULL);
+
+    if (!text)
+        v2k_warning("%s; left alone", v2k_error_message());
+    return text;
+}
+
 /* Netplan: warn about MAC matches (when MACs change) and collect the
  * names it configures. */
 struct netplan_ctx {
     bool keep_macs;
-    struct names *names;
+    struct cfg_names *names;
 };
 
 static int
 scan_netplan(guestfs_h *g, const char *path, void *opaque)
 {
     struct netplan_ctx *nc = opaque;
-    CLEANUP_FREE char *text = v2k_gf_read(g, STEP, path, NULL);
+    CLEANUP_FREE char *text = read_config(g, path);
     struct v2k_net_netplan np;
     int r = 0;
 
-    if (!text) {
-        v2k_warning("%s; left alone", v2k_error_message());
+    if (!text)
         return 0;
-    }
     if (v2k_net_netplan_scan(text, &np) == -1)
         return -1;
     for (size_t i = 0; i < np.nmac && !nc->keep_macs; i++)
@@ -515,14 +583,19 @@ scan_netplan(guestfs_h *g, const char *path, void *opaque)
 static int
 scan_names(guestfs_h *g, const char *path, void *opaque)
 {
-    struct names *ns = opaque;
-    CLEANUP_FREE char *text = v2k_gf_read(g, STEP, path, NULL);
+    struct cfg_names *ns = opaque;
+    CLEANUP_FREE char *text = read_config(g, path);
+    const char *base;
     int r = 0;
 
-    if (!text) {
-        v2k_warning("%s; left alone", v2k_error_message());
+    if (!text)
         return 0;
-    }
+    /* ifcfg-NAME: SUSE's name the interface by the file name only. */
+    base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (strncmp(base, "ifcfg-", 6) == 0 && strcmp(base + 6, "lo") != 0 &&
+        base[6] && names_add(ns, base + 6, path) == -1)
+        return -1;
     for (char *l = text; *l && r == 0;) {
         char *nl = strchr(l, '\n');
         char *name;
@@ -531,12 +604,249 @@ scan_names(guestfs_h *g, const char *path, void *opaque)
             *nl = '\0';
         name = v2k_net_config_ifname(l);
         if (name) {
-            r = names_add(ns, name, path);
+            if (strcmp(name, "lo") != 0)
+                r = names_add(ns, name, path);
             free(name);
         }
         l = nl ? nl + 1 : l + strlen(l);
     }
     return r;
+}
+
+/* Bindings of names to MACs: whole files (ifcfg, .link, NM keyfiles)
+ * or udev rules line by line. */
+struct bind_ctx {
+    enum v2k_net_bind_kind kind;
+    struct cfg_names *names;
+};
+
+static int
+scan_binding(guestfs_h *g, const char *path, void *opaque)
+{
+    struct bind_ctx *bc = opaque;
+    CLEANUP_FREE char *text = NULL;
+    char *name, *mac;
+    int r = 0, b;
+
+    if (bc->kind == V2K_BIND_IFCFG && is_loopback_ifcfg(path))
+        return 0;
+    if (!(text = read_config(g, path)))
+        return 0;
+    if (bc->kind != V2K_BIND_UDEV) {
+        if ((b = v2k_net_binding(bc->kind, text, &name, &mac)) == -1) {
+            v2k_error("out of memory");
+            return -1;
+        }
+        return b ? names_bind(bc->names, name, mac, path,
+                              bc->kind == V2K_BIND_LINK) : 0;
+    }
+    for (char *l = text; *l && r == 0;) {
+        char *nl = strchr(l, '\n');
+
+        if (nl)
+            *nl = '\0';
+        if ((b = v2k_net_binding(V2K_BIND_UDEV, l, &name, &mac)) == -1) {
+            v2k_error("out of memory");
+            return -1;
+        }
+        if (b)
+            r = names_bind(bc->names, name, mac, path, true);
+        l = nl ? nl + 1 : l + strlen(l);
+    }
+    return r;
+}
+
+/* Every file that configures interfaces by name, for the names and for
+ * the renaming when a name cannot be pinned. */
+static const char *const configs[] = {
+    "/etc/network/interfaces", "/etc/network/interfaces.d/*",
+    "/etc/sysconfig/network-scripts/ifcfg-*",
+    "/etc/sysconfig/network/ifcfg-*",
+    "/etc/sysconfig/network-scripts/route-*",
+    "/etc/sysconfig/network-scripts/route6-*",
+    "/etc/sysconfig/network/ifroute-*",
+    "/etc/NetworkManager/system-connections/*",
+    "/etc/systemd/network/*.network",
+    "/etc/systemd/network/*.netdev",
+    "/etc/netplan/*.yaml",
+};
+
+static int
+collect(struct v2k_convert_ctx *ctx, struct cfg_names *ns)
+{
+    static const struct { const char *glob; enum v2k_net_bind_kind k; }
+    binds[] = {
+        { "/etc/udev/rules.d/*.rules", V2K_BIND_UDEV },
+        { "/etc/sysconfig/network-scripts/ifcfg-*", V2K_BIND_IFCFG },
+        { "/etc/sysconfig/network/ifcfg-*", V2K_BIND_IFCFG },
+        { "/etc/systemd/network/*.link", V2K_BIND_LINK },
+        { "/etc/NetworkManager/system-connections/*", V2K_BIND_NM },
+    };
+    struct netplan_ctx nc = { ctx->keep_macs, ns };
+
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(binds); i++) {
+        struct bind_ctx bc = { binds[i].k, ns };
+
+        if (each_file(ctx->g, binds[i].glob, scan_binding, &bc) == -1)
+            return -1;
+    }
+    if (each_file(ctx->g, "/etc/netplan/*.yaml", scan_netplan, &nc) == -1)
+        return -1;
+    /* netplan's are done; its YAML is not line-by-line key=value */
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(configs) - 1; i++)
+        if (each_file(ctx->g, configs[i], scan_names, ns) == -1)
+            return -1;
+    return 0;
+}
+
+/* The name the guest's udev will likely give the NIC at index k of the
+ * output: libvirt and the qemu script put NICs first, each on its own
+ * PCIe root port on q35 (enp1s0, enp2s0), from slot 3 on i440fx (ens3). */
+static void
+likely_name(const struct v2k_convert_ctx *ctx, size_t k, char buf[16])
+{
+    if (ctx->gc && ctx->gc->machine == V2K_MACHINE_PC)
+        snprintf(buf, 16, "ens%zu", k + 3);
+    else
+        snprintf(buf, 16, "enp%zus0", k + 1);
+}
+
+static const char *
+net_driver(const struct v2k_convert_ctx *ctx)
+{
+    if (!ctx->gc)
+        return NULL;
+    switch (ctx->gc->net_model) {
+    case V2K_NETM_VIRTIO: return "virtio_net";
+    case V2K_NETM_E1000: return "e1000";
+    case V2K_NETM_RTL8139: return NULL;         /* 8139cp or 8139too */
+    }
+    return NULL;
+}
+
+/* udev applies systemd .link files through 80-net-setup-link.rules
+ * (systemd 209 and later); older udev (RHEL 6, SLES 11) gets a rule. */
+static bool
+has_link_files(guestfs_h *g)
+{
+    static const char *const rules[] = {
+        "/usr/lib/udev/rules.d/80-net-setup-link.rules",
+        "/lib/udev/rules.d/80-net-setup-link.rules",
+        NULL,
+    };
+
+    return v2k_gf_first_file(g, rules) != NULL;
+}
+
+static int
+write_pin(struct v2k_convert_ctx *ctx, bool link, const char *name,
+          const char *mac, const char *why, char **udev_rules)
+{
+    CLEANUP_FREE char *path = NULL;
+    CLEANUP_FREE char *text = NULL;
+
+    if (!link) {
+        char *rule = v2k_net_udev_pin_rule(name, mac, why);
+        char *all;
+
+        if (!rule) {
+            v2k_error("out of memory");
+            return -1;
+        }
+        all = v2k_asprintf("%s%s", *udev_rules ? *udev_rules : "", rule);
+        free(rule);
+        if (!all)
+            return -1;
+        free(*udev_rules);
+        *udev_rules = all;
+        v2k_msg("%s: %s stays the name of the NIC with MAC %s (matched by %s): /etc/udev/rules.d/70-v2kvm-net.rules", STEP, name, mac, why);
+        return 0;
+    }
+    if (!(path = v2k_asprintf("/etc/systemd/network/10-v2kvm-%s.link", name)))
+        return -1;
+    if (!(text = v2k_net_link_file(name, mac, net_driver(ctx), why))) {
+        v2k_error("out of memory");
+        return -1;
+    }
+    if (!v2k_gf_is_dir(ctx->g, "/etc/systemd/network") &&
+        guestfs_mkdir_p(ctx->g, "/etc/systemd/network") == -1) {
+        v2k_gf_error(ctx->g, STEP, "/etc/systemd/network", "mkdir");
+        return -1;
+    }
+    if (v2k_gf_write(ctx->g, STEP, path, text, strlen(text)) == -1)
+        return -1;
+    v2k_log_edit(ctx->g, STEP, path, NULL, "written");
+    v2k_msg("%s: %s stays the name of the NIC with MAC %s (matched by %s): %s",
+            STEP, name, mac, why, path);
+    return 0;
+}
+
+/* Rename one interface in every config that names it (whole words:
+ * VLANs "ens192.100", bond-slaves and bridge_ports lists too), and an
+ * ifcfg-OLD file to ifcfg-NEW. */
+struct rename_ctx {
+    const char *from, *to;
+};
+
+static int
+rename_in(guestfs_h *g, const char *path, void *opaque)
+{
+    struct rename_ctx *rc = opaque;
+    CLEANUP_FREE char *text = read_config(g, path);
+    CLEANUP_FREE char *out = NULL;
+    unsigned n;
+
+    if (!text)
+        return 0;
+    if (!(out = v2k_net_rename_word(text, rc->from, rc->to, &n))) {
+        v2k_error("out of memory");
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    v2k_log_edit(g, STEP, path, rc->from, rc->to);
+    return v2k_gf_write(g, STEP, path, out, strlen(out));
+}
+
+static int
+rename_everywhere(struct v2k_convert_ctx *ctx, const char *from,
+                  const char *to)
+{
+    /* Files named after the interface: RHEL's ifcfg-, route-, route6-;
+     * SUSE's ifcfg-, ifroute-. */
+    static const char *const named[] = {
+        "/etc/sysconfig/network-scripts/ifcfg-",
+        "/etc/sysconfig/network-scripts/route-",
+        "/etc/sysconfig/network-scripts/route6-",
+        "/etc/sysconfig/network/ifcfg-",
+        "/etc/sysconfig/network/ifroute-",
+    };
+    struct rename_ctx rc = { from, to };
+
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(configs); i++)
+        if (each_file(ctx->g, configs[i], rename_in, &rc) == -1)
+            return -1;
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(named); i++) {
+        CLEANUP_FREE char *old = v2k_asprintf("%s%s", named[i], from);
+        CLEANUP_FREE char *new = v2k_asprintf("%s%s", named[i], to);
+
+        if (!old || !new)
+            return -1;
+        if (!v2k_gf_is_file(ctx->g, old))
+            continue;
+        if (v2k_gf_exists(ctx->g, new)) {
+            v2k_warning("%s: %s: not renamed to %s, which exists; the interface's configuration may not apply", STEP, old, new);
+            continue;
+        }
+        if (guestfs_mv(ctx->g, old, new) == -1) {
+            v2k_gf_error(ctx->g, STEP, old, "mv");
+            return -1;
+        }
+        v2k_log_edit(ctx->g, STEP, old, old, new);
+    }
+    v2k_msg("%s: %s renamed %s in the guest's network configuration (the NIC's MAC on KVM is not known, so the old name cannot be kept)",
+            STEP, from, to);
+    return 0;
 }
 
 bool
@@ -553,18 +863,21 @@ v2k_linux_network_run(struct v2k_convert_ctx *ctx)
         "/etc/sysconfig/network-scripts/ifcfg-*",
         "/etc/sysconfig/network/ifcfg-*",
     };
-    static const char *const configs[] = {
-        "/etc/network/interfaces", "/etc/network/interfaces.d/*",
-        "/etc/sysconfig/network-scripts/ifcfg-*",
-        "/etc/sysconfig/network/ifcfg-*",
-        "/etc/NetworkManager/system-connections/*",
-        "/etc/systemd/network/*.network",
-    };
+    static const char udev_path[] = "/etc/udev/rules.d/70-v2kvm-net.rules";
     guestfs_h *g = ctx->g;
-    struct names ns = { NULL, NULL, 0 };
-    struct netplan_ctx nc = { ctx->keep_macs, &ns };
-    const char *likely;
+    const struct v2k_source *src = ctx->src;
+    size_t nnics = src ? src->nnics : 0;
+    struct cfg_names ns = { NULL, 0 };
+    struct v2k_net_nic *nics = NULL;
+    struct v2k_net_name *names = NULL;
+    struct v2k_net_pin *pins = NULL;
+    CLEANUP_FREE char *udev_rules = NULL;
+    bool link;
     int r = -1;
+
+    /* What the guest configures, before anything is dropped. */
+    if (collect(ctx, &ns) == -1)
+        goto out;
 
     if (!ctx->keep_macs) {
         if (drop_udev_rules(g) == -1)
@@ -579,25 +892,79 @@ v2k_linux_network_run(struct v2k_convert_ctx *ctx)
         v2k_debug("%s: the MAC addresses are kept: MAC-bound rules stay",
                   STEP);
 
-    if (each_file(g, "/etc/netplan/*.yaml", scan_netplan, &nc) == -1)
+    if (ns.n == 0) {
+        r = 0;
         goto out;
-    for (size_t i = 0; i < V2K_ARRAY_SIZE(configs); i++)
-        if (each_file(g, configs[i], scan_names, &ns) == -1)
-            goto out;
-
-    likely = ctx->gc && ctx->gc->machine == V2K_MACHINE_PC ? "ens3"
-                                                           : "enp1s0";
+    }
+    nics = calloc(nnics ? nnics : 1, sizeof *nics);
+    names = calloc(ns.n, sizeof *names);
+    pins = calloc(ns.n, sizeof *pins);
+    if (!nics || !names || !pins) {
+        v2k_error("out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < nnics; k++) {
+        nics[k].src_mac = src->nics[k].mac;
+        nics[k].mac = ctx->keep_macs ? src->nics[k].mac : NULL;
+        nics[k].pci_slot = src->nics[k].pci_slot;
+    }
     for (size_t i = 0; i < ns.n; i++) {
-        bool mac_based;
+        names[i].name = ns.v[i].name;
+        names[i].bound_mac = ns.v[i].bound_mac;
+        names[i].renames = ns.v[i].bound_renames;
+    }
+    v2k_net_plan(nics, nnics, names, ns.n, pins);
 
-        if (!v2k_net_is_predictable(ns.v[i], &mac_based) ||
-            (mac_based && ctx->keep_macs) || strcmp(ns.v[i], likely) == 0)
+    link = has_link_files(g);
+    for (size_t i = 0; i < ns.n; i++) {
+        const struct cfg_name *c = &ns.v[i];
+        const struct v2k_net_pin *p = &pins[i];
+        char likely[16];
+
+        if (p->how == V2K_PIN_NONE) {
+            if (v2k_net_is_hw_name(c->name) && !c->bound_mac)
+                v2k_warning("%s: %s configures interface %s, a name from the old machine's hardware, and no NIC of the converted guest is left for it (%zu NIC%s): it will not come up", STEP, c->file, c->name,
+                            nnics, nnics == 1 ? "" : "s");
+            else
+                v2k_debug("%s: %s (%s): left as it is", STEP, c->name,
+                          c->file);
             continue;
-        v2k_warning("%s: %s configures interface %s, a name from the old hypervisor's %s: on KVM the first NIC will likely be %s, and this configuration will not apply until it names the new interface", STEP, ns.where[i], ns.v[i],
-                    mac_based ? "MAC address" : "PCI layout", likely);
+        }
+        if (p->how == V2K_PIN_GUEST) {
+            v2k_debug("%s: %s: bound to %s by %s, which the NIC keeps",
+                      STEP, c->name, c->bound_mac, c->bound_by);
+            continue;
+        }
+        likely_name(ctx, (size_t)p->nic, likely);
+        if (nics[p->nic].mac) {
+            char why[96];
+
+            snprintf(why, sizeof why, "%s, NIC %d",
+                     v2k_net_pin_how_string(p->how), p->nic + 1);
+            if (strcmp(c->name, likely) == 0 && p->how == V2K_PIN_ORDER) {
+                v2k_debug("%s: %s is already the name on KVM", STEP,
+                          c->name);
+                continue;
+            }
+            if (write_pin(ctx, link, c->name, nics[p->nic].mac, why,
+                          &udev_rules) == -1)
+                goto out;
+        } else if (strcmp(c->name, likely) != 0) {
+            if (rename_everywhere(ctx, c->name, likely) == -1)
+                goto out;
+        }
+    }
+    if (udev_rules) {
+        if (v2k_gf_write(g, STEP, udev_path, udev_rules,
+                         strlen(udev_rules)) == -1)
+            goto out;
+        v2k_log_edit(g, STEP, udev_path, NULL, "written");
     }
     r = 0;
 out:
+    free(nics);
+    free(names);
+    free(pins);
     names_free(&ns);
     return r;
 }

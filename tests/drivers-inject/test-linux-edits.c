@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netpin-internal.h"
 #include "tools-internal.h"
 
 /* Run a v2k_gf_line_fn over a text, as v2k_gf_edit_lines does. */
@@ -297,6 +298,201 @@ START_TEST(test_net_config_names_and_predictable)
 }
 END_TEST
 
+START_TEST(test_net_hw_names)
+{
+    ck_assert(v2k_net_is_hw_name("ens192"));
+    ck_assert(v2k_net_is_hw_name("enp11s0"));
+    ck_assert(v2k_net_is_hw_name("eno1"));
+    ck_assert(v2k_net_is_hw_name("em1"));
+    ck_assert(v2k_net_is_hw_name("p3p1"));
+    ck_assert(v2k_net_is_hw_name("p3p1_2"));
+    ck_assert(!v2k_net_is_hw_name("enx000c29aabbcc"));  /* follows the MAC */
+    ck_assert(!v2k_net_is_hw_name("eth0"));
+    ck_assert(!v2k_net_is_hw_name("bond0"));
+    ck_assert(!v2k_net_is_hw_name("br0"));
+    ck_assert(!v2k_net_is_hw_name("em"));
+    ck_assert(!v2k_net_is_hw_name("p3"));
+    ck_assert(!v2k_net_is_hw_name("p3p"));
+    ck_assert(!v2k_net_is_hw_name("ens192.100"));
+}
+END_TEST
+
+START_TEST(test_net_plan_slot_order_and_bindings)
+{
+    /* Two VMware NICs in slots 224 and 192, MACs kept. */
+    struct v2k_net_nic nics[] = {
+        { "00:50:56:00:00:02", "00:50:56:00:00:02", 224 },
+        { "00:50:56:00:00:01", "00:50:56:00:00:01", 192 },
+    };
+    struct v2k_net_name names[] = {
+        { "ens192", NULL, false }, { "ens224", NULL, false }, { "bond0", NULL, false },
+        { "eth0", NULL, false },
+    };
+    struct v2k_net_pin pins[4];
+
+    ck_assert_uint_eq(v2k_net_plan(nics, 2, names, 4, pins), 0);
+    ck_assert_int_eq(pins[0].how, V2K_PIN_SLOT);
+    ck_assert_int_eq(pins[0].nic, 1);
+    ck_assert_int_eq(pins[1].how, V2K_PIN_SLOT);
+    ck_assert_int_eq(pins[1].nic, 0);
+    ck_assert_int_eq(pins[2].how, V2K_PIN_NONE);
+    ck_assert_int_eq(pins[3].how, V2K_PIN_NONE);
+
+    /* No slots known: PCI order of the names (numeric, not lexical:
+     * enp2s1 before enp11s0) to the NICs in order; one name too many. */
+    struct v2k_net_nic n2[] = {
+        { "52:54:00:00:00:01", "52:54:00:00:00:01", -1 },
+        { "52:54:00:00:00:02", "52:54:00:00:00:02", -1 },
+    };
+    struct v2k_net_name m2[] = {
+        { "enp11s0", NULL, false }, { "enp2s1", NULL, false }, { "enp20s0", NULL, false },
+    };
+    ck_assert_uint_eq(v2k_net_plan(n2, 2, m2, 3, pins), 1);
+    ck_assert_int_eq(pins[1].how, V2K_PIN_ORDER);
+    ck_assert_int_eq(pins[1].nic, 0);
+    ck_assert_int_eq(pins[0].how, V2K_PIN_ORDER);
+    ck_assert_int_eq(pins[0].nic, 1);
+    ck_assert_int_eq(pins[2].how, V2K_PIN_NONE);
+
+    /* The guest's own binding: kept MAC -> nothing to do; a binding to
+     * a MAC that changes -> BOUND; a binding to no NIC's MAC -> NONE,
+     * and that name is not given a NIC by order either. */
+    struct v2k_net_nic n3[] = {
+        { "00:50:56:aa:00:01", "00:50:56:aa:00:01", -1 },
+        { NULL, "00:50:56:aa:00:02", -1 },
+        { NULL, "00:50:56:aa:00:03", -1 },
+    };
+    struct v2k_net_name m3[] = {
+        { "ens192", "00:50:56:AA:00:01", true },
+        { "ens224", "00:50:56:aa:00:02", true },
+        { "ens256", "00:50:56:ff:ff:ff", true }, { "enx005056aa0003", NULL, false },
+    };
+    ck_assert_uint_eq(v2k_net_plan(n3, 3, m3, 4, pins), 0);
+    ck_assert_int_eq(pins[0].how, V2K_PIN_GUEST);
+    ck_assert_int_eq(pins[0].nic, 0);
+    /* a binding that does not rename (ifcfg HWADDR=) is pinned anyway */
+    m3[0].renames = false;
+    ck_assert_uint_eq(v2k_net_plan(n3, 3, m3, 1, pins), 0);
+    ck_assert_int_eq(pins[0].how, V2K_PIN_BOUND);
+    ck_assert_int_eq(pins[0].nic, 0);
+    m3[0].renames = true;
+    ck_assert_int_eq(pins[1].how, V2K_PIN_BOUND);
+    ck_assert_int_eq(pins[1].nic, 1);
+    ck_assert_int_eq(pins[2].how, V2K_PIN_NONE);
+    ck_assert_int_eq(pins[3].how, V2K_PIN_MAC_NAME);
+    ck_assert_int_eq(pins[3].nic, 2);
+
+    /* No NIC at all: every hardware name is left over. */
+    ck_assert_uint_eq(v2k_net_plan(NULL, 0, names, 4, pins), 2);
+}
+END_TEST
+
+START_TEST(test_net_rename_word)
+{
+    unsigned n;
+    char *out = v2k_net_rename_word(
+        "auto ens192\niface ens192 inet static\n"
+        "auto ens192.100\niface ens192.100 inet dhcp\n"
+        "  vlan-raw-device ens192\n# ifcfg-ens192 ens1920 xens192\n"
+        "bond-slaves ens192 ens224\nens192:1\n", "ens192", "enp1s0", &n);
+
+    ck_assert_str_eq(out,
+        "auto enp1s0\niface enp1s0 inet static\n"
+        "auto enp1s0.100\niface enp1s0.100 inet dhcp\n"
+        "  vlan-raw-device enp1s0\n# ifcfg-ens192 ens1920 xens192\n"
+        "bond-slaves enp1s0 ens224\nenp1s0:1\n");
+    ck_assert_uint_eq(n, 7);
+    free(out);
+    out = v2k_net_rename_word("DEVICE=\"ens3\"", "ens3", "enp1s0", &n);
+    ck_assert_str_eq(out, "DEVICE=\"enp1s0\"");
+    ck_assert_uint_eq(n, 1);
+    free(out);
+    out = v2k_net_rename_word("nothing here", "ens3", "enp1s0", &n);
+    ck_assert_str_eq(out, "nothing here");
+    ck_assert_uint_eq(n, 0);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_net_pin_files)
+{
+    char *t = v2k_net_link_file("ens192", "00:50:56:12:34:56", "virtio_net",
+                                "its PCI slot number, NIC 1");
+
+    ck_assert_ptr_nonnull(strstr(t, "[Match]\nMACAddress=00:50:56:12:34:56\n"
+                                    "Driver=virtio_net\n\n[Link]\n"
+                                    "Name=ens192\n"));
+    ck_assert_ptr_nonnull(strstr(t, "# Written by v2kvm: this NIC was ens192"));
+    free(t);
+    t = v2k_net_link_file("ens192", "00:50:56:12:34:56", NULL, "x");
+    ck_assert_ptr_null(strstr(t, "Driver="));
+    free(t);
+    t = v2k_net_udev_pin_rule("em1", "00:11:22:33:44:55", "PCI order, NIC 1");
+    ck_assert_ptr_nonnull(strstr(t, "SUBSYSTEM==\"net\", ACTION==\"add\", "
+                                    "DRIVERS==\"?*\", ATTR{address}=="
+                                    "\"00:11:22:33:44:55\", ATTR{type}=="
+                                    "\"1\", NAME=\"em1\"\n"));
+    free(t);
+}
+END_TEST
+
+START_TEST(test_net_bindings)
+{
+    char *name, *mac;
+
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_UDEV,
+        "SUBSYSTEM==\"net\", ACTION==\"add\", DRIVERS==\"?*\", "
+        "ATTR{address}==\"00:0C:29:AA:BB:CC\", ATTR{type}==\"1\", "
+        "KERNEL==\"eth*\", NAME=\"eth0\"", &name, &mac), 1);
+    ck_assert_str_eq(name, "eth0");
+    ck_assert_str_eq(mac, "00:0c:29:aa:bb:cc");
+    free(name);
+    free(mac);
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_UDEV,
+        "# SUBSYSTEM==\"net\", ATTR{address}==\"00:0c:29:aa:bb:cc\", "
+        "NAME=\"eth0\"", &name, &mac), 0);
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_UDEV,
+        "SUBSYSTEM==\"net\", ATTR{address}==\"not-a-mac\", NAME=\"eth0\"",
+        &name, &mac), 0);
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_UDEV,
+        "ATTR{address}==\"00:0c:29:aa:bb:cc\", NAME=\"a-name-far-too-long\"",
+        &name, &mac), 0);
+
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_IFCFG,
+        "TYPE=Ethernet\nDEVICE=ens192\nHWADDR=\"00:50:56:12:34:56\"\n"
+        "BOOTPROTO=dhcp\n", &name, &mac), 1);
+    ck_assert_str_eq(name, "ens192");
+    ck_assert_str_eq(mac, "00:50:56:12:34:56");
+    free(name);
+    free(mac);
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_IFCFG,
+        "DEVICE=ens192\nBOOTPROTO=dhcp\n", &name, &mac), 0);
+
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_LINK,
+        "[Match]\nMACAddress=00:50:56:12:34:57\n\n[Link]\nName=lan0\n",
+        &name, &mac), 1);
+    ck_assert_str_eq(name, "lan0");
+    ck_assert_str_eq(mac, "00:50:56:12:34:57");
+    free(name);
+    free(mac);
+    /* Name= under [Match] is a match, not the name set */
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_LINK,
+        "[Match]\nName=ens192\nMACAddress=00:50:56:12:34:57\n",
+        &name, &mac), 0);
+
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_NM,
+        "[connection]\nid=Wired\ninterface-name=ens224\n\n[ethernet]\n"
+        "mac-address=00:50:56:12:34:58\n", &name, &mac), 1);
+    ck_assert_str_eq(name, "ens224");
+    ck_assert_str_eq(mac, "00:50:56:12:34:58");
+    free(name);
+    free(mac);
+    ck_assert_int_eq(v2k_net_binding(V2K_BIND_NM,
+        "[connection]\ninterface-name=ens224\n[ethernet]\n"
+        "cloned-mac-address=00:50:56:12:34:58\n", &name, &mac), 0);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -314,6 +510,11 @@ make_suite(void)
     tcase_add_test(tc, test_net_ifcfg_and_nm);
     tcase_add_test(tc, test_net_netplan_scan);
     tcase_add_test(tc, test_net_config_names_and_predictable);
+    tcase_add_test(tc, test_net_hw_names);
+    tcase_add_test(tc, test_net_plan_slot_order_and_bindings);
+    tcase_add_test(tc, test_net_rename_word);
+    tcase_add_test(tc, test_net_pin_files);
+    tcase_add_test(tc, test_net_bindings);
     suite_add_tcase(s, tc);
     return s;
 }

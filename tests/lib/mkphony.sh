@@ -66,6 +66,18 @@
 #   hang-initramfs  (debian12 only) the guest's update-initramfs never
 #                   returns (sleeps for ever): a guest that would hang a
 #                   conversion in the appliance (appliance-watchdog.h)
+#   net-names       network configs naming the old machine's NICs, for
+#                   the "network" step: two VMware NICs ens192 (MAC
+#                   00:50:56:00:01:92, PCI slot 192) and ens224
+#                   (00:50:56:00:02:24, slot 224) configured the kind's
+#                   way, with systemd's udev (80-net-setup-link.rules):
+#                   debian12 ifupdown (allow-hotplug ens192 dhcp, VLAN
+#                   ens192.100 static) + networkd (ens224); ubuntu2204
+#                   netplan (ens192 dhcp, ens224 static); rhel9
+#                   ifcfg-ens192 with HWADDR + route-ens192, NM keyfile
+#                   ens224; sles15 ifcfg-/ifroute-ens192, ifcfg-ens224.
+#                   rhel5xen (udev without link files): a physical
+#                   server's biosdevname NIC ifcfg-em1 beside eth0.
 #   luks=KEY        (debian12 only, not with uefi) the whole disk is LUKS
 #                   (key KEY; no partition table: cryptsetup in the
 #                   appliance could not open a fresh partition reliably)
@@ -323,6 +335,96 @@ Section "Device"
     Driver "vboxvideo"
 EndSection
 EOF
+        ;;
+    net-names)
+        case $kind in
+        debian12)
+            put /lib/udev/rules.d/80-net-setup-link.rules </dev/null
+            put /etc/network/interfaces <<'EOF'
+auto lo
+iface lo inet loopback
+
+allow-hotplug ens192
+iface ens192 inet dhcp
+
+auto ens192.100
+iface ens192.100 inet static
+    address 10.1.0.5/24
+    vlan-raw-device ens192
+EOF
+            put /etc/systemd/network/20-lan.network <<'EOF'
+[Match]
+Name=ens224
+
+[Network]
+Address=192.168.5.5/24
+Gateway=192.168.5.1
+EOF
+            ;;
+        ubuntu2204)
+            put /lib/udev/rules.d/80-net-setup-link.rules </dev/null
+            put /etc/netplan/60-vmware.yaml <<'EOF'
+network:
+  version: 2
+  ethernets:
+    ens192:
+      dhcp4: true
+    ens224:
+      addresses: [192.168.5.5/24]
+      routes:
+        - to: default
+          via: 192.168.5.1
+EOF
+            ;;
+        rhel9)
+            put /usr/lib/udev/rules.d/80-net-setup-link.rules </dev/null
+            put /etc/sysconfig/network-scripts/ifcfg-ens192 <<'EOF'
+TYPE=Ethernet
+DEVICE=ens192
+HWADDR=00:50:56:00:01:92
+BOOTPROTO=none
+IPADDR=10.1.0.5
+PREFIX=24
+ONBOOT=yes
+EOF
+            put /etc/sysconfig/network-scripts/route-ens192 <<'EOF'
+10.9.0.0/16 via 10.1.0.1 dev ens192
+EOF
+            put /etc/NetworkManager/system-connections/ens224.nmconnection 0600 <<'EOF'
+[connection]
+id=ens224
+type=ethernet
+interface-name=ens224
+
+[ipv4]
+method=auto
+EOF
+            ;;
+        sles15)
+            put /usr/lib/udev/rules.d/80-net-setup-link.rules </dev/null
+            put /etc/sysconfig/network/ifcfg-ens192 <<'EOF'
+BOOTPROTO='static'
+STARTMODE='auto'
+IPADDR='10.1.0.5/24'
+EOF
+            put /etc/sysconfig/network/ifroute-ens192 <<'EOF'
+10.9.0.0/16 10.1.0.1 - ens192
+EOF
+            put /etc/sysconfig/network/ifcfg-ens224 <<'EOF'
+BOOTPROTO='dhcp'
+STARTMODE='hotplug'
+EOF
+            ;;
+        rhel5xen)
+            put /etc/sysconfig/network-scripts/ifcfg-em1 <<'EOF'
+DEVICE=em1
+BOOTPROTO=static
+IPADDR=10.1.0.5
+NETMASK=255.255.255.0
+ONBOOT=yes
+EOF
+            ;;
+        esac
         ;;
     uefi|luks=*|full|ro-root|btrfs)
         [ "$kind" = debian12 ] || die "trace $t: only for debian12"

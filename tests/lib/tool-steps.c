@@ -29,6 +29,8 @@
  *   --download GUEST:HOST  copy a guest file out after the steps (done
  *                       whether the steps succeeded or not; a missing
  *                       guest file is skipped)
+ * and give the source NICs (none by default) for the "network" step:
+ *   --nic MAC[@SLOT]    a NIC with the source MAC and PCI slot number
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -51,7 +53,7 @@ usage(void)
     fprintf(stderr, "usage: v2kvm-steps [-v] [--block-driver virtio-blk|"
             "virtio-scsi] [--names N1,N2] [--bus BUS] [--format FMT] "
             "[--xen-pv] [--root first|single|/dev/...] [--new-macs] "
-            "[--rebuild-initramfs] STEPS IMAGE...\n");
+            "[--rebuild-initramfs] [--nic MAC[@SLOT]]... STEPS IMAGE...\n");
 }
 
 static int
@@ -68,6 +70,7 @@ run(int argc, char **argv)
         { "rm", required_argument, NULL, 'R' },
         { "download", required_argument, NULL, 'D' },
         { "new-macs", no_argument, NULL, 'm' },
+        { "nic", required_argument, NULL, 'N' },
         { "rebuild-initramfs", no_argument, NULL, 'I' },
         { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 },
@@ -85,8 +88,8 @@ run(int argc, char **argv)
     guestfs_h *g = NULL;
     const char *steps;
     char *namebuf = NULL, *save = NULL, *tok;
-    const char *uploads[32], *rms[32], *downloads[32];
-    size_t nup = 0, nrm = 0, ndown = 0, j;
+    const char *uploads[32], *rms[32], *downloads[32], *nicargs[8];
+    size_t nup = 0, nrm = 0, ndown = 0, nnic = 0, j;
     int steps_rc = 0;
 
     memset(&o, 0, sizeof o);
@@ -133,6 +136,13 @@ run(int argc, char **argv)
             break;
         }
         case 'm': keep_macs = false; break;
+        case 'N':
+            if (nnic == 8) {
+                v2k_error("too many --nic");
+                return -1;
+            }
+            nicargs[nnic++] = optarg;
+            break;
         case 'I': o.rebuild_initramfs = true; break;
         case 'v': verbose++; break;
         default:
@@ -176,6 +186,35 @@ run(int argc, char **argv)
             d->target_dev = v2k_strdup(tok);
             tok = strtok_r(NULL, ",", &save);
         }
+    }
+
+    for (j = 0; j < nnic; j++) {
+        struct v2k_nic *n = v2k_source_add_nic(src);
+        const char *at = strchr(nicargs[j], '@');
+        char mac[18], in[18];
+
+        if (n == NULL)
+            goto out;
+        snprintf(in, sizeof in, "%.*s",
+                 (int)(at ? (size_t)(at - nicargs[j]) : strlen(nicargs[j])),
+                 nicargs[j]);
+        if (!v2k_parse_mac(in, false, mac)) {
+            v2k_error("--nic %s: not MAC[@SLOT]", nicargs[j]);
+            goto out;
+        }
+        n->mac = v2k_strdup(mac);
+        n->pci_slot = -1;
+        if (at) {
+            uint64_t slot;
+
+            if (v2k_parse_u64(at + 1, "--nic SLOT", &slot) == -1 ||
+                slot > 65535) {
+                v2k_error("--nic %s: SLOT must be 0..65535", nicargs[j]);
+                goto out;
+            }
+            n->pci_slot = (int)slot;
+        }
+        n->model = V2K_NIC_VMXNET3;
     }
 
     g = v2k_guestfs_create();
