@@ -112,4 +112,28 @@ enum v2k_net_bind_kind {
 int v2k_net_binding(enum v2k_net_bind_kind kind, const char *text,
                     char **name, char **mac);
 
+/* Syntax checks before the step reads names from a config or edits it:
+ * a file it cannot parse is left alone (with a warning naming the file
+ * and the line) rather than half-understood.  The syntax is chosen by
+ * the path: */
+enum v2k_net_syntax {
+    V2K_SYN_NONE,               /* free-form (ifupdown, route files):
+                                   nothing to check */
+    V2K_SYN_SHELL,              /* ifcfg-*: KEY=VALUE lines, quotes closed
+                                   on the line */
+    V2K_SYN_INI,                /* NM keyfiles, .link/.network/.netdev:
+                                   [Section] headers, then KEY=VALUE */
+    V2K_SYN_YAML,               /* netplan: no tab in the indentation */
+    V2K_SYN_UDEV,               /* udev rules: KEY[{attr}] OP "value"
+                                   pairs separated by commas, and an
+                                   ATTR{address} match that is a MAC or
+                                   a glob */
+};
+enum v2k_net_syntax v2k_net_syntax_of(const char *path);
+
+/* The first line (1-based) of text that does not follow syntax, with
+ * *why (static) saying what is wrong; 0 when the text is fine. */
+unsigned v2k_net_bad_line(enum v2k_net_syntax syntax, const char *text,
+                          const char **why);
+
 #endif

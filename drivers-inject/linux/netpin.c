@@ -430,3 +430,184 @@ v2k_net_binding(enum v2k_net_bind_kind kind, const char *text, char **name,
         return 0;
     return found(nv, nn, mv, mn, name, mac);
 }
+
+/* ---- syntax checks --------------------------------------------------- */
+
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+enum v2k_net_syntax
+v2k_net_syntax_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+
+    base = base ? base + 1 : path;
+    if (strncmp(base, "ifcfg-", 6) == 0)
+        return V2K_SYN_SHELL;
+    if (strncmp(path, "/etc/NetworkManager/system-connections/", 39) == 0 ||
+        has_suffix(base, ".link") || has_suffix(base, ".network") ||
+        has_suffix(base, ".netdev"))
+        return V2K_SYN_INI;
+    if (strncmp(path, "/etc/netplan/", 13) == 0)
+        return V2K_SYN_YAML;
+    if (has_suffix(base, ".rules"))
+        return V2K_SYN_UDEV;
+    return V2K_SYN_NONE;
+}
+
+/* One shell word's worth of KEY=VALUE: the value's quotes closed. */
+static const char *
+shell_line(const char *l, const char *end)
+{
+    const char *p = l;
+    char q = 0;
+
+    if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
+        p = blanks(p + 6);
+    if (!(isalpha((unsigned char)*p) || *p == '_'))
+        return "not KEY=VALUE";
+    while (isalnum((unsigned char)*p) || *p == '_')
+        p++;
+    if (*p == '[') {            /* SUSE's IPADDR[1]= style */
+        p += strcspn(p, "]\n");
+        if (*p == ']')
+            p++;
+    }
+    if (*p != '=')
+        return "not KEY=VALUE";
+    for (p++; p < end; p++) {
+        if (q == '\'') {
+            if (*p == '\'')
+                q = 0;
+        } else if (*p == '\\' && p + 1 < end)
+            p++;
+        else if (q == '"') {
+            if (*p == '"')
+                q = 0;
+        } else if (*p == '\'' || *p == '"')
+            q = *p;
+        else if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t'))
+            break;
+    }
+    return q ? "a quote not closed on its line" : NULL;
+}
+
+/* udev: KEY[{attr}] OP "value" [, ...] */
+static const char *
+udev_line(const char *l, const char *end)
+{
+    const char *p = l;
+
+    for (;;) {
+        const char *key = p, *val;
+        size_t klen, vlen;
+
+        while (p < end && (isalnum((unsigned char)*p) || *p == '_'))
+            p++;
+        if (p == key)
+            return "not a udev rule (KEY==\"value\", ...)";
+        if (*p == '{') {
+            p += strcspn(p, "}\n");
+            if (*p != '}')
+                return "an attribute's { not closed";
+            p++;
+        }
+        klen = (size_t)(p - key);
+        p = blanks(p);
+        if (strncmp(p, "==", 2) == 0 || strncmp(p, "!=", 2) == 0 ||
+            strncmp(p, "+=", 2) == 0 || strncmp(p, "-=", 2) == 0 ||
+            strncmp(p, ":=", 2) == 0)
+            p += 2;
+        else if (*p == '=')
+            p++;
+        else
+            return "an operator (==, =, +=...) expected after a key";
+        p = blanks(p);
+        if (*p != '"')
+            return "a value must be in double quotes";
+        val = ++p;
+        while (p < end && *p != '"') {
+            if (*p == '\\' && p + 1 < end)
+                p++;
+            p++;
+        }
+        if (p >= end)
+            return "a value's quote not closed";
+        vlen = (size_t)(p - val);
+        if ((klen == 13 && strncmp(key, "ATTR{address}", 13) == 0) ||
+            (klen == 14 && strncmp(key, "SYSFS{address}", 14) == 0)) {
+            char mac[18], buf[18];
+
+            if (vlen == 17 && !memchr(val, '*', vlen) &&
+                !memchr(val, '?', vlen) && !memchr(val, '[', vlen)) {
+                memcpy(mac, val, 17);
+                mac[17] = '\0';
+                if (!v2k_parse_mac(mac, true, buf))
+                    return "the address match is not a MAC address";
+            } else if (!memchr(val, '*', vlen) && !memchr(val, '?', vlen) &&
+                       !memchr(val, '[', vlen))
+                return "the address match is not a MAC address";
+        }
+        p = blanks(p + 1);
+        if (p >= end || *p == '\r')
+            return NULL;
+        if (*p != ',')
+            return "a comma expected between a rule's keys";
+        p = blanks(p + 1);
+        if (p >= end || *p == '\r')
+            return NULL;        /* udev accepts a trailing comma */
+    }
+}
+
+unsigned
+v2k_net_bad_line(enum v2k_net_syntax syntax, const char *text,
+                 const char **why)
+{
+    unsigned line = 0;
+    bool section = false, cont = false;
+
+    *why = NULL;
+    if (syntax == V2K_SYN_NONE)
+        return 0;
+    for (const char *l = text; *l;) {
+        const char *nl = strchr(l, '\n');
+        const char *end = nl ? nl : l + strlen(l);
+        const char *b = blanks(l);
+        bool was_cont = cont;
+
+        line++;
+        cont = end > l && end[-1] == '\\';
+        if (syntax == V2K_SYN_YAML) {
+            /* YAML forbids tabs in indentation (YAML 1.2 §6.1) */
+            if (memchr(l, '\t', (size_t)(b - l)) && b < end && *b != '#')
+                *why = "a tab in the indentation (YAML allows spaces only)";
+        } else if (b == end || *b == '\r' || *b == '#' ||
+                   (syntax == V2K_SYN_INI && *b == ';') || was_cont) {
+            ;                   /* blank, comment or continued line */
+        } else if (syntax == V2K_SYN_SHELL) {
+            *why = shell_line(b, end);
+        } else if (syntax == V2K_SYN_UDEV) {
+            const char *e = cont ? end - 1 : end;
+
+            *why = udev_line(b, e);
+        } else if (*b == '[') {
+            const char *r = memchr(b, ']', (size_t)(end - b));
+
+            if (!r)
+                *why = "a section header's ] missing";
+            section = true;
+        } else if (!memchr(b, '=', (size_t)(end - b)))
+            *why = "not KEY=VALUE";
+        else if (!section)
+            *why = "a key before any [Section]";
+        if (*why)
+            return line;
+        l = nl ? nl + 1 : end;
+    }
+    return 0;
+}

@@ -398,6 +398,8 @@ struct cfg_name {
 struct cfg_names {
     struct cfg_name *v;
     size_t n;
+    char **bad;                 /* configs not understood: left alone */
+    size_t nbad;
 };
 
 static struct cfg_name *
@@ -469,17 +471,29 @@ names_free(struct cfg_names *ns)
         free(ns->v[i].bound_by);
     }
     free(ns->v);
+    for (size_t i = 0; i < ns->nbad; i++)
+        free(ns->bad[i]);
+    free(ns->bad);
+}
+
+static bool
+is_bad(const struct cfg_names *ns, const char *path)
+{
+    for (size_t i = 0; ns && i < ns->nbad; i++)
+        if (strcmp(ns->bad[i], path) == 0)
+            return true;
+    return false;
 }
 
 static int
-drop_udev_rules(guestfs_h *g)
+drop_udev_rules(guestfs_h *g, const struct cfg_names *ns)
 {
     static const char path[] = "/etc/udev/rules.d/70-persistent-net.rules";
     CLEANUP_FREE char *text = NULL;
     CLEANUP_FREE char *out = NULL;
     unsigned dropped, left;
 
-    if (!v2k_gf_is_file(g, path))
+    if (is_bad(ns, path) || !v2k_gf_is_file(g, path))
         return 0;
     if (!(text = v2k_gf_read(g, STEP, path, NULL)))
         return -1;
@@ -495,8 +509,10 @@ drop_udev_rules(guestfs_h *g)
     return v2k_gf_write(g, STEP, path, out, strlen(out));
 }
 
+/* fn for each regular file matching pattern, except the configs ns
+ * (may be NULL) found not understood. */
 static int
-each_file(guestfs_h *g, const char *pattern,
+each_file(guestfs_h *g, const struct cfg_names *ns, const char *pattern,
           int (*fn)(guestfs_h *g, const char *path, void *opaque),
           void *opaque)
 {
@@ -506,7 +522,7 @@ each_file(guestfs_h *g, const char *pattern,
     if (!m)
         return -1;
     for (size_t i = 0; m[i] && r == 0; i++)
-        if (v2k_gf_is_file(g, m[i]))
+        if (!is_bad(ns, m[i]) && v2k_gf_is_file(g, m[i]))
             r = fn(g, m[i], opaque);
     v2k_gf_strv_free(m);
     return r;
@@ -671,6 +687,35 @@ static const char *const configs[] = {
     "/etc/netplan/*.yaml",
 };
 
+/* Record path in ns->bad, with a warning, when its syntax is not what
+ * the step understands (v2k_net_bad_line). */
+static int
+check_syntax(guestfs_h *g, const char *path, void *opaque)
+{
+    struct cfg_names *ns = opaque;
+    enum v2k_net_syntax syn = v2k_net_syntax_of(path);
+    CLEANUP_FREE char *text = NULL;
+    const char *why;
+    unsigned line;
+    char **v;
+
+    if (syn == V2K_SYN_NONE || !(text = read_config(g, path)))
+        return 0;
+    if ((line = v2k_net_bad_line(syn, text, &why)) == 0)
+        return 0;
+    v2k_warning("%s: %s:%u: %s; the file is left alone (neither read for interface names nor edited)", STEP, path, line, why);
+    if (!(v = realloc(ns->bad, (ns->nbad + 1) * sizeof *v)) ||
+        !(v[ns->nbad] = strdup(path))) {
+        if (v)
+            ns->bad = v;
+        v2k_error("out of memory");
+        return -1;
+    }
+    ns->bad = v;
+    ns->nbad++;
+    return 0;
+}
+
 static int
 collect(struct v2k_convert_ctx *ctx, struct cfg_names *ns)
 {
@@ -684,17 +729,24 @@ collect(struct v2k_convert_ctx *ctx, struct cfg_names *ns)
     };
     struct netplan_ctx nc = { ctx->keep_macs, ns };
 
+    /* First the syntax: a config not understood is left alone. */
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(binds); i++)
+        if (each_file(ctx->g, ns, binds[i].glob, check_syntax, ns) == -1)
+            return -1;
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(configs); i++)
+        if (each_file(ctx->g, ns, configs[i], check_syntax, ns) == -1)
+            return -1;
     for (size_t i = 0; i < V2K_ARRAY_SIZE(binds); i++) {
         struct bind_ctx bc = { binds[i].k, ns };
 
-        if (each_file(ctx->g, binds[i].glob, scan_binding, &bc) == -1)
+        if (each_file(ctx->g, ns, binds[i].glob, scan_binding, &bc) == -1)
             return -1;
     }
-    if (each_file(ctx->g, "/etc/netplan/*.yaml", scan_netplan, &nc) == -1)
+    if (each_file(ctx->g, ns, "/etc/netplan/*.yaml", scan_netplan, &nc) == -1)
         return -1;
     /* netplan's are done; its YAML is not line-by-line key=value */
     for (size_t i = 0; i < V2K_ARRAY_SIZE(configs) - 1; i++)
-        if (each_file(ctx->g, configs[i], scan_names, ns) == -1)
+        if (each_file(ctx->g, ns, configs[i], scan_names, ns) == -1)
             return -1;
     return 0;
 }
@@ -809,8 +861,8 @@ rename_in(guestfs_h *g, const char *path, void *opaque)
 }
 
 static int
-rename_everywhere(struct v2k_convert_ctx *ctx, const char *from,
-                  const char *to)
+rename_everywhere(struct v2k_convert_ctx *ctx, const struct cfg_names *ns,
+                  const char *from, const char *to)
 {
     /* Files named after the interface: RHEL's ifcfg-, route-, route6-;
      * SUSE's ifcfg-, ifroute-. */
@@ -823,8 +875,27 @@ rename_everywhere(struct v2k_convert_ctx *ctx, const char *from,
     };
     struct rename_ctx rc = { from, to };
 
+    /* A config left alone that names the interface would disagree with
+     * the renamed ones: then nothing is renamed. */
+    for (size_t i = 0; i < ns->nbad; i++) {
+        CLEANUP_FREE char *text = read_config(ctx->g, ns->bad[i]);
+        CLEANUP_FREE char *out = NULL;
+        unsigned n = 0;
+
+        if (text && !(out = v2k_net_rename_word(text, from, to, &n))) {
+            v2k_error("out of memory");
+            return -1;
+        }
+        size_t bl = strlen(ns->bad[i]), fl = strlen(from);
+
+        if (n > 0 || (bl > fl + 1 && ns->bad[i][bl - fl - 1] == '-' &&
+                      strcmp(ns->bad[i] + bl - fl, from) == 0)) {
+            v2k_warning("%s: %s is not renamed %s: %s, which names it, is not understood; the interface will not come up until its configuration names %s", STEP, from, to, ns->bad[i], to);
+            return 0;
+        }
+    }
     for (size_t i = 0; i < V2K_ARRAY_SIZE(configs); i++)
-        if (each_file(ctx->g, configs[i], rename_in, &rc) == -1)
+        if (each_file(ctx->g, ns, configs[i], rename_in, &rc) == -1)
             return -1;
     for (size_t i = 0; i < V2K_ARRAY_SIZE(named); i++) {
         CLEANUP_FREE char *old = v2k_asprintf("%s%s", named[i], from);
@@ -832,7 +903,7 @@ rename_everywhere(struct v2k_convert_ctx *ctx, const char *from,
 
         if (!old || !new)
             return -1;
-        if (!v2k_gf_is_file(ctx->g, old))
+        if (is_bad(ns, old) || !v2k_gf_is_file(ctx->g, old))
             continue;
         if (v2k_gf_exists(ctx->g, new)) {
             v2k_warning("%s: %s: not renamed to %s, which exists; the interface's configuration may not apply", STEP, old, new);
@@ -867,7 +938,7 @@ v2k_linux_network_run(struct v2k_convert_ctx *ctx)
     guestfs_h *g = ctx->g;
     const struct v2k_source *src = ctx->src;
     size_t nnics = src ? src->nnics : 0;
-    struct cfg_names ns = { NULL, 0 };
+    struct cfg_names ns = { NULL, 0, NULL, 0 };
     struct v2k_net_nic *nics = NULL;
     struct v2k_net_name *names = NULL;
     struct v2k_net_pin *pins = NULL;
@@ -880,12 +951,12 @@ v2k_linux_network_run(struct v2k_convert_ctx *ctx)
         goto out;
 
     if (!ctx->keep_macs) {
-        if (drop_udev_rules(g) == -1)
+        if (drop_udev_rules(g, &ns) == -1)
             goto out;
         for (size_t i = 0; i < V2K_ARRAY_SIZE(ifcfg); i++)
-            if (each_file(g, ifcfg[i], edit_ifcfg, NULL) == -1)
+            if (each_file(g, &ns, ifcfg[i], edit_ifcfg, NULL) == -1)
                 goto out;
-        if (each_file(g, "/etc/NetworkManager/system-connections/*",
+        if (each_file(g, &ns, "/etc/NetworkManager/system-connections/*",
                       edit_nm, NULL) == -1)
             goto out;
     } else
@@ -950,7 +1021,7 @@ v2k_linux_network_run(struct v2k_convert_ctx *ctx)
                           &udev_rules) == -1)
                 goto out;
         } else if (strcmp(c->name, likely) != 0) {
-            if (rename_everywhere(ctx, c->name, likely) == -1)
+            if (rename_everywhere(ctx, &ns, c->name, likely) == -1)
                 goto out;
         }
     }

@@ -436,6 +436,74 @@ START_TEST(test_net_pin_files)
 }
 END_TEST
 
+START_TEST(test_net_config_syntax)
+{
+    const char *why;
+
+    ck_assert_int_eq(v2k_net_syntax_of("/etc/sysconfig/network/ifcfg-eth0"),
+                     V2K_SYN_SHELL);
+    ck_assert_int_eq(v2k_net_syntax_of(
+                         "/etc/NetworkManager/system-connections/a b"),
+                     V2K_SYN_INI);
+    ck_assert_int_eq(v2k_net_syntax_of("/etc/systemd/network/x.network"),
+                     V2K_SYN_INI);
+    ck_assert_int_eq(v2k_net_syntax_of("/etc/netplan/01.yaml"),
+                     V2K_SYN_YAML);
+    ck_assert_int_eq(v2k_net_syntax_of("/etc/udev/rules.d/70-x.rules"),
+                     V2K_SYN_UDEV);
+    ck_assert_int_eq(v2k_net_syntax_of("/etc/network/interfaces"),
+                     V2K_SYN_NONE);
+    ck_assert_int_eq(v2k_net_syntax_of(
+                         "/etc/sysconfig/network-scripts/route-ens192"),
+                     V2K_SYN_NONE);
+
+    /* shell: KEY=VALUE, quotes closed, comments, export, SUSE's [n] */
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_SHELL,
+        "# c\n\nDEVICE=ens192\nNAME=\"System ens192\" # x\n"
+        "export MTU=9000\nIPADDR[1]='10.0.0.1/24'\nX='it''s'\n", &why), 0);
+    ck_assert_ptr_null(why);
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_SHELL,
+        "DEVICE=ens192\nthis is not shell\n", &why), 2);
+    ck_assert_str_eq(why, "not KEY=VALUE");
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_SHELL,
+        "A=1\nB=2\nNAME=\"open\n", &why), 3);
+    ck_assert_str_eq(why, "a quote not closed on its line");
+
+    /* INI */
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_INI,
+        "; c\n[Match]\nName=ens192\n\n[Network]\nDHCP=yes\n", &why), 0);
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_INI,
+        "[Match]\nName ens192\n", &why), 2);
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_INI, "Name=x\n", &why), 1);
+    ck_assert_str_eq(why, "a key before any [Section]");
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_INI, "[Match\n", &why), 1);
+
+    /* YAML: tabs in indentation */
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_YAML,
+        "network:\n  ethernets:\n    ens192: {dhcp4: true}  # \t\n", &why), 0);
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_YAML,
+        "network:\n  ethernets:\n\tens192:\n", &why), 3);
+
+    /* udev */
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_UDEV,
+        "# PCI device\n"
+        "SUBSYSTEM==\"net\", ACTION==\"add\", DRIVERS==\"?*\", "
+        "ATTR{address}==\"00:50:56:aa:bb:cc\", NAME=\"eth0\"\n"
+        "SUBSYSTEM==\"net\", \\\n  ATTR{address}==\"52:54:*\", NAME:=\"x\",\n",
+        &why), 0);
+    ck_assert_ptr_null(why);
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_UDEV,
+        "SUBSYSTEM==\"net\"\nATTR{address}==\"00:50:56:zz:bb:cc\", "
+        "NAME=\"eth0\"\n", &why), 2);
+    ck_assert_str_eq(why, "the address match is not a MAC address");
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_UDEV,
+        "SUBSYSTEM==\"net\" NAME=\"eth0\"\n", &why), 1);
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_UDEV,
+        "NAME=\"eth0\n", &why), 1);
+    ck_assert_uint_eq(v2k_net_bad_line(V2K_SYN_NONE, "\t{{{\n", &why), 0);
+}
+END_TEST
+
 START_TEST(test_net_bindings)
 {
     char *name, *mac;
@@ -515,6 +583,7 @@ make_suite(void)
     tcase_add_test(tc, test_net_rename_word);
     tcase_add_test(tc, test_net_pin_files);
     tcase_add_test(tc, test_net_bindings);
+    tcase_add_test(tc, test_net_config_syntax);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,7 +12,9 @@
 #     both names get a .link file;
 #   sles15 (ifcfg + ifroute), new MACs: the names cannot be pinned, so
 #     the configs and the files named after the interfaces are renamed
-#     to the names on KVM's q35 (enp1s0, enp2s0);
+#     to the names on KVM's q35 (enp1s0); ens224 is not renamed, as a
+#     keyfile naming it is not understood (warned about with its line,
+#     left alone), nor is ifcfg-ens256, which is not shell;
 #   rhel5xen (udev without .link files), a physical server's em1 beside
 #     eth0 (bound by 70-persistent-net.rules): a udev rule for em1.
 # Six launches (build, then one per guest; files read back with
@@ -90,14 +92,27 @@ run_net sles --new-macs --nic $vm1@192 --nic $vm2@224 \
     "$(dl /etc/sysconfig/network/ifcfg-enp1s0 sles/ifcfg-enp1s0)" \
     "$(dl /etc/sysconfig/network/ifroute-enp1s0 sles/ifroute-enp1s0)" \
     "$(dl /etc/sysconfig/network/ifcfg-enp2s0 sles/ifcfg-enp2s0)" \
+    "$(dl /etc/sysconfig/network/ifcfg-ens224 sles/ifcfg-ens224)" \
+    "$(dl /etc/sysconfig/network/ifcfg-ens256 sles/ifcfg-ens256)" \
+    "$(dl /etc/NetworkManager/system-connections/ens224.nmconnection sles/ens224.nmconnection)" \
     "$(dl /etc/sysconfig/network/ifcfg-ens192 sles/ifcfg-ens192)" \
     "$(dl /etc/systemd/network/10-v2kvm-ens192.link sles/ens192.link)"
 golden sles ifcfg-enp1s0
 golden sles ifroute-enp1s0
-golden sles ifcfg-enp2s0
 absent sles ifcfg-ens192
 absent sles ens192.link
 assert_grep 'network: ens192 renamed enp1s0' "$T/sles.log"
+assert_grep "network: /etc/NetworkManager/system-connections/ens224.nmconnection:3: not KEY=VALUE; the file is left alone" "$T/sles.log"
+assert_grep "network: ens224 is not renamed enp2s0: /etc/NetworkManager/system-connections/ens224.nmconnection, which names it, is not understood" "$T/sles.log"
+assert_grep "network: /etc/sysconfig/network/ifcfg-ens256:2: not KEY=VALUE; the file is left alone" "$T/sles.log"
+absent sles ifcfg-enp2s0
+printf "BOOTPROTO='dhcp'\nSTARTMODE='hotplug'\n" | cmp - "$T/sles/ifcfg-ens224" ||
+    fail "sles15: ifcfg-ens224 was changed"
+printf "[connection]\nid=ens224\ninterface-name ens224\n" |
+    cmp - "$T/sles/ens224.nmconnection" ||
+    fail "sles15: the keyfile not understood was changed"
+printf "STARTMODE='auto'\nthis line is not shell\n" |
+    cmp - "$T/sles/ifcfg-ens256" || fail "sles15: ifcfg-ens256 was changed"
 
 # rhel5xen: no .link support; eth0 is bound by the guest's own rule.
 run_net r5 --nic 00:16:3e:11:22:33 --nic 00:16:3e:44:55:66 \

@@ -75,7 +75,11 @@
 #                   ens192.100 static) + networkd (ens224); ubuntu2204
 #                   netplan (ens192 dhcp, ens224 static); rhel9
 #                   ifcfg-ens192 with HWADDR + route-ens192, NM keyfile
-#                   ens224; sles15 ifcfg-/ifroute-ens192, ifcfg-ens224.
+#                   ens224; sles15 ifcfg-/ifroute-ens192, ifcfg-ens224,
+#                   and two configs the step must not understand: an
+#                   NM keyfile for ens224 with a line that is not
+#                   KEY=VALUE (line 3) and ifcfg-ens256 whose line 2 is
+#                   not shell.
 #                   rhel5xen (udev without link files): a physical
 #                   server's biosdevname NIC ifcfg-em1 beside eth0.
 #   luks=KEY        (debian12 only, not with uefi) the whole disk is LUKS
@@ -413,6 +417,15 @@ EOF
             put /etc/sysconfig/network/ifcfg-ens224 <<'EOF'
 BOOTPROTO='dhcp'
 STARTMODE='hotplug'
+EOF
+            put /etc/NetworkManager/system-connections/ens224.nmconnection 600 <<'EOF'
+[connection]
+id=ens224
+interface-name ens224
+EOF
+            put /etc/sysconfig/network/ifcfg-ens256 <<'EOF'
+STARTMODE='auto'
+this line is not shell
 EOF
             ;;
         rhel5xen)
