@@ -5,6 +5,7 @@
 #include "copy.h"
 #include "domain-xml.h"
 #include "error.h"
+#include "firmware.h"
 #include "format.h"
 #include "guestcaps.h"
 #include "inspect.h"
@@ -314,6 +315,11 @@ v2k_pipeline_run(const struct v2k_options *o)
         r = 0;
         goto out;
     }
+
+    /* BIOS or UEFI, from the disks where the source is silent: the
+     * rewrite (the UEFI fallback loader) and the outputs follow it. */
+    if (v2k_firmware_decide(o, s) == -1)
+        goto out;
 
     /* Linux-like defaults and the user's overrides (guestcaps.h): the
      * rewrite steps read them (which disk bus the output uses), then say

@@ -14,7 +14,7 @@ packages=(
     # libguestfs needs tools and a kernel for its appliance
     libguestfs-tools linux-image-amd64
     # oracles and peers used by the tests
-    qemu-utils qemu-system-x86 libvirt-clients libvirt-daemon libxml2-utils
+    qemu-utils qemu-system-x86 ovmf libvirt-clients libvirt-daemon libxml2-utils
     libvirt-daemon-driver-qemu guestfish
     nbdkit libnbd-bin jq python3 strace util-linux bsdutils mount procps
     diffutils

@@ -558,7 +558,8 @@ v2k_ovf_parse(struct ova *p, const char *buf, size_t len, const char *where)
     if ((s = v2k_source_new()) == NULL)
         return NULL;
     s->hypervisor = V2K_HV_VMWARE;
-    s->firmware = V2K_FW_BIOS;
+    /* An OVF that names no firmware leaves it to the disk (firmware.h). */
+    s->firmware = V2K_FW_UNKNOWN;
     s->video = V2K_VIDEO_VMVGA;
     s->vcpus = 1;
     if (v2k_xml_dup_into(&s->name, v2k_xml_child_text(vs, "Name")) == -1)

@@ -16,6 +16,8 @@ const struct v2k_step v2k_linux_steps[] = {
       v2k_linux_devices_applies, v2k_linux_devices_run },
     { "bootloader", "Updating the bootloader and kernel command line",
       v2k_linux_bootloader_applies, v2k_linux_bootloader_run },
+    { "efiboot", "Making the UEFI fallback loader start the guest's loader",
+      v2k_linux_efiboot_applies, v2k_linux_efiboot_run },
     { "xorg", "Switching X.org to the modesetting driver",
       v2k_linux_xorg_applies, v2k_linux_xorg_run },
     { "network", "Keeping the guest's network interface names",

@@ -11,8 +11,11 @@
  *               device.map, resume=                                devices.c
  *   bootloader  root=/resume=/console=/clock options, GRUB defaults,
  *               regenerate or edit grub.cfg/menu.lst/extlinux.conf bootloader.c
+ *   efiboot     UEFI guests: the fallback loader \EFI\BOOT\BOOTX64.EFI
+ *               starts the guest's shim/GRUB (empty NVRAM on KVM) efiboot.c
  *   xorg        vmware/vboxvideo/vmmouse drivers -> modesetting    xorg.c
- *   network     MAC-bound udev rules, HWADDR lines                 network.c
+ *   network     the old NIC names kept (.link / udev pins), or
+ *               configs renamed; MAC-bound rules when MACs change network.c
  *   initramfs   rebuild the chosen kernel's initramfs with virtio
  *               drivers (unless it has them and no file it carries
  *               was edited), verify it holds virtio_blk           initramfs.c
@@ -44,6 +47,8 @@ bool v2k_linux_bootloader_applies(const struct v2k_convert_ctx *ctx);
 int v2k_linux_bootloader_run(struct v2k_convert_ctx *ctx);
 bool v2k_linux_xorg_applies(const struct v2k_convert_ctx *ctx);
 int v2k_linux_xorg_run(struct v2k_convert_ctx *ctx);
+bool v2k_linux_efiboot_applies(const struct v2k_convert_ctx *ctx);
+int v2k_linux_efiboot_run(struct v2k_convert_ctx *ctx);
 bool v2k_linux_network_applies(const struct v2k_convert_ctx *ctx);
 int v2k_linux_network_run(struct v2k_convert_ctx *ctx);
 bool v2k_linux_selinux_applies(const struct v2k_convert_ctx *ctx);

@@ -26,11 +26,14 @@
  *                       is inspected again afterwards, so inspection sees
  *                       the change: e.g. a kernel's virtio modules gone)
  *   --upload HOST:GUEST copy a host file into the guest before the steps
+ *                       (its directory made when missing)
  *   --download GUEST:HOST  copy a guest file out after the steps (done
  *                       whether the steps succeeded or not; a missing
  *                       guest file is skipped)
  * and give the source NICs (none by default) for the "network" step:
  *   --nic MAC[@SLOT]    a NIC with the source MAC and PCI slot number
+ * and its firmware (BIOS by default) for the "efiboot" step:
+ *   --uefi              the source boots with UEFI
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -52,7 +55,7 @@ usage(void)
 {
     fprintf(stderr, "usage: v2kvm-steps [-v] [--block-driver virtio-blk|"
             "virtio-scsi] [--names N1,N2] [--bus BUS] [--format FMT] "
-            "[--xen-pv] [--root first|single|/dev/...] [--new-macs] "
+            "[--xen-pv] [--root first|single|/dev/...] [--new-macs] [--uefi] "
             "[--rebuild-initramfs] [--nic MAC[@SLOT]]... STEPS IMAGE...\n");
 }
 
@@ -71,6 +74,7 @@ run(int argc, char **argv)
         { "download", required_argument, NULL, 'D' },
         { "new-macs", no_argument, NULL, 'm' },
         { "nic", required_argument, NULL, 'N' },
+        { "uefi", no_argument, NULL, 'E' },
         { "rebuild-initramfs", no_argument, NULL, 'I' },
         { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 },
@@ -78,7 +82,7 @@ run(int argc, char **argv)
     const char *names = NULL, *format = "raw", *root = "single";
     enum v2k_block_bus bus_out = V2K_BLOCK_VIRTIO_BLK;
     enum v2k_bus bus_in = V2K_BUS_SCSI;
-    bool xen_pv = false, keep_macs = true;
+    bool xen_pv = false, keep_macs = true, uefi = false;
     int verbose = 0, c, i, ret = -1;
     struct v2k_options o;
     struct v2k_guestcaps gc = { 0 };
@@ -136,6 +140,9 @@ run(int argc, char **argv)
             break;
         }
         case 'm': keep_macs = false; break;
+        case 'E':
+            uefi = true;
+            break;
         case 'N':
             if (nnic == 8) {
                 v2k_error("too many --nic");
@@ -170,6 +177,7 @@ run(int argc, char **argv)
         goto out;
     src->name = v2k_strdup("steps");
     src->xen_pv = xen_pv;
+    src->firmware = uefi ? V2K_FW_UEFI : V2K_FW_BIOS;
     if (names && (namebuf = v2k_strdup(names)) == NULL)
         goto out;
     tok = namebuf ? strtok_r(namebuf, ",", &save) : NULL;
@@ -252,7 +260,18 @@ run(int argc, char **argv)
     for (j = 0; j < nup; j++) {
         const char *colon = strchr(uploads[j], ':');
         char *host = strndup(uploads[j], (size_t)(colon - uploads[j]));
-        int r = host ? guestfs_upload(g, host, colon + 1) : -1;
+        char *dir = v2k_strdup(colon + 1);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        int r;
+
+        /* the guest directory is made as needed */
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (guestfs_is_dir(g, dir) == 0 && guestfs_mkdir_p(g, dir) == -1)
+                v2k_guestfs_error(g, dir);
+        }
+        free(dir);
+        r = host ? guestfs_upload(g, host, colon + 1) : -1;
         free(host);
         if (r == -1) {
             v2k_guestfs_error(g, uploads[j]);
