@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "netcfg.h"
 #include "guest-read.h"
 #include "guestfs-handle.h"
 #include "log.h"
@@ -547,6 +548,8 @@ v2k_inspect(guestfs_h *g, const struct v2k_inspect_opts *opts)
     if (v2k_inspect_packages(g, gu) == -1)
         goto fail;
     if (gu->family == V2K_OS_LINUX && v2k_inspect_linux(g, gu) == -1)
+        goto fail;
+    if (gu->family == V2K_OS_LINUX && v2k_inspect_netcfg(g, gu) == -1)
         goto fail;
     if (gu->tools == NULL && (gu->tools = calloc(1, sizeof(char *))) == NULL) {
         v2k_error("out of memory");

@@ -6,7 +6,7 @@
  * bootloader_config package_format package_manager initramfs_tool
  * kernels[{version,vmlinuz,initrd,virtio[names],xen_only,debug}]
  * default_kernel (index or -1) default_kernel_version tools[] selinux
- * packages[] luks_unlocked.
+ * packages[] network[{name,tool,config,method,start}] luks_unlocked.
  */
 #include "guest.h"
 
@@ -98,6 +98,15 @@ v2k_guest_print(const struct v2k_guest *gu, FILE *fp)
     print_list(fp, gu->tools);
     fputc('\n', fp);
     fprintf(fp, "SELinux:          %s\n", gu->selinux ? "yes" : "no");
+    fprintf(fp, "Network:%s\n", gu->nnetifs ? "" : "          none configured");
+    for (size_t i = 0; i < gu->nnetifs; i++) {
+        const struct v2k_guest_netif *n = &gu->netifs[i];
+
+        fprintf(fp, "  %-14s  %s%s%s (%s, %s)\n", n->name,
+                n->method ? n->method : "unknown",
+                n->start ? ", " : "", n->start ? n->start : "", n->tool,
+                n->config);
+    }
     while (gu->packages && gu->packages[np])
         np++;
     fprintf(fp, "Installed:        %zu packages\n", np);
@@ -180,6 +189,20 @@ v2k_guest_print_json(const struct v2k_guest *gu, FILE *fp)
     json_list(j, "tools", gu->tools);
     v2k_json_kv_bool(j, "selinux", gu->selinux);
     json_list(j, "packages", gu->packages);
+    v2k_json_key(j, "network");
+    v2k_json_begin_array(j);
+    for (size_t i = 0; i < gu->nnetifs; i++) {
+        const struct v2k_guest_netif *n = &gu->netifs[i];
+
+        v2k_json_begin_object(j);
+        v2k_json_kv_string(j, "name", n->name);
+        v2k_json_kv_string(j, "tool", n->tool);
+        v2k_json_kv_string(j, "config", n->config);
+        v2k_json_kv_string(j, "method", n->method ? n->method : "unknown");
+        v2k_json_kv_string(j, "start", n->start);
+        v2k_json_end_object(j);
+    }
+    v2k_json_end_array(j);
     v2k_json_kv_uint(j, "luks_unlocked", gu->nluks_unlocked);
     v2k_json_end_object(j);
     v2k_json_free(j);

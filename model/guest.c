@@ -92,5 +92,56 @@ v2k_guest_free(struct v2k_guest *gu)
     free(gu->kernels);
     v2k_strv_free(gu->tools);
     v2k_strv_free(gu->packages);
+    for (size_t i = 0; i < gu->nnetifs; i++) {
+        free(gu->netifs[i].name);
+        free(gu->netifs[i].tool);
+        free(gu->netifs[i].config);
+        free(gu->netifs[i].method);
+        free(gu->netifs[i].start);
+    }
+    free(gu->netifs);
     free(gu);
+}
+
+/* *field = strdup(v) when *field is NULL and v is not; -1 on ENOMEM. */
+static int
+fill(char **field, const char *v)
+{
+    if (*field || !v)
+        return 0;
+    return (*field = strdup(v)) ? 0 : -1;
+}
+
+int
+v2k_guest_add_netif(struct v2k_guest *gu, const char *name,
+                    const char *tool, const char *config,
+                    const char *method, const char *start)
+{
+    struct v2k_guest_netif *n = NULL;
+
+    for (size_t i = 0; i < gu->nnetifs; i++)
+        if (strcmp(gu->netifs[i].name, name) == 0 &&
+            strcmp(gu->netifs[i].tool, tool) == 0)
+            n = &gu->netifs[i];
+    if (!n) {
+        if (gu->nnetifs == V2K_GUEST_MAX_NETIFS)
+            return 0;
+        n = realloc(gu->netifs, (gu->nnetifs + 1) * sizeof *n);
+        if (!n)
+            return -1;
+        gu->netifs = n;
+        n = &n[gu->nnetifs++];
+        memset(n, 0, sizeof *n);
+    }
+    if (fill(&n->name, name) == -1 || fill(&n->tool, tool) == -1 ||
+        fill(&n->config, config) == -1)
+        return -1;
+    /* a later "unknown" does not hide what an earlier line said */
+    if (method && n->method && strcmp(n->method, "unknown") == 0) {
+        free(n->method);
+        n->method = NULL;
+    }
+    if (fill(&n->method, method) == -1 || fill(&n->start, start) == -1)
+        return -1;
+    return 0;
 }

@@ -59,6 +59,18 @@ struct v2k_mount {
     char *fstype;               /* "ext4", "xfs", "btrfs", "vfat" */
 };
 
+/* One network interface the guest's configuration brings up. */
+struct v2k_guest_netif {
+    char *name;                 /* "ens192", "bond0", "ens192.100" */
+    char *tool;                 /* "ifupdown", "ifcfg", "NetworkManager",
+                                   "systemd-networkd", "netplan" */
+    char *config;               /* the file that says so */
+    char *method;               /* "dhcp", "static 10.1.0.5/24", "manual",
+                                   "unknown" */
+    char *start;                /* "at boot", "on hotplug", "not started",
+                                   or NULL when the tool does not say */
+};
+
 struct v2k_guest {
     enum v2k_os_family family;
     char *type;                 /* libguestfs: "linux", "windows" */
@@ -89,9 +101,23 @@ struct v2k_guest {
     /* Installed packages (names only), sorted; NULL-terminated, never NULL
      * itself; may be empty when the package database cannot be read. */
     char **packages;
+    /* The interfaces the network configuration names (at most
+     * V2K_GUEST_MAX_NETIFS), in the order the files were read. */
+    struct v2k_guest_netif *netifs;
+    size_t nnetifs;
     size_t nluks_unlocked;      /* LUKS filesystems unlocked with --key
                                    (mapped as /dev/mapper/luks-sdXN) */
 };
+
+#define V2K_GUEST_MAX_NETIFS 64
+
+/* Add an interface (strings copied; a NULL start stays NULL).  When the
+ * name is there already from the same tool, the fields it lacks are
+ * filled.  0, or -1 on ENOMEM; beyond V2K_GUEST_MAX_NETIFS it is 0 and
+ * nothing is added. */
+int v2k_guest_add_netif(struct v2k_guest *guest, const char *name,
+                        const char *tool, const char *config,
+                        const char *method, const char *start);
 
 void v2k_guest_free(struct v2k_guest *guest);
 

@@ -3,8 +3,9 @@
 # tests/lib/mkphony.sh: what libguestfs says (distro, version, arch,
 # root, mountpoints) and what inspect-linux.c finds itself (firmware,
 # bootloader, initramfs tool, kernels and their virtio drivers, the
-# default kernel, hypervisor tools, SELinux), and a root on a btrfs
-# subvolume.
+# default kernel, hypervisor tools, SELinux, the network interfaces the
+# configuration brings up: netplan on ubuntu2204, ifcfg + NM keyfile on
+# rhel9), and a root on a btrfs subvolume.
 # Launches: 1 build (all images in one guestfish run) + 1 per kind.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need guestfish jq busybox
@@ -13,8 +14,8 @@ INSPECT=$V2K_BINARY_DIR/tests/v2kvm-inspect
 
 bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" \
     debian12 "$T/deb.img" uefi vmware-tools open-vm-tools xorg-vmware \
-    + ubuntu2204 "$T/ubu.img" vbox-additions \
-    + rhel9 "$T/rhel9.img" xen-tools \
+    + ubuntu2204 "$T/ubu.img" vbox-additions net-names \
+    + rhel9 "$T/rhel9.img" xen-tools net-names \
     + rhel5xen "$T/rhel5.img" \
     + sles15 "$T/sles.img" + debian12 "$T/btrfs.img" btrfs ||
     fail "mkphony.sh failed"
@@ -56,6 +57,8 @@ check deb '.family == "linux" and .distro == "debian" and .major == 12' \
     '.packages == (.packages | sort)'
 
 inspect ubu
+check ubu '.network | map(select(.name == "ens192"))[0] == {"name":"ens192","tool":"netplan","config":"/etc/netplan/60-vmware.yaml","method":"dhcp","start":"at boot"}' \
+    '.network | map(select(.name == "ens224"))[0].method == "static 192.168.5.5/24"'
 check ubu '.distro == "ubuntu" and .major == 22 and .minor == 4' \
     '.root == "/dev/sda2" and .firmware == "bios" and .esp == null' \
     '.mountpoints == [{"mountpoint":"/","device":"/dev/sda2","fstype":"ext4"},{"mountpoint":"/boot","device":"/dev/sda1","fstype":"ext4"}]' \
@@ -66,6 +69,8 @@ check ubu '.distro == "ubuntu" and .major == 22 and .minor == 4' \
     '.default_kernel == 0 and .tools == ["vbox-additions"]'
 
 inspect rhel9
+check rhel9 '.network | map(select(.name == "ens192"))[0] == {"name":"ens192","tool":"ifcfg","config":"/etc/sysconfig/network-scripts/ifcfg-ens192","method":"static 10.1.0.5/24","start":"at boot"}' \
+    '.network | map(select(.name == "ens224"))[0] == {"name":"ens224","tool":"NetworkManager","config":"/etc/NetworkManager/system-connections/ens224.nmconnection","method":"dhcp","start":"at boot"}'
 check rhel9 '.distro == "rhel" and .major == 9 and .minor == 4' \
     '.root == "/dev/rhel/root" and .package_format == "rpm"' \
     '.package_manager == "dnf" and .hostname == "rhel9-phony.example.com"' \
