@@ -42,13 +42,17 @@ qemu-img check -q "$disk"
 virt-xml-validate "$xml" >/dev/null
 qemu-img info "$disk" | sed -n 's/^\(file format\|virtual size\|disk size\)/   &/p'
 
+# The NIC keeps the source's MAC (as the XML says): the guest's ens160
+# is pinned to it, and DHCP gives it an address.
+mac=$(xmllint --xpath 'string(//interface/mac/@address)' "$xml")
 # Never trust /dev/kvm: boot a one-sector guest with KVM first.
 accel=${V2K_ACCEL:-$(probe_accel)}
 if [ $boot -eq 1 ]; then
     step "Booting the converted guest once (QEMU, $accel, virtio-blk +" \
         "virtio-net, serial console in out/boot.log)"
-    if V2K_ACCEL=$accel boot_guest "$disk" qcow2 900 \
+    if V2K_ACCEL=$accel BOOT_NIC_MAC=$mac boot_guest "$disk" qcow2 900 \
             out/boot.log; then
+        echo "   $(grep -a -m1 V2KVM-NET out/boot.log | tr -d '\r')"
         echo "   $(grep -a -m1 V2KVM-BOOT-OK out/boot.log | tr -d '\r')" \
             "after ${BOOT_SECONDS}s"
     else
@@ -66,7 +70,7 @@ Done in $(( $(date +%s) - t0 ))s: $disk (qcow2) and $xml (libvirt domain).
 Boot it with QEMU (serial console on this terminal; Ctrl-A X quits):
   qemu-system-x86_64 -accel $accel -m 1024 -nographic \\
     -drive file=$disk,format=qcow2,if=virtio \\
-    -nic user,model=virtio-net-pci
+    -nic user,model=virtio-net-pci,mac=${mac:-52:54:00:12:34:56}
 
 Or with libvirt:
   virsh define $xml

@@ -16,6 +16,14 @@
 #   at the timeout.  QEMU is killed by its PID in every case.
 #   Sets BOOT_SECONDS (time to the verdict) and BOOT_RESULT ("marker",
 #   "timeout", "qemu exited" or the failure signature found).
+#   Variables change the machine:
+#     BOOT_NIC_MAC=MAC   the NIC's MAC (default qemu's 52:54:00:12:34:56);
+#     BOOT_DISK_IF=ahci  the disk on q35's AHCI (sda) instead of virtio;
+#     BOOT_UEFI=1        q35 with OVMF (Debian's ovmf: OVMF_CODE_4M.fd,
+#                        and a fresh copy of OVMF_VARS_4M.fd: an empty
+#                        NVRAM, as a new libvirt domain gets); OVMF's "no
+#                        bootable option" and its shell count as
+#                        failures.
 #
 # Accelerator: $V2K_ACCEL (kvm or tcg, as v2kvm itself honours it), else
 # probe_accel's answer.
@@ -103,10 +111,29 @@ boot_guest() {
     : >"$log"
     BOOT_RESULT=timeout
     start=$(date +%s.%N)
+    local -a machine=() disk nic
+    local fails=("${BOOT_FAIL_PATTERNS[@]}")
+    if [ "${BOOT_UEFI:-}" = 1 ]; then
+        [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || {
+            echo "boot_guest: OVMF is missing (Debian's ovmf)" >&2; return 1; }
+        cp /usr/share/OVMF/OVMF_VARS_4M.fd "$log.vars"
+        machine=(-machine q35 -drive
+            "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+            -drive "if=pflash,format=raw,unit=1,file=$log.vars")
+        fails+=("No bootable option" "Shell> ")
+    fi
+    if [ "${BOOT_DISK_IF:-virtio}" = ahci ]; then
+        [ ${#machine[@]} -gt 0 ] || machine=(-machine q35)
+        disk=(-drive "file=$img,format=$fmt,if=none,id=d0,snapshot=on"
+              -device ide-hd,drive=d0,bus=ide.0)
+    else
+        disk=(-drive "file=$img,format=$fmt,if=virtio,snapshot=on")
+    fi
+    nic=(-netdev user,id=n0 -device
+         "virtio-net-pci,netdev=n0${BOOT_NIC_MAC:+,mac=$BOOT_NIC_MAC}")
     qemu-system-x86_64 -accel "$accel" -m 1024 -smp 1 -nodefaults \
-        -display none -monitor none -no-reboot \
-        -drive "file=$img,format=$fmt,if=virtio,snapshot=on" \
-        -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+        -display none -monitor none -no-reboot "${machine[@]}" \
+        "${disk[@]}" "${nic[@]}" \
         -serial "file:$log" </dev/null >"$log.qemu" 2>&1 &
     pid=$!
     while :; do
@@ -115,7 +142,7 @@ boot_guest() {
             rc=0
             break
         fi
-        for p in "${BOOT_FAIL_PATTERNS[@]}"; do
+        for p in "${fails[@]}"; do
             if grep -aqF -- "$p" "$log"; then
                 BOOT_RESULT=$p
                 break 2
@@ -175,6 +202,7 @@ guest_source() {
         vmware) main=debian12.vmx ;;
         xen) main=debian12.cfg ;;
         vbox) main=debian12.vbox ;;
+        uefi) main=debian12-uefi.ova ;;
         *) echo "guest_source: unknown variant '$1'" >&2; return 1 ;;
     esac
     out=$(bash "$lib/mkguest-debian.sh" "${V2K_GUEST_CACHE:-}" "$1") ||

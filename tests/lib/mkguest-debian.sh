@@ -18,6 +18,11 @@
 #           /dev/xvda1 and console=hvc0; XenServer tools traces.
 #   vbox    vbox/debian12/debian12.vbox (VirtualBox 7.0, SATA AHCI,
 #           82540EM) + debian12.vdi; /dev/sda1; Guest Additions traces.
+#   uefi    uefi/debian12-uefi.ova: GPT, sda1 ESP (vfat, /boot/efi) and
+#           sda2 ext4 /; GRUB for x86_64-efi in EFI/debian only (no
+#           fallback EFI/BOOT/BOOTX64.EFI, no boot entry: NVRAM is not
+#           part of an OVA); an OVF naming no firmware
+#           (tests/data/guests/debian12-uefi.ovf) + streamOptimized VMDK.
 #   all     every variant (prints the cache directory).
 #
 # Built with debootstrap from the Debian mirror of the host's apt sources
@@ -50,8 +55,11 @@ export LC_ALL=C
 HOSTNAME_GUEST=v2kvm-deb12
 IMG_SIZE=2G
 SUITE=bookworm
+# isc-dhcp-client + iproute2: ifupdown's DHCP and the marker's network
+# report; grub-efi-amd64-bin (beside grub-pc: the -bin packages do not
+# conflict) for the uefi variant's grub-install --target=x86_64-efi.
 PACKAGES=linux-image-amd64,grub-pc,systemd-sysv,udev,initramfs-tools,kmod,\
-ifupdown,e2fsprogs
+ifupdown,e2fsprogs,isc-dhcp-client,iproute2,grub-efi-amd64-bin
 # open-vm-tools for the vmware variant: its .debs are fetched with the
 # base tree and installed in the guest by dpkg.
 VMWARE_PACKAGES=open-vm-tools
@@ -61,8 +69,8 @@ say() { echo "mkguest: [+$(( $(date +%s) - t0 ))s] $*" >&2; }
 die() { echo "mkguest: error: $*" >&2; exit 1; }
 
 case $variant in
-    base|vmware|xen|vbox|all) ;;
-    *) die "unknown variant '$variant' (base, vmware, xen, vbox, all)" ;;
+    base|vmware|xen|vbox|uefi|all) ;;
+    *) die "unknown variant '$variant' (base, vmware, xen, vbox, uefi, all)" ;;
 esac
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap)"
 for t in debootstrap mkfs.ext4 sfdisk guestfish qemu-img sha256sum flock \
@@ -206,11 +214,37 @@ After=multi-user.target
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'echo "V2KVM-BOOT-OK $(cat /etc/hostname)" >/dev/ttyS0'
+ExecStart=/usr/local/sbin/v2kvm-boot-marker
 
 [Install]
 WantedBy=multi-user.target
 EOF
+    # The marker script: when ifupdown brings up an interface besides lo
+    # (the vmware variant's ens160), up to 30 s for an IPv4 address, then
+    # "V2KVM-NET NAME ADDRESS MAC" per address (or "V2KVM-NET none"): the
+    # guest's own report of its network, read by the boot tests.
+    mkdir -p "$r/usr/local/sbin"
+    cat >"$r/usr/local/sbin/v2kvm-boot-marker" <<'EOF'
+#!/bin/sh
+# Written by tests/lib/mkguest-debian.sh
+want=$( { ifquery --list --allow=hotplug; ifquery --list --allow=auto; } \
+        2>/dev/null | grep -vx lo)
+if [ -n "$want" ]; then
+    i=0
+    while [ $i -lt 60 ] &&
+          ! ip -4 -o addr show scope global 2>/dev/null | grep -q inet; do
+        sleep 0.5
+        i=$((i + 1))
+    done
+    report=$(ip -4 -o addr show scope global 2>/dev/null |
+             while read -r _ name _ addr _; do
+                 echo "V2KVM-NET $name ${addr%/*} $(cat /sys/class/net/$name/address)"
+             done)
+    echo "${report:-V2KVM-NET none (configured: $(echo $want))}" >/dev/ttyS0
+fi
+echo "V2KVM-BOOT-OK $(cat /etc/hostname)" >/dev/ttyS0
+EOF
+    chmod 0755 "$r/usr/local/sbin/v2kvm-boot-marker"
     # GRUB's own map of BIOS drives: in the libguestfs appliance grub's
     # guess maps hd0 to the appliance's disk, not the guest's.
     mkdir -p "$r/boot/grub"
@@ -340,6 +374,15 @@ ata_piix
 sd_mod
 ext4
 EOF
+    # The NIC as VMware names it (ethernet0.pciSlotNumber = 160: ens160),
+    # brought up by DHCP.
+    cat >"$work/interfaces" <<'EOF'
+auto lo
+iface lo inet loopback
+
+allow-hotplug ens160
+iface ens160 inet dhcp
+EOF
     cat >"$work/xorg.conf" <<'EOF'
 Section "Device"
     Identifier  "VMware SVGA II"
@@ -359,6 +402,7 @@ sh "dpkg -i /var/tmp/vmware-debs/*.deb"
 rm-rf /var/tmp/vmware-debs
 mkdir-p /etc/X11
 upload $work/xorg.conf /etc/X11/xorg.conf
+upload $work/interfaces /etc/network/interfaces
 upload $work/modules /etc/initramfs-tools/modules
 command "sed -i s/^MODULES=.*/MODULES=list/ /etc/initramfs-tools/initramfs.conf"
 command "update-initramfs -u -k all"
@@ -377,7 +421,8 @@ EOF
     rm -f "$work/disk.img"
     sed -e "s,@DISK@,debian12.vmdk,g" "$tmpl/debian12.vmx" \
         >"$work/debian12.vmx"
-    rm -f "$work/gf" "$work/gf.log" "$work/modules" "$work/xorg.conf"
+    rm -f "$work/gf" "$work/gf.log" "$work/modules" "$work/xorg.conf" \
+        "$work/interfaces"
     rm -rf "$out"
     mv "$work" "$out"
     trap - EXIT
@@ -532,11 +577,84 @@ EOF
     say "vbox variant built in $(( $(date +%s) - ts ))s"
 }
 
+build_uefi() {
+    local out=$dir/uefi tb work ts size_b part_b
+    [ -f "$out/debian12-uefi.ova" ] && { say "uefi variant cached"; return; }
+    rootfs_tarball
+    tb=$TB
+    work=$(mktemp -d "$dir/.uefi.XXXXXX")
+    # shellcheck disable=SC2064
+    trap "rm -rf '$work'" EXIT
+    ts=$(date +%s)
+    say "uefi: GPT + ESP, GRUB for EFI in EFI/debian only"
+    mkdir "$work/root"
+    tar -C "$work/root" --numeric-owner --xattrs -xpf "$tb"
+    rm -rf "$work/root/var/tmp/vmware-debs" \
+        "$work/root"/var/cache/apt/archives/*.deb
+    customize_tree "$work/root"
+    printf '# <fs> <mount> <type> <options> <dump> <pass>\n%s\n%s\n' \
+        "/dev/sda2 / ext4 errors=remount-ro 0 1" \
+        "/dev/sda1 /boot/efi vfat umask=0077 0 1" >"$work/root/etc/fstab"
+    mkdir -p "$work/root/boot/efi"
+    # ESP: 64 MiB from 1 MiB; root from 65 MiB to the GPT backup's 1 MiB.
+    size_b=$(numfmt --from=iec "$IMG_SIZE")
+    part_b=$(( size_b - 66 * 1048576 ))
+    mkfs.ext4 -q -F -L root -d "$work/root" "$work/part.img" \
+        "$((part_b / 1024))k" || die "uefi: mkfs.ext4 -d failed"
+    rm -rf "$work/root"
+    truncate -s "$size_b" "$work/disk.img"
+    printf '%s\n' 'label: gpt' \
+        'start=2048, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B' \
+        "start=133120, size=$((part_b / 512)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4" |
+        sfdisk -q "$work/disk.img" >/dev/null || die "uefi: sfdisk failed"
+    dd if="$work/part.img" of="$work/disk.img" bs=1M seek=65 \
+        conv=notrunc,sparse status=none || die "uefi: dd failed"
+    rm -f "$work/part.img"
+    # As in build_base: the appliance's name of the root partition is
+    # found, and grub.cfg made to say the guest's (/dev/sda2).  No NVRAM:
+    # --no-nvram; no fallback loader: no --removable.
+    guestfish --rw -a "$work/disk.img" >"$work/gf.log" 2>&1 <<'EOF' ||
+run
+mkfs vfat /dev/sda1
+mount /dev/sda2 /
+mount /dev/sda1 /boot/efi
+command "sh -c 'p=$(findmnt -n -o SOURCE /) && echo root-partition=$p && grub-install --target=x86_64-efi --efi-directory=/boot/efi --bootloader-id=debian --no-nvram --no-uefi-secure-boot && update-grub && sed -i s,$p,/dev/sda2,g /boot/grub/grub.cfg'"
+download /boot/grub/grub.cfg /dev/stdout
+echo ESP:
+find /boot/efi
+EOF
+        { cat "$work/gf.log" >&2; die "uefi: GRUB installation failed"; }
+    grep -q 'linux.*root=/dev/sda2 .*console=ttyS0' "$work/gf.log" ||
+        { cat "$work/gf.log" >&2; die "uefi: grub.cfg does not say root=/dev/sda2"; }
+    grep -qi '^/\?EFI/debian/grubx64.efi$' "$work/gf.log" ||
+        { cat "$work/gf.log" >&2; die "uefi: no EFI/debian/grubx64.efi"; }
+    if grep -qi '^/\?EFI/BOOT' "$work/gf.log"; then
+        die "uefi: grub-install wrote a fallback loader"
+    fi
+    say "uefi: converting to a streamOptimized VMDK and packing the OVA"
+    qemu-img convert -f raw -O vmdk -o subformat=streamOptimized \
+        "$work/disk.img" "$work/debian12-uefi-disk1.vmdk"
+    sed -e "s/@SIZE@/$(stat -c %s "$work/debian12-uefi-disk1.vmdk")/" \
+        -e "s/@CAPACITY@/$size_b/" "$tmpl/debian12-uefi.ovf" \
+        >"$work/debian12-uefi.ovf"
+    tar -C "$work" --format=ustar -cf "$work/debian12-uefi.ova" \
+        debian12-uefi.ovf debian12-uefi-disk1.vmdk ||
+        die "uefi: tar of the OVA failed"
+    mkdir -p "$out.tmp"
+    mv "$work/debian12-uefi.ova" "$out.tmp/"
+    rm -rf "$work" "$out"
+    mv "$out.tmp" "$out"
+    trap - EXIT
+    say "uefi variant built in $(( $(date +%s) - ts ))s"
+}
+
 case $variant in
     base) build_base; out=$dir/base ;;
+    uefi) build_uefi; out=$dir/uefi ;;
     vmware) build_vmware; out=$dir/vmware ;;
     xen) build_xen; out=$dir/xen ;;
     vbox) build_vbox; out=$dir/vbox/debian12 ;;
-    all) build_base; build_vmware; build_xen; build_vbox; out=$dir ;;
+    all) build_base; build_vmware; build_xen; build_vbox; build_uefi
+         out=$dir ;;
 esac
 echo "$out" >&3
