@@ -4,7 +4,7 @@
 # variants of the format (cluster sizes, compression, zero clusters,
 # subformats, backing names).  FMT "probe" gets every format's seeds.
 # Also seeds for fuzz-tar, fuzz-cpio and fuzz-manifest (archives and
-# manifests).  A format without a recipe here is an error, not a silent
+# manifests) and fuzz-parttable (disk starts).  A format without a recipe here is an error, not a silent
 # skip.
 set -euo pipefail
 fmt=$1 dir=$2
@@ -171,8 +171,28 @@ seeds_manifest() {
     printf 'SHA256(missing.vmdk)= %064d\n' 0 >"$dir/mf-missing"
 }
 
+# Disk starts (64 KiB: what firmware.c reads) with the partition tables
+# sfdisk writes: GPT with an ESP, GPT with a BIOS boot partition and
+# boot code, MBR with an ESP, MBR with boot code (4096-byte sectors:
+# Debian 12's sfdisk cannot make them; test-parttable.c builds one).
+seeds_parttable() {
+    local d=$w/pt
+    mkdir -p "$d"
+    pt() {      # pt NAME SFDISK-SCRIPT
+        truncate -s 64M "$d/$1"
+        printf '%b' "$2" | sfdisk -q "$d/$1" >/dev/null
+        head -c 65536 "$d/$1" >"$dir/pt-$1"
+    }
+    pt gpt-esp 'label: gpt\nsize=8M, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\ntype=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n'
+    pt gpt-bios 'label: gpt\nsize=1M, type=21686148-6449-6E6F-744E-656564454649\ntype=0FC63DAF-8483-4772-8E79-3D69D8477DE4, attrs=LegacyBIOSBootable\n'
+    printf '\xeb\x63\x90' | dd of="$dir/pt-gpt-bios" conv=notrunc status=none
+    pt mbr-esp 'label: dos\nsize=8M, type=ef\ntype=83, bootable\n'
+    pt mbr-boot 'label: dos\ntype=83, bootable\n'
+    printf '\xfa\x31\xc0' | dd of="$dir/pt-mbr-boot" conv=notrunc status=none
+}
+
 case $fmt in
-raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest)
+raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable)
     "seeds_$fmt" ;;
 probe)
     for f in raw qcow2 vmdk vdi vhd vhdx; do "seeds_$f"; done ;;
