@@ -53,22 +53,33 @@ efi_arch(const char *arch)
     return NULL;
 }
 
+/* dir/name in the case it has on the ESP (FAT matches names in any
+ * case), or NULL when a directory on the way is missing; the last part
+ * may not exist.  No error message either way. */
+static char *
+esp_path(guestfs_h *g, const char *dir, const char *name)
+{
+    CLEANUP_FREE char *try = v2k_asprintf("%s/%s", dir, name);
+    char *real;
+
+    if (!try)
+        return NULL;
+    guestfs_push_error_handler(g, NULL, NULL);
+    real = guestfs_case_sensitive_path(g, try);
+    guestfs_pop_error_handler(g);
+    return real;
+}
+
 /* The mount point of the ESP in the guest: the directory holding an EFI
- * directory (any case, FAT). */
+ * directory. */
 static char *
 find_esp(guestfs_h *g)
 {
     static const char *const where[] = { "/boot/efi", "/efi", "/boot" };
 
     for (size_t i = 0; i < V2K_ARRAY_SIZE(where); i++) {
-        CLEANUP_FREE char *try = v2k_asprintf("%s/EFI", where[i]);
-        char *real;
+        char *real = esp_path(g, where[i], "EFI");
 
-        if (!try)
-            return NULL;
-        guestfs_push_error_handler(g, NULL, NULL);
-        real = guestfs_case_sensitive_path(g, try);
-        guestfs_pop_error_handler(g);
         if (real && v2k_gf_is_dir(g, real))
             return real;
         free(real);
@@ -80,14 +91,8 @@ find_esp(guestfs_h *g)
 static char *
 esp_file(guestfs_h *g, const char *dir, const char *name)
 {
-    CLEANUP_FREE char *try = v2k_asprintf("%s/%s", dir, name);
-    char *real;
+    char *real = esp_path(g, dir, name);
 
-    if (!try)
-        return NULL;
-    guestfs_push_error_handler(g, NULL, NULL);
-    real = guestfs_case_sensitive_path(g, try);
-    guestfs_pop_error_handler(g);
     if (real && !v2k_gf_is_file(g, real)) {
         free(real);
         real = NULL;
@@ -171,20 +176,10 @@ v2k_linux_efiboot_run(struct v2k_convert_ctx *ctx)
         return -1;
     for (char *p = upper; *p; p++)
         *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    {
-        CLEANUP_FREE char *d = v2k_asprintf("%s/BOOT", efi);
-
-        if (!d)
-            return -1;
-        guestfs_push_error_handler(g, NULL, NULL);
-        boot = guestfs_case_sensitive_path(g, d);
-        guestfs_pop_error_handler(g);
-        if (!boot && !(boot = strdup(d))) {
-            v2k_error("out of memory");
-            return -1;
-        }
-    }
-    if (boot && v2k_gf_is_dir(g, boot) &&
+    if (!(boot = esp_path(g, efi, "BOOT")) &&
+        !(boot = v2k_asprintf("%s/BOOT", efi)))
+        return -1;
+    if (v2k_gf_is_dir(g, boot) &&
         (fallback = esp_file(g, boot, upper)) != NULL) {
         v2k_debug("%s: %s is there: left as it is", STEP, fallback);
         return 0;

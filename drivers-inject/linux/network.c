@@ -568,6 +568,37 @@ read_config(guestfs_h *g, const char *path)
     return text;
 }
 
+/* A config's text for the scans: *text NULL when it cannot be read or
+ * its syntax is not what the step understands (v2k_net_bad_line): then
+ * it is recorded in ns->bad with a warning naming the line, and
+ * each_file skips it from now on.  -1 on ENOMEM. */
+static int
+read_checked(guestfs_h *g, struct cfg_names *ns, const char *path,
+             char **text)
+{
+    enum v2k_net_syntax syn = v2k_net_syntax_of(path);
+    const char *why;
+    unsigned line;
+    char **v;
+
+    if (!(*text = read_config(g, path)) || syn == V2K_SYN_NONE ||
+        (line = v2k_net_bad_line(syn, *text, &why)) == 0)
+        return 0;
+    free(*text);
+    *text = NULL;
+    v2k_warning("%s: %s:%u: %s; the file is left alone (neither read for interface names nor edited)", STEP, path, line, why);
+    if (!(v = realloc(ns->bad, (ns->nbad + 1) * sizeof *v)) ||
+        !(v[ns->nbad] = strdup(path))) {
+        if (v)
+            ns->bad = v;
+        v2k_error("out of memory");
+        return -1;
+    }
+    ns->bad = v;
+    ns->nbad++;
+    return 0;
+}
+
 /* Netplan: warn about MAC matches (when MACs change) and collect the
  * names it configures. */
 struct netplan_ctx {
@@ -579,10 +610,12 @@ static int
 scan_netplan(guestfs_h *g, const char *path, void *opaque)
 {
     struct netplan_ctx *nc = opaque;
-    CLEANUP_FREE char *text = read_config(g, path);
+    CLEANUP_FREE char *text = NULL;
     struct v2k_net_netplan np;
     int r = 0;
 
+    if (read_checked(g, nc->names, path, &text) == -1)
+        return -1;
     if (!text)
         return 0;
     if (v2k_net_netplan_scan(text, &np) == -1)
@@ -600,10 +633,12 @@ static int
 scan_names(guestfs_h *g, const char *path, void *opaque)
 {
     struct cfg_names *ns = opaque;
-    CLEANUP_FREE char *text = read_config(g, path);
+    CLEANUP_FREE char *text = NULL;
     const char *base;
     int r = 0;
 
+    if (read_checked(g, ns, path, &text) == -1)
+        return -1;
     if (!text)
         return 0;
     /* ifcfg-NAME: SUSE's name the interface by the file name only. */
@@ -646,7 +681,9 @@ scan_binding(guestfs_h *g, const char *path, void *opaque)
 
     if (bc->kind == V2K_BIND_IFCFG && is_loopback_ifcfg(path))
         return 0;
-    if (!(text = read_config(g, path)))
+    if (read_checked(g, bc->names, path, &text) == -1)
+        return -1;
+    if (!text)
         return 0;
     if (bc->kind != V2K_BIND_UDEV) {
         if ((b = v2k_net_binding(bc->kind, text, &name, &mac)) == -1) {
@@ -687,35 +724,6 @@ static const char *const configs[] = {
     "/etc/netplan/*.yaml",
 };
 
-/* Record path in ns->bad, with a warning, when its syntax is not what
- * the step understands (v2k_net_bad_line). */
-static int
-check_syntax(guestfs_h *g, const char *path, void *opaque)
-{
-    struct cfg_names *ns = opaque;
-    enum v2k_net_syntax syn = v2k_net_syntax_of(path);
-    CLEANUP_FREE char *text = NULL;
-    const char *why;
-    unsigned line;
-    char **v;
-
-    if (syn == V2K_SYN_NONE || !(text = read_config(g, path)))
-        return 0;
-    if ((line = v2k_net_bad_line(syn, text, &why)) == 0)
-        return 0;
-    v2k_warning("%s: %s:%u: %s; the file is left alone (neither read for interface names nor edited)", STEP, path, line, why);
-    if (!(v = realloc(ns->bad, (ns->nbad + 1) * sizeof *v)) ||
-        !(v[ns->nbad] = strdup(path))) {
-        if (v)
-            ns->bad = v;
-        v2k_error("out of memory");
-        return -1;
-    }
-    ns->bad = v;
-    ns->nbad++;
-    return 0;
-}
-
 static int
 collect(struct v2k_convert_ctx *ctx, struct cfg_names *ns)
 {
@@ -729,13 +737,9 @@ collect(struct v2k_convert_ctx *ctx, struct cfg_names *ns)
     };
     struct netplan_ctx nc = { ctx->keep_macs, ns };
 
-    /* First the syntax: a config not understood is left alone. */
-    for (size_t i = 0; i < V2K_ARRAY_SIZE(binds); i++)
-        if (each_file(ctx->g, ns, binds[i].glob, check_syntax, ns) == -1)
-            return -1;
-    for (size_t i = 0; i < V2K_ARRAY_SIZE(configs); i++)
-        if (each_file(ctx->g, ns, configs[i], check_syntax, ns) == -1)
-            return -1;
+    /* Every config is read here, and its syntax checked as it is
+     * (read_checked): the files not understood are known before
+     * anything is edited. */
     for (size_t i = 0; i < V2K_ARRAY_SIZE(binds); i++) {
         struct bind_ctx bc = { binds[i].k, ns };
 
