@@ -8,7 +8,47 @@
 #include "log.h"
 #include "parttable.h"
 
-/* The evidence of disk i into *ev; -1 with a message. */
+struct esp_reader {
+    struct v2k_image *img;
+    uint64_t start;             /* the ESP's first byte on the disk */
+};
+
+static int
+esp_read(void *opaque, void *buf, size_t len, uint64_t off)
+{
+    struct esp_reader *r = opaque;
+
+    return v2k_image_pread(r->img, buf, len, r->start + off);
+}
+
+/* Look into the EFI system partition ev names (fatdir.h): sets
+ * ev->esp_content and ev->esp_loader; -1 with a message. */
+static int
+esp_look(struct v2k_image *img, const struct v2k_disk *d,
+         struct v2k_pt_evidence *ev)
+{
+    struct esp_reader r = { .img = img };
+    uint64_t size = 0;
+    int c;
+
+    if (ev->esp_first_lba <= img->size / ev->sector) {
+        r.start = ev->esp_first_lba * ev->sector;
+        size = img->size - r.start;
+        if (ev->esp_sectors <= size / ev->sector)
+            size = ev->esp_sectors * ev->sector;
+    }
+    c = v2k_fat_find_loader(esp_read, &r, size, ev->esp_loader,
+                            sizeof ev->esp_loader);
+    if (c == -1) {
+        v2k_error_prepend("%s: reading EFI system partition %d: ", d->path,
+                          ev->esp);
+        return -1;
+    }
+    ev->esp_content = (enum v2k_esp_content)c;
+    return 0;
+}
+
+/* The evidence of disk d into *ev; -1 with a message. */
 static int
 disk_evidence(const struct v2k_options *o, const struct v2k_disk *d,
               struct v2k_pt_evidence *ev)
@@ -28,7 +68,7 @@ disk_evidence(const struct v2k_options *o, const struct v2k_disk *d,
         v2k_error_prepend("%s: reading the partition table: ", d->path);
     else {
         v2k_pt_evidence(buf, n, ev);
-        r = 0;
+        r = ev->esp ? esp_look(img, d, ev) : 0;
     }
     free(buf);
     v2k_image_close(img);

@@ -4,11 +4,13 @@
  *
  * v2k_firmware_decide() reads the start of each copied disk (at most
  * V2K_PT_READ_BYTES through the formats layer, the source never
- * written) and takes the partition table's evidence (parttable.h):
+ * written) and takes the partition table's evidence (parttable.h),
+ * looking into an EFI system partition for a loader (fatdir.h: an ESP
+ * that is empty or not FAT does not count):
  *   - the source does not say (s->firmware unknown: -i disk, an OVF with
  *     no firmware): UEFI when a disk can start only under UEFI (an EFI
- *     system partition, and no BIOS boot code or, on GPT, no BIOS boot
- *     partition); otherwise BIOS;
+ *     system partition holding \EFI\*\*.EFI, and no BIOS boot code or,
+ *     on GPT, no BIOS boot partition); otherwise BIOS;
  *   - the source says one and the disk can start only the other way:
  *     the disk wins, with a warning naming both;
  *   - else the source's word stands.

@@ -54,8 +54,14 @@ scan_gpt(const uint8_t *buf, size_t len, unsigned sector,
         }
         e = buf + off;
         off += esize;
-        if (memcmp(e, guid_esp, 16) == 0 && ev->esp == 0)
+        if (memcmp(e, guid_esp, 16) == 0 && ev->esp == 0) {
+            /* table 5.6: first LBA at 32, last LBA (inclusive) at 40 */
+            uint64_t first = le64(e + 32), last = le64(e + 40);
+
             ev->esp = (int)i + 1;
+            ev->esp_first_lba = first;
+            ev->esp_sectors = last >= first ? last - first + 1 : 0;
+        }
         else if (ev->bios_boot == 0 &&
                  (memcmp(e, guid_bios_boot, 16) == 0 ||
                   /* attributes at 48; bit 2 legacy BIOS bootable, for a
@@ -93,8 +99,12 @@ v2k_pt_evidence(const uint8_t *buf, size_t len, struct v2k_pt_evidence *ev)
             ev->kind = V2K_PT_NONE;
             return;
         }
-        if (type == 0xEF && ev->esp == 0)
+        if (type == 0xEF && ev->esp == 0) {
+            /* table 5.2: starting LBA at 8, size in LBA at 12 */
             ev->esp = i + 1;
+            ev->esp_first_lba = le32(buf + 446 + 16 * i + 8);
+            ev->esp_sectors = le32(buf + 446 + 16 * i + 12);
+        }
     }
 }
 
@@ -109,16 +119,23 @@ v2k_pt_bios_capable(const struct v2k_pt_evidence *ev)
 bool
 v2k_pt_uefi_capable(const struct v2k_pt_evidence *ev)
 {
-    return ev->esp != 0;
+    return ev->esp != 0 && ev->esp_content != V2K_ESP_NOT_FAT &&
+           ev->esp_content != V2K_ESP_NO_LOADER;
 }
 
 void
 v2k_pt_describe(const struct v2k_pt_evidence *ev, char *buf, size_t size)
 {
-    char esp[40] = "no EFI system partition";
+    char esp[100] = "no EFI system partition";
 
     if (ev->esp)
-        snprintf(esp, sizeof esp, "EFI system partition %d", ev->esp);
+        snprintf(esp, sizeof esp, "EFI system partition %d%s%s", ev->esp,
+                 ev->esp_content == V2K_ESP_LOADER ? " with "
+                 : ev->esp_content == V2K_ESP_NO_LOADER
+                     ? " holding no loader"
+                 : ev->esp_content == V2K_ESP_NOT_FAT
+                     ? " that is not FAT" : "",
+                 ev->esp_content == V2K_ESP_LOADER ? ev->esp_loader : "");
     if (ev->kind == V2K_PT_NONE) {
         snprintf(buf, size, "no partition table");
         return;

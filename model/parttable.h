@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fatdir.h"
+
 /* How many bytes from the start of the disk v2k_pt_evidence wants: LBA
  * 0, 1 and 128 entries of 128 bytes, with 4096-byte sectors. */
 #define V2K_PT_READ_BYTES (64 * 1024)
@@ -35,6 +37,12 @@ struct v2k_pt_evidence {
     unsigned sector;            /* GPT: 512 or 4096; MBR: 512 */
     int esp;                    /* partition number (1-based) of the first
                                    EFI system partition, 0 = none */
+    uint64_t esp_first_lba;     /* where it starts and how many sectors */
+    uint64_t esp_sectors;
+    /* What the ESP holds: set by the caller after looking into it
+     * (fatdir.h); V2K_ESP_UNREAD from v2k_pt_evidence. */
+    enum v2k_esp_content esp_content;
+    char esp_loader[48];        /* V2K_ESP_LOADER: its 8.3 path */
     int bios_boot;              /* GPT: BIOS boot partition or one marked
                                    legacy-BIOS-bootable, 0 = none */
     bool mbr_boot_code;         /* bytes 0..439 of LBA 0 are not all zero */
@@ -49,12 +57,14 @@ void v2k_pt_evidence(const uint8_t *buf, size_t len,
 
 /* Can the disk start under BIOS / under UEFI, as far as its partition
  * table tells: BIOS needs boot code in the MBR and, on GPT, a BIOS boot
- * or legacy-bootable partition; UEFI needs an EFI system partition. */
+ * or legacy-bootable partition; UEFI needs an EFI system partition
+ * that, when the caller looked into it (esp_content), holds a loader. */
 bool v2k_pt_bios_capable(const struct v2k_pt_evidence *ev);
 bool v2k_pt_uefi_capable(const struct v2k_pt_evidence *ev);
 
-/* "GPT, EFI system partition 1, no BIOS boot code": the evidence in
- * words, for the log; buf of at least 160 bytes. */
+/* "GPT, EFI system partition 1 with \EFI\DEBIAN\GRUBX64.EFI, no BIOS
+ * boot code": the evidence in words, for the log; buf of at least 200
+ * bytes. */
 void v2k_pt_describe(const struct v2k_pt_evidence *ev, char *buf,
                      size_t size);
 

@@ -27,6 +27,9 @@ packages=(
     # tests/lib/mkphony.sh): debootstrap from Debian's mirror, a static
     # shell for phony guests, cpio to read initramfs images
     debootstrap busybox-static cpio fdisk e2fsprogs
+    # FAT images for the ESP reader's tests (tests/model/test-fatdir.c,
+    # tests/cli/test-firmware.sh): mkfs.fat, mtools
+    dosfstools mtools
     # vSphere simulator (govmomi's vcsim, built from Debian's Go sources)
     golang-go golang-github-vmware-govmomi-dev
     # SFTP for block devices on remote hosts (formats/)

@@ -4,15 +4,17 @@
 # (converters/firmware.h), with --no-convert (no appliance needed for
 # it): phony debian12 disks (tests/lib/mkphony.sh), one GPT with an EFI
 # system partition and no BIOS boot code, one MBR.
-#   -i disk UEFI disk  -> UEFI, said with the evidence; <os firmware='efi'>
-#                         that virt-xml-validate and libvirt accept;
+#   -i disk UEFI disk  -> UEFI, said with the evidence (the loader found
+#                         in the ESP); <os firmware='efi'> that
+#                         virt-xml-validate and libvirt accept;
+#   the same disk, its ESP emptied -> BIOS (an ESP holding no loader);
 #   -i disk MBR disk   -> BIOS;
 #   -i vmx without a firmware key (VMware's default: BIOS) over the UEFI
 #      disk            -> a warning, UEFI; -o qemu's script boots OVMF
 #                         with a private copy of its variables.
 # One launch (mkphony.sh builds both disks).
 . "$(dirname "$0")/../lib/test-lib.sh"
-need guestfish busybox virt-xml-validate virsh xmllint
+need guestfish busybox virt-xml-validate virsh xmllint partx mdel
 
 bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" \
     debian12 "$T/uefi.img" uefi + debian12 "$T/mbr.img" ||
@@ -21,7 +23,7 @@ xp() { xmllint --xpath "$1" "$2"; }
 
 "$V2KVM" --no-convert -i disk "$T/uefi.img" -on fw-uefi -o local \
     -os "$T" >"$T/uefi.log" 2>&1 || { cat "$T/uefi.log" >&2; fail "uefi"; }
-assert_grep "Firmware: UEFI (the source does not say; disk 1: GPT, EFI system partition 1, no BIOS boot code, no BIOS boot partition)" "$T/uefi.log"
+assert_grep 'Firmware: UEFI (the source does not say; disk 1: GPT, EFI system partition 1 with \\EFI\\DEBIAN\\GRUBX64.EFI, no BIOS boot code, no BIOS boot partition)' "$T/uefi.log"
 x=$T/fw-uefi.xml
 [ "$(xp 'string(/domain/os/@firmware)' "$x")" = efi ] ||
     fail "$x: no <os firmware='efi'>"
@@ -33,6 +35,20 @@ virsh -q -c test:///default define "$x" >/dev/null || fail "$x: virsh define"
 assert_grep "Firmware: BIOS (the source does not say; disk 1: MBR, no EFI system partition" "$T/mbr.log"
 [ -z "$(xp 'string(/domain/os/@firmware)' "$T/fw-mbr.xml")" ] ||
     fail "fw-mbr.xml names a firmware"
+
+# The same disk with its ESP emptied of loaders (mtools on the partition
+# at its offset, no appliance): an ESP that starts nothing is no UEFI
+# evidence, so BIOS.
+cp --sparse=always "$T/uefi.img" "$T/empty-esp.img"
+start=$(partx -g -o START -n 1 "$T/empty-esp.img" | tr -d ' ')
+MTOOLS_SKIP_CHECK=1 mdel -i "$T/empty-esp.img@@$((start * 512))" \
+    ::/EFI/debian/grubx64.efi || fail "mdel failed"
+"$V2KVM" --no-convert -i disk "$T/empty-esp.img" -on fw-empty -o local \
+    -os "$T" >"$T/empty.log" 2>&1 || { cat "$T/empty.log" >&2; fail "empty"; }
+assert_grep "Firmware: BIOS (the source does not say; disk 1: GPT, EFI system partition 1 holding no loader, no BIOS boot code" "$T/empty.log"
+[ -z "$(xp 'string(/domain/os/@firmware)' "$T/fw-empty.xml")" ] ||
+    fail "fw-empty.xml names a firmware"
+rm -f "$T/empty-esp.img"
 
 # A VMX saying nothing (BIOS for VMware) over the UEFI disk.
 mkdir "$T/vm"

@@ -7,6 +7,6 @@
 case $1 in
 vhdx|probe) echo $((10 << 20)) ;;
 vhd|vdi) echo $((4 << 20)) ;;
-raw|qcow2|vmdk) echo $((1 << 20)) ;;
+raw|qcow2|vmdk|fatdir) echo $((1 << 20)) ;;
 *) echo $((256 << 10)) ;;
 esac

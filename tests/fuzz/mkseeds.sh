@@ -4,7 +4,8 @@
 # variants of the format (cluster sizes, compression, zero clusters,
 # subformats, backing names).  FMT "probe" gets every format's seeds.
 # Also seeds for fuzz-tar, fuzz-cpio and fuzz-manifest (archives and
-# manifests) and fuzz-parttable (disk starts).  A format without a recipe here is an error, not a silent
+# manifests), fuzz-parttable (disk starts) and fuzz-fatdir (EFI system
+# partitions).  A format without a recipe here is an error, not a silent
 # skip.
 set -euo pipefail
 fmt=$1 dir=$2
@@ -191,8 +192,40 @@ seeds_parttable() {
     printf '\xfa\x31\xc0' | dd of="$dir/pt-mbr-boot" conv=notrunc status=none
 }
 
+# EFI system partitions (fuzz-fatdir: the first MiB of a volume, the rest
+# reads as zeros): mkfs.fat FAT12, FAT16 and FAT32 (one FAT, 512-byte
+# clusters, so that the directories fall inside the first MiB) with
+# \EFI\debian\grubx64.efi, \EFI\BOOT\BOOTX64.EFI, or nothing.
+seeds_fatdir() {
+    local d=$w/fat
+    mkdir -p "$d"
+    echo x >"$d/grubx64.efi"
+    echo x >"$d/BOOTX64.EFI"
+    echo c >"$d/grub.cfg"
+    fat() {     # fat NAME MKFS-ARGS KIB [DIR FILE...]
+        local name=$1 args=$2 kib=$3 dir=${4:-}
+        shift 3; [ $# -gt 0 ] && shift
+        rm -f "$d/img"
+        PATH=$PATH:/usr/sbin:/sbin mkfs.fat -C $args "$d/img" "$kib" \
+            >/dev/null
+        if [ -n "$dir" ]; then
+            MTOOLS_SKIP_CHECK=1 mmd -i "$d/img" ::/EFI "::/EFI/$dir"
+            for f in "$@"; do
+                MTOOLS_SKIP_CHECK=1 mcopy -i "$d/img" "$d/$f" "::/EFI/$dir/"
+            done
+        fi
+        head -c $((1 << 20)) "$d/img" >"$dir_out/fat-$name"
+    }
+    local dir_out=$dir
+    fat 12-debian "-F 12" 1024 debian grub.cfg grubx64.efi
+    fat 12-empty "-F 12" 1024
+    fat 16-boot "-F 16 -f 1 -s 1" 4096 BOOT BOOTX64.EFI
+    fat 16-cfg "-F 16 -f 1 -s 1" 4096 debian grub.cfg
+    fat 32-debian "-F 32 -f 1 -s 1" 34000 debian grub.cfg grubx64.efi
+}
+
 case $fmt in
-raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable)
+raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable|fatdir)
     "seeds_$fmt" ;;
 probe)
     for f in raw qcow2 vmdk vdi vhd vhdx; do "seeds_$f"; done ;;

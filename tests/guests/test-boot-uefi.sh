@@ -29,7 +29,7 @@ t_src=$(date +%s)
 # (a) convert.
 assert_converts ova "$ova" "$ova"
 out=$CONVERTED
-assert_grep "Firmware: UEFI (the source does not say; disk 1: GPT, EFI system partition 1, no BIOS boot code, no BIOS boot partition)" "$T/result.json"
+assert_grep 'Firmware: UEFI (the source does not say; disk 1: GPT, EFI system partition 1 with \\\\EFI\\\\DEBIAN\\\\GRUBX64.EFI, no BIOS boot code, no BIOS boot partition)' "$T/result.json"
 assert_grep 'efiboot: \\\\EFI\\\\BOOT\\\\BOOTX64.EFI now starts the guest'"'"'s grub (a copy of \\\\EFI\\\\debian\\\\grubx64.efi)' "$T/result.json"
 x=$(ls "$T"/out/*.xml)
 [ "$(xmllint --xpath 'string(/domain/os/@firmware)' "$x")" = efi ] ||

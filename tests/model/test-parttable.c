@@ -3,6 +3,7 @@
  * (sfdisk/guestfish-made GPT and MBR disks) are read by
  * tests/cli/test-firmware.sh. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,9 +65,14 @@ START_TEST(test_pt_gpt_uefi_only)
     char words[200];
 
     entry(b, 512, 0, esp_guid, 0);
+    put32(b + 2 * 512 + 32, 2048);          /* first LBA */
+    put32(b + 2 * 512 + 40, 1050623);       /* last LBA: 512 MiB */
     entry(b, 512, 1, linux_guid, 0);
     v2k_pt_evidence(b, len, &ev);
     ck_assert_int_eq(ev.kind, V2K_PT_GPT);
+    ck_assert_uint_eq(ev.esp_first_lba, 2048);
+    ck_assert_uint_eq(ev.esp_sectors, 1048576);
+    ck_assert_int_eq(ev.esp_content, V2K_ESP_UNREAD);
     ck_assert_uint_eq(ev.sector, 512);
     ck_assert_int_eq(ev.esp, 1);
     ck_assert_int_eq(ev.bios_boot, 0);
@@ -76,6 +82,27 @@ START_TEST(test_pt_gpt_uefi_only)
     v2k_pt_describe(&ev, words, sizeof words);
     ck_assert_str_eq(words, "GPT, EFI system partition 1, no BIOS boot "
                             "code, no BIOS boot partition");
+
+    /* What the caller found in the ESP (fatdir.h) decides whether it
+     * counts. */
+    ev.esp_content = V2K_ESP_LOADER;
+    snprintf(ev.esp_loader, sizeof ev.esp_loader, "%s",
+             "\\EFI\\DEBIAN\\GRUBX64.EFI");
+    ck_assert(v2k_pt_uefi_capable(&ev));
+    v2k_pt_describe(&ev, words, sizeof words);
+    ck_assert_str_eq(words, "GPT, EFI system partition 1 with "
+                            "\\EFI\\DEBIAN\\GRUBX64.EFI, no BIOS boot "
+                            "code, no BIOS boot partition");
+    ev.esp_content = V2K_ESP_NO_LOADER;
+    ck_assert(!v2k_pt_uefi_capable(&ev));
+    v2k_pt_describe(&ev, words, sizeof words);
+    ck_assert_str_eq(words, "GPT, EFI system partition 1 holding no "
+                            "loader, no BIOS boot code, no BIOS boot "
+                            "partition");
+    ev.esp_content = V2K_ESP_NOT_FAT;
+    ck_assert(!v2k_pt_uefi_capable(&ev));
+    v2k_pt_describe(&ev, words, sizeof words);
+    ck_assert(strstr(words, "EFI system partition 1 that is not FAT,"));
 
     /* GRUB for BIOS on the same disk: boot code and a BIOS boot
      * partition: both ways. */
@@ -165,8 +192,14 @@ START_TEST(test_pt_mbr)
     v2k_pt_evidence(b, sizeof b, &ev);
     ck_assert(v2k_pt_bios_capable(&ev) && !v2k_pt_uefi_capable(&ev));
     b[446 + 16 + 4] = 0xEF;                     /* an ESP in slot 2 */
+    b[446 + 16 + 8] = 0x00;                     /* at LBA 2048 */
+    b[446 + 16 + 9] = 0x08;
+    b[446 + 16 + 12] = 0x00;                    /* of 65536 sectors */
+    b[446 + 16 + 14] = 0x01;
     v2k_pt_evidence(b, sizeof b, &ev);
     ck_assert_int_eq(ev.esp, 2);
+    ck_assert_uint_eq(ev.esp_first_lba, 2048);
+    ck_assert_uint_eq(ev.esp_sectors, 65536);
     ck_assert(v2k_pt_uefi_capable(&ev));
     /* protective MBR without a GPT header */
     b[446 + 4] = 0xEE;
