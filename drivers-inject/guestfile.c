@@ -57,9 +57,10 @@ put_content(guestfs_h *g, const char *step, const char *path,
     return 0;
 }
 
-int
-v2k_gf_write(guestfs_h *g, const char *step, const char *path,
-             const char *content, size_t len)
+/* v2k_gf_write, or v2k_gf_write_file with host_file non-NULL. */
+static int
+replace(guestfs_h *g, const char *step, const char *path,
+        const char *content, size_t len, const char *host_file)
 {
     CLEANUP_FREE char *real = NULL, *dir = NULL, *tmp = NULL;
     struct guestfs_statns *st = NULL;
@@ -94,7 +95,12 @@ v2k_gf_write(guestfs_h *g, const char *step, const char *path,
     tmp = v2k_asprintf("%s/.v2kvm-%s.tmp", strcmp(dir, "/") ? dir : "", rnd);
     if (tmp == NULL)
         return -1;
-    if (put_content(g, step, tmp, content, len) == -1)
+    if (host_file) {
+        if (guestfs_upload(g, host_file, tmp) == -1) {
+            v2k_gf_error(g, step, real, "upload");
+            goto fail;
+        }
+    } else if (put_content(g, step, tmp, content, len) == -1)
         goto fail;
     if (guestfs_chmod(g, (int)mode, tmp) == -1 ||
         guestfs_chown(g, (int)uid, (int)gid, tmp) == -1) {
@@ -109,6 +115,20 @@ v2k_gf_write(guestfs_h *g, const char *step, const char *path,
 fail:
     guestfs_rm_f(g, tmp);
     return -1;
+}
+
+int
+v2k_gf_write(guestfs_h *g, const char *step, const char *path,
+             const char *content, size_t len)
+{
+    return replace(g, step, path, content, len, NULL);
+}
+
+int
+v2k_gf_write_file(guestfs_h *g, const char *step, const char *path,
+                  const char *host_file)
+{
+    return replace(g, step, path, NULL, 0, host_file);
 }
 
 int

@@ -22,6 +22,11 @@
 int v2k_gf_write(guestfs_h *g, const char *step, const char *path,
                  const char *content, size_t len);
 
+/* v2k_gf_write with the content of a host file (an image too large to
+ * hold in memory twice). */
+int v2k_gf_write_file(guestfs_h *g, const char *step, const char *path,
+                      const char *host_file);
+
 /* Edit path line by line: fn gets each line without its newline and
  * returns NULL to keep it, or a malloc'd replacement; setting *drop
  * removes the line.  Each change is logged (BEFORE -> AFTER).  The file

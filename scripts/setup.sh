@@ -27,6 +27,10 @@ packages=(
     # tests/lib/mkphony.sh): debootstrap from Debian's mirror, a static
     # shell for phony guests, cpio to read initramfs images
     debootstrap busybox-static cpio fdisk e2fsprogs
+    # initramfs images: read, repacked with the image's own compressor
+    # (drivers-inject/linux/initrd-image.c), listed by Debian's
+    # lsinitramfs in the tests
+    gzip xz-utils zstd lz4 bzip2 initramfs-tools-core
     # FAT images for the ESP reader's tests (tests/model/test-fatdir.c,
     # tests/cli/test-firmware.sh): mkfs.fat, mtools
     dosfstools mtools

@@ -1,6 +1,11 @@
-/* initramfs.c - the "initramfs" step: rebuild the chosen kernel's
- * initramfs with the virtio drivers, then check the image really holds
- * the block driver.
+/* initramfs.c - the "initramfs" step: give the chosen kernel's
+ * initramfs the virtio drivers, then check the image really holds the
+ * block driver.  Three ways, in order: keep an image that has them (see
+ * below); add them to the image as it is without regenerating it
+ * (initramfs-append.c: the image keeps its modules with a modules.dep
+ * and carries udev), logged "added without regenerating it"; else run
+ * the guest's own tool as follows, logged with the reason the image
+ * could not simply be added to.
  *
  * Modules asked for: virtio, virtio_ring, virtio_pci, virtio_blk,
  * virtio_scsi, virtio_net (virt-v2v's list without its legacy extras),
@@ -13,7 +18,9 @@
  *   initramfs-tools  append the modules to /etc/initramfs-tools/modules
  *                    (always included, whatever MODULES= says), then
  *                    update-initramfs -u -k VER (-c when no image yet)
- *   dracut           dracut -f --add-drivers "MODS" INITRD VER
+ *   dracut           /etc/dracut.conf.d/90-v2kvm-virtio.conf
+ *                    (add_drivers+=, for later rebuilds), then
+ *                    dracut -f --add-drivers "MODS" INITRD VER
  *   mkinitrd         SUSE: mkinitrd -m "MODS" -i INITRD -k VMLINUZ;
  *                    old RHEL: mkinitrd -f --with=MOD... INITRD VER
  *   mkinitcpio       MODULES=(...) in /etc/mkinitcpio.conf gets the
@@ -21,7 +28,8 @@
  * The old image is overwritten (the tools' -f), not kept beside it:
  * /boot is often small.
  *
- * Unless --rebuild-initramfs, the tool is not run when the existing
+ * Unless --rebuild-initramfs (which also skips adding to the image as it
+ * is), the tool is not run when the existing
  * image already holds the block driver and virtio_pci (or the kernel
  * has them built in) and no earlier step edited a file an initramfs may
  * carry (crypttab, resume config, udev rules, mdadm.conf, the tools'
@@ -48,6 +56,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "guestfile.h"
+#include "initrd-image.h"
 #include "log.h"
 #include "util.h"
 
@@ -55,18 +64,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define STEP "initramfs"
-
-extern char **environ;
 
 static const char *const wanted[] = {
     "virtio", "virtio_ring", "virtio_pci", "virtio_blk", "virtio_scsi",
@@ -281,299 +286,10 @@ mkinitcpio_line(const char *line, bool *drop, void *opaque)
     return out;
 }
 
-/* --- listing an initramfs on the host ------------------------------------ */
-
-struct listing {
-    char **names;               /* basenames of the .ko files found */
-    size_t n, cap;
-};
-
-static void
-listing_free(struct listing *l)
-{
-    size_t i;
-    for (i = 0; i < l->n; i++)
-        free(l->names[i]);
-    free(l->names);
-}
-
-static int
-listing_add(struct listing *l, const char *path)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    if (strstr(b, ".ko") == NULL)
-        return 0;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 64;
-        /* The bound before realloc: a moved array is already freed. */
-        char **nn = nc > 1000000 ? NULL
-                                 : realloc(l->names, nc * sizeof *nn);
-        if (nn == NULL) {
-            v2k_error("out of memory");
-            return -1;
-        }
-        l->names = nn;
-        l->cap = nc;
-    }
-    if ((l->names[l->n] = strndup(b, strcspn(b, "."))) == NULL) {
-        v2k_error("out of memory");
-        return -1;
-    }
-    l->n++;
-    return 0;
-}
-
-static bool
-listing_has(const struct listing *l, const char *name)
-{
-    size_t i, j, nl = strlen(name);
-    for (i = 0; i < l->n; i++) {
-        if (strlen(l->names[i]) != nl)
-            continue;
-        for (j = 0; j < nl; j++) {
-            char a = l->names[i][j] == '-' ? '_' : l->names[i][j];
-            char b = name[j] == '-' ? '_' : name[j];
-            if (a != b)
-                break;
-        }
-        if (j == nl)
-            return true;
-    }
-    return false;
-}
-
-static int
-read_full(FILE *fp, void *buf, size_t n)
-{
-    return fread(buf, 1, n, fp) == n ? 0 : -1;
-}
-
-static int
-skip_bytes(FILE *fp, uint64_t n)
-{
-    char buf[4096];
-    while (n > 0) {
-        size_t k = n < sizeof buf ? (size_t)n : sizeof buf;
-        if (fread(buf, 1, k, fp) != k)
-            return -1;
-        n -= k;
-    }
-    return 0;
-}
-
-static int
-hex8(const char *s, uint32_t *out)
-{
-    uint32_t v = 0;
-    int i;
-    for (i = 0; i < 8; i++) {
-        int c = s[i], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return -1;
-        v = v << 4 | (uint32_t)d;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Parse concatenated newc archives from fp, starting at a magic whose
- * first 6 bytes are in magic6.  *pos tracks the stream offset.  Returns
- * 0 at the end of the stream, 1 when a non-cpio, non-zero byte sequence
- * follows (its first bytes in next[6], *pos at it), -1 on a bad archive.
- */
-static int
-parse_cpio(FILE *fp, uint64_t *pos, const char *what, struct listing *l,
-           unsigned char next[6])
-{
-    char hdr[110];
-    char name[4096];
-
-    for (;;) {
-        uint32_t namesize, filesize;
-        int c;
-
-        /* Skip zero padding between archives (4-byte, or 512 in
-         * dracut's early cpio). */
-        while ((c = fgetc(fp)) == 0)
-            (*pos)++;
-        if (c == EOF)
-            return 0;
-        hdr[0] = (char)c;
-        if (read_full(fp, hdr + 1, 5) == -1) {
-            v2k_error("%s: %" PRIu64 ": trailing bytes after the archive",
-                      what, *pos);
-            return -1;
-        }
-        if (memcmp(hdr, "07070", 5) != 0 || (hdr[5] != '1' && hdr[5] != '2')) {
-            memcpy(next, hdr, 6);
-            return 1;
-        }
-        if (read_full(fp, hdr + 6, 104) == -1 ||
-            hex8(hdr + 94, &namesize) == -1 ||
-            hex8(hdr + 54, &filesize) == -1 || namesize == 0 ||
-            namesize > sizeof name) {
-            v2k_error("%s: bad cpio header at offset %" PRIu64, what, *pos);
-            return -1;
-        }
-        if (read_full(fp, name, namesize) == -1) {
-            v2k_error("%s: truncated cpio archive at offset %" PRIu64, what,
-                      *pos);
-            return -1;
-        }
-        name[namesize - 1] = '\0';
-        *pos += 110 + namesize;
-        {
-            uint64_t pad = (4 - (*pos % 4)) % 4;
-            if (skip_bytes(fp, pad) == -1)
-                return 0;
-            *pos += pad;
-        }
-        if (strcmp(name, "TRAILER!!!") == 0)
-            continue;
-        if (listing_add(l, name) == -1)
-            return -1;
-        {
-            uint64_t skip = filesize + (4 - (filesize % 4)) % 4;
-            if (skip_bytes(fp, skip) == -1) {
-                v2k_error("%s: truncated cpio archive at offset %" PRIu64,
-                          what, *pos);
-                return -1;
-            }
-            *pos += skip;
-        }
-    }
-}
-
-/* The host decompressor for a magic, or NULL. */
-static const char *
-decompressor(const unsigned char *m)
-{
-    if (m[0] == 0x1f && (m[1] == 0x8b || m[1] == 0x9e))
-        return "zcat";
-    if (memcmp(m, "\xfd" "7zXZ", 5) == 0)
-        return "xzcat";
-    if (m[0] == 0x5d && m[1] == 0 && m[2] == 0)
-        return "lzcat";
-    if (memcmp(m, "\x28\xb5\x2f\xfd", 4) == 0)
-        return "zstdcat";
-    if (memcmp(m, "\x02\x21\x4c\x18", 4) == 0 ||
-        memcmp(m, "\x04\x22\x4d\x18", 4) == 0)
-        return "lz4cat";
-    if (memcmp(m, "BZh", 3) == 0)
-        return "bzcat";
-    return NULL;
-}
-
-/* Run tool < file (from offset) and parse its output as cpio. */
-static int
-list_compressed(const char *file, uint64_t off, const char *tool,
-                const char *what, struct listing *l)
-{
-    posix_spawn_file_actions_t fa;
-    int in = -1, p[2] = { -1, -1 }, st, r = -1;
-    pid_t pid = -1;
-    char *argv[] = { (char *)tool, NULL };
-    FILE *fp = NULL;
-    uint64_t pos = 0;
-    unsigned char next[6];
-
-    in = open(file, O_RDONLY | O_CLOEXEC);
-    if (in == -1 || lseek(in, (off_t)off, SEEK_SET) == -1 ||
-        pipe2(p, O_CLOEXEC) == -1) {
-        v2k_error_errno(errno, "%s: %s", what, file);
-        goto out;
-    }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in, 0);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    st = posix_spawnp(&pid, tool, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(p[1]);
-    p[1] = -1;
-    if (st != 0) {
-        pid = -1;
-        v2k_error_errno(st, "%s: cannot run %s on the host", what, tool);
-        goto out;
-    }
-    fp = fdopen(p[0], "r");
-    if (fp == NULL) {
-        v2k_error_errno(errno, "%s", what);
-        goto out;
-    }
-    p[0] = -1;
-    r = parse_cpio(fp, &pos, what, l, next);
-    if (r == 1)                 /* trailing junk after the archive */
-        r = 0;
-    /* Drain so the tool does not die of SIGPIPE before we wait. */
-    while (r == 0 && fgetc(fp) != EOF)
-        ;
-out:
-    if (fp)
-        fclose(fp);
-    if (p[0] >= 0)
-        close(p[0]);
-    if (p[1] >= 0)
-        close(p[1]);
-    if (in >= 0)
-        close(in);
-    if (pid > 0) {
-        while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-            ;
-        if (r == 0 && l->n == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-            v2k_error("%s: %s failed on the compressed archive at offset %" PRIu64, what, tool, off);
-            r = -1;
-        }
-    }
-    return r;
-}
-
-/* List the .ko files of a host copy of an initramfs. */
-int
-v2k_linux_list_initramfs(const char *file, const char *what,
-                         char ***names, size_t *n)
-{
-    struct listing l = { 0 };
-    FILE *fp = fopen(file, "rb");
-    uint64_t pos = 0;
-    unsigned char next[6];
-    int r;
-
-    *names = NULL;
-    *n = 0;
-    if (fp == NULL) {
-        v2k_error_errno(errno, "%s: %s", what, file);
-        return -1;
-    }
-    r = parse_cpio(fp, &pos, what, &l, next);
-    fclose(fp);
-    if (r == 1) {
-        const char *tool = decompressor(next);
-        if (tool == NULL) {
-            v2k_error("%s: not a cpio archive nor a compression format we know at offset %" PRIu64 " (bytes %02x %02x %02x %02x)", what, pos, next[0], next[1], next[2], next[3]);
-            r = -1;
-        } else
-            r = list_compressed(file, pos, tool, what, &l);
-    }
-    if (r == -1) {
-        listing_free(&l);
-        return -1;
-    }
-    *names = l.names;
-    *n = l.n;
-    return 0;
-}
-
 /* Copy the guest's image out and list its modules into *l. */
 static int
 list_image(struct v2k_convert_ctx *ctx, const char *initrd,
-           struct listing *l)
+           struct v2k_initrd_listing *l)
 {
     char tmpl[] = "/tmp/v2kvm-initrd-XXXXXX";
     CLEANUP_CLOSE int fd = -1;
@@ -589,11 +305,11 @@ list_image(struct v2k_convert_ctx *ctx, const char *initrd,
                   guestfs_last_error(ctx->g));
         goto out;
     }
-    if (v2k_linux_list_initramfs(tmpl, initrd, &l->names, &l->n) == -1) {
+    if (v2k_initrd_read(tmpl, initrd, l) == -1) {
         v2k_error_prepend(STEP ": ");
         goto out;
     }
-    v2k_debug(STEP ": %s holds %zu kernel modules", initrd, l->n);
+    v2k_debug(STEP ": %s holds %zu files", initrd, l->n);
     ret = 0;
 out:
     unlink(tmpl);
@@ -615,7 +331,7 @@ already_has_virtio(struct v2k_convert_ctx *ctx, const char *initrd,
                    const struct modinfo *mi)
 {
     const char *blk = block_driver(ctx);
-    struct listing l = { 0 };
+    struct v2k_initrd_listing l = { 0 };
     int r;
 
     if (!v2k_gf_is_file(ctx->g, initrd))
@@ -627,9 +343,9 @@ already_has_virtio(struct v2k_convert_ctx *ctx, const char *initrd,
         v2k_error_clear();
         return 0;
     }
-    r = (is_builtin(mi, blk) || listing_has(&l, blk)) &&
-        (is_builtin(mi, "virtio_pci") || listing_has(&l, "virtio_pci"));
-    listing_free(&l);
+    r = (is_builtin(mi, blk) || v2k_initrd_has_module(&l, blk)) &&
+        (is_builtin(mi, "virtio_pci") || v2k_initrd_has_module(&l, "virtio_pci"));
+    v2k_initrd_listing_free(&l);
     return r;
 }
 
@@ -638,7 +354,7 @@ verify(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k,
        const char *initrd, const struct modinfo *mi)
 {
     const char *blk = block_driver(ctx);
-    struct listing l = { 0 };
+    struct v2k_initrd_listing l = { 0 };
     int ret = -1;
 
     if (is_builtin(mi, blk)) {
@@ -647,16 +363,16 @@ verify(struct v2k_convert_ctx *ctx, const struct v2k_kernel *k,
     }
     if (list_image(ctx, initrd, &l) == -1)
         goto out;
-    if (!listing_has(&l, blk)) {
+    if (!v2k_initrd_has_module(&l, blk)) {
         v2k_error(STEP ": %s was rebuilt but does not contain %s, which kernel %s does not have built in: the guest would not find its disks on KVM", initrd, blk, k->version);
         goto out;
     }
-    if (!listing_has(&l, "virtio_pci") && !is_builtin(mi, "virtio_pci"))
+    if (!v2k_initrd_has_module(&l, "virtio_pci") && !is_builtin(mi, "virtio_pci"))
         v2k_warning(STEP ": %s has %s but not virtio_pci", initrd, blk);
     v2k_msg("%s contains %s", initrd, blk);
     ret = 0;
 out:
-    listing_free(&l);
+    v2k_initrd_listing_free(&l);
     return ret;
 }
 
@@ -725,6 +441,35 @@ crypttab_line(const char *line, bool *drop, void *opaque)
                         n == 2 ? " none" : "", end[n - 1]);
 }
 
+/* dracut: a conf.d file naming the drivers, so that the guest's own
+ * later rebuilds (a kernel update) keep them. */
+static int
+dracut_conf(struct v2k_convert_ctx *ctx, const char *const *mods, size_t n)
+{
+    const char *path = "/etc/dracut.conf.d/90-v2kvm-virtio.conf";
+    char list[256] = "";
+    size_t l = 0;
+    CLEANUP_FREE char *text = NULL;
+
+    if (n == 0 || v2k_gf_exists(ctx->g, path))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        l += (size_t)snprintf(list + l, sizeof list - l, " %s", mods[i]);
+    text = v2k_asprintf("# Added by v2kvm: virtio drivers to boot on KVM\n"
+                        "add_drivers+=\"%s \"\n", list);
+    if (text == NULL)
+        return -1;
+    if (!v2k_gf_is_dir(ctx->g, "/etc/dracut.conf.d") &&
+        guestfs_mkdir_p(ctx->g, "/etc/dracut.conf.d") == -1) {
+        v2k_error(STEP ": /etc/dracut.conf.d: %s", guestfs_last_error(ctx->g));
+        return -1;
+    }
+    if (v2k_gf_write(ctx->g, STEP, path, text, strlen(text)) == -1)
+        return -1;
+    v2k_log_edit(ctx->g, STEP, path, NULL, "created");
+    return 0;
+}
+
 /* --- the step -------------------------------------------------------------- */
 
 bool
@@ -770,7 +515,8 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     char modlist[256] = "", withs[512] = "";
     size_t i, n = 0, ml = 0, wl = 0;
     const char *why;
-    bool keep = false;
+    char whynot[512];
+    bool keep = false, fast = false;
     int ret = -1;
 
     if (k == NULL) {
@@ -811,19 +557,21 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
         v2k_debug(STEP ": --rebuild-initramfs: %s is rebuilt", initrd);
     else if ((why = carried_edit(ctx)) != NULL)
         v2k_debug(STEP ": %s was edited and %s may carry a copy: it is rebuilt", why, initrd);
-    else if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN)
-        keep = already_has_virtio(ctx, initrd, &mi) == 1;
+    else {
+        fast = true;
+        if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN)
+            keep = already_has_virtio(ctx, initrd, &mi) == 1;
+    }
     switch (ctx->guest->initramfs_tool) {
     case V2K_INITRD_INITRAMFS_TOOLS:
         if (initramfs_tools_modules(ctx, mods, n) == -1)
-            goto out;
-        if (!keep && v2k_gf_edit_lines(ctx->g, STEP, "/etc/crypttab", true,
-                                       crypttab_line, NULL, NULL) == -1)
             goto out;
         cmd = v2k_asprintf("update-initramfs %s -k %s",
                            v2k_gf_exists(ctx->g, initrd) ? "-u" : "-c", qver);
         break;
     case V2K_INITRD_DRACUT:
+        if (dracut_conf(ctx, mods, n) == -1)
+            goto out;
         cmd = v2k_asprintf("dracut -f --add-drivers '%s' %s %s", modlist,
                            qinitrd, qver);
         break;
@@ -844,7 +592,6 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
         break;
     }
     default:
-        v2k_warning(STEP ": no initramfs tool was found in the guest (dracut, update-initramfs, mkinitrd, mkinitcpio); %s is checked as it is", initrd);
         break;
     }
     if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN && cmd == NULL)
@@ -855,6 +602,35 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
         ret = 0;
         goto out;
     }
+    /* The fast path: the drivers appended to the image as it is. */
+    if (fast && n > 0 && v2k_gf_is_file(ctx->g, initrd)) {
+        const char *fmods[V2K_ARRAY_SIZE(wanted) + 1];
+        size_t fn = n;
+        int r;
+
+        memcpy(fmods, mods, n * sizeof *mods);
+        /* virtio-scsi disks are SCSI disks: sd_mod too */
+        if (ctx->gc->block_bus == V2K_BLOCK_VIRTIO_SCSI)
+            fmods[fn++] = "sd_mod";
+        r = v2k_linux_initramfs_append(ctx, k, initrd, mi.dep, fmods, fn,
+                                       whynot, sizeof whynot);
+        if (r == -1)
+            goto out;
+        if (r == 1) {
+            ret = verify(ctx, k, initrd, &mi);
+            goto out;
+        }
+        if (cmd)
+            v2k_msg("%s: not appended to (%s): regenerated by the guest's own tool", initrd, whynot);
+        else
+            v2k_debug(STEP ": %s: not appended to (%s)", initrd, whynot);
+    }
+    if (cmd == NULL)
+        v2k_warning(STEP ": no initramfs tool was found in the guest (dracut, update-initramfs, mkinitrd, mkinitcpio); %s is checked as it is", initrd);
+    if (cmd && ctx->guest->initramfs_tool == V2K_INITRD_INITRAMFS_TOOLS &&
+        v2k_gf_edit_lines(ctx->g, STEP, "/etc/crypttab", true, crypttab_line,
+                          NULL, NULL) == -1)
+        goto out;
     if (cmd) {
         /* The guest's tools expect a sane PATH, whatever libguestfs has. */
         CLEANUP_FREE char *full = v2k_asprintf(

@@ -63,6 +63,10 @@
 #                   its last block (/var/fill)
 #   ro-root         (debian12 only) the root filesystem has ext4's
 #                   read-only feature: it can only be mounted read-only
+#   real-initramfs  (debian12 only) kernel 6.1.0-28-amd64 gets the host's
+#                   real module index and virtio modules and a real
+#                   initramfs-tools image without virtio (mkinitramfs on
+#                   the host; see real_initramfs)
 #   hang-initramfs  (debian12 only) the guest's update-initramfs never
 #                   returns (sleeps for ever): a guest that would hang a
 #                   conversion in the appliance (appliance-watchdog.h)
@@ -236,6 +240,54 @@ EOF
 
 # ---- traces ----------------------------------------------------------------
 # Each sets files; deb kinds also get a dpkg entry via $extra_debs.
+# real_initramfs GVER: the guest kernel GVER gets the host's newest
+# kernel's real module index and the virtio modules with everything
+# modules.dep says they need (real .ko files), and a real initramfs-tools
+# image made by the host's mkinitramfs for that kernel (MODULES=list,
+# nothing listed: no virtio; zstd), its modules directory renamed to
+# GVER, behind an uncompressed early-microcode archive as Debian's.
+real_initramfs() {
+    local gv=$1 hv src dst conf un img=$R/boot/initrd.img-$1
+    hv=$(ls /lib/modules | sort -V | tail -n 1)
+    src=/lib/modules/$hv dst=$R/lib/modules/$gv
+    [ -n "$hv" ] && [ -f "$src/modules.dep.bin" ] ||
+        die "real-initramfs: no kernel modules on the host (linux-image-amd64)"
+    command -v mkinitramfs >/dev/null && command -v unmkinitramfs >/dev/null ||
+        die "real-initramfs: mkinitramfs missing (initramfs-tools-core)"
+    rm -rf "$dst/kernel"
+    cp "$src"/modules.* "$dst/"
+    local m p
+    for m in virtio virtio_ring virtio_pci virtio_blk virtio_scsi \
+             virtio_net sd_mod; do
+        grep -E "(^|/)$m\.ko[^:/]*:" "$src/modules.dep" || true
+    done | tr -d ':' | tr ' ' '\n' | sed '/^$/d' | sort -u >"$work/mods"
+    [ -s "$work/mods" ] || die "real-initramfs: no virtio in $src/modules.dep"
+    while read -r p; do
+        mkdir -p "$dst/$(dirname "$p")"
+        cp "$src/$p" "$dst/$p"
+    done <"$work/mods"
+    conf=$work/mkinitramfs-conf un=$work/unpacked
+    mkdir -p "$conf/conf.d" "$conf/scripts" "$conf/hooks"
+    printf 'MODULES=list\nCOMPRESS=zstd\n' >"$conf/initramfs.conf"
+    : >"$conf/modules"
+    mkinitramfs -d "$conf" -o "$work/host-initrd" "$hv" \
+        >"$work/mkinitramfs.log" 2>&1 ||
+        { cat "$work/mkinitramfs.log" >&2; die "real-initramfs: mkinitramfs failed"; }
+    rm -rf "$un"
+    unmkinitramfs "$work/host-initrd" "$un" ||
+        die "real-initramfs: unmkinitramfs failed"
+    [ -d "$un/main" ] && un=$un/main
+    [ -d "$un/usr/lib/modules/$hv" ] ||
+        die "real-initramfs: the image has no usr/lib/modules/$hv"
+    mv "$un/usr/lib/modules/$hv" "$un/usr/lib/modules/$gv"
+    mkdir -p "$work/early/kernel/x86/microcode"
+    echo "phony microcode" >"$work/early/kernel/x86/microcode/GenuineIntel.bin"
+    (cd "$work/early" && find . | cpio -o -H newc --quiet) >"$img"
+    (cd "$un" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
+        zstd -q -c >>"$img"
+    rm -rf "$work/unpacked" "$work/early" "$work/host-initrd"
+}
+
 trace() {                       # trace NAME KIND KERNELS...
     local t=$1 kind=$2 k
     shift 2
@@ -442,6 +494,9 @@ EOF
     uefi|luks=*|full|ro-root|btrfs)
         [ "$kind" = debian12 ] || die "trace $t: only for debian12"
         ;;
+    real-initramfs)
+        [ "$kind" = debian12 ] || die "trace $t: only for debian12"
+        real_initramfs 6.1.0-28-amd64 ;;
     hang-initramfs)
         [ "$kind" = debian12 ] || die "trace $t: only for debian12"
         put /usr/sbin/update-initramfs 0755 <<'EOF'
