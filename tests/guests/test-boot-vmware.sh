@@ -7,7 +7,8 @@
 #   (a) does not boot on virtio-blk (a recognised failure signature),
 #   (b) is converted by v2kvm -i vmx -o local -of qcow2,
 #   (c) the output says /dev/vda1 in fstab and GRUB, loads virtio_blk from
-#       its initrd, has no VMware tools left and no vmware X driver,
+#       its initrd (added to the image as it is, not regenerated), has no
+#       VMware tools left and no vmware X driver,
 #   (d) boots to the marker on virtio-blk + virtio-net, and its network
 #       comes up: the guest's ifupdown says "allow-hotplug ens160" (the
 #       name VMware's PCI slot 160 gave the vmxnet3 NIC), the conversion
@@ -64,6 +65,9 @@ fi
 grep -qx -- "/etc/systemd/network/10-v2kvm-ens160.link true" "$T/insp/exists" ||
     fail "no .link file pins ens160"
 assert_grep "network: ens160 stays the name of the NIC with MAC $mac (matched by its PCI slot number, NIC 1)" "$T/result.json"
+# Its initramfs (MODULES=list: no virtio) got the drivers without the
+# guest's update-initramfs running in the appliance (issue #15).
+assert_grep 'initrd.img-[^ ]*: [a-z_ ]*virtio_blk[a-z_ ]* added without regenerating it' "$T/result.json"
 t_c=$(date +%s)
 
 # (d) boot it as KVM will, with the MAC the output XML keeps.
