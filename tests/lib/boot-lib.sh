@@ -219,12 +219,15 @@ guest_source() {
 # assert_converts INPUT CONFIG DISK: v2kvm -i INPUT CONFIG -o local
 # -of qcow2 into $T/out must succeed with an ok result line, leave CONFIG
 # and the source DISK unchanged, and write one disk that qemu-img check
-# accepts; its path goes into $CONVERTED.
+# accepts; its path goes into $CONVERTED.  BOOT_CONVERT_ARGS: more options
+# for v2kvm (word-split).
 assert_converts() {
     local input=$1 cfg=$2 disk=$3 sum
     sum=$(sha256sum "$disk" "$cfg")
     mkdir -p "$T/out"
+    # shellcheck disable=SC2086
     "$V2KVM" -i "$input" "$cfg" -o local -os "$T/out" -of qcow2 \
+        ${BOOT_CONVERT_ARGS:-} \
         --machine-readable >"$T/result.json" 2>"$T/err" ||
         { cat "$T/err" >&2; tail -n 5 "$T/result.json" >&2;
           fail "v2kvm -i $input failed"; }

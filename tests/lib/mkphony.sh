@@ -152,6 +152,15 @@ kernel_files() {                # kernel_files VER INITRD-PATH
     touch "$R/lib/modules/$1/modules.builtin" "$R/lib/modules/$1/modules.dep"
 }
 
+# kdev IDX: appliance shell text naming the kernel's device for the
+# IDX-th disk added.  Raw commands (debug sh) must not use /dev/sdX: the
+# appliance's kernel may name the disks in another order than added
+# (asynchronous SCSI scan); libguestfs's own calls translate their names
+# through /dev/disk/by-path, where disk IDX is SCSI target IDX.
+kdev() {
+    echo "\$(readlink -f /dev/disk/by-path/*-scsi-0:0:$1:0)"
+}
+
 stub() {                        # stub PATH: a logging no-op tool
     put "$1" 0755 <<'EOF'
 #!/bin/sh
@@ -635,7 +644,7 @@ mount ${D}1 /boot/efi
 EOF
     elif [ -n "$luks" ]; then
         cat >>"$cmds" <<EOF
-debug sh "printf %s '$luks' | cryptsetup luksFormat --batch-mode --pbkdf pbkdf2 -d - ${D} && printf %s '$luks' | cryptsetup luksOpen -d - ${D} phonyluks"
+debug sh "d=$(kdev $idx) && printf %s '$luks' | cryptsetup luksFormat --batch-mode --pbkdf pbkdf2 -d - \$d && printf %s '$luks' | cryptsetup luksOpen -d - \$d phonyluks"
 mkfs ext4 /dev/mapper/phonyluks
 set-uuid /dev/mapper/phonyluks $LUKS_FS_UUID
 mount /dev/mapper/phonyluks /
@@ -1002,7 +1011,7 @@ while [ $# -gt 0 ]; do
             luks=?*) luks=${t#luks=} ;;
             btrfs) btrfs=yes ;;
             full) fill='debug sh "dd if=/dev/zero of=/sysroot/var/fill bs=1M >/dev/null 2>&1; sync; true"' ;;
-            ro-root) post='debug sh "tune2fs -O read-only '${D}'1"'
+            ro-root) post="debug sh \"tune2fs -O read-only $(kdev $idx)1\""
                      ro_outs+=("$out") ;;
         esac
     done
