@@ -279,16 +279,16 @@ reads_back(struct append *a, const char *img_file, const char *modlist)
         (bin = v2k_asprintf("%s/modules.dep.bin", a->prefix)) == NULL)
         return -1;
     if (v2k_initrd_read(img_file, a->initrd, &l) == -1) {
-        r = no(a, "the image with the archive appended does not read back: %s", v2k_error_message());
+        r = no(a, "the image with the drivers added does not read back: %s", v2k_error_message());
         v2k_error_clear();
         return r;
     }
     for (char *m = strtok_r(list, " ", &save); m && r == 1;
          m = strtok_r(NULL, " ", &save))
         if (!v2k_initrd_has_module(&l, m))
-            r = no(a, "the image with the archive appended does not show %s when read back", m);
+            r = no(a, "the image with the drivers added does not show %s when read back", m);
     if (r == 1 && v2k_initrd_find(&l, bin) == NULL)
-        r = no(a, "the image with the archive appended does not show %s when read back", bin);
+        r = no(a, "the image with the drivers added does not show %s when read back", bin);
     v2k_initrd_listing_free(&l);
     return r;
 }
