@@ -22,7 +22,7 @@ const struct v2k_step v2k_linux_steps[] = {
       v2k_linux_xorg_applies, v2k_linux_xorg_run },
     { "network", "Keeping the guest's network interface names",
       v2k_linux_network_applies, v2k_linux_network_run },
-    { "initramfs", "Rebuilding the initramfs with virtio drivers",
+    { "initramfs", "Giving the initramfs the virtio drivers",
       v2k_linux_initramfs_applies, v2k_linux_initramfs_run },
     { "selinux", "Scheduling an SELinux relabel",
       v2k_linux_selinux_applies, v2k_linux_selinux_run },
