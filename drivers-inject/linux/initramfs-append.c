@@ -2,7 +2,9 @@
  * drivers added to the guest's existing initramfs without regenerating
  * it (linux-internal.h v2k_linux_initramfs_append).
  *
- * The image is copied out and read (initrd-image.h).  It qualifies when
+ * The step hands over its host copy of the image and its listing
+ * (initrd-image.h), made once for this and for its keep check.  The
+ * image qualifies when
  * it keeps the kernel's modules in a directory .../modules/VER with a
  * modules.dep (every layout of initramfs-tools, dracut, mkinitcpio and
  * SUSE's dracut-based mkinitrd: lib/modules or usr/lib/modules) and
@@ -63,7 +65,7 @@ struct append {
     const char *initrd;
     char *why;                  /* the reason it does not apply */
     size_t whysize;
-    struct v2k_initrd_listing img;
+    const struct v2k_initrd_listing *img;   /* the image as it was */
     char *prefix;               /* "usr/lib/modules/VER" in the image */
     char **added_dirs;          /* directories this archive creates */
     size_t nadded;
@@ -140,7 +142,7 @@ add_parents(struct append *a, struct v2k_cpio_writer *w, const char *path)
         char **nd;
 
         *s = '\0';
-        have = v2k_initrd_find(&a->img, dir) != NULL;
+        have = v2k_initrd_find(a->img, dir) != NULL;
         for (size_t i = 0; !have && i < a->nadded; i++)
             have = strcmp(a->added_dirs[i], dir) == 0;
         if (!have) {
@@ -161,21 +163,17 @@ add_parents(struct append *a, struct v2k_cpio_writer *w, const char *path)
     return 0;
 }
 
-/* One file of the guest's /lib/modules/VER/rel into the archive at
- * PREFIX/rel: 1, 0 when the guest does not have it (why set), -1 with a
- * message. */
+/* The guest file src (which exists) into the archive at PREFIX/rel:
+ * 1, or -1 with a message. */
 static int
-add_guest_file(struct append *a, struct v2k_cpio_writer *w, const char *rel)
+add_checked_file(struct append *a, struct v2k_cpio_writer *w,
+                 const char *rel, const char *src)
 {
-    CLEANUP_FREE char *src = NULL, *dst = NULL, *data = NULL;
+    CLEANUP_FREE char *dst = NULL, *data = NULL;
     size_t len = 0;
 
-    if ((src = v2k_asprintf("/lib/modules/%s/%s", a->k->version, rel)) ==
-            NULL ||
-        (dst = v2k_asprintf("%s/%s", a->prefix, rel)) == NULL)
+    if ((dst = v2k_asprintf("%s/%s", a->prefix, rel)) == NULL)
         return -1;
-    if (!v2k_gf_is_file(a->ctx->g, src))
-        return no(a, "the guest has no %s, which modules.dep names", src);
     if ((data = v2k_gf_read(a->ctx->g, STEP, src, &len)) == NULL)
         return -1;
     if (add_parents(a, w, dst) == -1 ||
@@ -183,6 +181,22 @@ add_guest_file(struct append *a, struct v2k_cpio_writer *w, const char *rel)
         return -1;
     a->nfiles++;
     return 1;
+}
+
+/* The guest's /lib/modules/VER/rel (a module modules.dep names) into the
+ * archive at PREFIX/rel: 1, 0 when the guest does not have it (why set),
+ * -1 with a message. */
+static int
+add_guest_file(struct append *a, struct v2k_cpio_writer *w, const char *rel)
+{
+    CLEANUP_FREE char *src = v2k_asprintf("/lib/modules/%s/%s",
+                                          a->k->version, rel);
+
+    if (src == NULL)
+        return -1;
+    if (!v2k_gf_is_file(a->ctx->g, src))
+        return no(a, "the guest has no %s, which modules.dep names", src);
+    return add_checked_file(a, w, rel, src);
 }
 
 /* Write the archive into fp: 1 written, 0 does not apply, -1 error. */
@@ -208,7 +222,7 @@ write_archive(struct append *a, FILE *fp, const char *dep,
             goto out;
         }
         v2k_module_name(paths[i], name, sizeof name);
-        if (v2k_initrd_has_module(&a->img, name))
+        if (v2k_initrd_has_module(a->img, name))
             continue;
         if ((r = add_guest_file(a, &w, paths[i])) != 1)
             goto out;
@@ -236,11 +250,11 @@ write_archive(struct append *a, FILE *fp, const char *dep,
             }
             continue;
         }
-        if ((r = add_guest_file(a, &w, index_files[i])) != 1)
+        if ((r = add_checked_file(a, &w, index_files[i], src)) != 1)
             goto out;
         r = -1;
     }
-    if (carries(&a->img, "systemd-modules-load")) {
+    if (carries(a->img, "systemd-modules-load")) {
         CLEANUP_FREE char *conf = NULL;
         char list[512] = "";
         size_t ll = 0;
@@ -319,13 +333,15 @@ has_room(struct append *a, uint64_t new_size)
 int
 v2k_linux_initramfs_append(struct v2k_convert_ctx *ctx,
                            const struct v2k_kernel *k, const char *initrd,
+                           const char *img_file,
+                           const struct v2k_initrd_listing *img,
                            const char *dep, const char *const *mods,
                            size_t nmods, char *why, size_t whysize)
 {
     struct append a = { .ctx = ctx, .k = k, .initrd = initrd, .why = why,
-                        .whysize = whysize };
+                        .whysize = whysize, .img = img };
     char dir[] = "/tmp/v2kvm-initrd-XXXXXX";
-    CLEANUP_FREE char *img = NULL, *cpio = NULL, *newimg = NULL;
+    CLEANUP_FREE char *cpio = NULL, *newimg = NULL;
     char modlist[512];
     struct stat st;
     FILE *fp = NULL;
@@ -338,30 +354,20 @@ v2k_linux_initramfs_append(struct v2k_convert_ctx *ctx,
         v2k_error_errno(errno, STEP ": temporary directory for %s", initrd);
         return -1;
     }
-    if ((img = v2k_asprintf("%s/image", dir)) == NULL ||
-        (cpio = v2k_asprintf("%s/append.cpio", dir)) == NULL ||
+    if ((cpio = v2k_asprintf("%s/append.cpio", dir)) == NULL ||
         (newimg = v2k_asprintf("%s/new", dir)) == NULL)
         goto out;
-    if (guestfs_download(ctx->g, initrd, img) == -1) {
-        r = no(&a, "it cannot be copied out: %s", guestfs_last_error(ctx->g));
-        goto out;
-    }
-    if (v2k_initrd_read(img, initrd, &a.img) == -1) {
-        r = no(&a, "it cannot be read: %s", v2k_error_message());
-        v2k_error_clear();
-        goto out;
-    }
-    if ((a.prefix = find_prefix(&a.img, k->version)) == NULL) {
+    if ((a.prefix = find_prefix(a.img, k->version)) == NULL) {
         r = no(&a, "it has no modules/%s/modules.dep", k->version);
         goto out;
     }
-    if (!carries(&a.img, "udevadm") && !carries(&a.img, "systemd-udevd")) {
+    if (!carries(a.img, "udevadm") && !carries(a.img, "systemd-udevd")) {
         r = no(&a, "it has no udev to load drivers for the devices it finds");
         goto out;
     }
-    if (a.img.decompressor &&
-        v2k_initrd_compressor(a.img.decompressor) == NULL) {
-        r = no(&a, "its compression (%s) is not one we write", a.img.decompressor);
+    if (a.img->decompressor &&
+        v2k_initrd_compressor(a.img->decompressor) == NULL) {
+        r = no(&a, "its compression (%s) is not one we write", a.img->decompressor);
         goto out;
     }
     if ((fp = fopen(cpio, "wbe")) == NULL) {
@@ -375,7 +381,8 @@ v2k_linux_initramfs_append(struct v2k_convert_ctx *ctx,
     }
     if (r != 1)
         goto out;
-    r = v2k_initrd_extend(img, &a.img, cpio, newimg, initrd, why, whysize);
+    r = v2k_initrd_extend(img_file, a.img, cpio, newimg, initrd, why,
+                          whysize);
     if (r != 1)
         goto out;
     if ((r = reads_back(&a, newimg, modlist)) != 1)
@@ -393,19 +400,16 @@ v2k_linux_initramfs_append(struct v2k_convert_ctx *ctx,
     v2k_log_edit(ctx->g, STEP, initrd, NULL, "virtio drivers added");
     v2k_msg("%s: %s added without regenerating it (%zu files added to its archive%s%s; loaded by its udev)",
             initrd, modlist, a.nfiles,
-            a.img.decompressor ? ", packed again with " : "",
-            a.img.decompressor
-                ? v2k_initrd_compressor(a.img.decompressor)[0] : "");
+            a.img->decompressor ? ", packed again with " : "",
+            a.img->decompressor
+                ? v2k_initrd_compressor(a.img->decompressor)[0] : "");
     r = 1;
 out:
-    if (img)
-        unlink(img);
     if (cpio)
         unlink(cpio);
     if (newimg)
         unlink(newimg);
     rmdir(dir);
-    v2k_initrd_listing_free(&a.img);
     free(a.prefix);
     for (size_t i = 0; i < a.nadded; i++)
         free(a.added_dirs[i]);

@@ -286,16 +286,15 @@ mkinitcpio_line(const char *line, bool *drop, void *opaque)
     return out;
 }
 
-/* Copy the guest's image out and list its modules into *l. */
+/* Copy the guest's image out to the host file tmpl (a mkstemp
+ * template, filled in) and list it into *l: 0, or -1 with a message (the
+ * file removed then). */
 static int
-list_image(struct v2k_convert_ctx *ctx, const char *initrd,
-           struct v2k_initrd_listing *l)
+copy_out(struct v2k_convert_ctx *ctx, const char *initrd, char *tmpl,
+         struct v2k_initrd_listing *l)
 {
-    char tmpl[] = "/tmp/v2kvm-initrd-XXXXXX";
-    CLEANUP_CLOSE int fd = -1;
-    int ret = -1;
+    CLEANUP_CLOSE int fd = mkstemp(tmpl);
 
-    fd = mkstemp(tmpl);
     if (fd == -1) {
         v2k_error_errno(errno, STEP ": temporary file for %s", initrd);
         return -1;
@@ -303,17 +302,64 @@ list_image(struct v2k_convert_ctx *ctx, const char *initrd,
     if (guestfs_download(ctx->g, initrd, tmpl) == -1) {
         v2k_error(STEP ": %s: cannot copy it out to check it: %s", initrd,
                   guestfs_last_error(ctx->g));
-        goto out;
+        unlink(tmpl);
+        return -1;
     }
     if (v2k_initrd_read(tmpl, initrd, l) == -1) {
         v2k_error_prepend(STEP ": ");
-        goto out;
+        unlink(tmpl);
+        return -1;
     }
     v2k_debug(STEP ": %s holds %zu files", initrd, l->n);
-    ret = 0;
-out:
+    return 0;
+}
+
+/* Copy the guest's image out and list it into *l (the copy removed). */
+static int
+list_image(struct v2k_convert_ctx *ctx, const char *initrd,
+           struct v2k_initrd_listing *l)
+{
+    char tmpl[] = "/tmp/v2kvm-initrd-XXXXXX";
+
+    if (copy_out(ctx, initrd, tmpl, l) == -1)
+        return -1;
     unlink(tmpl);
-    return ret;
+    return 0;
+}
+
+/* The image as it was before the step, copied out once for the keep
+ * check and the fast path (initramfs-append.c). */
+struct before {
+    bool tried, have;
+    char file[32];              /* the host copy, while have */
+    struct v2k_initrd_listing l;
+    char why[512];              /* !have: why it could not be read */
+};
+
+static bool
+before_read(struct v2k_convert_ctx *ctx, const char *initrd,
+            struct before *b)
+{
+    if (!b->tried) {
+        b->tried = true;
+        snprintf(b->file, sizeof b->file, "/tmp/v2kvm-initrd-XXXXXX");
+        b->have = copy_out(ctx, initrd, b->file, &b->l) == 0;
+        if (!b->have) {
+            snprintf(b->why, sizeof b->why, "it cannot be read: %s",
+                     v2k_error_message());
+            v2k_debug("%s", v2k_error_message());
+            v2k_error_clear();
+        }
+    }
+    return b->have;
+}
+
+static void
+before_free(struct before *b)
+{
+    if (b->have)
+        unlink(b->file);
+    v2k_initrd_listing_free(&b->l);
 }
 
 static const char *
@@ -328,25 +374,17 @@ block_driver(const struct v2k_convert_ctx *ctx)
  * then, and the rebuilt one must be readable). */
 static int
 already_has_virtio(struct v2k_convert_ctx *ctx, const char *initrd,
-                   const struct modinfo *mi)
+                   const struct modinfo *mi, struct before *b)
 {
     const char *blk = block_driver(ctx);
-    struct v2k_initrd_listing l = { 0 };
-    int r;
 
-    if (!v2k_gf_is_file(ctx->g, initrd))
-        return 0;
     if (is_builtin(mi, blk) && is_builtin(mi, "virtio_pci"))
         return 1;
-    if (list_image(ctx, initrd, &l) == -1) {
-        v2k_debug("%s (rebuilding it)", v2k_error_message());
-        v2k_error_clear();
+    if (!before_read(ctx, initrd, b))
         return 0;
-    }
-    r = (is_builtin(mi, blk) || v2k_initrd_has_module(&l, blk)) &&
-        (is_builtin(mi, "virtio_pci") || v2k_initrd_has_module(&l, "virtio_pci"));
-    v2k_initrd_listing_free(&l);
-    return r;
+    return (is_builtin(mi, blk) || v2k_initrd_has_module(&b->l, blk)) &&
+           (is_builtin(mi, "virtio_pci") ||
+            v2k_initrd_has_module(&b->l, "virtio_pci"));
 }
 
 static int
@@ -516,6 +554,7 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     size_t i, n = 0, ml = 0, wl = 0;
     const char *why;
     char whynot[512];
+    struct before before = { 0 };
     bool keep = false, fast = false;
     int ret = -1;
 
@@ -558,9 +597,9 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     else if ((why = carried_edit(ctx)) != NULL)
         v2k_debug(STEP ": %s was edited and %s may carry a copy: it is rebuilt", why, initrd);
     else {
-        fast = true;
-        if (ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN)
-            keep = already_has_virtio(ctx, initrd, &mi) == 1;
+        fast = v2k_gf_is_file(ctx->g, initrd);
+        if (fast && ctx->guest->initramfs_tool != V2K_INITRD_UNKNOWN)
+            keep = already_has_virtio(ctx, initrd, &mi, &before) == 1;
     }
     switch (ctx->guest->initramfs_tool) {
     case V2K_INITRD_INITRAMFS_TOOLS:
@@ -603,7 +642,7 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
         goto out;
     }
     /* The fast path: the drivers appended to the image as it is. */
-    if (fast && n > 0 && v2k_gf_is_file(ctx->g, initrd)) {
+    if (fast && n > 0) {
         const char *fmods[V2K_ARRAY_SIZE(wanted) + 1];
         size_t fn = n;
         int r;
@@ -612,8 +651,13 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
         /* virtio-scsi disks are SCSI disks: sd_mod too */
         if (ctx->gc->block_bus == V2K_BLOCK_VIRTIO_SCSI)
             fmods[fn++] = "sd_mod";
-        r = v2k_linux_initramfs_append(ctx, k, initrd, mi.dep, fmods, fn,
-                                       whynot, sizeof whynot);
+        if (!before_read(ctx, initrd, &before)) {
+            snprintf(whynot, sizeof whynot, "%s", before.why);
+            r = 0;
+        } else
+            r = v2k_linux_initramfs_append(ctx, k, initrd, before.file,
+                                           &before.l, mi.dep, fmods, fn,
+                                           whynot, sizeof whynot);
         if (r == -1)
             goto out;
         if (r == 1) {
@@ -650,6 +694,7 @@ v2k_linux_initramfs_run(struct v2k_convert_ctx *ctx)
     }
     ret = verify(ctx, k, initrd, &mi);
 out:
+    before_free(&before);
     free(mi.dep);
     free(mi.builtin);
     return ret;

@@ -116,18 +116,22 @@ int v2k_linux_list_initramfs(const char *file, const char *what,
 struct v2k_convert_ctx;
 struct v2k_kernel;
 
-/* The initramfs step's fast path (initramfs-append.c): append the
+/* The initramfs step's fast path (initramfs-append.c): add the
  * modules mods[] (not built in) with their dependencies from dep (the
  * guest's modules.dep text), the guest's module index and, where the
  * image runs systemd-modules-load, a modules-load.d file, to the image
- * initrd of kernel k without regenerating it.  Returns 1 when done, 0
- * when the image does not qualify (why, of whysize bytes, says why; the
- * guest untouched), -1 with a message on an error. */
+ * initrd of kernel k without regenerating it.  img_file is the host copy
+ * of initrd the step made, img its listing (initrd-image.h); neither is
+ * changed.  Returns 1 when done, 0 when the image does not qualify (why,
+ * of whysize bytes, says why; the guest untouched), -1 with a message on
+ * an error. */
+struct v2k_initrd_listing;
 int v2k_linux_initramfs_append(struct v2k_convert_ctx *ctx,
                                const struct v2k_kernel *k,
-                               const char *initrd, const char *dep,
-                               const char *const *mods, size_t nmods,
-                               char *why, size_t whysize);
+                               const char *initrd, const char *img_file,
+                               const struct v2k_initrd_listing *img,
+                               const char *dep, const char *const *mods,
+                               size_t nmods, char *why, size_t whysize);
 
 /* The map for ctx's source and bus (devices.c), logged at -v. */
 int v2k_linux_ctx_devmap(const struct v2k_convert_ctx *ctx,
