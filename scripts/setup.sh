@@ -9,7 +9,7 @@ packages=(
     gcc make cmake pkg-config perl
     # libraries (pkg-config names in CMakeLists.txt)
     libguestfs-dev libxml2-dev libcurl4-openssl-dev libarchive-dev
-    zlib1g-dev libzstd-dev check libvirt-dev nbdkit-plugin-dev
+    zlib1g-dev libzstd-dev libdeflate-dev check libvirt-dev nbdkit-plugin-dev
     libssl-dev
     # libguestfs needs tools and a kernel for its appliance
     libguestfs-tools linux-image-amd64
