@@ -5,8 +5,8 @@
 # 256 MiB of written zeros, in raw, qcow2, VMDK (monolithicSparse,
 # streamOptimized), VDI, VHD and VHDX, and converts each to qcow2 with
 # v2kvm-img and with qemu-img (defaults, and -m 8 -W), measured in the
-# same run.  Then compressed output (-c) and a 1 TiB sparse disk holding
-# 64 MiB.  Prints, per input: our wall time / qemu-img's best, our
+# same run.  Then compressed output (-c), of the random data and of 512
+# MiB of the files under /usr, and a 1 TiB sparse disk holding 64 MiB.  Prints, per input: our wall time / qemu-img's best, our
 # throughput of real data (MiB/s), output size ratio, and both peak RSS.
 # Not a test: numbers depend on the machine.  Env: REPEAT (default 2,
 # best of), V2KVM_IMG (default build/formats/v2kvm-img), OUTDIR (where
@@ -92,6 +92,12 @@ for k in "${inputs[@]}"; do
     bench_one "$k" "src.$k"
 done
 bench_one "raw -c" src.raw -c
+# Random data does not compress (both tools store it): the same layout
+# holding 512 MiB of the files under /usr shows the compressor itself.
+[ -f usr.raw ] || python3 "$top/bench/mkbench-image.py" usr.raw $((8 * GiB)) \
+    $((512 * MiB)) 0 1 usr
+data_bytes=$((512 * MiB))
+bench_one "usr -c" usr.raw -c
 
 echo
 echo "== 1 TiB sparse disk holding 64 MiB"
