@@ -43,6 +43,7 @@
 #define HTTPS_MAX_CONNS 16
 #define HTTPS_CONNECT_TIMEOUT 30
 #define HTTPS_STALL_TIME 30     /* seconds below 1 byte/s = stalled */
+#define HTTPS_RECV_BUFFER (512L << 10)
 #define HTTPS_SYSTEM_CAPATH "/etc/ssl/certs"   /* Debian's hashed store */
 
 struct https_conn {
@@ -228,6 +229,9 @@ conn_setup(struct https_transport *s, struct https_conn *c)
         rc |= curl_easy_setopt(h, CURLOPT_CAPATH, HTTPS_SYSTEM_CAPATH);
     }
     rc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    /* libcurl's default 16 KiB receive buffer costs a write callback
+     * (and a TLS record read) per 16 KiB; ranges here are megabytes. */
+    rc |= curl_easy_setopt(h, CURLOPT_BUFFERSIZE, HTTPS_RECV_BUFFER);
     rc |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     rc |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     rc |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, https_header);
