@@ -276,6 +276,7 @@ v2k_copy(struct v2k_image *src, struct v2k_writer *dst,
     }
     for (unsigned i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    c.stats.workers = started;
     pthread_mutex_destroy(&c.lock);
     v2k_extent_list_free(&c.map);
     if (stats)

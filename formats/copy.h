@@ -50,6 +50,7 @@ struct v2k_copy_stats {
     uint64_t bytes_read;        /* read from the source */
     uint64_t bytes_written;     /* written to the output */
     uint64_t bytes_skipped;     /* never read: zero/unallocated extents */
+    unsigned workers;           /* threads that copied */
 };
 
 int v2k_copy(struct v2k_image *src, struct v2k_writer *dst,

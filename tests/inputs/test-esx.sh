@@ -85,16 +85,23 @@ expect_fail "$V2KVM" -io vddk-libdir=/x -ic "$IC" -ip "$T/password" "$VM" \
     --print-source
 assert_grep "^v2kvm: error: -io vddk-libdir: VDDK options need -it vddk" "$T/err"
 
-# The conversion: disks equal to the datastore's files.
+# The conversion: disks equal to the datastore's files, copied with at
+# least 4 ranges in flight (ESXi throttles each connection).
 # The session cookie goes to the copy in a private file under TMPDIR,
 # removed at exit.
 # The session is ended (SessionManager.Logout, in the simulator's SOAP
 # trace) at exit, after the copy that read the disks with its cookie.
 mkdir "$T/out" "$T/tmp"
 n0=$(grep -c '<Logout ' "$T/vcsim.log" || true)
-TMPDIR=$T/tmp "$V2KVM" -q -ic "$IC" -ip "$T/password" "$VM" -o local \
-    -os "$T/out" --no-convert 2>"$T/err" ||
+TMPDIR=$T/tmp "$V2KVM" -v -ic "$IC" -ip "$T/password" "$VM" -o local \
+    -os "$T/out" --no-convert >/dev/null 2>"$T/err" ||
     { cat "$T/err" >&2; fail "conversion"; }
+# Disks read over HTTPS are copied with at least 4 ranges in flight.
+for k in 1 2; do
+    th=$(sed -n "s/.*disk $k: read .*, \([0-9]*\) threads$/\1/p" "$T/err")
+    [ -n "$th" ] && [ "$th" -ge 4 ] ||
+        { cat "$T/err" >&2; fail "disk $k copied with '$th' threads, not >= 4"; }
+done
 n1=$(grep -c '<Logout ' "$T/vcsim.log" || true)
 [ "$n1" = $((n0 + 1)) ] || fail "not one Logout at exit ($n0 before, $n1 after)"
 qemu-img compare -q -f vmdk -F qcow2 "$VC_DSDIR/$VM/$VM.vmdk" \
