@@ -3,6 +3,10 @@
  * within a limit" for the inspectors and the rewrite steps
  * (drivers-inject/guestfile.h adds the writes on top).
  *
+ * Reads go through statns and pread, not read_file or download: under
+ * TCG those cost about 150 ms each whatever the size, pread about 1 ms
+ * per MiB.
+ *
  * Paths are guest paths ("/etc/fstab").  The checks never fail: an error
  * (missing path, a path through a dangling link, a libguestfs error) is
  * "no".  Reads are bounded and return NUL-terminated, malloc'd buffers
@@ -20,7 +24,7 @@
 /* Largest guest file a step reads whole (configs, not binaries). */
 #define V2K_GF_MAX_FILE (16u << 20)
 
-/* path exists: file, directory, or a symlink whose target exists. */
+/* Something is at path: a file, a directory, a symlink (even dangling). */
 bool v2k_gf_exists(guestfs_h *g, const char *path);
 /* A regular file / a directory, following symlinks. */
 bool v2k_gf_is_file(guestfs_h *g, const char *path);
@@ -36,6 +40,13 @@ const char *v2k_gf_first_file(guestfs_h *g, const char *const *paths);
  * or larger than max bytes. */
 char *v2k_gf_read_max(guestfs_h *g, const char *what, const char *path,
                       size_t max, size_t *len);
+
+/* Copy the regular file path (following symlinks) out of the guest to
+ * fd, open for writing on the host file host_path (named in messages),
+ * whatever its size (the size it has when this starts); 0, or -1 with a message (what was
+ * written to fd then stays: the caller removes it). */
+int v2k_gf_copy_out(guestfs_h *g, const char *what, const char *path, int fd,
+                    const char *host_path);
 
 /* v2k_gf_read_max with max V2K_GF_MAX_FILE. */
 char *v2k_gf_read(guestfs_h *g, const char *what, const char *path,

@@ -43,7 +43,7 @@
  * "initramfs" option first: in the appliance cryptsetup-initramfs
  * cannot tell which devices the root needs.
  *
- * Verification reads the image on the host (guestfs_download): cpio
+ * Verification reads the image on the host (v2k_gf_copy_out): cpio
  * "newc" archives, uncompressed or compressed (gzip, xz, zstd, lz4,
  * bzip2, lzma; through the host's zcat, xzcat, zstdcat, lz4cat, bzcat),
  * several of them concatenated (dracut/initramfs-tools put an
@@ -299,9 +299,8 @@ copy_out(struct v2k_convert_ctx *ctx, const char *initrd, char *tmpl,
         v2k_error_errno(errno, STEP ": temporary file for %s", initrd);
         return -1;
     }
-    if (guestfs_download(ctx->g, initrd, tmpl) == -1) {
-        v2k_error(STEP ": %s: cannot copy it out to check it: %s", initrd,
-                  guestfs_last_error(ctx->g));
+    if (v2k_gf_copy_out(ctx->g, STEP, initrd, fd, tmpl) == -1) {
+        v2k_error_prepend("copying the image out to check it: ");
         unlink(tmpl);
         return -1;
     }
