@@ -6,7 +6,8 @@
 # streamOptimized), VDI, VHD and VHDX, and converts each to qcow2 with
 # v2kvm-img and with qemu-img (defaults, and -m 8 -W), measured in the
 # same run.  Then compressed output (-c), of the random data and of 512
-# MiB of the files under /usr, and a 1 TiB sparse disk holding 64 MiB.  Prints, per input: our wall time / qemu-img's best, our
+# MiB of the files under /usr, and a 1 TiB sparse disk holding 64 MiB.
+# Prints, per input: our wall time / qemu-img's best, our
 # throughput of real data (MiB/s), output size ratio, and both peak RSS.
 # Not a test: numbers depend on the machine.  Env: REPEAT (default 2,
 # best of), V2KVM_IMG (default build/formats/v2kvm-img), OUTDIR (where

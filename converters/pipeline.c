@@ -176,17 +176,16 @@ v2k_pipeline_apply_options(const struct v2k_options *o, struct v2k_source *s)
  * REMOTE_WORKERS for a disk read over the network, where each thread
  * keeps one ranged read in flight: ESXi throttles each connection, and
  * bench/bench-esx.sh measured 1.9x one connection's rate with 2 and
- * 3.5x with 4 behind a per-connection throttle. */
+ * 3.5-4x with 4 behind a per-connection throttle. */
 #define REMOTE_WORKERS 4
 static unsigned
 copy_workers(const struct v2k_options *o, const struct v2k_disk *d)
 {
-    unsigned n = v2k_ncpus();
-
     if (o->workers != 0)
         return o->workers;
     if ((d->transport == V2K_TRANSPORT_HTTPS ||
-         d->transport == V2K_TRANSPORT_SFTP) && n < REMOTE_WORKERS)
+         d->transport == V2K_TRANSPORT_SFTP) &&
+        v2k_ncpus() < REMOTE_WORKERS)
         return REMOTE_WORKERS;
     return 0;                   /* the copy engine's default */
 }

@@ -43,8 +43,8 @@ char *v2k_gf_read_max(guestfs_h *g, const char *what, const char *path,
 
 /* Copy the regular file path (following symlinks) out of the guest to
  * fd, open for writing on the host file host_path (named in messages),
- * whatever its size (the size it has when this starts); 0, or -1 with a message (what was
- * written to fd then stays: the caller removes it). */
+ * whatever its size (the size it has when this starts); 0, or -1 with a
+ * message (what was written to fd then stays: the caller removes it). */
 int v2k_gf_copy_out(guestfs_h *g, const char *what, const char *path, int fd,
                     const char *host_path);
 
