@@ -29,8 +29,10 @@ packages=(
     debootstrap busybox-static cpio fdisk e2fsprogs
     # initramfs images: read, repacked with the image's own compressor
     # (drivers-inject/linux/initrd-image.c), listed by Debian's
-    # lsinitramfs in the tests
-    gzip xz-utils zstd lz4 bzip2 initramfs-tools-core
+    # lsinitramfs in the tests; dracut-core (not dracut: that conflicts
+    # with initramfs-tools) makes a real dracut image for the phony rhel9
+    # guest and its lsinitrd reads it back
+    gzip xz-utils zstd lz4 bzip2 initramfs-tools-core dracut-core
     # FAT images for the ESP reader's tests (tests/model/test-fatdir.c,
     # tests/cli/test-firmware.sh): mkfs.fat, mtools
     dosfstools mtools

@@ -18,18 +18,32 @@
 #   - the early archive is kept byte for byte;
 #   - /etc/initramfs-tools/modules names the drivers for later rebuilds.
 # With --rebuild-initramfs the guest's own tool runs instead (the
-# stub's call logged).  One appliance launch per run, both at once.
+# stub's call logged).
+# The same on a real dracut image: a phony rhel9 guest (trace
+# real-dracut) whose newest kernel has the host's module index and virtio
+# modules and an image Debian's dracut made (systemd, its udevd and
+# systemd-modules-load, sd_mod and ext4, xz).  After the steps, dracut's
+# own lsinitrd lists the virtio drivers and their dependencies and every
+# file the image had; the image's index is the guest's; the drivers are
+# named in etc/modules-load.d (loaded at boot even before a device asks);
+# /etc/dracut.conf.d/90-v2kvm-virtio.conf adds them for later rebuilds
+# and the guest's dracut was not run.
+# One appliance launch per run, all at once.
 . "$(dirname "$0")/../lib/test-lib.sh"
-need guestfish cpio zstd cmp comm python3 lsinitramfs unmkinitramfs \
-    mkinitramfs
+need guestfish cpio zstd xz cmp comm python3 lsinitramfs unmkinitramfs \
+    mkinitramfs dracut lsinitrd
 
 STEPS=$V2K_BINARY_DIR/tests/v2kvm-steps
 [ -x "$STEPS" ] || fail "$STEPS not built"
 K=6.1.0-28-amd64
 IR=/boot/initrd.img-$K
 
+KR=5.14.0-427.13.1.el9_4.x86_64
+IRR=/boot/initramfs-$KR.img
+
 bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" \
-    debian12 "$T/deb.img" real-initramfs || fail "mkphony.sh failed"
+    debian12 "$T/deb.img" real-initramfs + rhel9 "$T/rhel9.img" real-dracut ||
+    fail "mkphony.sh failed"
 cp --sparse=always "$T/deb.img" "$T/rebuild.img"
 
 # The image before: read out of the pristine copy.
@@ -39,6 +53,13 @@ lsinitramfs "$T/before.img" >"$T/before.list" ||
     fail "lsinitramfs cannot read the image mkphony.sh made"
 if grep -q '/virtio_blk\.ko' "$T/before.list"; then
     fail "the image mkinitramfs made already has virtio_blk"
+fi
+guestfish --ro -a "$T/rhel9.img" -i download "$IRR" "$T/before-dracut.img" ||
+    fail "cannot copy the dracut image out"
+lsinitrd "$T/before-dracut.img" >"$T/before-dracut.lsinitrd" ||
+    fail "lsinitrd cannot read the image dracut made"
+if grep -q '/virtio_blk\.ko' "$T/before-dracut.lsinitrd"; then
+    fail "the image dracut made already has virtio_blk"
 fi
 
 run() {                         # run NAME ARGS...
@@ -65,6 +86,12 @@ run rebuild --rebuild-initramfs \
     --upload "$T/rebuilt:/var/tmp/phony-rebuilt-initrd" \
     --download "/var/log/phony-calls:$T/rebuild/calls" \
     kernel,initramfs "$T/rebuild.img" &
+run dracut --download "$IRR:$T/dracut/initrd" \
+    --download "/var/log/phony-calls:$T/dracut/calls" \
+    --download "/etc/dracut.conf.d/90-v2kvm-virtio.conf:$T/dracut/conf" \
+    --download "/lib/modules/$KR/modules.dep.bin:$T/dracut/dep.bin" \
+    --download "/lib/modules/$KR/modules.alias.bin:$T/dracut/alias.bin" \
+    kernel,initramfs "$T/rhel9.img" &
 wait
 
 [ "$(cat "$T/fast.rc")" = 0 ] ||
@@ -122,4 +149,51 @@ assert_grep "update-initramfs -u -k $K" "$T/rebuild/calls"
 if grep -q 'added without regenerating' "$T/rebuild.out"; then
     fail "rebuild: --rebuild-initramfs took the fast path"
 fi
+# ---- dracut ----------------------------------------------------------------
+[ "$(cat "$T/dracut.rc")" = 0 ] ||
+    { cat "$T/dracut.err" >&2; fail "dracut: v2kvm-steps exit $(cat "$T/dracut.rc")"; }
+assert_grep "$IRR: .*virtio_blk.* added without regenerating it (.* files added to its archive, packed again with xz; loaded by its udev" "$T/dracut.out"
+assert_grep "$IRR contains virtio_blk" "$T/dracut.out"
+if grep -s dracut "$T/dracut/calls"; then
+    fail "dracut: the guest's dracut was run"
+fi
+assert_grep '^add_drivers+=".*virtio_blk' "$T/dracut/conf"
+# dracut's own lister reads the whole image: names, then one file
+lsinitrd "$T/dracut/initrd" >"$T/after-dracut.lsinitrd" ||
+    fail "lsinitrd cannot read the image after the step"
+names() { awk '$1 ~ /^[-dlcbps][-rwxsStT]{9}$/ { print $9 }' "$1" | sort -u; }
+names "$T/before-dracut.lsinitrd" >"$T/bd.names"
+names "$T/after-dracut.lsinitrd" >"$T/ad.names"
+[ "$(wc -l <"$T/bd.names")" -gt 100 ] ||
+    fail "lsinitrd listed only $(wc -l <"$T/bd.names") files before"
+MR=usr/lib/modules/$KR/kernel/drivers
+for f in virtio/virtio.ko virtio/virtio_ring.ko virtio/virtio_pci.ko \
+         virtio/virtio_pci_modern_dev.ko virtio/virtio_pci_legacy_dev.ko \
+         block/virtio_blk.ko scsi/virtio_scsi.ko net/virtio_net.ko; do
+    grep -qx "$MR/$f" "$T/ad.names" ||
+        { cat "$T/ad.names" >&2; fail "dracut: $MR/$f is not in the image"; }
+done
+comm -23 "$T/bd.names" "$T/ad.names" >"$T/lost-dracut"
+[ ! -s "$T/lost-dracut" ] ||
+    { cat "$T/lost-dracut" >&2; fail "dracut: entries lost from the image"; }
+grep -qx 'usr/lib/systemd/systemd-modules-load' "$T/ad.names" ||
+    fail "dracut: systemd-modules-load is gone from the image"
+lsinitrd -f etc/modules-load.d/v2kvm-virtio.conf "$T/dracut/initrd" \
+    >"$T/dracut/load.conf" || fail "dracut: no etc/modules-load.d/v2kvm-virtio.conf"
+for m in virtio_pci virtio_blk virtio_scsi virtio_net; do
+    grep -qx "$m" "$T/dracut/load.conf" ||
+        { cat "$T/dracut/load.conf" >&2; fail "dracut: $m not loaded by modules-load.d"; }
+done
+xz -lv "$T/dracut/initrd" | grep -q 'Check: *CRC32' ||
+    fail "dracut: the xz stream's check is not CRC32 (the kernel's decoder knows no other)"
+# unpacked as the kernel does: later entries of a name replace earlier
+# ones (-u)
+mkdir "$T/und"
+xz -dc "$T/dracut/initrd" | (cd "$T/und" && cpio -idu --quiet) ||
+    fail "dracut: the image is not one xz-compressed cpio archive"
+for f in modules.dep.bin modules.alias.bin; do
+    cmp "$T/und/usr/lib/modules/$KR/$f" "$T/dracut/${f#modules.}" ||
+        fail "dracut: the image's $f is not the guest's"
+done
+[ -s "$T/und/$MR/block/virtio_blk.ko" ] || fail "dracut: virtio_blk.ko is empty"
 echo "PASS"

@@ -67,6 +67,10 @@
 #                   real module index and virtio modules and a real
 #                   initramfs-tools image without virtio (mkinitramfs on
 #                   the host; see real_initramfs)
+#   real-dracut     (rhel9 only) kernel 5.14.0-427.13.1.el9_4.x86_64 gets
+#                   the host's real module index and virtio modules and a
+#                   real dracut image without virtio (Debian's dracut on
+#                   the host, systemd flavour, xz; see real_dracut)
 #   hang-initramfs  (debian12 only) the guest's update-initramfs never
 #                   returns (sleeps for ever): a guest that would hang a
 #                   conversion in the appliance (appliance-watchdog.h)
@@ -249,23 +253,19 @@ EOF
 
 # ---- traces ----------------------------------------------------------------
 # Each sets files; deb kinds also get a dpkg entry via $extra_debs.
-# real_initramfs GVER: the guest kernel GVER gets the host's newest
+# real_modules GVER: the guest kernel GVER gets the host's newest
 # kernel's real module index and the virtio modules with everything
-# modules.dep says they need (real .ko files), and a real initramfs-tools
-# image made by the host's mkinitramfs for that kernel (MODULES=list,
-# nothing listed: no virtio; zstd), its modules directory renamed to
-# GVER, behind an uncompressed early-microcode archive as Debian's.
-real_initramfs() {
-    local gv=$1 hv src dst conf un img=$R/boot/initrd.img-$1
+# modules.dep says they need (real .ko files, as Debian ships them);
+# sets hv (the host kernel's version).
+real_modules() {
+    local gv=$1 src dst m p
     hv=$(ls /lib/modules | sort -V | tail -n 1)
     src=/lib/modules/$hv dst=$R/lib/modules/$gv
     [ -n "$hv" ] && [ -f "$src/modules.dep.bin" ] ||
         die "real-initramfs: no kernel modules on the host (linux-image-amd64)"
-    command -v mkinitramfs >/dev/null && command -v unmkinitramfs >/dev/null ||
-        die "real-initramfs: mkinitramfs missing (initramfs-tools-core)"
     rm -rf "$dst/kernel"
+    mkdir -p "$dst"
     cp "$src"/modules.* "$dst/"
-    local m p
     for m in virtio virtio_ring virtio_pci virtio_blk virtio_scsi \
              virtio_net sd_mod; do
         grep -E "(^|/)$m\.ko[^:/]*:" "$src/modules.dep" || true
@@ -275,6 +275,17 @@ real_initramfs() {
         mkdir -p "$dst/$(dirname "$p")"
         cp "$src/$p" "$dst/$p"
     done <"$work/mods"
+}
+
+# real_initramfs GVER: real_modules GVER, and a real initramfs-tools
+# image made by the host's mkinitramfs for that kernel (MODULES=list,
+# nothing listed: no virtio; zstd), its modules directory renamed to
+# GVER, behind an uncompressed early-microcode archive as Debian's.
+real_initramfs() {
+    local gv=$1 hv conf un img=$R/boot/initrd.img-$1
+    command -v mkinitramfs >/dev/null && command -v unmkinitramfs >/dev/null ||
+        die "real-initramfs: mkinitramfs missing (initramfs-tools-core)"
+    real_modules "$gv"
     conf=$work/mkinitramfs-conf un=$work/unpacked
     mkdir -p "$conf/conf.d" "$conf/scripts" "$conf/hooks"
     printf 'MODULES=list\nCOMPRESS=zstd\n' >"$conf/initramfs.conf"
@@ -295,6 +306,34 @@ real_initramfs() {
     (cd "$un" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
         zstd -q -c >>"$img"
     rm -rf "$work/unpacked" "$work/early" "$work/host-initrd"
+}
+
+# real_dracut GVER: real_modules GVER, and a real dracut image made by
+# Debian's dracut (dracut-core) on the host for that kernel, as a
+# systemd-based distro's dracut makes it: systemd, its udevd and
+# systemd-modules-load, the storage driver sd_mod and ext4 only (no
+# virtio), xz; its modules directory renamed to GVER and packed again
+# with xz as dracut packs it (CRC32 checks, the kernel's xz decoder).
+real_dracut() {
+    local gv=$1 hv un img=$R/boot/initramfs-$1.img
+    command -v dracut >/dev/null || die "real-dracut: dracut missing (dracut-core)"
+    real_modules "$gv"
+    un=$work/unpacked
+    dracut --no-hostonly --no-early-microcode --force --kver "$hv" \
+        -m "base udev-rules systemd systemd-initrd systemd-udevd systemd-modules-load" \
+        --drivers "sd_mod ext4" --xz "$work/host-initrd" \
+        >"$work/dracut.log" 2>&1 ||
+        { cat "$work/dracut.log" >&2; die "real-dracut: dracut failed"; }
+    rm -rf "$un"
+    mkdir -p "$un"
+    xz -dc "$work/host-initrd" | (cd "$un" && cpio -id --quiet) ||
+        die "real-dracut: cannot unpack dracut's image"
+    [ -d "$un/usr/lib/modules/$hv" ] ||
+        die "real-dracut: the image has no usr/lib/modules/$hv"
+    mv "$un/usr/lib/modules/$hv" "$un/usr/lib/modules/$gv"
+    (cd "$un" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
+        xz -q -c --check=crc32 --lzma2=dict=1MiB >"$img"
+    rm -rf "$un" "$work/host-initrd"
 }
 
 trace() {                       # trace NAME KIND KERNELS...
@@ -506,6 +545,9 @@ EOF
     real-initramfs)
         [ "$kind" = debian12 ] || die "trace $t: only for debian12"
         real_initramfs 6.1.0-28-amd64 ;;
+    real-dracut)
+        [ "$kind" = rhel9 ] || die "trace $t: only for rhel9"
+        real_dracut 5.14.0-427.13.1.el9_4.x86_64 ;;
     hang-initramfs)
         [ "$kind" = debian12 ] || die "trace $t: only for debian12"
         put /usr/sbin/update-initramfs 0755 <<'EOF'
