@@ -59,6 +59,22 @@ v2k_log_json_end(struct v2k_json *j)
     funlockfile(stdout);
 }
 
+void
+v2k_log_phase(const char *phase, double seconds)
+{
+    struct v2k_json *j;
+
+    v2k_debug("%s: %.1f s", phase, seconds);
+    if (!v2k_log_machine_readable())
+        return;
+    j = v2k_log_json_begin("phase");
+    if (j == NULL)
+        return;
+    v2k_json_kv_string(j, "phase", phase);
+    v2k_json_kv_double(j, "seconds", seconds);
+    v2k_log_json_end(j);
+}
+
 static void
 json_line(const char *type, const char *text)
 {

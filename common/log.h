@@ -41,6 +41,14 @@ void v2k_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * 0x9b is CSI on 8-bit terminals) as \x9b.  Returns out. */
 char *v2k_log_escape(const char *in, char *out, size_t outlen);
 
+/* How long a phase of the work took: "PHASE: 1.2 s" at -v and, with
+ * --machine-readable, {"type":"phase","phase":PHASE,"seconds":1.2}
+ * (bench/bench-v2v.sh reads them).  v2kvm's phases, in order: "source"
+ * (the input opened), "overlays", "launch", "inspect", "step NAME" (each
+ * conversion step), "convert" (all steps), "trim", "shutdown", "copy"
+ * (every disk), "output" (the output written). */
+void v2k_log_phase(const char *phase, double seconds);
+
 /* Report a fatal error the way the mode asks (mains only). */
 void v2k_log_error(const char *message);
 

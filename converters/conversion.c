@@ -206,18 +206,7 @@ run_command(char *const argv[], const char *log, const char *what)
 static void
 phase_done(const char *phase, double t0)
 {
-    double secs = v2k_now() - t0;
-    struct v2k_json *j;
-
-    v2k_debug("%s: %.1f s", phase, secs);
-    if (!v2k_log_machine_readable())
-        return;
-    j = v2k_log_json_begin("phase");
-    if (j == NULL)
-        return;
-    v2k_json_kv_string(j, "phase", phase);
-    v2k_json_kv_double(j, "seconds", secs);
-    v2k_log_json_end(j);
+    v2k_log_phase(phase, v2k_now() - t0);
 }
 
 /* --- the nbdkit plugin -------------------------------------------------- */

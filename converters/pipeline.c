@@ -308,6 +308,7 @@ v2k_pipeline_run(const struct v2k_options *o)
     void *state = NULL;
     void *istate = NULL;        /* the input's, closed at the end */
     size_t ncopied, k = 0;
+    double t0;
     int r = -1;
 
     if (in == NULL)
@@ -319,9 +320,11 @@ v2k_pipeline_run(const struct v2k_options *o)
 
     if (!o->print_source)
         v2k_msg("Opening the source (-i %s)", in->name);
+    t0 = v2k_now();
     s = in->open(o, &istate);
     if (s == NULL)
         goto out;
+    v2k_log_phase("source", v2k_now() - t0);
     if (v2k_pipeline_apply_options(o, s) == -1 ||
         v2k_source_validate(s) == -1 || v2k_check_vm_name(s->name) == -1)
         goto out;
@@ -376,15 +379,19 @@ v2k_pipeline_run(const struct v2k_options *o)
             v2k_warning("floppy drive %zu (%s) is not converted", i + 1,
                         s->disks[i].path ? s->disks[i].path : "empty");
     ncopied = v2k_source_ncopied(s);
+    t0 = v2k_now();
     for (size_t i = 0; i < s->ndisks; i++) {
         if (s->disks[i].device != V2K_DEV_DISK)
             continue;
         if (copy_disk(o, out, state, s, i, k++, ncopied, conv) == -1)
             goto out;
     }
+    v2k_log_phase("copy", v2k_now() - t0);
     v2k_msg("Writing the output (-o %s)", out->name);
+    t0 = v2k_now();
     if (v2k_check_interrupted() == -1 || out->finalize(state, s, &gc) == -1)
         goto out;
+    v2k_log_phase("output", v2k_now() - t0);
     v2k_msg("Finished converting %s", s->name);
     if (o->machine_readable)
         print_result(s, o, conv);

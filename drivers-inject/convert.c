@@ -8,6 +8,7 @@
 
 #include <fnmatch.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,6 +164,7 @@ run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps)
 
     for (i = 0; steps[i].name; i++) {
         const struct v2k_step *st = &steps[i];
+        char phase[64];
         double t0;
 
         if (ctx->only_steps && !in_list(ctx->only_steps, st->name)) {
@@ -183,7 +185,8 @@ run_steps(struct v2k_convert_ctx *ctx, const struct v2k_step *steps)
                 v2k_error_prepend("%s: ", st->name);
             return -1;
         }
-        v2k_debug("step %s: done in %.1f s", st->name, v2k_now() - t0);
+        snprintf(phase, sizeof phase, "step %s", st->name);
+        v2k_log_phase(phase, v2k_now() - t0);
     }
     return 0;
 }

@@ -100,7 +100,7 @@ for m in "Inspecting the guest" "Converting Debian GNU/Linux 12" \
         (.message | startswith($m))' --arg m "$m" ||
         { cat "$T/run1"; fail "no message '$m'"; }
 done
-for p in launch inspect convert trim shutdown; do
+for p in source overlays launch inspect convert trim shutdown copy output; do
     has_json "$T/run1" '.type == "phase" and .phase == $p and
         .seconds >= 0' --arg p "$p" ||
         { cat "$T/run1"; fail "no JSON line for phase $p"; }

@@ -188,8 +188,8 @@ boot_tail() {
 # --- helpers for tests/guests/test-boot-*.sh ----------------------------
 
 # guest_source VARIANT: build (or find in the cache) the Debian 12 guest
-# VARIANT (base, vmware, xen, vbox) with tests/lib/mkguest-debian.sh and
-# print its directory.  The cache is $V2K_GUEST_CACHE or
+# VARIANT (base, vmware, vmware-most, xen, vbox, uefi) with
+# tests/lib/mkguest-debian.sh and print its directory.  The cache is $V2K_GUEST_CACHE or
 # /var/cache/v2kvm-tests.  The builder prints only that directory on
 # stdout; still, only its last line is taken, and it must be a directory
 # holding the variant's configuration or disk, else one error line and
@@ -199,7 +199,7 @@ guest_source() {
     lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     case $1 in
         base) main=debian12.img ;;
-        vmware) main=debian12.vmx ;;
+        vmware|vmware-most) main=debian12.vmx ;;
         xen) main=debian12.cfg ;;
         vbox) main=debian12.vbox ;;
         uefi) main=debian12-uefi.ova ;;
@@ -234,6 +234,10 @@ assert_converts() {
     tail -n 1 "$T/result.json" |
         jq -e '.type == "result" and .status == "ok"' >/dev/null ||
         fail "no ok result line: $(tail -n 1 "$T/result.json")"
+    # the time of each step, for bench/bench-v2v.sh (common/log.h)
+    jq -e -s 'any(.[]; .type? == "phase" and .phase == "step initramfs" and
+                       .seconds >= 0)' "$T/result.json" >/dev/null ||
+        fail "no phase line for the initramfs step in $T/result.json"
     [ "$(sha256sum "$disk" "$cfg")" = "$sum" ] ||
         fail "the conversion wrote the source"
     CONVERTED=$(output_disk "$T/out") || fail "no output disk in $T/out"
