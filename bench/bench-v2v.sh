@@ -2,7 +2,10 @@
 # bench-v2v.sh [WORKDIR] - v2kvm vs virt-v2v on a real guest conversion.
 #
 # Source: the Debian 12 guest as VMware leaves it (VMX + VMDK, built and
-# cached by tests/lib/mkguest-debian.sh).  Both tools convert it with
+# cached by tests/lib/mkguest-debian.sh): GUEST=vmware (default: its
+# initramfs MODULES=list, without virtio) or GUEST=vmware-most (Debian's
+# default MODULES=most, virtio included: v2kvm keeps it, virt-v2v
+# regenerates it).  Both tools convert it with
 # -i vmx VMX -o local -os DIR -of qcow2 in the same run, with the same
 # libguestfs settings (direct backend, TCG forced for both: V2K_ACCEL=tcg
 # and LIBGUESTFS_BACKEND_SETTINGS=force_tcg), one after the other.
@@ -10,11 +13,16 @@
 # (/usr/bin/time -v), time in the appliance (v2kvm: its --machine-readable
 # result line; virt-v2v: the span of its own "[ SECONDS] ..." phase
 # timestamps from "Opening the overlay" to "Finishing off", which is the
-# part that runs the appliance), and the ratios.  With BOOT=1, boots both
+# part that runs the appliance), and the ratios; then the time in each
+# phase, as each tool reports it (v2kvm's --machine-readable phase lines,
+# virt-v2v's timestamped messages), and both grouped into the same
+# phases: source and overlays, appliance start + inspection, conversion
+# steps, trim, appliance shutdown, copy, output.  With BOOT=1, boots both
 # outputs to the marker (tests/lib/boot-lib.sh) and reports those times.
 # Each tool runs RUNS times (default 1), alternating; the fastest run of
 # each is reported.  Not a test: the numbers depend on the machine.  Env:
-# V2KVM (default build/converters/v2kvm), V2K_GUEST_CACHE, BOOT, RUNS.
+# V2KVM (default build/converters/v2kvm), V2K_GUEST_CACHE, BOOT, RUNS,
+# GUEST.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$top/build/bench-v2v}
@@ -29,8 +37,13 @@ export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 export V2K_ACCEL=tcg
 . "$top/tests/lib/boot-lib.sh"
 
-src=$(guest_source vmware) ||
-    { echo "bench-v2v: no VMware guest to convert" >&2; exit 1; }
+guest=${GUEST:-vmware}
+case $guest in
+    vmware|vmware-most) ;;
+    *) echo "bench-v2v: GUEST=$guest: vmware or vmware-most" >&2; exit 1 ;;
+esac
+src=$(guest_source "$guest") ||
+    { echo "bench-v2v: no $guest guest to convert" >&2; exit 1; }
 vmx=$src/debian12.vmx
 rm -rf "$work"
 mkdir -p "$work"
@@ -128,6 +141,51 @@ printf '%-22s %12s %12s %8s\n' "peak RSS (MiB)" \
 echo "(ratio = v2kvm / virt-v2v, lower is better; peak RSS is that of" \
      "the largest single process of the tool's tree, the appliance's qemu" \
      "included, as /usr/bin/time reports it)"
+
+# Phases.  v2kvm: its {"type":"phase"} lines (common/log.h).  virt-v2v:
+# each "[ SECONDS] Message" line lasts until the next one (the last until
+# the wall time).  Then both, grouped into the same phases.
+ours_phases=$(jq -r 'select(.type? == "phase") |
+                     "\(.phase)\t\(.seconds)"' v2kvm.out)
+theirs_phases=$(awk -v wall="$tw" '
+    /^\[ *[0-9.]+\] / {
+        line = $0; sub(/^\[ */, "", line); t = line; sub(/\].*/, "", t)
+        sub(/^[0-9.]+\] /, "", line)
+        if (n > 0) printf "%s\t%.1f\n", msg, t - prev
+        msg = line; prev = t; n++ }
+    END { if (n > 0) printf "%s\t%.1f\n", msg, wall - prev }' virt-v2v.out)
+echo
+echo "v2kvm phases (s):"
+printf '%s\n' "$ours_phases" | awk -F'\t' '{ printf "  %-40s %7.1f\n", $1, $2 }'
+echo "virt-v2v phases (s):"
+printf '%s\n' "$theirs_phases" | awk -F'\t' '{ printf "  %-40.40s %7.1f\n", $1, $2 }'
+# group NAME: which common phase a phase of either tool belongs to
+group() {
+    awk -F'\t' '
+    function g(p) {
+        # virt-v2v 2.x starts its appliance while "Opening the source"
+        if (p ~ /^(source|overlays|Setting up the source)/)
+            return "1 source and overlays"
+        if (p ~ /^(launch|inspect|Opening the source|Inspecting the source)/)
+            return "2 appliance start + inspection"
+        if (p ~ /^(convert|Checking for sufficient free disk|Converting )/)
+            return "3 conversion steps"
+        if (p ~ /^(trim|Mapping filesystem data)/) return "4 trim"
+        if (p ~ /^(shutdown|Closing the overlay)/) return "5 appliance shutdown"
+        if (p ~ /^(copy|Copying disk)/) return "6 copy"
+        if (p ~ /^step /) return ""
+        return "7 output and the rest"
+    }
+    { k = g($1); if (k != "") sum[k] += $2 }
+    END { for (k in sum) printf "%s\t%.1f\n", k, sum[k] }' | sort
+}
+printf '%s\n' "$ours_phases" | group >ours.groups
+printf '%s\n' "$theirs_phases" | group >theirs.groups
+printf '\n%-32s %9s %9s %7s\n' "phase (s)" v2kvm virt-v2v ratio
+join -t "$(printf '\t')" -a 1 -a 2 -e 0 -o 0,1.2,2.2 ours.groups theirs.groups |
+    while IFS="$(printf '\t')" read -r k a b; do
+        printf '%-32s %9s %9s %7s\n' "${k#? }" "$a" "$b" "$(ratio "$a" "$b")"
+    done
 
 if [ "${BOOT:-0}" = 1 ]; then
     for d in "$ours_disk" "$theirs_disk"; do
