@@ -42,6 +42,9 @@ for p in $ga /etc/init.d/vboxadd /usr/sbin/VBoxService /usr/bin/VBoxClient \
          /etc/rc2.d/S20vboxadd; do
     assert_absent "$T/insp" "$p"
 done
+# Its initramfs (MODULES=list: no virtio) got the drivers without the
+# guest's update-initramfs running in the appliance (issue #15).
+assert_grep 'initrd.img-[^ ]*: [a-z_ ]*virtio_blk[a-z_ ]* added without regenerating it' "$T/result.json"
 t_c=$(date +%s)
 
 # (d) boot it as KVM will.

@@ -43,6 +43,9 @@ assert_virtio_linux "$T/insp"
 assert_absent "$T/insp" /usr/sbin/xe-daemon
 assert_absent "$T/insp" /etc/init.d/xe-linux-distribution
 assert_absent "$T/insp" /etc/rc2.d/S14xe-linux-distribution
+# Its initramfs (MODULES=list: no virtio) got the drivers without the
+# guest's update-initramfs running in the appliance (issue #15).
+assert_grep 'initrd.img-[^ ]*: [a-z_ ]*virtio_blk[a-z_ ]* added without regenerating it' "$T/result.json"
 t_c=$(date +%s)
 
 # (d) boot it as KVM will (the marker goes to ttyS0: the console must be

@@ -22,9 +22,12 @@
 #           bench/bench-v2v.sh: a guest whose initramfs takes long to
 #           regenerate).
 #   xen     xen/debian12.cfg (xl.cfg: PV, pygrub) + debian12.img (raw);
-#           /dev/xvda1 and console=hvc0; XenServer tools traces.
+#           /dev/xvda1 and console=hvc0; initramfs with MODULES=list and
+#           Xen's PV drivers only (no virtio); XenServer tools traces.
 #   vbox    vbox/debian12/debian12.vbox (VirtualBox 7.0, SATA AHCI,
-#           82540EM) + debian12.vdi; /dev/sda1; Guest Additions traces.
+#           82540EM) + debian12.vdi; /dev/sda1; initramfs with
+#           MODULES=list and AHCI/e1000 only (no virtio); Guest Additions
+#           traces.
 #   uefi    uefi/debian12-uefi.ova: GPT, sda1 ESP (vfat, /boot/efi) and
 #           sda2 ext4 /; GRUB for x86_64-efi in EFI/debian only (no
 #           fallback EFI/BOOT/BOOTX64.EFI, no boot entry: NVRAM is not
@@ -354,6 +357,24 @@ gf_variant() {
 
 # Guest edits common to the sda/xvda variants: device names in fstab and
 # grub.cfg (as update-grub would have written them on that hypervisor).
+# gf_modules_list FILE: guestfish lines that give the guest the
+# initramfs-tools module list FILE (MODULES=list) and regenerate its
+# initramfs, then print how many virtio_blk entries it holds (0 expected,
+# checked with no_virtio).
+gf_modules_list() {
+    cat <<EOF
+upload $1 /etc/initramfs-tools/modules
+command "sed -i s/^MODULES=.*/MODULES=list/ /etc/initramfs-tools/initramfs.conf"
+command "update-initramfs -u -k all"
+sh "lsinitramfs /boot/initrd.img-* | grep -c virtio_blk || true"
+EOF
+}
+# no_virtio NAME LOG: the count gf_modules_list printed is 0.
+no_virtio() {
+    grep -qx 0 "$2" ||
+        { cat "$2" >&2; die "$1: the initrd still has virtio"; }
+}
+
 gf_devname() {   # gf_devname DEV CONSOLE
     cat <<EOF
 command "sed -i s,/dev/vda1,$1,g /etc/fstab /boot/grub/grub.cfg"
@@ -456,8 +477,14 @@ build_xen() {
     # shellcheck disable=SC2064
     trap "rm -rf '$work'" EXIT
     ts=$(date +%s)
-    say "xen: /dev/xvda1, console=hvc0, XenServer tools traces"
+    say "xen: /dev/xvda1, console=hvc0, MODULES=list, XenServer tools traces"
     cp --sparse=always "$dir/base/debian12.img" "$work/debian12.img"
+    cat >"$work/modules" <<'EOF'
+# /etc/initramfs-tools/modules: what a Xen PV guest's initramfs carries
+xen-blkfront
+xen-netfront
+ext4
+EOF
     cat >"$work/xe-linux-distribution" <<'EOF'
 #! /bin/sh
 ### BEGIN INIT INFO
@@ -494,15 +521,17 @@ write /var/cache/xe-linux-distribution "os_distro=debian\nos_majorver=12\n"
 download /boot/grub/grub.cfg /dev/stdout
 download /etc/fstab /dev/stdout
 EOF
+      gf_modules_list "$work/modules"
     } >"$work/gf"
     gf_variant "$work/debian12.img" "$work/gf" "$work/gf.log"
+    no_virtio xen "$work/gf.log"
     grep -q 'root=/dev/xvda1 .*console=hvc0' "$work/gf.log" ||
         { cat "$work/gf.log" >&2; die "xen: grub.cfg not rewritten"; }
     grep -q '^/dev/xvda1 ' "$work/gf.log" || die "xen: fstab not rewritten"
     sed -e "s,@DISK@,$out/debian12.img,g" "$tmpl/debian12.cfg" \
         >"$work/debian12.cfg"
     rm -f "$work/gf" "$work/gf.log" "$work/xe-linux-distribution" \
-        "$work/xe-daemon"
+        "$work/xe-daemon" "$work/modules"
     rm -rf "$out"
     mv "$work" "$out"
     trap - EXIT
@@ -517,7 +546,14 @@ build_vbox() {
     # shellcheck disable=SC2064
     trap "rm -rf '$work'" EXIT
     ts=$(date +%s)
-    say "vbox: Guest Additions 7.0.10 traces"
+    say "vbox: MODULES=list, Guest Additions 7.0.10 traces"
+    cat >"$work/modules" <<'EOF'
+# /etc/initramfs-tools/modules: what a VirtualBox guest's initramfs carries
+ahci
+sd_mod
+e1000
+ext4
+EOF
     cp --sparse=always "$dir/base/debian12.img" "$work/disk.img"
     local ga=/opt/VBoxGuestAdditions-7.0.10
     cat >"$work/uninstall.sh" <<EOF
@@ -571,9 +607,11 @@ chmod 0755 /usr/bin/VBoxClient
 chmod 0755 /usr/bin/VBoxControl
 download /etc/fstab /dev/stdout
 EOF
+      gf_modules_list "$work/modules"
     } >"$work/gf"
     gf_variant "$work/disk.img" "$work/gf" "$work/gf.log"
     grep -q '^/dev/sda1 ' "$work/gf.log" || die "vbox: fstab not rewritten"
+    no_virtio vbox "$work/gf.log"
     mkdir "$work/debian12"
     qemu-img convert -f raw -O vdi "$work/disk.img" \
         "$work/debian12/debian12.vdi"
@@ -589,7 +627,7 @@ EOF
     sed -e "s,@DISKUUID@,$uuid,g" "$tmpl/debian12.vbox" \
         >"$work/debian12/debian12.vbox"
     rm -f "$work/gf" "$work/gf.log" "$work/uninstall.sh" "$work/vboxadd" \
-        "$work/bin"
+        "$work/bin" "$work/modules"
     rm -rf "$out"
     mv "$work" "$out"
     trap - EXIT
