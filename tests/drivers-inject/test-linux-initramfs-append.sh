@@ -46,21 +46,19 @@ bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" \
     fail "mkphony.sh failed"
 cp --sparse=always "$T/deb.img" "$T/rebuild.img"
 
-# The image before: read out of the pristine copy.
-guestfish --ro -a "$T/rebuild.img" -i download "$IR" "$T/before.img" ||
-    fail "cannot copy the image out"
-lsinitramfs "$T/before.img" >"$T/before.list" ||
-    fail "lsinitramfs cannot read the image mkphony.sh made"
-if grep -q '/virtio_blk\.ko' "$T/before.list"; then
-    fail "the image mkinitramfs made already has virtio_blk"
-fi
-guestfish --ro -a "$T/rhel9.img" -i download "$IRR" "$T/before-dracut.img" ||
-    fail "cannot copy the dracut image out"
-lsinitrd "$T/before-dracut.img" >"$T/before-dracut.lsinitrd" ||
-    fail "lsinitrd cannot read the image dracut made"
-if grep -q '/virtio_blk\.ko' "$T/before-dracut.lsinitrd"; then
-    fail "the image dracut made already has virtio_blk"
-fi
+# before DISK IMAGE OUT LISTER: the image before the steps, read out of
+# DISK (read-only) into OUT.img and listed by the tool that made it
+# (lsinitramfs, lsinitrd) into OUT.list; it must lack virtio_blk.
+before() {
+    guestfish --ro -a "$1" -i download "$2" "$3.img" ||
+        fail "cannot copy $2 out of $1"
+    "$4" "$3.img" >"$3.list" || fail "$4 cannot read the image mkphony.sh made"
+    if grep -q '/virtio_blk\.ko' "$3.list"; then
+        fail "the image in $1 already has virtio_blk"
+    fi
+}
+before "$T/rebuild.img" "$IR" "$T/before" lsinitramfs
+before "$T/rhel9.img" "$IRR" "$T/before-dracut" lsinitrd
 
 run() {                         # run NAME ARGS...
     local name=$1
@@ -71,6 +69,26 @@ run() {                         # run NAME ARGS...
     echo $? >"$T/$name.rc"
     set -e
 }
+# has_virtio WHO LIST KVER: LIST (one path per line) holds the virtio
+# drivers and what modules.dep says they need, under KVER's modules.
+has_virtio() {
+    local m=usr/lib/modules/$3/kernel/drivers f
+    for f in virtio/virtio.ko virtio/virtio_ring.ko virtio/virtio_pci.ko \
+             virtio/virtio_pci_modern_dev.ko virtio/virtio_pci_legacy_dev.ko \
+             block/virtio_blk.ko scsi/virtio_scsi.ko net/virtio_net.ko; do
+        grep -qx "$m/$f" "$2" ||
+            { cat "$2" >&2; fail "$1: $m/$f is not in the image"; }
+    done
+}
+# none_lost WHO BEFORE AFTER: every entry of BEFORE is still in AFTER.
+none_lost() {
+    sort -u "$2" >"$T/$1.b.sorted"
+    sort -u "$3" >"$T/$1.a.sorted"
+    comm -23 "$T/$1.b.sorted" "$T/$1.a.sorted" >"$T/$1.lost"
+    [ ! -s "$T/$1.lost" ] ||
+        { cat "$T/$1.lost" >&2; fail "$1: entries lost from the image"; }
+}
+
 run fast --download "$IR:$T/fast/initrd" \
     --download "/var/log/phony-calls:$T/fast/calls" \
     --download "/etc/initramfs-tools/modules:$T/fast/modules" \
@@ -106,17 +124,8 @@ assert_grep '^virtio_blk$' "$T/fast/modules"
 lsinitramfs "$T/fast/initrd" >"$T/after.list" ||
     fail "lsinitramfs cannot read the image after the step"
 M=usr/lib/modules/$K/kernel/drivers
-for f in virtio/virtio.ko virtio/virtio_ring.ko virtio/virtio_pci.ko \
-         virtio/virtio_pci_modern_dev.ko virtio/virtio_pci_legacy_dev.ko \
-         block/virtio_blk.ko scsi/virtio_scsi.ko net/virtio_net.ko; do
-    grep -qx "$M/$f" "$T/after.list" ||
-        { cat "$T/after.list" >&2; fail "$M/$f is not in the image"; }
-done
-# nothing lost: every entry of before is still listed
-sort -u "$T/before.list" >"$T/b.sorted"
-sort -u "$T/after.list" >"$T/a.sorted"
-comm -23 "$T/b.sorted" "$T/a.sorted" >"$T/lost"
-[ ! -s "$T/lost" ] || { cat "$T/lost" >&2; fail "entries lost from the image"; }
+has_virtio fast "$T/after.list" "$K"
+none_lost fast "$T/before.list" "$T/after.list"
 grep -qE '(^|/)udevadm$' "$T/after.list" || fail "udevadm is gone from the image"
 
 # The index: the guest's, byte for byte, knowing the virtio aliases.
@@ -162,20 +171,13 @@ assert_grep '^add_drivers+=".*virtio_blk' "$T/dracut/conf"
 lsinitrd "$T/dracut/initrd" >"$T/after-dracut.lsinitrd" ||
     fail "lsinitrd cannot read the image after the step"
 names() { awk '$1 ~ /^[-dlcbps][-rwxsStT]{9}$/ { print $9 }' "$1" | sort -u; }
-names "$T/before-dracut.lsinitrd" >"$T/bd.names"
+names "$T/before-dracut.list" >"$T/bd.names"
 names "$T/after-dracut.lsinitrd" >"$T/ad.names"
 [ "$(wc -l <"$T/bd.names")" -gt 100 ] ||
     fail "lsinitrd listed only $(wc -l <"$T/bd.names") files before"
 MR=usr/lib/modules/$KR/kernel/drivers
-for f in virtio/virtio.ko virtio/virtio_ring.ko virtio/virtio_pci.ko \
-         virtio/virtio_pci_modern_dev.ko virtio/virtio_pci_legacy_dev.ko \
-         block/virtio_blk.ko scsi/virtio_scsi.ko net/virtio_net.ko; do
-    grep -qx "$MR/$f" "$T/ad.names" ||
-        { cat "$T/ad.names" >&2; fail "dracut: $MR/$f is not in the image"; }
-done
-comm -23 "$T/bd.names" "$T/ad.names" >"$T/lost-dracut"
-[ ! -s "$T/lost-dracut" ] ||
-    { cat "$T/lost-dracut" >&2; fail "dracut: entries lost from the image"; }
+has_virtio dracut "$T/ad.names" "$KR"
+none_lost dracut "$T/bd.names" "$T/ad.names"
 grep -qx 'usr/lib/systemd/systemd-modules-load' "$T/ad.names" ||
     fail "dracut: systemd-modules-load is gone from the image"
 lsinitrd -f etc/modules-load.d/v2kvm-virtio.conf "$T/dracut/initrd" \
