@@ -11,8 +11,9 @@
 # GETs), with --parallel 1 (one range in flight, as curl has) and with
 # its default (4 ranges in flight for a remote disk on a machine with
 # fewer than 4 CPUs, else one per CPU).  Then the same behind
-# bench/throttle-proxy.py, which lets each connection carry RATE_MIB (default 32) MiB/s, as ESXi throttles
-# each connection (run once: these take seconds).  Prints the times,
+# bench/throttle-proxy.py, which lets each connection carry RATE_MIB
+# (default 32) MiB/s, as ESXi throttles each connection (run once: these
+# take seconds).  Prints the times,
 # MiB/s and curl / v2kvm speed ratios (>1: v2kvm faster).  Outputs go to
 # OUTDIR (default /dev/shm) and are checked equal to the source.
 # Not a test: the numbers depend on the machine.

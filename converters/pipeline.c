@@ -178,14 +178,19 @@ v2k_pipeline_apply_options(const struct v2k_options *o, struct v2k_source *s)
  * bench/bench-esx.sh measured 1.9x one connection's rate with 2 and
  * 3.5-4x with 4 behind a per-connection throttle. */
 #define REMOTE_WORKERS 4
+static bool
+remote_disk(const struct v2k_disk *d)
+{
+    return d->transport == V2K_TRANSPORT_HTTPS ||
+           d->transport == V2K_TRANSPORT_SFTP;
+}
+
 static unsigned
 copy_workers(const struct v2k_options *o, const struct v2k_disk *d)
 {
     if (o->workers != 0)
         return o->workers;
-    if ((d->transport == V2K_TRANSPORT_HTTPS ||
-         d->transport == V2K_TRANSPORT_SFTP) &&
-        v2k_ncpus() < REMOTE_WORKERS)
+    if (remote_disk(d) && v2k_ncpus() < REMOTE_WORKERS)
         return REMOTE_WORKERS;
     return 0;                   /* the copy engine's default */
 }
@@ -202,10 +207,8 @@ copy_workers(const struct v2k_options *o, const struct v2k_disk *d)
 static size_t
 copy_chunk(const struct v2k_disk *d)
 {
-    if (d->transport != V2K_TRANSPORT_HTTPS &&
-        d->transport != V2K_TRANSPORT_SFTP)
-        return 0;                   /* the copy engine's default */
-    return REMOTE_CHUNK;
+    return remote_disk(d) ? REMOTE_CHUNK
+                          : 0;      /* the copy engine's default */
 }
 
 /* Copy source disk i, the output's disk k: the converted overlay merged

@@ -189,8 +189,9 @@ boot_tail() {
 
 # guest_source VARIANT: build (or find in the cache) the Debian 12 guest
 # VARIANT (base, vmware, vmware-most, xen, vbox, uefi) with
-# tests/lib/mkguest-debian.sh and print its directory.  The cache is $V2K_GUEST_CACHE or
-# /var/cache/v2kvm-tests.  The builder prints only that directory on
+# tests/lib/mkguest-debian.sh and print its directory.  The cache is
+# $V2K_GUEST_CACHE or /var/cache/v2kvm-tests.  The builder prints only
+# that directory on
 # stdout; still, only its last line is taken, and it must be a directory
 # holding the variant's configuration or disk, else one error line and
 # status 1 (never a bogus path for the caller to pass on).

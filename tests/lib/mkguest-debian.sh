@@ -355,19 +355,21 @@ gf_variant() {
         { cat "$3" >&2; die "guestfish on $1 failed"; }
 }
 
-# Guest edits common to the sda/xvda variants: device names in fstab and
-# grub.cfg (as update-grub would have written them on that hypervisor).
+# gf_count_virtio: a guestfish line printing how many virtio_blk entries
+# the guest's initramfs holds.
+gf_count_virtio() {
+    echo 'sh "lsinitramfs /boot/initrd.img-* | grep -c virtio_blk || true"'
+}
 # gf_modules_list FILE: guestfish lines that give the guest the
 # initramfs-tools module list FILE (MODULES=list) and regenerate its
-# initramfs, then print how many virtio_blk entries it holds (0 expected,
-# checked with no_virtio).
+# initramfs, then gf_count_virtio (0 expected, checked with no_virtio).
 gf_modules_list() {
     cat <<EOF
 upload $1 /etc/initramfs-tools/modules
 command "sed -i s/^MODULES=.*/MODULES=list/ /etc/initramfs-tools/initramfs.conf"
 command "update-initramfs -u -k all"
-sh "lsinitramfs /boot/initrd.img-* | grep -c virtio_blk || true"
 EOF
+    gf_count_virtio
 }
 # no_virtio NAME LOG: the count gf_modules_list printed is 0.
 no_virtio() {
@@ -375,6 +377,8 @@ no_virtio() {
         { cat "$2" >&2; die "$1: the initrd still has virtio"; }
 }
 
+# Guest edits common to the sda/xvda variants: device names in fstab and
+# grub.cfg (as update-grub would have written them on that hypervisor).
 gf_devname() {   # gf_devname DEV CONSOLE
     cat <<EOF
 command "sed -i s,/dev/vda1,$1,g /etc/fstab /boot/grub/grub.cfg"
@@ -438,23 +442,20 @@ rm-rf /var/tmp/vmware-debs
 mkdir-p /etc/X11
 upload $work/xorg.conf /etc/X11/xorg.conf
 upload $work/interfaces /etc/network/interfaces
-EOF
-      [ -n "${1:-}" ] || cat <<EOF
-upload $work/modules /etc/initramfs-tools/modules
-command "sed -i s/^MODULES=.*/MODULES=list/ /etc/initramfs-tools/initramfs.conf"
-command "update-initramfs -u -k all"
-EOF
-      cat <<EOF
-sh "lsinitramfs /boot/initrd.img-* | grep -c virtio_blk || true"
 download /etc/fstab /dev/stdout
 EOF
+      if [ -n "${1:-}" ]; then gf_count_virtio
+      else gf_modules_list "$work/modules"; fi
     } >"$work/gf"
     gf_variant "$work/disk.img" "$work/gf" "$work/gf.log"
     grep -q '^/dev/sda1 ' "$work/gf.log" || die "$name: fstab not rewritten"
-    # The count of virtio_blk files in the initrd, printed above: 0
-    # (MODULES=list), 1 (MODULES=most).
-    grep -qx "$([ -n "${1:-}" ] && echo 1 || echo 0)" "$work/gf.log" ||
-        { cat "$work/gf.log" >&2; die "$name: virtio_blk in the initrd unexpectedly, or not"; }
+    if [ -n "${1:-}" ]; then
+        # MODULES=most: the one virtio_blk.ko is in the initrd
+        grep -qx 1 "$work/gf.log" ||
+            { cat "$work/gf.log" >&2; die "$name: the initrd has no virtio_blk"; }
+    else
+        no_virtio vmware "$work/gf.log"
+    fi
     say "$name: converting to VMDK"
     qemu-img convert -f raw -O vmdk -o subformat=monolithicSparse \
         "$work/disk.img" "$work/debian12.vmdk"

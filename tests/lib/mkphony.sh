@@ -262,7 +262,7 @@ real_modules() {
     hv=$(ls /lib/modules | sort -V | tail -n 1)
     src=/lib/modules/$hv dst=$R/lib/modules/$gv
     [ -n "$hv" ] && [ -f "$src/modules.dep.bin" ] ||
-        die "real-initramfs: no kernel modules on the host (linux-image-amd64)"
+        die "real modules: no kernel modules on the host (linux-image-amd64)"
     rm -rf "$dst/kernel"
     mkdir -p "$dst"
     cp "$src"/modules.* "$dst/"
@@ -270,7 +270,7 @@ real_modules() {
              virtio_net sd_mod; do
         grep -E "(^|/)$m\.ko[^:/]*:" "$src/modules.dep" || true
     done | tr -d ':' | tr ' ' '\n' | sed '/^$/d' | sort -u >"$work/mods"
-    [ -s "$work/mods" ] || die "real-initramfs: no virtio in $src/modules.dep"
+    [ -s "$work/mods" ] || die "real modules: no virtio in $src/modules.dep"
     while read -r p; do
         mkdir -p "$dst/$(dirname "$p")"
         cp "$src/$p" "$dst/$p"
