@@ -45,6 +45,10 @@ packages=(
     # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer
     # runtimes (libclang_rt.fuzzer, asan, ubsan: libclang-rt-14-dev)
     clang libclang-rt-14-dev
+    # the Windows first-boot service (drivers-inject/windows/firstboot):
+    # cross-compiled for x64 and x86 guests with mingw-w64; the x64 one is
+    # tested under wine64 (tests/drivers-inject/test-windows-firstboot.sh)
+    gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 wine wine64
 )
 
 missing=()
