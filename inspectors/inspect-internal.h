@@ -30,6 +30,13 @@ bool v2k_insp_next_line(const char *buf, size_t *pos, const char **line,
  * packages.  Only fails on out-of-memory. */
 int v2k_inspect_linux(guestfs_h *g, struct v2k_guest *gu);
 
+/* The Windows part, after the root is mounted: gu->win (systemroot,
+ * hives, variant, edition, build, control set, drive letters, programs,
+ * IP settings, RTC), hypervisor tools into gu->tools, the registry's
+ * interfaces into gu->netifs.  -1 with one message when the registry
+ * cannot be read. */
+int v2k_inspect_windows(guestfs_h *g, struct v2k_guest *gu);
+
 /* Firmware and ESP for any OS. */
 int v2k_inspect_firmware(guestfs_h *g, struct v2k_guest *gu);
 

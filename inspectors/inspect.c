@@ -551,6 +551,8 @@ v2k_inspect(guestfs_h *g, const struct v2k_inspect_opts *opts)
         goto fail;
     if (gu->family == V2K_OS_LINUX && v2k_inspect_netcfg(g, gu) == -1)
         goto fail;
+    if (gu->family == V2K_OS_WINDOWS && v2k_inspect_windows(g, gu) == -1)
+        goto fail;
     if (gu->tools == NULL && (gu->tools = calloc(1, sizeof(char *))) == NULL) {
         v2k_error("out of memory");
         goto fail;

@@ -6,7 +6,11 @@
  * bootloader_config package_format package_manager initramfs_tool
  * kernels[{version,vmlinuz,initrd,virtio[names],xen_only,debug}]
  * default_kernel (index or -1) default_kernel_version tools[] selinux
- * packages[] network[{name,tool,config,method,start}] luks_unlocked.
+ * packages[] network[{name,tool,config,method,start}] luks_unlocked
+ * windows (null, or {systemroot,system_hive,software_hive,variant,
+ * edition,build,control_set,driver_database,rtc_utc,drives[],
+ * apps[{key,name,version,publisher,uninstall,wow64}],
+ * ip[{guid,adapter,dhcp,addrs[],gateways[],dns[]}],antivirus[]}).
  */
 #include "guest.h"
 
@@ -45,6 +49,65 @@ print_list(FILE *fp, char *const *l)
         fprintf(fp, "%s%s", i ? " " : "", l[i]);
 }
 
+static void
+print_network(const struct v2k_guest *gu, FILE *fp)
+{
+    fprintf(fp, "Network:%s\n", gu->nnetifs ? "" : "          none configured");
+    for (size_t i = 0; i < gu->nnetifs; i++) {
+        const struct v2k_guest_netif *n = &gu->netifs[i];
+
+        fprintf(fp, "  %-14s  %s%s%s (%s, %s)\n", n->name,
+                n->method ? n->method : "unknown",
+                n->start ? ", " : "", n->start ? n->start : "", n->tool,
+                n->config);
+    }
+}
+
+/* The Windows guest's lines, after the firmware's. */
+static void
+print_windows(const struct v2k_guest *gu, FILE *fp)
+{
+    const struct v2k_win *w = gu->win;
+
+    fprintf(fp, "System root:      %s\n", str(w->systemroot));
+    fprintf(fp, "Variant:          %s\n", str(w->variant));
+    fprintf(fp, "Edition:          %s\n", str(w->edition));
+    fprintf(fp, "Build:            %u\n", w->build);
+    fprintf(fp, "Control set:      %s\n", str(w->control_set));
+    fprintf(fp, "Driver store:     %s\n", w->driver_database
+            ? "DriverDatabase (Windows 8 and later)"
+            : "CriticalDeviceDatabase (before Windows 8)");
+    fprintf(fp, "RTC:              %s\n", w->rtc_utc ? "utc" : "localtime");
+    fprintf(fp, "Drives:           ");
+    print_list(fp, w->drives);
+    fputc('\n', fp);
+    fprintf(fp, "Hypervisor tools: ");
+    print_list(fp, gu->tools);
+    fputc('\n', fp);
+    fprintf(fp, "Antivirus:        ");
+    print_list(fp, w->antivirus);
+    fputc('\n', fp);
+    print_network(gu, fp);
+    for (size_t i = 0; i < w->nipcfgs; i++) {
+        const struct v2k_win_ipcfg *c = &w->ipcfgs[i];
+        if (c->dhcp)
+            continue;
+        fprintf(fp, "  %s: addresses ", c->guid);
+        print_list(fp, c->addrs);
+        fprintf(fp, ", gateways ");
+        print_list(fp, c->gateways);
+        fprintf(fp, ", DNS ");
+        print_list(fp, c->dns);
+        fputc('\n', fp);
+    }
+    fprintf(fp, "Installed:        %zu programs\n", w->napps);
+    for (size_t i = 0; i < w->napps; i++)
+        fprintf(fp, "  %s%s%s%s\n", w->apps[i].name,
+                w->apps[i].version ? " " : "",
+                w->apps[i].version ? w->apps[i].version : "",
+                w->apps[i].wow64 ? " (32-bit)" : "");
+}
+
 void
 v2k_guest_print(const struct v2k_guest *gu, FILE *fp)
 {
@@ -68,6 +131,10 @@ v2k_guest_print(const struct v2k_guest *gu, FILE *fp)
     if (gu->esp)
         fprintf(fp, " (ESP %s)", gu->esp);
     fputc('\n', fp);
+    if (gu->win) {
+        print_windows(gu, fp);
+        return;
+    }
     fprintf(fp, "Bootloader:       %s", v2k_bootloader_to_string(
                                             gu->bootloader));
     if (gu->bootloader_config)
@@ -98,15 +165,7 @@ v2k_guest_print(const struct v2k_guest *gu, FILE *fp)
     print_list(fp, gu->tools);
     fputc('\n', fp);
     fprintf(fp, "SELinux:          %s\n", gu->selinux ? "yes" : "no");
-    fprintf(fp, "Network:%s\n", gu->nnetifs ? "" : "          none configured");
-    for (size_t i = 0; i < gu->nnetifs; i++) {
-        const struct v2k_guest_netif *n = &gu->netifs[i];
-
-        fprintf(fp, "  %-14s  %s%s%s (%s, %s)\n", n->name,
-                n->method ? n->method : "unknown",
-                n->start ? ", " : "", n->start ? n->start : "", n->tool,
-                n->config);
-    }
+    print_network(gu, fp);
     while (gu->packages && gu->packages[np])
         np++;
     fprintf(fp, "Installed:        %zu packages\n", np);
@@ -120,6 +179,57 @@ json_list(struct v2k_json *j, const char *key, char *const *l)
     for (size_t i = 0; l && l[i]; i++)
         v2k_json_string(j, l[i]);
     v2k_json_end_array(j);
+}
+
+static void
+json_windows(struct v2k_json *j, const struct v2k_win *w)
+{
+    v2k_json_key(j, "windows");
+    if (w == NULL) {
+        v2k_json_null(j);
+        return;
+    }
+    v2k_json_begin_object(j);
+    v2k_json_kv_string(j, "systemroot", w->systemroot);
+    v2k_json_kv_string(j, "system_hive", w->system_hive);
+    v2k_json_kv_string(j, "software_hive", w->software_hive);
+    v2k_json_kv_string(j, "variant", w->variant);
+    v2k_json_kv_string(j, "edition", w->edition);
+    v2k_json_kv_uint(j, "build", w->build);
+    v2k_json_kv_string(j, "control_set", w->control_set);
+    v2k_json_kv_bool(j, "driver_database", w->driver_database);
+    v2k_json_kv_bool(j, "rtc_utc", w->rtc_utc);
+    json_list(j, "drives", w->drives);
+    v2k_json_key(j, "apps");
+    v2k_json_begin_array(j);
+    for (size_t i = 0; i < w->napps; i++) {
+        const struct v2k_win_app *a = &w->apps[i];
+        v2k_json_begin_object(j);
+        v2k_json_kv_string(j, "key", a->key);
+        v2k_json_kv_string(j, "name", a->name);
+        v2k_json_kv_string(j, "version", a->version);
+        v2k_json_kv_string(j, "publisher", a->publisher);
+        v2k_json_kv_string(j, "uninstall", a->uninstall);
+        v2k_json_kv_bool(j, "wow64", a->wow64);
+        v2k_json_end_object(j);
+    }
+    v2k_json_end_array(j);
+    v2k_json_key(j, "ip");
+    v2k_json_begin_array(j);
+    for (size_t i = 0; i < w->nipcfgs; i++) {
+        const struct v2k_win_ipcfg *c = &w->ipcfgs[i];
+        v2k_json_begin_object(j);
+        v2k_json_kv_string(j, "guid", c->guid);
+        v2k_json_kv_string(j, "adapter", c->adapter);
+        v2k_json_kv_bool(j, "dhcp", c->dhcp);
+        json_list(j, "addrs", c->addrs);
+        json_list(j, "gateways", c->gateways);
+        json_list(j, "dns", c->dns);
+        v2k_json_end_object(j);
+    }
+    v2k_json_end_array(j);
+    json_list(j, "antivirus", w->antivirus);
+    v2k_json_end_object(j);
 }
 
 void
@@ -204,6 +314,7 @@ v2k_guest_print_json(const struct v2k_guest *gu, FILE *fp)
     }
     v2k_json_end_array(j);
     v2k_json_kv_uint(j, "luks_unlocked", gu->nluks_unlocked);
+    json_windows(j, gu->win);
     v2k_json_end_object(j);
     v2k_json_free(j);
 }

@@ -100,7 +100,40 @@ v2k_guest_free(struct v2k_guest *gu)
         free(gu->netifs[i].start);
     }
     free(gu->netifs);
+    v2k_win_free(gu->win);
     free(gu);
+}
+
+void
+v2k_win_free(struct v2k_win *w)
+{
+    if (w == NULL)
+        return;
+    free(w->systemroot);
+    free(w->system_hive);
+    free(w->software_hive);
+    free(w->variant);
+    free(w->edition);
+    free(w->control_set);
+    v2k_strv_free(w->drives);
+    for (size_t i = 0; i < w->napps; i++) {
+        free(w->apps[i].key);
+        free(w->apps[i].name);
+        free(w->apps[i].version);
+        free(w->apps[i].publisher);
+        free(w->apps[i].uninstall);
+    }
+    free(w->apps);
+    for (size_t i = 0; i < w->nipcfgs; i++) {
+        free(w->ipcfgs[i].guid);
+        free(w->ipcfgs[i].adapter);
+        v2k_strv_free(w->ipcfgs[i].addrs);
+        v2k_strv_free(w->ipcfgs[i].gateways);
+        v2k_strv_free(w->ipcfgs[i].dns);
+    }
+    free(w->ipcfgs);
+    v2k_strv_free(w->antivirus);
+    free(w);
 }
 
 /* *field = strdup(v) when *field is NULL and v is not; -1 on ENOMEM. */

@@ -71,6 +71,47 @@ struct v2k_guest_netif {
                                    or NULL when the tool does not say */
 };
 
+/* An installed Windows program (the registry's Uninstall keys). */
+struct v2k_win_app {
+    char *key;                  /* the Uninstall subkey's name */
+    char *name;                 /* DisplayName */
+    char *version;              /* DisplayVersion, or NULL */
+    char *publisher;            /* Publisher, or NULL */
+    char *uninstall;            /* UninstallString, or NULL */
+    bool wow64;                 /* under WOW6432Node (a 32-bit program) */
+};
+
+/* A Windows network adapter's IP settings (Tcpip\Parameters\
+ * Interfaces\{GUID}), with the adapter bound to it (the network class's
+ * NetCfgInstanceId). */
+struct v2k_win_ipcfg {
+    char *guid;                 /* "{8E6A1B2C-...}" */
+    char *adapter;              /* DriverDesc, or NULL */
+    bool dhcp;                  /* EnableDHCP = 1: nothing else applies */
+    char **addrs;               /* "10.20.30.40/24"; NULL-terminated */
+    char **gateways;            /* "10.20.30.1" */
+    char **dns;                 /* "10.20.30.2" */
+};
+
+/* What inspection found in a Windows guest (inspect-windows.c). */
+struct v2k_win {
+    char *systemroot;           /* "/Windows", as the guest spells it */
+    char *system_hive;          /* "/Windows/System32/config/SYSTEM" */
+    char *software_hive;
+    char *variant;              /* InstallationType: "Server", "Client" */
+    char *edition;              /* EditionID: "ServerDatacenter", or NULL */
+    unsigned build;             /* CurrentBuildNumber, 0 = unknown */
+    char *control_set;          /* "ControlSet001" (Select\Current) */
+    bool driver_database;       /* SYSTEM has DriverDatabase (Windows 8+) */
+    bool rtc_utc;               /* RealTimeIsUniversal = 1 */
+    char **drives;              /* "C:=/dev/sda1"; NULL-terminated */
+    struct v2k_win_app *apps;
+    size_t napps;
+    struct v2k_win_ipcfg *ipcfgs;
+    size_t nipcfgs;
+    char **antivirus;           /* apps that look like antivirus */
+};
+
 struct v2k_guest {
     enum v2k_os_family family;
     char *type;                 /* libguestfs: "linux", "windows" */
@@ -107,7 +148,10 @@ struct v2k_guest {
     size_t nnetifs;
     size_t nluks_unlocked;      /* LUKS filesystems unlocked with --key
                                    (mapped as /dev/mapper/luks-sdXN) */
+    struct v2k_win *win;        /* Windows guests only, else NULL */
 };
+
+void v2k_win_free(struct v2k_win *w);
 
 #define V2K_GUEST_MAX_NETIFS 64
 
