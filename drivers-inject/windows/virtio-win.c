@@ -174,6 +174,14 @@ iso_name(const char *p)
     return p;
 }
 
+static const char *
+aerr(struct archive *a)
+{
+    const char *m = archive_error_string(a);
+
+    return m ? m : "no details from libarchive";
+}
+
 /* A new reader on an open fd of the ISO; -1 with a message. */
 static struct archive *
 iso_open(struct v2k_vwin *vw, int fd)
@@ -187,7 +195,7 @@ iso_open(struct v2k_vwin *vw, int fd)
     }
     if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
         v2k_error("%s: not an ISO 9660 image (%s)", vw->path,
-                  archive_error_string(a) ? archive_error_string(a) : "?");
+                  aerr(a));
         archive_read_free(a);
         return NULL;
     }
@@ -214,7 +222,7 @@ iso_list(struct v2k_vwin *vw)
 
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
             v2k_error("%s: not an ISO 9660 image, or a damaged one (%s)",
-                      vw->path, archive_error_string(a) ? archive_error_string(a) : "?");
+                      vw->path, aerr(a));
             goto fail;
         }
         if (count_entry(vw) == -1)
@@ -594,6 +602,7 @@ v2k_vwin_select(struct v2k_vwin *vw, const struct v2k_vwin_target *t,
     struct cand *c = NULL;
     size_t nc = 0, i;
     bool fwcfg = false;
+    const char *blk[2];
     int r = -1;
 
     memset(out, 0, sizeof *out);
@@ -646,14 +655,21 @@ v2k_vwin_select(struct v2k_vwin *vw, const struct v2k_vwin_target *t,
         /* fwcfg.inf and the qemufwcfg stub conflict (RHBZ#2151752). */
         if (fwcfg && strncmp(c[i].name, "qemufwcfg.", 10) == 0)
             continue;
-        if (fill_file(vw, c[i].idx, c[i].name, &out->files[out->nfiles++]) == -1)
+        if (fill_file(vw, c[i].idx, c[i].name,
+                      &out->files[out->nfiles++]) == -1)
             goto out;
     }
-    if (sel_has(out, t->prefer == V2K_VWIN_VIOSCSI ? "vioscsi.sys" : "viostor.sys"))
-        out->block_driver = t->prefer == V2K_VWIN_VIOSCSI ? "vioscsi" : "viostor";
-    else if (sel_has(out, t->prefer == V2K_VWIN_VIOSCSI ? "viostor.sys" : "vioscsi.sys"))
-        out->block_driver = t->prefer == V2K_VWIN_VIOSCSI ? "viostor" : "vioscsi";
-    out->has_netkvm = sel_has(out, "netkvm.inf") || sel_has(out, "virtio_net.inf");
+    /* virt-v2v's order: the preferred driver, then the other one */
+    blk[0] = t->prefer == V2K_VWIN_VIOSCSI ? "vioscsi" : "viostor";
+    blk[1] = t->prefer == V2K_VWIN_VIOSCSI ? "viostor" : "vioscsi";
+    for (i = 0; i < 2 && out->block_driver == NULL; i++) {
+        char sys[16];
+        snprintf(sys, sizeof sys, "%s.sys", blk[i]);
+        if (sel_has(out, sys))
+            out->block_driver = blk[i];
+    }
+    out->has_netkvm =
+        sel_has(out, "netkvm.inf") || sel_has(out, "virtio_net.inf");
     out->has_balloon = sel_has(out, "balloon.inf");
     out->has_blnsvr = sel_has(out, "blnsvr.exe");
     out->has_viorng = sel_has(out, "viorng.inf");
@@ -703,7 +719,7 @@ iso_data(struct v2k_vwin *vw, struct archive *a, const struct entry *x)
         la_ssize_t r = archive_read_data(a, buf + got, (size_t)x->size - got);
         if (r < 0) {
             v2k_error("%s: %s: %s", vw->path, x->path,
-                      archive_error_string(a) ? archive_error_string(a) : "read error");
+                      aerr(a));
             free(buf);
             return NULL;
         }
@@ -754,17 +770,19 @@ iso_load(struct v2k_vwin *vw, size_t want)
             break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
             v2k_error("%s: %s", vw->path,
-                      archive_error_string(a) ? archive_error_string(a) : "read error");
+                      aerr(a));
             goto out;
         }
         p = iso_name(archive_entry_pathname(ae));
         if (p == NULL || archive_entry_filetype(ae) != AE_IFREG ||
-            archive_entry_hardlink(ae) != NULL || (x = find_entry(vw, p)) == NULL)
+            archive_entry_hardlink(ae) != NULL ||
+            (x = find_entry(vw, p)) == NULL)
             continue;
         i = (size_t)(x - vw->e);
         if (x->buf || x->data != i || x->size > V2K_VWIN_MAX_FILE)
             continue;
-        if (i != want && (!x->wanted || vw->cached + x->size > V2K_VWIN_MAX_CACHE))
+        if (i != want &&
+            (!x->wanted || vw->cached + x->size > V2K_VWIN_MAX_CACHE))
             continue;
         x->buf = iso_data(vw, a, x);
         if (x->buf == NULL)
