@@ -470,7 +470,28 @@ read_all(const char *rel)
 
 START_TEST(test_read_iso)
 {
+    struct v2k_vwin *vw;
+    struct v2k_vwin_selection s;
+    void *buf;
+    size_t len;
+
     read_all("virtio-win.iso");
+    /* 2k25's viostor.cat is a hard link to 2k22's: libarchive gives the
+     * data with one name only */
+    vw = open_ok("virtio-win.iso");
+    select_ok(vw, tgt(10, 0, 26100, true, "x86_64", V2K_VWIN_VIOSTOR), &s);
+    ck_assert_uint_eq(find(&s, "viostor.cat")->size,
+                      strlen("viostor/2k22/amd64/viostor.cat\n"));
+    for (int i = 0; i < 2; i++) {
+        const char *p = i ? "viostor/2k22/amd64/viostor.cat"
+                          : "viostor/2k25/amd64/viostor.cat";
+        ck_assert_msg(v2k_vwin_read(vw, p, 100, &buf, &len) == 0, "%s: %s", p,
+                      v2k_error_message());
+        ck_assert_str_eq((char *)buf, "viostor/2k22/amd64/viostor.cat\n");
+        free(buf);
+    }
+    v2k_vwin_selection_free(&s);
+    v2k_vwin_close(vw);
 }
 END_TEST
 

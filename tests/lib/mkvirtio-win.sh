@@ -16,7 +16,8 @@
 #   OUTDIR/not-an-iso.iso    text, for the error
 # Traps, as in the real trees: sriov/, vioprot.*, *.pdb, qemufwcfg next
 # to fwcfg, a Win2022/ directory that must not match, 2k8 beside 2k8r2,
-# mixed-case directories (NetKVM, Balloon), ARM64 directories.
+# mixed-case directories (NetKVM, Balloon), ARM64 directories, a hard
+# link.
 # xorriso missing is a failure, not a skip.
 set -euo pipefail
 out=${1:?usage: mkvirtio-win.sh OUTDIR}
@@ -84,7 +85,11 @@ mk guest-agent/qemu-ga-x86_64.msi guest-agent/qemu-ga-i386.msi
 mk drivers/amd64/Win2022/viostor.sys drivers/amd64/Win2022/viostor.inf
 mk virtio-win_license.txt
 
-xorriso -as mkisofs -J -r -V virtio-win -o "$out/virtio-win.iso" "$iso" \
+# One hard link (libarchive lists the second name with no data and a
+# link to the first): 2k25's viostor.cat is 2k22's.
+ln -f "$iso/viostor/2k22/amd64/viostor.cat" "$iso/viostor/2k25/amd64/viostor.cat"
+
+xorriso -as mkisofs -J -r --hardlinks -V virtio-win -o "$out/virtio-win.iso" "$iso" \
     >"$out/xorriso.log" 2>&1 ||
     { cat "$out/xorriso.log" >&2; exit 1; }
 
