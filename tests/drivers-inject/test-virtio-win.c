@@ -605,6 +605,41 @@ START_TEST(test_symlinks)
 }
 END_TEST
 
+/* A tree deeper than V2K_VWIN_MAX_DEPTH is cut there; one with more
+ * than V2K_VWIN_MAX_ENTRIES entries is refused (the input may come from
+ * anyone). */
+START_TEST(test_limits)
+{
+    struct v2k_vwin *vw = NULL;
+    struct v2k_vwin_selection s;
+    char deep[PATH_MAX], cmd[4 * PATH_MAX];
+    size_t n;
+
+    snprintf(deep, sizeof deep, "%s", at("deep"));
+    n = strlen(deep);
+    for (int i = 0; i < V2K_VWIN_MAX_DEPTH; i++)
+        n += (size_t)snprintf(deep + n, sizeof deep - n, "/d");
+    snprintf(cmd, sizeof cmd,
+             "set -e; for t in '%s' '%s'; do mkdir -p $t/viostor/2k22/amd64;"
+             " echo x > $t/viostor/2k22/amd64/viostor.sys; done",
+             at("deep"), deep);
+    ck_assert_int_eq(system(cmd), 0);
+    vw = open_ok("deep");
+    select_ok(vw, tgt(10, 0, 20348, true, "x86_64", V2K_VWIN_VIOSTOR), &s);
+    ck_assert_uint_eq(s.nfiles, 1);
+    ck_assert_str_eq(s.files[0].source, "viostor/2k22/amd64/viostor.sys");
+    v2k_vwin_selection_free(&s);
+    v2k_vwin_close(vw);
+
+    snprintf(cmd, sizeof cmd, "mkdir '%s' && cd '%s' && seq 1 %d | xargs touch",
+             at("many"), at("many"), V2K_VWIN_MAX_ENTRIES + 1);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(v2k_vwin_open(at("many"), &vw), -1);
+    ck_assert_msg(strstr(v2k_error_message(), "more than 100000 entries"),
+                  "%s", v2k_error_message());
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -629,6 +664,7 @@ make_suite(void)
     tcase_add_test(tc, test_missing_path);
     tcase_add_test(tc, test_default_places);
     tcase_add_test(tc, test_symlinks);
+    tcase_add_test(tc, test_limits);
     suite_add_tcase(s, tc);
     return s;
 }
