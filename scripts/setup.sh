@@ -36,6 +36,9 @@ packages=(
     # FAT images for the ESP reader's tests (tests/model/test-fatdir.c,
     # tests/cli/test-firmware.sh): mkfs.fat, mtools
     dosfstools mtools
+    # the fake virtio-win ISO of tests/lib/mkvirtio-win.sh (mkisofs -J -r
+    # through xorriso), read back by drivers-inject/windows/virtio-win.c
+    xorriso
     # vSphere simulator (govmomi's vcsim, built from Debian's Go sources)
     golang-go golang-github-vmware-govmomi-dev
     # SFTP for block devices on remote hosts (formats/)
