@@ -33,7 +33,7 @@
 #include "util.h"
 #include "winreg.h"
 
-#include <ctype.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -178,13 +178,13 @@ split_list(char **in, char ***out)
 static int
 mask_len(const char *m)
 {
-    unsigned a, b, c, d, len = 0;
+    struct in_addr in;
+    unsigned len = 0;
     uint32_t v;
 
-    if (sscanf(m, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 || a > 255 ||
-        b > 255 || c > 255 || d > 255)
+    if (inet_pton(AF_INET, m, &in) != 1)
         return -1;
-    v = a << 24 | b << 16 | c << 8 | d;
+    v = ntohl(in.s_addr);
     while (len < 32 && (v & (0x80000000u >> len)))
         len++;
     return (len == 32 || (v << len) == 0) ? (int)len : -1;
