@@ -656,6 +656,7 @@ run_appliance(struct v2k_conversion *c, guestfs_h *g,
             .opts = {
                 .machine_fixed = o->machine != NULL,
                 .rebuild_initramfs = o->rebuild_initramfs,
+                .virtio_win = o->virtio_win,
             },
             .gc = gc,
             .keep_macs = v2k_conversion_keeps_macs(o, c->s),

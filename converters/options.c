@@ -21,7 +21,7 @@ enum {
     OPT_PRINT_SOURCE, OPT_MACHINE, OPT_MEMORY, OPT_VCPUS, OPT_OVERWRITE,
     OPT_HELP, OPT_VERSION, OPT_PARALLEL, OPT_OC, OPT_OO, OPT_CPU,
     OPT_BLOCK_DRIVER, OPT_QEMU_BOOT, OPT_COMPRESSED, OPT_IO,
-    OPT_NO_CONVERT, OPT_REBUILD_INITRAMFS, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
+    OPT_NO_CONVERT, OPT_REBUILD_INITRAMFS, OPT_VIRTIO_WIN, OPT_PRINT_GUEST, OPT_ROOT, OPT_KEY,
     OPT_IT, OPT_ALLOW_PATH, OPT_LIST_INPUTS, OPT_LIST_OUTPUTS, OPT_LIST_STEPS,
 };
 
@@ -57,6 +57,7 @@ static const struct option longopts[] = {
     { "print-guest", no_argument, NULL, OPT_PRINT_GUEST },
     { "no-convert", no_argument, NULL, OPT_NO_CONVERT },
     { "rebuild-initramfs", no_argument, NULL, OPT_REBUILD_INITRAMFS },
+    { "virtio-win", required_argument, NULL, OPT_VIRTIO_WIN },
     { "root", required_argument, NULL, OPT_ROOT },
     { "key", required_argument, NULL, OPT_KEY },
     { "machine-readable", no_argument, NULL, OPT_MACHINE },
@@ -246,6 +247,8 @@ v2k_options_usage(FILE *fp)
 "  --no-convert      copy the disks unchanged (the guest may not boot)\n"
 "  --rebuild-initramfs  rebuild the initramfs even when it already holds\n"
 "                    the virtio drivers\n"
+"  --virtio-win PATH  Windows guests: the virtio-win drivers, a directory\n"
+"                    or the ISO (default: $VIRTIO_WIN, /usr/share/virtio-win)\n"
 "  --list-inputs, --list-outputs, --list-steps\n"
 "                    print the input modes, output modes or the guest\n"
 "                    rewrite steps and exit\n"
@@ -719,6 +722,7 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
         case OPT_PRINT_GUEST: o->print_guest = true; break;
         case OPT_NO_CONVERT: o->no_convert = true; break;
         case OPT_REBUILD_INITRAMFS: o->rebuild_initramfs = true; break;
+        case OPT_VIRTIO_WIN: o->virtio_win = optarg; break;
         case OPT_ROOT:
             if (parse_root(optarg) == -1)
                 return -1;

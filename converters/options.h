@@ -100,6 +100,7 @@ struct v2k_options {
 
     /* The conversion stage (converters/conversion.h). */
     bool no_convert;            /* --no-convert: copy the disks unchanged */
+    const char *virtio_win;     /* --virtio-win PATH, or NULL */
     bool rebuild_initramfs;     /* --rebuild-initramfs: even when the image
                                    already holds the virtio drivers */
     bool print_guest;           /* --print-guest: print the inspection */

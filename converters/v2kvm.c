@@ -4,6 +4,7 @@
 #include "error.h"
 #include "json.h"
 #include "linux.h"
+#include "windows.h"
 #include "log.h"
 #include "options.h"
 #include "outfile.h"
@@ -18,6 +19,7 @@ static const struct {
     const struct v2k_step *steps;
 } step_tables[] = {
     { "linux", v2k_linux_steps },
+    { "windows", v2k_windows_steps },
 };
 
 /* One row of a --list-*: "NAME  TEXT" aligned, or with

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "json.h"
 #include "linux.h"
+#include "windows.h"
 #include "log.h"
 #include "util.h"
 
@@ -24,10 +25,16 @@ v2k_convert_guest(struct v2k_convert_ctx *ctx)
             (ctx->gc->osinfo = v2k_strdup(gu->osinfo)) == NULL)
             return -1;
         return v2k_run_steps(ctx, v2k_linux_steps);
-    case V2K_OS_WINDOWS:
-        v2k_error("Windows guests cannot be converted yet (%s); use --no-convert to copy the disks unchanged",
-                  gu->product_name ? gu->product_name : "windows");
-        return -1;
+    case V2K_OS_WINDOWS: {
+        int r;
+        ctx->gc->family = V2K_OS_WINDOWS;
+        if (ctx->gc->osinfo == NULL && gu->osinfo &&
+            (ctx->gc->osinfo = v2k_strdup(gu->osinfo)) == NULL)
+            return -1;
+        r = v2k_run_steps(ctx, v2k_windows_steps);
+        v2k_windows_state_free(ctx);
+        return r;
+    }
     default:
         v2k_error("cannot convert this guest: inspection found an operating system of type '%s' (distribution '%s'), which v2kvm does not know how to convert",
                   gu->type ? gu->type : "unknown",

@@ -38,6 +38,8 @@ struct v2k_step_options {
     bool machine_fixed;                 /* -oo machine= given: the kernel
                                            step leaves gc->machine alone */
     bool rebuild_initramfs;             /* --rebuild-initramfs */
+    const char *virtio_win;             /* --virtio-win PATH, or NULL:
+                                           $VIRTIO_WIN, ... (virtio-win.h) */
 };
 
 /* The guest files the steps of one v2k_run_steps logged edits of
@@ -69,6 +71,9 @@ struct v2k_convert_ctx {
                                            run, NULL = all (V2K_ONLY_STEPS) */
     struct v2k_edit_set edited;         /* v2k_edited; the runner frees it
                                            (v2k_edit_set_clear) */
+    struct v2k_win_state *win;          /* Windows steps' shared state
+                                           (windows.h); freed by
+                                           v2k_convert_guest */
 };
 
 /* One rewrite step.  applies() is asked first (false: skipped, with a
@@ -80,8 +85,9 @@ struct v2k_step {
     int (*run)(struct v2k_convert_ctx *ctx);
 };
 
-/* Run the guest family's steps in order.  Windows and unknown families:
- * -1 with a message saying what is not supported. */
+/* Run the guest family's steps in order (Linux: linux/linux.h, Windows:
+ * windows/windows.h).  Unknown families: -1 with a message saying what
+ * is not supported. */
 int v2k_convert_guest(struct v2k_convert_ctx *ctx);
 
 /* Run a NULL-name-terminated step table (used by v2k_convert_guest and
