@@ -119,9 +119,12 @@ pnputil(struct text *t)
     line(t, "set e=%%errorlevel%%");
     line(t, "if \"%%e%%\"==\"0\" goto :eof");
     line(t, "if \"%%e%%\"==\"259\" goto :eof");
-    line(t, "if \"%%e%%\"==\"3010\" (if \"%%rc%%\"==\"0\" set rc=3010) & goto :eof");
+    line(t, "if \"%%e%%\"==\"3010\" goto reboot");
     line(t, "echo pnputil failed on %%~nx1: exit code %%e%%");
     line(t, "set rc=1");
+    line(t, "goto :eof");
+    line(t, ":reboot");
+    line(t, "if \"%%rc%%\"==\"0\" set rc=3010");
     line(t, "goto :eof");
 }
 
@@ -344,7 +347,7 @@ uninstall(struct text *t, const char *tool, const char *name,
     line(t, "echo %s", cmd);
     line(t, "%s", cmd);
     line(t, "set e=%%errorlevel%%");
-    line(t, "if \"%%e%%\"==\"1605\" echo already removed & exit /b 0");
+    line(t, "if \"%%e%%\"==\"1605\" (echo already removed& exit /b 0)");
     line(t, "if \"%%e%%\"==\"1641\" exit /b 3010");
     line(t, "if not \"%%e%%\"==\"0\" if not \"%%e%%\"==\"3010\" echo the uninstaller failed: exit code %%e%%");
     line(t, "exit /b %%e%%");
