@@ -167,26 +167,59 @@ out:
     return r;
 }
 
+enum v2k_hyperv
+v2k_hyperv_level(const struct v2k_guestcaps *gc, bool tcg)
+{
+    if (gc->family != V2K_OS_WINDOWS)
+        return V2K_HYPERV_NONE;
+    /* NT 5.x and older (2000, XP, 2003) predate Hyper-V and never look
+     * at its CPUID leaves: nothing, not even the reference clock. */
+    if (gc->win_major != 0 && gc->win_major < 6)
+        return V2K_HYPERV_NONE;
+    /* NT 10 (Windows 10, 11, Server 2016 and later) gets what
+     * virt-install gives it.  Not under TCG: qemu (7.2) refuses to start
+     * a TCG guest with hv-vpindex ("kernel doesn't allow setting HyperV
+     * VP_INDEX"), and synic, stimer, tlbflush and ipi need it. */
+    if (gc->win_major >= 10 && !tcg)
+        return V2K_HYPERV_FULL;
+    /* NT 6.x, unknown versions, TCG: virt-v2v's and virt-install's
+     * relaxed timing, virtual APIC, paravirtual spinlocks and the
+     * reference clock (the hypervclock timer). */
+    return V2K_HYPERV_BASIC;
+}
+
 static int
 write_features(xmlTextWriterPtr w, const struct v2k_source *s,
-               const struct v2k_guestcaps *gc)
+               const struct v2k_guestcaps *gc,
+               const struct v2k_domain_opts *d)
 {
+    bool tcg = d->virt_type && strcmp(d->virt_type, "qemu") == 0;
+    enum v2k_hyperv hv = v2k_hyperv_level(gc, tcg);
     int r = -1;
 
     START("features");
     START("acpi"); END();
     START("apic"); END();
-    if (gc->family == V2K_OS_WINDOWS) {
-        /* The enlightenments virt-v2v and virt-install give Windows:
-         * relaxed timing, virtual APIC, paravirtual spinlocks. */
+    if (hv != V2K_HYPERV_NONE) {
         START("hyperv");
         ATTR("mode", "custom");
         EMPTY1("relaxed", "state", "on");
         EMPTY1("vapic", "state", "on");
         EMPTY2("spinlocks", "state", "on", "retries", "8191");
+        if (hv == V2K_HYPERV_FULL) {
+            EMPTY1("vpindex", "state", "on");
+            EMPTY1("runtime", "state", "on");
+            EMPTY1("synic", "state", "on");
+            EMPTY1("stimer", "state", "on");
+            EMPTY1("reset", "state", "on");
+            EMPTY1("frequencies", "state", "on");
+            EMPTY1("tlbflush", "state", "on");
+            EMPTY1("ipi", "state", "on");
+        }
         END();
-        EMPTY1("vmport", "state", "off");
     }
+    if (gc->family == V2K_OS_WINDOWS)
+        EMPTY1("vmport", "state", "off");
     /* Secure boot OVMF builds need System Management Mode. */
     if (s->firmware == V2K_FW_UEFI && s->secure_boot)
         EMPTY1("smm", "state", "on");
@@ -235,22 +268,26 @@ out:
 }
 
 static int
-write_clock(xmlTextWriterPtr w, const struct v2k_guestcaps *gc)
+write_clock(xmlTextWriterPtr w, const struct v2k_guestcaps *gc,
+            const struct v2k_domain_opts *d)
 {
+    bool tcg = d->virt_type && strcmp(d->virt_type, "qemu") == 0;
     int r = -1;
 
     /* Linux keeps the RTC in UTC and uses kvmclock; Windows keeps it in
-     * local time and uses the Hyper-V reference clock.  rtc/pit/hpet as
-     * libvirt's formatdomain recommends for KVM guests. */
+     * local time (unless RealTimeIsUniversal) and uses the Hyper-V
+     * reference clock when it knows Hyper-V.  rtc/pit/hpet as
+     * virt-install gives Windows, and libvirt's formatdomain recommends
+     * for KVM guests. */
     START("clock");
     ATTR("offset", gc->rtc_utc ? "utc" : "localtime");
     EMPTY2("timer", "name", "rtc", "tickpolicy", "catchup");
     EMPTY2("timer", "name", "pit", "tickpolicy", "delay");
     EMPTY2("timer", "name", "hpet", "present", "no");
-    if (gc->family == V2K_OS_WINDOWS)
-        EMPTY2("timer", "name", "hypervclock", "present", "yes");
-    else
+    if (gc->family != V2K_OS_WINDOWS)
         EMPTY2("timer", "name", "kvmclock", "present", "yes");
+    else if (v2k_hyperv_level(gc, tcg) != V2K_HYPERV_NONE)
+        EMPTY2("timer", "name", "hypervclock", "present", "yes");
     END();
     r = 0;
 out:
@@ -269,6 +306,8 @@ write_disks(xmlTextWriterPtr w, const struct v2k_source *s,
 
     if (t == NULL)
         return -1;
+    if (v2k_disk_targets_check(s, gc->block_bus, gc->machine) == -1)
+        goto fail;
     v2k_disk_targets(s, gc->block_bus, gc->machine, t);
     if (gc->block_bus == V2K_BLOCK_VIRTIO_SCSI) {
         START("controller");
@@ -515,8 +554,8 @@ write_domain(xmlTextWriterPtr w, const struct v2k_source *s,
     snprintf(buf, sizeof buf, "%u", s->vcpus);
     STRING(buf);
     END();
-    if (write_os(w, s, gc) == -1 || write_features(w, s, gc) == -1 ||
-        write_cpu(w, s, d) == -1 || write_clock(w, gc) == -1)
+    if (write_os(w, s, gc) == -1 || write_features(w, s, gc, d) == -1 ||
+        write_cpu(w, s, d) == -1 || write_clock(w, gc, d) == -1)
         goto out;
     TEXT("on_poweroff", "destroy");
     TEXT("on_reboot", "restart");

@@ -53,6 +53,19 @@ char *v2k_domain_xml_format(const struct v2k_source *s,
                             const struct v2k_domain_disk *disks,
                             size_t ndisks, const struct v2k_domain_opts *d);
 
+/* Which Hyper-V enlightenments a guest gets, for the domain XML and
+ * -o qemu alike (tcg: the guest runs without KVM). */
+enum v2k_hyperv {
+    V2K_HYPERV_NONE,            /* not Windows; NT 5.x and older */
+    V2K_HYPERV_BASIC,           /* relaxed, vapic, spinlocks 8191 and the
+                                   reference clock: NT 6.x, unknown
+                                   versions, any Windows under TCG */
+    V2K_HYPERV_FULL,            /* also vpindex, runtime, synic, stimer,
+                                   reset, frequencies, tlbflush, ipi:
+                                   NT 10 on KVM */
+};
+enum v2k_hyperv v2k_hyperv_level(const struct v2k_guestcaps *gc, bool tcg);
+
 /* Write xml to a NEW file path (O_EXCL); -1 with a message naming it. */
 int v2k_domain_xml_write(const char *path, const char *xml);
 

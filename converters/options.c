@@ -1,5 +1,6 @@
 /* options.c - see options.h. */
 #include "options.h"
+#include "disk-names.h"
 #include "source.h"
 #include "error.h"
 #include "format.h"
@@ -855,5 +856,6 @@ v2k_options_apply_guestcaps(const struct v2k_options *o,
                             ? V2K_BLOCK_VIRTIO_BLK : V2K_BLOCK_VIRTIO_SCSI;
         break;
     }
-    return 0;
+    /* pc's IDE holds four devices: said before the copy, not after. */
+    return v2k_disk_targets_check(s, gc->block_bus, gc->machine);
 }

@@ -366,11 +366,26 @@ v2k_pipeline_run(const struct v2k_options *o)
     if (v2k_firmware_decide(o, s) == -1)
         goto out;
 
-    /* Linux-like defaults and the user's overrides (guestcaps.h): the
+    /* Linux-like defaults (or with --no-convert, what the source's OS
+     * hint says) and the user's overrides (guestcaps.h): the
      * rewrite steps read them (which disk bus the output uses), then say
      * what the converted guest can drive; the overrides are checked again
      * against that. */
     v2k_guestcaps_defaults(&gc, s);
+    /* --no-convert inspects nothing: a Windows guest is known by the
+     * source's OS hint alone, and has no virtio drivers unless the user
+     * says so with --block-driver. */
+    if (o->no_convert && v2k_guestcaps_from_hint(&gc, s->os_hint)) {
+        if (o->block_driver != V2K_BLOCKDRV_DEFAULT)
+            gc.block_bus = V2K_BLOCK_VIRTIO_BLK;
+        v2k_debug("guestcaps from the source's OS hint '%s': %s, osinfo %s, NT %u.%u, machine %s, block %s, nic %s, rtc %s",
+                  s->os_hint, v2k_os_family_to_string(gc.family),
+                  gc.osinfo ? gc.osinfo : "unknown", gc.win_major,
+                  gc.win_minor, v2k_machine_to_string(gc.machine),
+                  v2k_block_bus_to_string(gc.block_bus),
+                  v2k_net_model_to_string(gc.net_model),
+                  gc.rtc_utc ? "utc" : "localtime");
+    }
     if (v2k_options_apply_guestcaps(o, s, &gc) == -1)
         goto out;
     /* -o null --print-guest: an inspection-only run. */

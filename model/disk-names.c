@@ -1,5 +1,6 @@
 /* disk-names.c - see disk-names.h. */
 #include "disk-names.h"
+#include "error.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -104,4 +105,24 @@ v2k_disk_targets(const struct v2k_source *s, enum v2k_block_bus bus,
             break;
         }
     }
+}
+
+int
+v2k_disk_targets_check(const struct v2k_source *s, enum v2k_block_bus bus,
+                       enum v2k_machine machine)
+{
+    size_t ide = 0;
+
+    for (size_t i = 0; i < s->ndisks; i++) {
+        const struct v2k_disk *d = &s->disks[i];
+
+        ide += (d->device == V2K_DEV_DISK && bus == V2K_BLOCK_IDE) ||
+               (d->device == V2K_DEV_CDROM && machine == V2K_MACHINE_PC);
+    }
+    if (ide > V2K_IDE_MAX) {
+        v2k_error("%zu disks and CD-ROMs go on IDE, which holds %d on the pc machine (a guest without virtio or SATA drivers has no other bus)",
+                  ide, V2K_IDE_MAX);
+        return -1;
+    }
+    return 0;
 }

@@ -53,4 +53,14 @@ struct v2k_disk_target {
 void v2k_disk_targets(const struct v2k_source *s, enum v2k_block_bus bus,
                       enum v2k_machine machine, struct v2k_disk_target *t);
 
+/* The most devices the pc machine's IDE controller holds: two buses of
+ * two units (hda-hdd). */
+#define V2K_IDE_MAX 4
+
+/* -1 with a message when more of s's devices would go on IDE (disks on
+ * V2K_BLOCK_IDE, CD-ROMs on pc) than it holds: there is no other bus to
+ * move them to, since a guest on IDE has no driver for the others. */
+int v2k_disk_targets_check(const struct v2k_source *s,
+                           enum v2k_block_bus bus, enum v2k_machine machine);
+
 #endif

@@ -19,10 +19,15 @@
  *     from inspection, and for Linux from the chosen kernel
  *     (drivers-inject/linux/kernel.c) virtio 1.0, rng, balloon, the NIC
  *     model and the machine (pc for kernels before 2.6.32, unless
- *     -oo machine= was given).  Windows guests are not converted yet, so
- *     win_major/win_minor stay 0 and block_bus, pvpanic and rtc_utc keep
- *     their defaults.  With --no-convert nothing is inspected: the
- *     defaults stand.
+ *     -oo machine= was given).  For Windows (drivers-inject/windows/):
+ *     osinfo, win_major/win_minor, the machine (pc for NT < 6, else
+ *     q35), rtc_utc from RealTimeIsUniversal, and virtio devices only
+ *     for the drivers it staged; whatever has no driver gets
+ *     v2k_guestcaps_windows_fallback()'s devices.
+ *   - With --no-convert nothing is inspected: the defaults stand, except
+ *     for a Windows guest named by the source's OS hint
+ *     (v2k_guestcaps_from_hint(), applied before the overrides): it has
+ *     no virtio drivers, so it gets the fallback devices.
  *   - After the conversion the overrides are applied and checked again
  *     against what it found.
  *   - Outputs only read it; it is final when finalize is called.
@@ -66,6 +71,26 @@ struct v2k_guestcaps {
     bool pvpanic;
     bool rtc_utc;               /* RTC in UTC (Linux), else localtime */
 };
+
+/* The devices a Windows guest drives without virtio-win, in one place
+ * (the conversion calls it when no driver matched; --no-convert through
+ * v2k_guestcaps_from_hint()).  Reads gc->machine and gc->win_major; sets:
+ *   - block_bus: SATA on q35 (AHCI, in-box since Vista), IDE on pc
+ *     (what NT 5.x can boot from; pc has no AHCI driver in XP/2003);
+ *   - net_model: rtl8139 for NT 5.x and older (XP and 2003 have an
+ *     in-box RTL8139 driver and none for the e1000), else e1000 (in-box
+ *     since Vista; unknown versions are taken as modern);
+ *   - no virtio rng, balloon or pvpanic (their drivers are virtio-win's).
+ * RTC, machine, family and osinfo are left alone. */
+void v2k_guestcaps_windows_fallback(struct v2k_guestcaps *gc);
+
+/* --no-convert: when os_hint (struct v2k_source's: a VMX guestOS, an OVF
+ * osType, a VirtualBox OSType or a libosinfo id) names Windows, make gc a
+ * Windows guest without virtio drivers: family windows, osinfo and NT
+ * version when the hint says them, machine pc for NT < 6 (else q35),
+ * RTC in local time, and the fallback devices above.  Returns true when
+ * it did; false (gc untouched) for NULL, Linux and unknown hints. */
+bool v2k_guestcaps_from_hint(struct v2k_guestcaps *gc, const char *os_hint);
 
 /* Linux-like defaults (see above); s may be used later to pick defaults
  * from the source (today it is not). */

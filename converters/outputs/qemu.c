@@ -11,6 +11,7 @@
  * mon:stdio).  Files are written under temporary names and renamed at the
  * end, the script last, as for -o local.
  */
+#include "disk-names.h"
 #include "domain-xml.h"
 #include "error.h"
 #include "log.h"
@@ -223,10 +224,12 @@ write_script(struct qemu *q, const struct v2k_source *s,
     bool windows = gc->family == V2K_OS_WINDOWS;
     bool pc = gc->machine == V2K_MACHINE_PC;
     bool uefi = s->firmware == V2K_FW_UEFI, sb = uefi && s->secure_boot;
-    char dev[64], *e;
-    const char *cpu_extra = windows ? ",hv_relaxed,hv_vapic,"
-                                      "hv_spinlocks=0x1fff,hv_time" : "";
-    size_t k = 0, ide = 0;
+    enum v2k_hyperv hv = v2k_hyperv_level(gc, false);
+    char dev[64], *e, *qga;
+    size_t k = 0, ide, ide_disks, ncd = 0;
+
+    if (v2k_disk_targets_check(s, gc->block_bus, gc->machine) == -1)
+        return -1;
 
     fprintf(fp, "#!/bin/sh -\n");
     fprintf(fp, "# Runs the VM ");
@@ -240,7 +243,8 @@ write_script(struct qemu *q, const struct v2k_source *s,
 "#   QEMU=PATH          qemu binary (default: qemu-system-x86_64)\n"
 "#   V2K_ACCEL=kvm|tcg  skip the KVM probe\n"
 "#   V2K_SERIAL=DEV     first serial port (default: mon:stdio)\n"
-"#   V2K_QEMU_ARGS      more qemu arguments (split on white space)\n",
+"#   V2K_QEMU_ARGS      more qemu arguments (split on white space)\n"
+"#   V2K_QGA_SOCKET     the guest agent's socket (default: next to the disks)\n",
             shell_safe(s->name) ? s->name : "NAME");
     if (uefi)
         fprintf(fp,
@@ -260,6 +264,33 @@ write_script(struct qemu *q, const struct v2k_source *s,
         fprintf(fp, "    # --cpu\n");
     }
     fprintf(fp, "echo \"$0: accelerator ${accel%%%%:*}, cpu $cpu\" >&2\n\n");
+    if (hv != V2K_HYPERV_NONE) {
+        /* domain-xml.h's v2k_hyperv_level(), decided with the
+         * accelerator. */
+        fprintf(fp, "# Hyper-V enlightenments for Windows (TCG cannot set VP_INDEX: the basic\n# ones only).\n");
+        fprintf(fp, "hv=,hv_relaxed,hv_vapic,hv_spinlocks=0x1fff,hv_time\n");
+        if (hv == V2K_HYPERV_FULL)
+            fprintf(fp, "[ \"$accel\" = tcg ] ||\n    hv=$hv,hv_vpindex,hv_runtime,hv_synic,hv_stimer,hv_reset,hv_frequencies,hv_tlbflush,hv_ipi\n");
+        fprintf(fp, "\n");
+    }
+    /* The QEMU guest agent's socket, next to the disks unless that path
+     * is too long for a UNIX socket (107 bytes). */
+    e = v2k_asprintf("%s/%s.qga", q->dir, s->name);
+    qga = e ? qemu_escape(e) : NULL;
+    free(e);
+    e = qemu_escape(s->name);
+    if (qga == NULL || e == NULL) {
+        free(qga);
+        free(e);
+        return -1;
+    }
+    fprintf(fp, "qga=${V2K_QGA_SOCKET:-");
+    put_word(fp, qga);
+    fprintf(fp, "}\n[ ${#qga} -le 107 ] || qga=${XDG_RUNTIME_DIR:-/tmp}/");
+    put_word(fp, e);
+    fprintf(fp, ".qga\n\n");
+    free(qga);
+    free(e);
     if (uefi) {
         /* Debian's ovmf package; the variable store is the guest's own
          * copy, next to its disks. */
@@ -281,9 +312,13 @@ write_script(struct qemu *q, const struct v2k_source *s,
         return -1;
     opt(fp, "-name", "%s", e);
     free(e);
-    fprintf(fp, "    -machine %s,accel=$accel%s \\\n", pc ? "pc" : "q35",
-            sb ? ",smm=on" : "");
-    fprintf(fp, "    -cpu \"$cpu\"%s \\\n", cpu_extra);
+    /* Windows: no HPET, PIT ticks delayed (virt-install's timers). */
+    fprintf(fp, "    -machine %s,accel=$accel%s%s \\\n", pc ? "pc" : "q35",
+            sb ? ",smm=on" : "", windows ? ",hpet=off" : "");
+    fprintf(fp, "    -cpu \"$cpu%s\" \\\n",
+            hv != V2K_HYPERV_NONE ? "$hv" : "");
+    if (windows)
+        opt(fp, "-global", "kvm-pit.lost_tick_policy=delay");
     if (s->sockets && s->cores && s->threads &&
         (unsigned long long)s->sockets * s->cores * s->threads == s->vcpus)
         opt(fp, "-smp", "%u,sockets=%u,cores=%u,threads=%u", s->vcpus,
@@ -307,6 +342,10 @@ write_script(struct qemu *q, const struct v2k_source *s,
     if (gc->block_bus == V2K_BLOCK_VIRTIO_SCSI) {
         opt(fp, "-device", "%s,id=scsi0", vdev(gc, "virtio-scsi-pci", dev, sizeof dev));
     }
+    /* Disks on SATA/IDE take the first units, CD-ROMs the next ones, as
+     * the domain XML places them (disk-names.h). */
+    ide_disks = gc->block_bus == V2K_BLOCK_SATA ||
+                gc->block_bus == V2K_BLOCK_IDE ? v2k_source_ncopied(s) : 0;
     for (size_t i = 0; i < s->ndisks; i++) {
         const struct v2k_disk *d = &s->disks[i];
         const char *boot = k == 0 ? ",bootindex=1" : "";
@@ -314,6 +353,7 @@ write_script(struct qemu *q, const struct v2k_source *s,
 
         if (d->device == V2K_DEV_FLOPPY)
             continue;
+        ide = d->device == V2K_DEV_CDROM ? ide_disks + ncd++ : k;
         /* q35's AHCI has six one-device buses ide.0-5; pc's IDE has two
          * buses of two units. */
         if (pc)
@@ -324,7 +364,6 @@ write_script(struct qemu *q, const struct v2k_source *s,
         if (d->device == V2K_DEV_CDROM) {
             opt(fp, "-drive", "if=none,id=cd%zu,media=cdrom,readonly=on", i);
             opt(fp, "-device", "ide-cd,drive=cd%zu,bus=%s", i, idebus);
-            ide++;
             continue;
         }
         e = qemu_escape(q->disks.final[k]);
@@ -346,7 +385,6 @@ write_script(struct qemu *q, const struct v2k_source *s,
         case V2K_BLOCK_IDE:
             opt(fp, "-device", "ide-hd,drive=disk%zu,bus=%s%s", k, idebus,
                 boot);
-            ide++;
             break;
         }
         k++;
@@ -397,6 +435,10 @@ write_script(struct qemu *q, const struct v2k_source *s,
     if (gc->pvpanic) {
         opt(fp, "-device", "pvpanic");
     }
+    /* qemu-guest-agent's port, as in the domain XML. */
+    opt(fp, "-device", "%s", vdev(gc, "virtio-serial-pci", dev, sizeof dev));
+    fprintf(fp, "    -chardev \"socket,id=qga0,path=$qga,server=on,wait=off\" \\\n");
+    opt(fp, "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0");
     opt(fp, "-device", "%s", windows ? "qxl-vga" : gc->virtio_1_0 ? "virtio-vga"
                                                        : "VGA");
     opt(fp, "-device", "qemu-xhci");

@@ -155,6 +155,23 @@ START_TEST(test_linux_defaults)
 }
 END_TEST
 
+/* What the Windows conversion gives a guest it injected virtio-win into
+ * (guestcaps.h): family, osinfo, NT version, RTC in local time. */
+static void
+windows_caps(struct v2k_guestcaps *gc, const struct v2k_source *s,
+             const char *osinfo, unsigned major, unsigned minor)
+{
+    v2k_guestcaps_defaults(gc, s);
+    gc->family = V2K_OS_WINDOWS;
+    gc->osinfo = strdup(osinfo);
+    gc->win_major = major;
+    gc->win_minor = minor;
+    gc->rtc_utc = false;
+    if (major < 6)
+        gc->machine = V2K_MACHINE_PC;
+}
+
+/* Windows 10 with virtio-win, UEFI with secure boot. */
 START_TEST(test_windows_uefi_secure_boot)
 {
     struct v2k_source *s = sample("win-vm");
@@ -164,26 +181,152 @@ START_TEST(test_windows_uefi_secure_boot)
 
     s->firmware = V2K_FW_UEFI;
     s->secure_boot = true;
-    v2k_guestcaps_defaults(&gc, s);
-    gc.family = V2K_OS_WINDOWS;
-    gc.osinfo = strdup("win2k22");
-    gc.win_major = 10;
-    gc.rtc_utc = false;
-    gc.block_bus = V2K_BLOCK_SATA;      /* no virtio-win installed */
-    gc.net_model = V2K_NETM_E1000;
+    windows_caps(&gc, s, "win10", 10, 0);
     xml = render(s, &gc, &d);
     check_golden("windows-uefi", xml);
     ck_assert_ptr_nonnull(strstr(xml, "<clock offset=\"localtime\">"));
     ck_assert_ptr_nonnull(strstr(xml, "hypervclock"));
     ck_assert_ptr_nonnull(strstr(xml, "<vmport state=\"off\"/>"));
     ck_assert_ptr_nonnull(strstr(xml, "<os firmware=\"efi\">"));
-    /* disks sda, sdb; the CD-ROM between them takes the next letter,
-     * sdc (disk-names.h: it must not shift the disks the fstab names) */
-    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sdc\" bus=\"sata\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<feature enabled=\"yes\" "
+                                      "name=\"secure-boot\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<feature enabled=\"yes\" "
+                                      "name=\"enrolled-keys\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<smm state=\"on\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<stimer state=\"on\"/>"));
+    /* disks vda, vdb; the CD-ROM on SATA */
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sda\" bus=\"sata\"/>"));
     ck_assert_ptr_nonnull(strstr(xml, "<source file=\"/var/lib/libvirt/"
                                       "images/vm-sdb\"/>\n      <target "
-                                      "dev=\"sdb\""));
+                                      "dev=\"vdb\""));
+    ck_assert_ptr_nonnull(strstr(xml, "org.qemu.guest_agent.0"));
     free(xml);
+    v2k_guestcaps_clear(&gc);
+    v2k_source_free(s);
+}
+END_TEST
+
+/* Windows Server 2022 with virtio-win on BIOS: q35, local time, every
+ * enlightenment NT 10 gets; under TCG only the basic ones. */
+START_TEST(test_win2k22_virtio)
+{
+    struct v2k_source *s = sample("win2k22-vm");
+    struct v2k_guestcaps gc;
+    struct v2k_domain_opts d = { 0 };
+    static const char *const full[] = {
+        "<relaxed state=\"on\"/>", "<vapic state=\"on\"/>",
+        "<spinlocks state=\"on\" retries=\"8191\"/>",
+        "<vpindex state=\"on\"/>", "<runtime state=\"on\"/>",
+        "<synic state=\"on\"/>", "<stimer state=\"on\"/>",
+        "<reset state=\"on\"/>", "<frequencies state=\"on\"/>",
+        "<tlbflush state=\"on\"/>", "<ipi state=\"on\"/>",
+        "<timer name=\"hypervclock\" present=\"yes\"/>",
+        "<timer name=\"rtc\" tickpolicy=\"catchup\"/>",
+        "<timer name=\"pit\" tickpolicy=\"delay\"/>",
+        "<timer name=\"hpet\" present=\"no\"/>",
+        "<clock offset=\"localtime\">", "machine=\"q35\"",
+        "<target dev=\"vda\" bus=\"virtio\"/>",
+        "<model type=\"virtio\"/>", "<rng model=\"virtio\">",
+        "<memballoon model=\"virtio\"/>", "<panic model=\"isa\"/>",
+        "name=\"org.qemu.guest_agent.0\"",
+    };
+    char *xml;
+
+    windows_caps(&gc, s, "win2k22", 10, 0);
+    xml = render(s, &gc, &d);
+    check_golden("win2k22", xml);
+    for (size_t i = 0; i < sizeof full / sizeof *full; i++)
+        ck_assert_msg(strstr(xml, full[i]) != NULL, "no %s", full[i]);
+    ck_assert_ptr_null(strstr(xml, "kvmclock"));
+    ck_assert_ptr_null(strstr(xml, "firmware="));
+    free(xml);
+    d.virt_type = "qemu";
+    xml = render(s, &gc, &d);
+    ck_assert_ptr_nonnull(xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<spinlocks state=\"on\" "
+                                      "retries=\"8191\"/>"));
+    ck_assert_ptr_null(strstr(xml, "vpindex"));
+    ck_assert_ptr_null(strstr(xml, "stimer"));
+    ck_assert_ptr_nonnull(strstr(xml, "hypervclock"));
+    free(xml);
+    /* RealTimeIsUniversal = 1 */
+    gc.rtc_utc = true;
+    xml = render(s, &gc, &d);
+    ck_assert_ptr_nonnull(strstr(xml, "<clock offset=\"utc\">"));
+    free(xml);
+    v2k_guestcaps_clear(&gc);
+    v2k_source_free(s);
+}
+END_TEST
+
+/* Windows Server 2022 without virtio-win: SATA, e1000, no virtio rng,
+ * balloon or pvpanic (guestcaps.h's fallback). */
+START_TEST(test_win2k22_fallback)
+{
+    struct v2k_source *s = sample("win2k22-vm");
+    struct v2k_guestcaps gc;
+    struct v2k_domain_opts d = { 0 };
+    char *xml;
+
+    windows_caps(&gc, s, "win2k22", 10, 0);
+    v2k_guestcaps_windows_fallback(&gc);
+    ck_assert_int_eq(gc.block_bus, V2K_BLOCK_SATA);
+    ck_assert_int_eq(gc.net_model, V2K_NETM_E1000);
+    ck_assert(!gc.virtio_rng && !gc.virtio_balloon && !gc.pvpanic);
+    xml = render(s, &gc, &d);
+    check_golden("win2k22-fallback", xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sda\" bus=\"sata\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sdb\" bus=\"sata\"/>"));
+    /* the CD-ROM after the disks (disk-names.h) */
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"sdc\" bus=\"sata\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<model type=\"e1000\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<memballoon model=\"none\"/>"));
+    ck_assert_ptr_null(strstr(xml, "<rng"));
+    ck_assert_ptr_null(strstr(xml, "<panic"));
+    ck_assert_ptr_nonnull(strstr(xml, "<clock offset=\"localtime\">"));
+    ck_assert_ptr_nonnull(strstr(xml, "<vpindex state=\"on\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "org.qemu.guest_agent.0"));
+    free(xml);
+    v2k_guestcaps_clear(&gc);
+    v2k_source_free(s);
+}
+END_TEST
+
+/* Windows XP without virtio-win: pc, IDE, rtl8139 (XP has no e1000
+ * driver), no enlightenments; more than four IDE devices are refused. */
+START_TEST(test_winxp)
+{
+    struct v2k_source *s = sample("xp-vm");
+    struct v2k_guestcaps gc;
+    struct v2k_domain_opts d = { 0 };
+    struct v2k_disk *dk;
+    char *xml;
+
+    windows_caps(&gc, s, "winxp", 5, 1);
+    v2k_guestcaps_windows_fallback(&gc);
+    ck_assert_int_eq(gc.machine, V2K_MACHINE_PC);
+    ck_assert_int_eq(gc.block_bus, V2K_BLOCK_IDE);
+    ck_assert_int_eq(gc.net_model, V2K_NETM_RTL8139);
+    xml = render(s, &gc, &d);
+    check_golden("winxp", xml);
+    ck_assert_ptr_nonnull(strstr(xml, "machine=\"pc\""));
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"hda\" bus=\"ide\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"hdb\" bus=\"ide\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<target dev=\"hdc\" bus=\"ide\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<model type=\"rtl8139\"/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<clock offset=\"localtime\">"));
+    ck_assert_ptr_null(strstr(xml, "hyperv"));
+    ck_assert_ptr_null(strstr(xml, "kvmclock"));
+    free(xml);
+    /* 2 disks + 1 CD-ROM + 2 CD-ROMs = 5 devices on IDE */
+    dk = v2k_source_add_disk(s);
+    dk->device = V2K_DEV_CDROM;
+    dk = v2k_source_add_disk(s);
+    dk->device = V2K_DEV_CDROM;
+    ck_assert_ptr_null(render(s, &gc, &d));
+    ck_assert_ptr_nonnull(strstr(v2k_error_message(),
+                                 "5 disks and CD-ROMs go on IDE, which "
+                                 "holds 4 on the pc machine"));
     v2k_guestcaps_clear(&gc);
     v2k_source_free(s);
 }
@@ -327,6 +470,9 @@ make_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_linux_defaults);
     tcase_add_test(tc, test_windows_uefi_secure_boot);
+    tcase_add_test(tc, test_win2k22_virtio);
+    tcase_add_test(tc, test_win2k22_fallback);
+    tcase_add_test(tc, test_winxp);
     tcase_add_test(tc, test_old_linux_pc_transitional);
     tcase_add_test(tc, test_options);
     tcase_add_test(tc, test_escaping_and_errors);
