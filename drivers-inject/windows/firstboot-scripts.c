@@ -104,9 +104,17 @@ pnputil(struct text *t)
     line(t, "rem v2kvm: install the virtio drivers staged in %%SystemRoot%%\\Drivers\\VirtIO");
     line(t, "rem (PnP binds them to the new devices; the boot disk's driver was");
     line(t, "rem registered offline).  A pending reboot first: retry next boot.");
-    line(t, "reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired\" >nul 2>&1 && goto pending");
-    line(t, "reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending\" >nul 2>&1 && goto pending");
-    line(t, "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v PendingFileRenameOperations >nul 2>&1 && goto pending");
+    /* Each test on its own line, not "reg query ... && goto pending":
+     * Wine's cmd.exe (8.0) runs what follows && and || whatever the exit
+     * code, so every boot looked like a pending reboot there;
+     * "if not errorlevel 1" (exit code 0) means the same on every
+     * Windows cmd.exe and on Wine's. */
+    line(t, "reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired\" >nul 2>&1");
+    line(t, "if not errorlevel 1 goto pending");
+    line(t, "reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending\" >nul 2>&1");
+    line(t, "if not errorlevel 1 goto pending");
+    line(t, "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v PendingFileRenameOperations >nul 2>&1");
+    line(t, "if not errorlevel 1 goto pending");
     line(t, "set rc=0");
     line(t, "for %%%%f in (\"%%SystemRoot%%\\Drivers\\VirtIO\\*.inf\") do call :install \"%%%%~f\"");
     line(t, "exit /b %%rc%%");
