@@ -331,11 +331,17 @@ v2k_fb_uninstall_command(const struct v2k_win_app *a, const char **tool)
         if (msi)
             return v2k_asprintf("msiexec.exe /x %s /qn /norestart REBOOT=ReallySuppress", code);
         /* Red Hat's uninst.exe prompts; _uninst.exe beside it does not
-         * (virt-v2v, REFERENCE-virt-v2v.md §2.6). */
+         * (virt-v2v, REFERENCE-virt-v2v.md §2.6).  Its UninstallString
+         * is an unquoted path under "C:\Program Files": quoted here, or
+         * cmd.exe runs "C:\Program" (exit 9009, not recognized). */
         const char *p = strcasestr(u, "uninst.exe");
         if (p == NULL)
             return NULL;
-        return v2k_asprintf("%.*s_%s", (int)(p - u), u, p);
+        const char *us = p > u && p[-1] == '_' ? "" : "_";
+        if (u[0] == '"')
+            return v2k_asprintf("%.*s%s%s", (int)(p - u), u, us, p);
+        return v2k_asprintf("\"%.*s%s%.10s\"%s", (int)(p - u), u, us, p,
+                            p + 10);
     }
     if (strcasestr(n, "Parallels Tools") || strcasestr(n, "Virtuozzo Tools")) {
         *tool = "parallels-tools";
