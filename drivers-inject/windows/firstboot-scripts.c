@@ -115,8 +115,17 @@ pnputil(struct text *t)
     line(t, "if not errorlevel 1 goto pending");
     line(t, "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v PendingFileRenameOperations >nul 2>&1");
     line(t, "if not errorlevel 1 goto pending");
+    /* for over a quoted "DIR\*.inf" matched nothing in Wine's cmd.exe
+     * (8.0): no driver installed, exit 0.  The loop runs in the
+     * directory instead (pushd; "%%~ff" is the full path), which works
+     * on both and with spaces in the path.  pushd's own errorlevel is
+     * not trusted (internal commands may leave an earlier one): the
+     * directory is checked first. */
     line(t, "set rc=0");
-    line(t, "for %%%%f in (\"%%SystemRoot%%\\Drivers\\VirtIO\\*.inf\") do call :install \"%%%%~f\"");
+    line(t, "if not exist \"%%SystemRoot%%\\Drivers\\VirtIO\\*.inf\" (echo no .inf in %%SystemRoot%%\\Drivers\\VirtIO: nothing to install& exit /b 0)");
+    line(t, "pushd \"%%SystemRoot%%\\Drivers\\VirtIO\"");
+    line(t, "for %%%%f in (*.inf) do call :install \"%%%%~ff\"");
+    line(t, "popd");
     line(t, "exit /b %%rc%%");
     line(t, ":pending");
     line(t, "echo a reboot is pending (Windows Update or a file rename): retrying at the next boot");

@@ -9,7 +9,10 @@ if not errorlevel 1 goto pending
 reg query "HKLM\SYSTEM\CurrentControlSet\Control\Session Manager" /v PendingFileRenameOperations >nul 2>&1
 if not errorlevel 1 goto pending
 set rc=0
-for %%f in ("%SystemRoot%\Drivers\VirtIO\*.inf") do call :install "%%~f"
+if not exist "%SystemRoot%\Drivers\VirtIO\*.inf" (echo no .inf in %SystemRoot%\Drivers\VirtIO: nothing to install& exit /b 0)
+pushd "%SystemRoot%\Drivers\VirtIO"
+for %%f in (*.inf) do call :install "%%~ff"
+popd
 exit /b %rc%
 :pending
 echo a reboot is pending (Windows Update or a file rename): retrying at the next boot
