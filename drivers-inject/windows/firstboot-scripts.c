@@ -277,7 +277,9 @@ qemu_ga(struct text *t, const char *msi)
     line(t, "msiexec.exe /i \"" V2K_FB_WINDIR "\\Temp\\%s\" /qn /norestart /l*v \"" V2K_FB_WINDIR "\\qemu-ga-install.log\"", msi);
     line(t, "set e=%%errorlevel%%");
     line(t, "if \"%%e%%\"==\"1641\" exit /b 3010");
-    line(t, "if not \"%%e%%\"==\"0\" if not \"%%e%%\"==\"3010\" echo msiexec failed: exit code %%e%% (log: qemu-ga-install.log)");
+    /* No parentheses in the message: Wine's cmd.exe (8.0) ended the
+     * echo of an "if" at "(" and ran "log: ..." as a command. */
+    line(t, "if not \"%%e%%\"==\"0\" if not \"%%e%%\"==\"3010\" echo msiexec failed: exit code %%e%%, log: qemu-ga-install.log");
     line(t, "exit /b %%e%%");
 }
 
