@@ -71,8 +71,8 @@ check_golden(const char *c, const struct v2k_fb_script *s, size_t n)
                       "%s differs from its golden file:\n%s", path,
                       s[i].content);
         free(want);
-        strncat(names, s[i].name, sizeof names - strlen(names) - 2);
-        strcat(names, "\n");
+        size_t nl = strlen(names);
+        snprintf(names + nl, sizeof names - nl, "%s\n", s[i].name);
     }
     snprintf(path, sizeof path, "%s/names.txt", dir);
     if (update) {
