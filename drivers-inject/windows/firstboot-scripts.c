@@ -104,11 +104,28 @@ pnputil(struct text *t)
     line(t, "rem v2kvm: install the virtio drivers staged in %%SystemRoot%%\\Drivers\\VirtIO");
     line(t, "rem (PnP binds them to the new devices; the boot disk's driver was");
     line(t, "rem registered offline).  A pending reboot first: retry next boot.");
-    line(t, "reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired\" >nul 2>&1 && goto pending");
-    line(t, "reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending\" >nul 2>&1 && goto pending");
-    line(t, "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v PendingFileRenameOperations >nul 2>&1 && goto pending");
+    /* Each test on its own line, not "reg query ... && goto pending":
+     * Wine's cmd.exe (8.0) runs what follows && and || whatever the exit
+     * code, so every boot looked like a pending reboot there;
+     * "if not errorlevel 1" (exit code 0) means the same on every
+     * Windows cmd.exe and on Wine's. */
+    line(t, "reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired\" >nul 2>&1");
+    line(t, "if not errorlevel 1 goto pending");
+    line(t, "reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending\" >nul 2>&1");
+    line(t, "if not errorlevel 1 goto pending");
+    line(t, "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v PendingFileRenameOperations >nul 2>&1");
+    line(t, "if not errorlevel 1 goto pending");
+    /* for over a quoted "DIR\*.inf" matched nothing in Wine's cmd.exe
+     * (8.0): no driver installed, exit 0.  The loop runs in the
+     * directory instead (pushd; "%%~ff" is the full path), which works
+     * on both and with spaces in the path.  pushd's own errorlevel is
+     * not trusted (internal commands may leave an earlier one): the
+     * directory is checked first. */
     line(t, "set rc=0");
-    line(t, "for %%%%f in (\"%%SystemRoot%%\\Drivers\\VirtIO\\*.inf\") do call :install \"%%%%~f\"");
+    line(t, "if not exist \"%%SystemRoot%%\\Drivers\\VirtIO\\*.inf\" (echo no .inf in %%SystemRoot%%\\Drivers\\VirtIO: nothing to install& exit /b 0)");
+    line(t, "pushd \"%%SystemRoot%%\\Drivers\\VirtIO\"");
+    line(t, "for %%%%f in (*.inf) do call :install \"%%%%~ff\"");
+    line(t, "popd");
     line(t, "exit /b %%rc%%");
     line(t, ":pending");
     line(t, "echo a reboot is pending (Windows Update or a file rename): retrying at the next boot");
@@ -260,7 +277,9 @@ qemu_ga(struct text *t, const char *msi)
     line(t, "msiexec.exe /i \"" V2K_FB_WINDIR "\\Temp\\%s\" /qn /norestart /l*v \"" V2K_FB_WINDIR "\\qemu-ga-install.log\"", msi);
     line(t, "set e=%%errorlevel%%");
     line(t, "if \"%%e%%\"==\"1641\" exit /b 3010");
-    line(t, "if not \"%%e%%\"==\"0\" if not \"%%e%%\"==\"3010\" echo msiexec failed: exit code %%e%% (log: qemu-ga-install.log)");
+    /* No parentheses in the message: Wine's cmd.exe (8.0) ended the
+     * echo of an "if" at "(" and ran "log: ..." as a command. */
+    line(t, "if not \"%%e%%\"==\"0\" if not \"%%e%%\"==\"3010\" echo msiexec failed: exit code %%e%%, log: qemu-ga-install.log");
     line(t, "exit /b %%e%%");
 }
 
@@ -323,11 +342,17 @@ v2k_fb_uninstall_command(const struct v2k_win_app *a, const char **tool)
         if (msi)
             return v2k_asprintf("msiexec.exe /x %s /qn /norestart REBOOT=ReallySuppress", code);
         /* Red Hat's uninst.exe prompts; _uninst.exe beside it does not
-         * (virt-v2v, REFERENCE-virt-v2v.md §2.6). */
+         * (virt-v2v, REFERENCE-virt-v2v.md §2.6).  Its UninstallString
+         * is an unquoted path under "C:\Program Files": quoted here, or
+         * cmd.exe runs "C:\Program" (exit 9009, not recognized). */
         const char *p = strcasestr(u, "uninst.exe");
         if (p == NULL)
             return NULL;
-        return v2k_asprintf("%.*s_%s", (int)(p - u), u, p);
+        const char *us = p > u && p[-1] == '_' ? "" : "_";
+        if (u[0] == '"')
+            return v2k_asprintf("%.*s%s%s", (int)(p - u), u, us, p);
+        return v2k_asprintf("\"%.*s%s%.10s\"%s", (int)(p - u), u, us, p,
+                            p + 10);
     }
     if (strcasestr(n, "Parallels Tools") || strcasestr(n, "Virtuozzo Tools")) {
         *tool = "parallels-tools";

@@ -71,8 +71,8 @@ check_golden(const char *c, const struct v2k_fb_script *s, size_t n)
                       "%s differs from its golden file:\n%s", path,
                       s[i].content);
         free(want);
-        strncat(names, s[i].name, sizeof names - strlen(names) - 2);
-        strcat(names, "\n");
+        size_t nl = strlen(names);
+        snprintf(names + nl, sizeof names - nl, "%s\n", s[i].name);
     }
     snprintf(path, sizeof path, "%s/names.txt", dir);
     if (update) {
@@ -224,8 +224,18 @@ START_TEST(test_uninstall_commands)
     ck_assert_str_eq(tool, "vmware-tools");
     free(c);
     c = v2k_fb_uninstall_command(&apps[3], &tool);
-    ck_assert_str_eq(c, "C:\\Program Files\\Red Hat\\Xen PV Drivers\\_uninst.exe");
+    /* Quoted: the path has spaces (cmd.exe would run "C:\Program"). */
+    ck_assert_str_eq(c, "\"C:\\Program Files\\Red Hat\\Xen PV Drivers\\_uninst.exe\"");
     ck_assert_str_eq(tool, "xen-pv");
+    free(c);
+    struct v2k_win_app xq = { "k", "Red Hat Paravirtualized Xen Drivers", NULL,
+                              NULL, "\"C:\\Xen PV\\uninst.exe\" /q", false };
+    c = v2k_fb_uninstall_command(&xq, &tool);
+    ck_assert_str_eq(c, "\"C:\\Xen PV\\_uninst.exe\" /q");
+    free(c);
+    xq.uninstall = "C:\\Xen PV\\_Uninst.exe /q";
+    c = v2k_fb_uninstall_command(&xq, &tool);
+    ck_assert_str_eq(c, "\"C:\\Xen PV\\_Uninst.exe\" /q");
     free(c);
     ck_assert_ptr_null(v2k_fb_uninstall_command(&other, &tool));
     ck_assert_ptr_null(v2k_fb_uninstall_command(&apps[0], &tool));
