@@ -93,20 +93,22 @@ is_server(const struct v2k_guest *gu)
            strcasecmp(gu->win->variant, "Server") == 0;
 }
 
-/* What the guest drives without virtio: IDE on the i440fx machine NT
- * 5.x needs (no in-box AHCI driver before Vista), else SATA; rtl8139 on
- * NT 5.x (no in-box e1000 driver), else e1000; nothing virtio. */
+/* Without a virtio driver for block or net: the devices Windows has
+ * in-box drivers for (v2k_guestcaps_windows_fallback), for the part that
+ * is missing only. */
 static void
 fallback(struct v2k_convert_ctx *ctx, bool block, bool net)
 {
-    struct v2k_guestcaps *gc = ctx->gc;
-    bool nt5 = gc->win_major > 0 && gc->win_major < 6;
+    struct v2k_guestcaps fb = *ctx->gc;
 
+    v2k_guestcaps_windows_fallback(&fb);
     if (block)
-        gc->block_bus = gc->machine == V2K_MACHINE_PC ? V2K_BLOCK_IDE
-                                                      : V2K_BLOCK_SATA;
+        ctx->gc->block_bus = fb.block_bus;
     if (net)
-        gc->net_model = nt5 ? V2K_NETM_RTL8139 : V2K_NETM_E1000;
+        ctx->gc->net_model = fb.net_model;
+    if (block && net)
+        ctx->gc->virtio_rng = ctx->gc->virtio_balloon = ctx->gc->pvpanic =
+            false;
 }
 
 /* Copy one selected file to dir/name; logged as added. */
