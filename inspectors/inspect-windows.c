@@ -190,6 +190,9 @@ mask_len(const char *m)
     return (len == 32 || (v << len) == 0) ? (int)len : -1;
 }
 
+static int read_ipv6(guestfs_h *g, struct v2k_guest *gu, struct v2k_win *w,
+                     const char *ccs, int64_t cn, char **adapters);
+
 static int
 read_ipcfg(guestfs_h *g, struct v2k_guest *gu, struct v2k_win *w,
            const char *ccs)
@@ -268,6 +271,140 @@ read_ipcfg(guestfs_h *g, struct v2k_guest *gu, struct v2k_win *w,
         if (method == NULL || config == NULL ||
             v2k_guest_add_netif(gu, c->adapter ? c->adapter : c->guid,
                                 "windows-registry", config, method,
+                                "at boot") == -1)
+            return -1;
+    }
+    return read_ipv6(g, gu, w, ccs, cn, adapters);
+}
+
+/* The ipcfg for guid, added (DHCP for IPv4) when missing; NULL on
+ * ENOMEM or past MAX_IFACES. */
+static struct v2k_win_ipcfg *
+ipcfg_for(struct v2k_win *w, const char *guid, char *adapter_owned)
+{
+    struct v2k_win_ipcfg *c, *nc;
+
+    for (size_t i = 0; i < w->nipcfgs; i++)
+        if (strcasecmp(w->ipcfgs[i].guid, guid) == 0) {
+            free(adapter_owned);
+            return &w->ipcfgs[i];
+        }
+    if (w->nipcfgs >= MAX_IFACES ||
+        (nc = realloc(w->ipcfgs, (w->nipcfgs + 1) * sizeof *w->ipcfgs)) == NULL) {
+        free(adapter_owned);
+        return NULL;
+    }
+    w->ipcfgs = nc;
+    c = &w->ipcfgs[w->nipcfgs];
+    memset(c, 0, sizeof *c);
+    c->dhcp = true;
+    c->adapter = adapter_owned;
+    if ((c->guid = v2k_strdup(guid)) == NULL)
+        return NULL;
+    w->nipcfgs++;
+    return c;
+}
+
+static int
+hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Manual IPv6 addresses.  Windows keeps persistent unicast addresses in
+ * the NSI store, <CCS>\Control\Nsi\{eb004a01-9b1a-11d4-9123-
+ * 0050047759bc}\10 (what netsh and the adapter dialog write; not
+ * documented by Microsoft, described from netsh's behaviour in public
+ * write-ups): one REG_BINARY value per address, named by the interface's
+ * NET_LUID (8 bytes, little-endian: NetLuidIndex in bytes 3-5, IfType in
+ * bytes 6-7) and the 16 address bytes, all in hex; the data starts like
+ * MIB_UNICASTIPADDRESS_ROW's tail: ValidLifetime, PreferredLifetime,
+ * PrefixOrigin, SuffixOrigin (4 bytes each), OnLinkPrefixLength (1
+ * byte).  Origin 1 is IpPrefixOriginManual / IpSuffixOriginManual.  The
+ * network class's subkey of the adapter has the same NetLuidIndex.
+ * IPv6 DNS servers: Tcpip6\Parameters\Interfaces\{GUID}\NameServer. */
+static int
+read_ipv6(guestfs_h *g, struct v2k_guest *gu, struct v2k_win *w,
+          const char *ccs, int64_t cn, char **adapters)
+{
+    CLEANUP_FREE char *npath = v2k_asprintf(
+        "%s\\Control\\Nsi\\{eb004a01-9b1a-11d4-9123-0050047759bc}\\10", ccs);
+    CLEANUP_STRV char **names = NULL;
+    int64_t nn;
+
+    if (npath == NULL)
+        return -1;
+    if ((nn = v2k_reg_node(g, npath)) == 0)
+        return 0;
+    if ((names = v2k_reg_value_names(g, nn)) == NULL)
+        return -1;
+    for (size_t i = 0; names[i]; i++) {
+        unsigned char b[24];
+        size_t len = 0;
+        bool ok = strlen(names[i]) == 48;
+        char addr[INET6_ADDRSTRLEN];
+
+        for (size_t k = 0; ok && k < 24; k++) {
+            int hi = hexval(names[i][2 * k]), lo = hexval(names[i][2 * k + 1]);
+            ok = hi >= 0 && lo >= 0;
+            b[k] = (unsigned char)(hi << 4 | lo);
+        }
+        if (!ok)
+            continue;
+        CLEANUP_FREE unsigned char *d = v2k_reg_get_raw(g, nn, names[i], &len);
+        if (d == NULL || len < 17)
+            continue;
+        uint32_t po = d[8] | (uint32_t)d[9] << 8 | (uint32_t)d[10] << 16 |
+                      (uint32_t)d[11] << 24;
+        uint32_t so = d[12] | (uint32_t)d[13] << 8 | (uint32_t)d[14] << 16 |
+                      (uint32_t)d[15] << 24;
+        unsigned plen = d[16];
+        if (po != 1 || so != 1 || plen > 128 ||
+            inet_ntop(AF_INET6, b + 8, addr, sizeof addr) == NULL)
+            continue;
+        uint32_t idx = b[3] | (uint32_t)b[4] << 8 | (uint32_t)b[5] << 16;
+        const char *guid = NULL;
+        char *desc = NULL;
+        CLEANUP_FREE char *id = NULL;
+        for (size_t a = 0; adapters && adapters[a] && guid == NULL; a++) {
+            int64_t an = v2k_reg_child(g, cn, adapters[a]);
+            uint32_t li = 0;
+            if (v2k_reg_get_dword(g, an, "NetLuidIndex", &li) && li == idx &&
+                (id = v2k_reg_get_string(g, an, "NetCfgInstanceId")) != NULL) {
+                guid = id;
+                desc = v2k_reg_get_string(g, an, "DriverDesc");
+            }
+        }
+        if (guid == NULL) {
+            v2k_debug("inspect: IPv6 %s/%u: no adapter has NetLuidIndex %u",
+                      addr, plen, idx);
+            continue;
+        }
+        struct v2k_win_ipcfg *c = ipcfg_for(w, guid, desc);
+        size_t n6 = v2k_strv_len(c ? c->addrs6 : NULL);
+        CLEANUP_FREE char *cidr = v2k_asprintf("%s/%u", addr, plen);
+        if (c == NULL || cidr == NULL ||
+            v2k_insp_list_add(&c->addrs6, &n6, cidr) == -1)
+            return -1;
+    }
+    for (size_t i = 0; i < w->nipcfgs; i++) {
+        struct v2k_win_ipcfg *c = &w->ipcfgs[i];
+        if (c->addrs6 == NULL)
+            continue;
+        CLEANUP_FREE char *p6 = v2k_asprintf(
+            "%s\\Services\\Tcpip6\\Parameters\\Interfaces\\%s", ccs, c->guid);
+        CLEANUP_STRV char **ns = NULL;
+        if (p6 == NULL)
+            return -1;
+        ns = v2k_reg_get_multi(g, v2k_reg_node(g, p6), "NameServer");
+        if (split_list(ns, &c->dns6) == -1)
+            return -1;
+        CLEANUP_FREE char *method = v2k_asprintf("static6 %s", c->addrs6[0]);
+        if (method == NULL ||
+            v2k_guest_add_netif(gu, c->adapter ? c->adapter : c->guid,
+                                "windows-registry", npath, method,
                                 "at boot") == -1)
             return -1;
     }

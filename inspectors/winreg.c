@@ -202,6 +202,39 @@ raw(guestfs_h *g, int64_t node, const char *key, unsigned types,
     return (unsigned char *)data;
 }
 
+char **
+v2k_reg_value_names(guestfs_h *g, int64_t node)
+{
+    struct guestfs_hivex_value_list *l = guestfs_hivex_node_values(g, node);
+    char **out;
+    size_t n, k = 0;
+
+    if (l == NULL) {
+        reg_fail(g, NULL, "cannot list values");
+        return NULL;
+    }
+    n = l->len < V2K_REG_MAX_VALUES ? l->len : V2K_REG_MAX_VALUES;
+    out = v2k_calloc(n + 1, sizeof *out);
+    for (size_t i = 0; out && i < n; i++) {
+        char *name = guestfs_hivex_value_key(g, l->val[i].hivex_value_h);
+        if (name == NULL) {
+            reg_fail(g, NULL, "cannot read a value's name");
+            v2k_strv_free(out);
+            out = NULL;
+            break;
+        }
+        out[k++] = name;
+    }
+    guestfs_free_hivex_value_list(l);
+    return out;
+}
+
+void *
+v2k_reg_get_raw(guestfs_h *g, int64_t node, const char *key, size_t *len)
+{
+    return raw(g, node, key, 0xffffffffu, len);
+}
+
 char *
 v2k_reg_get_string(guestfs_h *g, int64_t node, const char *key)
 {

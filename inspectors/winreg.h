@@ -51,6 +51,15 @@ int64_t v2k_reg_child(guestfs_h *g, int64_t node, const char *name);
 /* The names of node's subkeys (NULL-terminated, owned), NULL on error. */
 char **v2k_reg_children(guestfs_h *g, int64_t node);
 
+/* The names of node's values (NULL-terminated, owned; at most
+ * V2K_REG_MAX_VALUES), NULL on error. */
+#define V2K_REG_MAX_VALUES 4096
+char **v2k_reg_value_names(guestfs_h *g, int64_t node);
+/* A value's raw bytes of any type (owned; *len set), NULL when missing
+ * or larger than V2K_REG_MAX_VALUE. */
+void *v2k_reg_get_raw(guestfs_h *g, int64_t node, const char *key,
+                      size_t *len);
+
 /* REG_SZ / REG_EXPAND_SZ as UTF-8; NULL when missing. */
 char *v2k_reg_get_string(guestfs_h *g, int64_t node, const char *key);
 /* REG_DWORD (or a 4-byte REG_BINARY): true and *out when present. */

@@ -10,7 +10,8 @@
  * windows (null, or {systemroot,system_hive,software_hive,variant,
  * edition,build,control_set,driver_database,rtc_utc,drives[],
  * apps[{key,name,version,publisher,uninstall,wow64}],
- * ip[{guid,adapter,dhcp,addrs[],gateways[],dns[]}],antivirus[]}).
+ * ip[{guid,adapter,dhcp,addrs[],gateways[],dns[],addrs6[],dns6[]}],
+ * antivirus[]}).
  */
 #include "guest.h"
 
@@ -90,15 +91,22 @@ print_windows(const struct v2k_guest *gu, FILE *fp)
     print_network(gu, fp);
     for (size_t i = 0; i < w->nipcfgs; i++) {
         const struct v2k_win_ipcfg *c = &w->ipcfgs[i];
-        if (c->dhcp)
-            continue;
-        fprintf(fp, "  %s: addresses ", c->guid);
-        print_list(fp, c->addrs);
-        fprintf(fp, ", gateways ");
-        print_list(fp, c->gateways);
-        fprintf(fp, ", DNS ");
-        print_list(fp, c->dns);
-        fputc('\n', fp);
+        if (!c->dhcp) {
+            fprintf(fp, "  %s: addresses ", c->guid);
+            print_list(fp, c->addrs);
+            fprintf(fp, ", gateways ");
+            print_list(fp, c->gateways);
+            fprintf(fp, ", DNS ");
+            print_list(fp, c->dns);
+            fputc('\n', fp);
+        }
+        if (c->addrs6) {
+            fprintf(fp, "  %s: IPv6 addresses ", c->guid);
+            print_list(fp, c->addrs6);
+            fprintf(fp, ", DNS ");
+            print_list(fp, c->dns6);
+            fputc('\n', fp);
+        }
     }
     fprintf(fp, "Installed:        %zu programs\n", w->napps);
     for (size_t i = 0; i < w->napps; i++)
@@ -225,6 +233,8 @@ json_windows(struct v2k_json *j, const struct v2k_win *w)
         json_list(j, "addrs", c->addrs);
         json_list(j, "gateways", c->gateways);
         json_list(j, "dns", c->dns);
+        json_list(j, "addrs6", c->addrs6);
+        json_list(j, "dns6", c->dns6);
         v2k_json_end_object(j);
     }
     v2k_json_end_array(j);

@@ -130,6 +130,8 @@ v2k_win_free(struct v2k_win *w)
         v2k_strv_free(w->ipcfgs[i].addrs);
         v2k_strv_free(w->ipcfgs[i].gateways);
         v2k_strv_free(w->ipcfgs[i].dns);
+        v2k_strv_free(w->ipcfgs[i].addrs6);
+        v2k_strv_free(w->ipcfgs[i].dns6);
     }
     free(w->ipcfgs);
     v2k_strv_free(w->antivirus);

@@ -91,6 +91,9 @@ struct v2k_win_ipcfg {
     char **addrs;               /* "10.20.30.40/24"; NULL-terminated */
     char **gateways;            /* "10.20.30.1" */
     char **dns;                 /* "10.20.30.2" */
+    char **addrs6;              /* manual IPv6 addresses, "2001:db8::10/64"
+                                   (the Nsi store), NULL-terminated or NULL */
+    char **dns6;                /* Tcpip6 NameServer entries, or NULL */
 };
 
 /* What inspection found in a Windows guest (inspect-windows.c). */

@@ -199,24 +199,35 @@ safe_list(char *const *l)
     return true;
 }
 
+/* The ipcfg has something the network script re-applies. */
+static bool
+has_static(const struct v2k_win_ipcfg *c)
+{
+    return (!c->dhcp && c->addrs && c->addrs[0]) || (c->addrs6 && c->addrs6[0]);
+}
+
 static void
 network(struct text *t, const struct v2k_fb_inputs *in)
 {
     size_t k = 0;
 
-    line(t, "# v2kvm: re-apply the source's static IPv4 settings, read from its");
-    line(t, "# registry (Tcpip\\Parameters\\Interfaces), to the adapter with the");
-    line(t, "# same MAC (or the only adapter).  WMI: PowerShell 2.0 and later.");
+    line(t, "# v2kvm: re-apply the source's static IP settings, read from its");
+    line(t, "# registry (IPv4: Tcpip\\Parameters\\Interfaces; IPv6: the NSI");
+    line(t, "# store), to the adapter with the same MAC (or the only adapter).");
+    line(t, "# WMI and netsh: PowerShell 2.0 and later.");
     line(t, "$ErrorActionPreference = 'Stop'");
-    line(t, "function Set-V2kStatic($mac, $addrs, $masks, $gws, $dns) {");
+    line(t, "function Find-V2kAdapter($mac) {");
     line(t, "    $deadline = (Get-Date).AddMinutes(5)");
     line(t, "    do {");
     line(t, "        $cfgs = @(Get-WmiObject Win32_NetworkAdapterConfiguration | Where-Object { $_.MACAddress -and ($mac -eq '' -or $_.MACAddress -eq $mac) })");
-    line(t, "        if ($cfgs.Count -eq 1) { break }");
+    line(t, "        if ($cfgs.Count -eq 1) { return $cfgs[0] }");
     line(t, "        Start-Sleep -Seconds 5");
     line(t, "    } while ((Get-Date) -lt $deadline)");
-    line(t, "    if ($cfgs.Count -ne 1) { Write-Output \"no single adapter with MAC '$mac' yet ($($cfgs.Count) found): retrying at the next boot\"; exit 249 }");
-    line(t, "    $c = $cfgs[0]");
+    line(t, "    Write-Output \"no single adapter with MAC '$mac' yet ($($cfgs.Count) found): retrying at the next boot\"");
+    line(t, "    exit 249");
+    line(t, "}");
+    line(t, "function Set-V2kStatic($mac, $addrs, $masks, $gws, $dns) {");
+    line(t, "    $c = Find-V2kAdapter $mac");
     line(t, "    Write-Output \"$($c.Description) ($($c.MACAddress)): $addrs\"");
     line(t, "    $r = $c.EnableStatic($addrs, $masks)");
     line(t, "    if ($r.ReturnValue -gt 1) { Write-Output \"EnableStatic failed: $($r.ReturnValue)\"; exit 1 }");
@@ -229,17 +240,38 @@ network(struct text *t, const struct v2k_fb_inputs *in)
     line(t, "        if ($r.ReturnValue -gt 1) { Write-Output \"SetDNSServerSearchOrder failed: $($r.ReturnValue)\"; exit 1 }");
     line(t, "    }");
     line(t, "}");
+    line(t, "function Set-V2kStatic6($mac, $addrs, $dns) {");
+    line(t, "    $c = Find-V2kAdapter $mac");
+    line(t, "    $if = $c.InterfaceIndex");
+    line(t, "    foreach ($a in $addrs) {");
+    line(t, "        Write-Output \"$($c.Description) ($($c.MACAddress)): IPv6 $a\"");
+    line(t, "        netsh.exe interface ipv6 delete address interface=$if address=$($a.Split('/')[0]) | Out-Null");
+    line(t, "        netsh.exe interface ipv6 add address interface=$if address=$a store=persistent");
+    line(t, "        if ($LASTEXITCODE -ne 0) { Write-Output \"netsh add address failed: $LASTEXITCODE\"; exit 1 }");
+    line(t, "    }");
+    line(t, "    if ($dns.Count -gt 0) { netsh.exe interface ipv6 delete dnsservers interface=$if address=all | Out-Null }");
+    line(t, "    $i = 1");
+    line(t, "    foreach ($d in $dns) {");
+    line(t, "        netsh.exe interface ipv6 add dnsservers interface=$if address=$d index=$i");
+    line(t, "        if ($LASTEXITCODE -ne 0) { Write-Output \"netsh add dnsservers failed: $LASTEXITCODE\"; exit 1 }");
+    line(t, "        $i++");
+    line(t, "    }");
+    line(t, "}");
     for (size_t i = 0; i < in->nipcfgs; i++) {
         const struct v2k_win_ipcfg *c = &in->ipcfgs[i];
         char addrs[1024] = "@(", masks[1024] = "@(", gws[512], dns[512];
+        char a6[1024], d6[512];
         char mac[18] = "";
         size_t ao = 2, mo = 2;
+        bool v4 = !c->dhcp && c->addrs && c->addrs[0] &&
+                  safe_list(c->addrs) && safe_list(c->gateways) &&
+                  safe_list(c->dns);
+        bool v6 = c->addrs6 && c->addrs6[0] && safe_list(c->addrs6) &&
+                  safe_list(c->dns6);
 
-        if (c->dhcp || c->addrs == NULL || c->addrs[0] == NULL ||
-            !safe_list(c->addrs) || !safe_list(c->gateways) ||
-            !safe_list(c->dns))
+        if (!has_static(c) || !(v4 || v6))
             continue;
-        for (size_t a = 0; c->addrs[a]; a++) {
+        for (size_t a = 0; v4 && c->addrs[a]; a++) {
             char ad[64], mk[32];
             if (!split_cidr(c->addrs[a], ad, sizeof ad, mk, sizeof mk))
                 continue;
@@ -251,11 +283,15 @@ network(struct text *t, const struct v2k_fb_inputs *in)
                 break;
         }
         if (ao == 2 || ao >= sizeof addrs - 2 || mo >= sizeof masks - 2)
+            v4 = false;
+        if (!(v4 || v6))
             continue;
         snprintf(addrs + ao, sizeof addrs - ao, ")");
         snprintf(masks + mo, sizeof masks - mo, ")");
         ps_array(gws, sizeof gws, c->gateways);
         ps_array(dns, sizeof dns, c->dns);
+        ps_array(a6, sizeof a6, c->addrs6);
+        ps_array(d6, sizeof d6, c->dns6);
         /* WMI writes MACs upper-case with colons. */
         if (k < in->nmacs && in->macs && safe(in->macs[k]) &&
             strlen(in->macs[k]) == 17)
@@ -263,7 +299,10 @@ network(struct text *t, const struct v2k_fb_inputs *in)
                 mac[m] = in->macs[k][m] == '-' ? ':'
                     : (char)toupper((unsigned char)in->macs[k][m]);
         line(t, "# %s (%s)", c->adapter ? c->adapter : "adapter", c->guid);
-        line(t, "Set-V2kStatic '%s' %s %s %s %s", mac, addrs, masks, gws, dns);
+        if (v4)
+            line(t, "Set-V2kStatic '%s' %s %s %s %s", mac, addrs, masks, gws, dns);
+        if (v6)
+            line(t, "Set-V2kStatic6 '%s' %s %s", mac, a6, d6);
         k++;
     }
 }
@@ -410,8 +449,7 @@ v2k_fb_scripts(const struct v2k_fb_inputs *in, struct v2k_fb_script **out,
     }
     bool statics = false;
     for (size_t i = 0; i < in->nipcfgs; i++)
-        statics |= !in->ipcfgs[i].dhcp && in->ipcfgs[i].addrs &&
-                   in->ipcfgs[i].addrs[0];
+        statics |= has_static(&in->ipcfgs[i]);
     if (statics && ps) {
         struct text t = { 0 };
         network(&t, in);

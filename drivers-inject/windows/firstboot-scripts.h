@@ -16,11 +16,13 @@
  *                              %SystemRoot%\Drivers\VirtIO (0 and 259
  *                              "no device for it" are fine, 3010 asks
  *                              for a reboot)
- *   2500-network.ps1           NT 6+, static IPv4 settings found in the
- *                              registry: re-applied through WMI
- *                              (PowerShell 2.0 and later) to the adapter
- *                              with the source NIC's MAC (waits up to 5
- *                              minutes for it, else 249)
+ *   2500-network.ps1           NT 6+, static IPv4 settings or manual
+ *                              IPv6 addresses found in the registry:
+ *                              re-applied (IPv4 through WMI, IPv6 and
+ *                              its DNS servers with netsh; PowerShell
+ *                              2.0 and later) to the adapter with the
+ *                              source NIC's MAC (waits up to 5 minutes
+ *                              for it, else 249)
  *   3000-install-qemu-ga.bat   the guest agent MSI, silently
  *   3100-install-blnsvr.bat    the balloon service
  *   4000-uninstall-NAME.bat    each hypervisor tool's uninstaller,

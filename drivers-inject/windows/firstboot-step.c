@@ -143,7 +143,7 @@ v2k_windows_firstboot_run(struct v2k_convert_ctx *ctx)
             goto out;
     if (in.major > 0 && in.major < 6)
         for (size_t i = 0; i < in.nipcfgs; i++)
-            if (!in.ipcfgs[i].dhcp)
+            if (!in.ipcfgs[i].dhcp || in.ipcfgs[i].addrs6)
                 v2k_warning("firstboot: %s has static IP settings, but Windows before Vista has no PowerShell to re-apply them: set them again by hand after the first boot",
                             in.ipcfgs[i].adapter ? in.ipcfgs[i].adapter
                                                  : in.ipcfgs[i].guid);

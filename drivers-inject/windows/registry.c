@@ -64,7 +64,6 @@ static const char *const parallels_drivers[] = {
 
 struct hive {
     guestfs_h *g;
-    const char *file;
     const char *name;           /* "HKLM\\SYSTEM" for the log */
 };
 
@@ -304,8 +303,8 @@ v2k_windows_registry_run(struct v2k_convert_ctx *ctx)
 {
     const struct v2k_win *w = ctx->guest->win;
     struct v2k_win_state *s = v2k_windows_state(ctx);
-    struct hive sys = { ctx->g, w->system_hive, "HKLM\\SYSTEM" };
-    struct hive sw = { ctx->g, w->software_hive, "HKLM\\SOFTWARE" };
+    struct hive sys = { ctx->g, "HKLM\\SYSTEM" };
+    struct hive sw = { ctx->g, "HKLM\\SOFTWARE" };
     const char *ccs = w->control_set;
 
     if (s == NULL || v2k_reg_open(ctx->g, w->system_hive, true) == -1)

@@ -241,6 +241,11 @@ cmp -s "$T/rb-2k22/scripts/2000-pnputil-drivers.bat" \
 grep -q "^Set-V2kStatic '' @('10.20.30.40') @('255.255.255.0') @('10.20.30.1') @('10.20.30.2','10.20.30.3')" \
     "$T/rb-2k22/scripts/2500-network.ps1" ||
     fail "2k22: the network script does not re-apply 10.20.30.40/24: $(tail -2 "$T/rb-2k22/scripts/2500-network.ps1")"
+grep -q "^Set-V2kStatic6 '' @('2001:db8:20:30::40/64') @('2001:db8:20:30::2')" \
+    "$T/rb-2k22/scripts/2500-network.ps1" ||
+    fail "2k22: the network script does not re-apply the manual IPv6 address: $(tail -2 "$T/rb-2k22/scripts/2500-network.ps1")"
+! grep -q 'feaa' "$T/rb-2k22/scripts/2500-network.ps1" ||
+    fail "2k22: an autoconfigured IPv6 address was taken for a manual one"
 grep -q 'msiexec.exe /x {C6C1A3F1-8D2B-4E1A-9F6E-3A5B7C9D0E1F} /qn' "$T"/rb-2k22/scripts/4*-uninstall-vmware-tools.bat ||
     fail "2k22: the VMware Tools uninstall script does not use msiexec /x"
 [ "$(xmlq 2k22 'string(/domain/os/type/@machine)')" = q35 ] || fail "2k22: not q35"

@@ -90,6 +90,9 @@ check_golden(const char *c, const struct v2k_fb_script *s, size_t n)
 static char *addrs[] = { "10.20.30.40/24", "10.20.31.40/23", NULL };
 static char *gws[] = { "10.20.30.1", NULL };
 static char *dns[] = { "10.20.30.2", "10.20.30.3", NULL };
+static char *addrs6[] = { "2001:db8:20:30::40/64", NULL };
+static char *addrs6b[] = { "fd00::3/48", NULL };
+static char *dns6[] = { "2001:db8:20:30::2", NULL };
 
 static struct v2k_win_app apps[] = {
     { "{5D1F5E3C}", "Phony Backup Agent 3.2", "1.0", "Phony",
@@ -113,17 +116,22 @@ static struct v2k_win_app apps[] = {
 START_TEST(test_win2k22_everything)
 {
     struct v2k_win_ipcfg ip[] = {
-        { "{8E6A1B2C-3D4E-4F50-9A1B-2C3D4E5F6071}", "vmxnet3 Ethernet Adapter",
-          false, addrs, gws, dns },
-        { "{00000000-0000-0000-0000-000000000002}", "second", true, NULL,
-          NULL, NULL },
+        { .guid = "{8E6A1B2C-3D4E-4F50-9A1B-2C3D4E5F6071}",
+          .adapter = "vmxnet3 Ethernet Adapter", .dhcp = false,
+          .addrs = addrs, .gateways = gws, .dns = dns, .addrs6 = addrs6,
+          .dns6 = dns6 },
+        { .guid = "{00000000-0000-0000-0000-000000000002}",
+          .adapter = "second", .dhcp = true },
+        { .guid = "{00000000-0000-0000-0000-000000000003}",
+          .adapter = "third", .dhcp = true, .addrs6 = addrs6b },
     };
-    const char *macs[] = { "00:50:56:aa:bb:01", "00:50:56:aa:bb:02" };
+    const char *macs[] = { "00:50:56:aa:bb:01", "00:50:56:aa:bb:02",
+                           "00:50:56:aa:bb:03" };
     struct v2k_fb_inputs in = {
         .major = 10, .drivers = true, .qga_msi = "qemu-ga-x86_64.msi",
         .blnsvr = true, .online_disks = true, .apps = apps,
-        .napps = sizeof apps / sizeof apps[0], .ipcfgs = ip, .nipcfgs = 2,
-        .macs = macs, .nmacs = 2,
+        .napps = sizeof apps / sizeof apps[0], .ipcfgs = ip, .nipcfgs = 3,
+        .macs = macs, .nmacs = 3,
     };
     struct v2k_fb_script *s = NULL;
     size_t n = 0;
@@ -140,6 +148,12 @@ START_TEST(test_win2k22_everything)
         "@('255.255.255.0','255.255.254.0') @('10.20.30.1') "
         "@('10.20.30.2','10.20.30.3')"));
     ck_assert_ptr_null(strstr(s[1].content, "second"));   /* DHCP: left */
+    ck_assert_ptr_nonnull(strstr(s[1].content,
+        "Set-V2kStatic6 '00:50:56:AA:BB:01' @('2001:db8:20:30::40/64') "
+        "@('2001:db8:20:30::2')"));
+    /* DHCP for IPv4 but a manual IPv6 address: the next MAC. */
+    ck_assert_ptr_nonnull(strstr(s[1].content,
+        "Set-V2kStatic6 '00:50:56:AA:BB:02' @('fd00::3/48') @()"));
     ck_assert_str_eq(s[2].name, "3000-install-qemu-ga.bat");
     ck_assert_str_eq(s[3].name, "3100-install-blnsvr.bat");
     ck_assert_str_eq(s[4].name, "4001-uninstall-vmware-tools.bat");
@@ -161,7 +175,8 @@ END_TEST
 START_TEST(test_winxp)
 {
     struct v2k_win_ipcfg ip[] = {
-        { "{1}", "AMD PCNET", false, addrs, gws, dns },
+        { .guid = "{1}", .adapter = "AMD PCNET", .addrs = addrs,
+          .gateways = gws, .dns = dns },
     };
     struct v2k_fb_inputs in = {
         .major = 5, .drivers = true, .qga_msi = NULL, .blnsvr = false,
@@ -185,7 +200,8 @@ START_TEST(test_hostile_registry)
 {
     static char *bad_addrs[] = { "10.0.0.1/24'; Remove-Item C:\\ -Recurse; '", NULL };
     struct v2k_win_ipcfg ip[] = {
-        { "{1}", "x", false, bad_addrs, gws, dns },
+        { .guid = "{1}", .adapter = "x", .addrs = bad_addrs,
+          .gateways = gws, .dns = dns },
     };
     struct v2k_win_app bad[] = {
         { "k", "VMware Tools", NULL, NULL,

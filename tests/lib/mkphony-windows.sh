@@ -43,7 +43,10 @@
 #   static-ip       Tcpip\Parameters\Interfaces\{GUID}: EnableDHCP 0,
 #                   10.20.30.40/24 gw 10.20.30.1 dns 10.20.30.2,10.20.30.3,
 #                   bound (NetCfgInstanceId) to the network class's 0001
-#                   adapter "vmxnet3 Ethernet Adapter"
+#                   adapter "vmxnet3 Ethernet Adapter"; IPv6: the manual
+#                   2001:db8:20:30::40/64 (and an autoconfigured one to
+#                   ignore) in the NSI store for its NetLuidIndex 9, DNS
+#                   2001:db8:20:30::2 under Tcpip6
 #   utc             TimeZoneInformation\RealTimeIsUniversal = 1
 #   hibernated      \hiberfil.sys starts with "HIBR" (Windows hibernated
 #                   or Fast Startup): ntfs-3g refuses to mount it rw
@@ -232,7 +235,22 @@ system() {
             printf '"IPAddress"=hex(7):%s\n' "$(multi 10.20.30.40)"
             printf '"SubnetMask"=hex(7):%s\n' "$(multi 255.255.255.0)"
             printf '"DefaultGateway"=hex(7):%s\n' "$(multi 10.20.30.1)"
-            sval NameServer "10.20.30.2,10.20.30.3" ;;
+            sval NameServer "10.20.30.2,10.20.30.3"
+            # IPv6: the adapter's NetLuidIndex 9 (IfType 6, Ethernet);
+            # a manual address 2001:db8:20:30::40/64 (origins 1, 1) and
+            # one from a router advertisement (origins 3, 4) in the NSI
+            # store; its IPv6 DNS server under Tcpip6.
+            keys 'ControlSet001\Control\Class\{4d36e972-e325-11ce-bfc1-08002be10318}\0001'
+            dval NetLuidIndex 9
+            dval '*IfType' 6
+            keys 'ControlSet001\Control\Nsi\{eb004a01-9b1a-11d4-9123-0050047759bc}\10'
+            local ff30 pre
+            ff30=$(printf 'ff,%.0s' $(seq 30)); ff30=${ff30%,}
+            pre=00000009000006002001
+            printf '"%s0db8002000300000000000000040"=hex:ff,ff,ff,ff,ff,ff,ff,ff,01,00,00,00,01,00,00,00,40,00,%s\n' "$pre" "$ff30"
+            printf '"%s0db800200030025056fffeaa0001"=hex:ff,ff,ff,ff,ff,ff,ff,ff,03,00,00,00,04,00,00,00,40,00,%s\n' "$pre" "$ff30"
+            keys 'ControlSet001\Services\Tcpip6\Parameters\Interfaces\{8E6A1B2C-3D4E-4F50-9A1B-2C3D4E5F6071}'
+            sval NameServer "2001:db8:20:30::2" ;;
         esac
     done
     if [ $win8plus = 1 ]; then
