@@ -181,7 +181,7 @@ cdb() {
             '{4D36E97B-E325-11CE-BFC1-08002BE10318}'
     done
     nokey $c SYSTEM '\DriverDatabase'
-    ! section find-store "$c" | grep -q '^FileRepository/' ||
+    ! section find-store "$c" | grep -q '^/FileRepository/' ||
         fail "$c: a driver store package before Windows 8"
 }
 
@@ -205,10 +205,10 @@ section ls-scripts 2k8r2 | grep -qx '4[0-9]*-uninstall-parallels-tools.bat' ||
 
 # 2k22: DriverDatabase for the package in the driver store.
 common 2k22 2k22 amd64 x64
-label=$(section find-store 2k22 | sed -n 's|^FileRepository/\(viostor\.inf_amd64_[0-9a-f]\{16\}\)$|\1|p')
+label=$(section find-store 2k22 | sed -n 's|^/FileRepository/\(viostor\.inf_amd64_[0-9a-f]\{16\}\)$|\1|p')
 [ -n "$label" ] || fail "2k22: no viostor.inf_amd64_HASH in the driver store: $(section find-store 2k22)"
 for f in viostor.inf viostor.sys viostor.cat; do
-    section find-store 2k22 | grep -qx "FileRepository/$label/$f" ||
+    section find-store 2k22 | grep -qx "/FileRepository/$label/$f" ||
         fail "2k22: $f is not in the driver store package $label"
 done
 DD='\DriverDatabase'
@@ -219,13 +219,13 @@ for id in 'VEN_1AF4&DEV_1001&SUBSYS_00021AF4&REV_00' \
           'VEN_1AF4&DEV_1042&SUBSYS_11001AF4&REV_01'; do
     hkey 2k22 SYSTEM "$DD\\DeviceIds\\PCI\\$id"
     hivexregedit --export "$T/rb-2k22/SYSTEM" "$DD\\DeviceIds\\PCI\\$id" |
-        grep -qx '"viostor.inf"=hex:01,ff,00,00' ||
+        grep -qx '"viostor.inf"=hex(3):01,ff,00,00' ||
         fail "2k22: DeviceIds\\PCI\\$id has no viostor.inf = 01 ff 00 00"
     hv 2k22 SYSTEM "$DD\\DriverPackages\\$label\\Descriptors\\PCI\\$id" \
         Configuration viostor_conf
 done
 hivexregedit --export "$T/rb-2k22/SYSTEM" "$DD\\DriverPackages\\$label" |
-    grep -q '^"Version"=hex:ff,ff,09,00,00,00,00,00,7b,e9,36,4d,25,e3,ce,11,bf,c1,08,00,2b,e1,03,18' ||
+    grep -q '^"Version"=hex(3):ff,ff,09,00,00,00,00,00,7b,e9,36,4d,25,e3,ce,11,bf,c1,08,00,2b,e1,03,18' ||
     fail "2k22: the package's Version blob does not carry the SCSI class GUID"
 nokey 2k22 SYSTEM "$CCS\\Control\\CriticalDeviceDatabase"
 section ls-temp 2k22 | grep -qx qemu-ga-x86_64.msi || fail "2k22: the guest agent MSI is not staged"
