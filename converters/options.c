@@ -12,9 +12,11 @@
 #include "version.h"
 #include "writer.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 enum {
@@ -787,6 +789,25 @@ v2k_options_parse(int argc, char **argv, struct v2k_options *o)
     if (o->compressed && o->preallocated) {
         v2k_error("--compressed and -oa preallocated exclude each other");
         return -1;
+    }
+    /* Before anything starts: a wrong --virtio-win is the user's error
+     * whatever the guest turns out to be (the drivers step reads it). */
+    if (o->virtio_win) {
+        struct stat st;
+        if (stat(o->virtio_win, &st) == -1) {
+            v2k_error_errno(errno, "--virtio-win %s", o->virtio_win);
+            return -1;
+        }
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) &&
+            !S_ISBLK(st.st_mode)) {
+            v2k_error("--virtio-win %s: neither a directory nor an ISO image",
+                      o->virtio_win);
+            return -1;
+        }
+        if (o->no_convert) {
+            v2k_error("--no-convert: the guest is not converted, so --virtio-win has nothing to act on");
+            return -1;
+        }
     }
     return 0;
 }
