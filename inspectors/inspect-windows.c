@@ -507,6 +507,22 @@ v2k_inspect_windows(guestfs_h *g, struct v2k_guest *gu)
     }
     if (read_software(g, gu, w) == -1 || read_system(g, gu, w) == -1)
         return -1;
+    /* Windows 11 still calls itself "Windows 10" in ProductName and
+     * CurrentMajorVersionNumber; only the build tells them apart (client
+     * NT 10.0, build 22000 and later).  libguestfs 1.48 (Debian 12)
+     * reports such a guest as win10; later libguestfs checks the build
+     * as virt-v2v does (REFERENCE-virt-v2v.md §2.1): do the same. */
+    if (gu->osinfo && strcmp(gu->osinfo, "win10") == 0 && gu->major == 10 &&
+        gu->minor == 0 && w->build >= 22000 &&
+        !(w->variant && strcmp(w->variant, "Server") == 0)) {
+        char *o = v2k_strdup("win11");
+        if (o == NULL)
+            return -1;
+        v2k_debug("inspect: build %u: win11, not libguestfs's win10",
+                  w->build);
+        free(gu->osinfo);
+        gu->osinfo = o;
+    }
     if (w->drives == NULL && (w->drives = calloc(1, sizeof(char *))) == NULL) {
         v2k_error("out of memory");
         return -1;

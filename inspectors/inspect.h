@@ -19,6 +19,40 @@
  * first|ask|/dev/...", "the filesystem /dev/sdb1 (/usr) is read-only:
  * ...", "cannot mount the root filesystem ...".
  *
+ * Windows refusals (REFERENCE-virt-v2v.md §2.5), each one line:
+ *  - "the Windows filesystem /dev/sda1 (C:) is hibernated or was shut
+ *    down with Fast Startup: ntfs-3g will not write to it; boot the
+ *    source, turn off hibernation and Fast Startup (powercfg /h off),
+ *    shut it down fully, and convert again": an NTFS filesystem that
+ *    mounts only read-only (or not at all) whose \hiberfil.sys starts
+ *    with HIBR/hibr/WAKE/wake/RSTR/rstr, or whose ntfs-3g error says
+ *    hibernated / unsafe state / fast restarting;
+ *  - "the Windows filesystem /dev/sda1 (C:) is unclean (Windows did not
+ *    shut down cleanly, or found errors): ntfs-3g will not write to it;
+ *    boot the source, run chkdsk /f C:, shut it down fully, and convert
+ *    again": the same without a hibernation file, or ntfs-3g saying
+ *    "unclean file system" / "Metadata kept in Windows cache";
+ *  - "the Windows guest on /dev/sda1: /dev/sda2 is encrypted with
+ *    BitLocker and no key was given (--key /dev/sda2:RECOVERY-PASSWORD);
+ *    v2kvm cannot convert a Windows guest whose volumes it cannot read"
+ *    (vfs type "BitLocker"; whatever volume it is: see v2k_inspect), or
+ *    after "no operating system was found on the source disks; " when
+ *    no OS is found; a Linux guest only gets a warning;
+ *  - "cannot unlock the BitLocker volume /dev/sda2 with the key given
+ *    for it (...): <cryptsetup's reason>" (opened with crypttype bitlk);
+ *  - "the Windows guest on /dev/sda1 uses Windows dynamic disks (LDM:
+ *    /dev/sdb1), which v2kvm cannot convert; convert them to basic disks
+ *    in Windows first" (MBR type 0x42, GPT LDM metadata 5808C8AA-... or
+ *    data AF9B60A0-...), or "no operating system was found on the
+ *    source disks; /dev/sdb1 is on Windows dynamic disks (LDM), ...";
+ *  - "cannot inspect the source disks: /dev/sda1 holds a Windows
+ *    directory (/Windows), but \Windows\System32\config\SYSTEM could
+ *    not be read (damaged registry hive?): <hivex's reason>" when
+ *    libguestfs's inspect_os fails (1.48 throws on a hive hivex cannot
+ *    open) or finds nothing, and a hive of a Windows directory does not
+ *    open; "HIVE: cannot open it as a registry hive: ..." (winreg.h)
+ *    when libguestfs read it but v2kvm cannot.
+ *
  * Subtleties (inspect.c, inspect-linux.c):
  *  - LUKS: every crypto_LUKS filesystem with a key is opened as
  *    /dev/mapper/luks-<basename> (luks-sda2) before inspection, then LVM
@@ -31,6 +65,10 @@
  *    non-root filesystem that fails to mount is skipped with a warning;
  *    one that mounts only read-only (also checked with statvfs after the
  *    mount, as mount(8) silently falls back to ro) is an error.
+ *  - BitLocker: like LUKS, every "BitLocker" volume with a key is
+ *    opened (as /dev/mapper/bitlk-<basename>) before inspection.
+ *  - Windows 11 is told from Windows 10 by the build (>= 22000), which
+ *    libguestfs 1.48 does not do (inspect-windows.c).
  *  - firmware: UEFI when a partition has the ESP type (GPT C12A7328-...,
  *    MBR 0xef) and, for Linux, it is mounted or /boot/efi/EFI exists.
  *  - bootloader_config: grub2 is the first of /boot/grub2/grub.cfg,

@@ -50,6 +50,19 @@
 #   utc             TimeZoneInformation\RealTimeIsUniversal = 1
 #   hibernated      \hiberfil.sys starts with "HIBR" (Windows hibernated
 #                   or Fast Startup): ntfs-3g refuses to mount it rw
+#   bitlocker       a second partition (MBR: sda2, type 0x07; with uefi:
+#                   sda3, basic data) whose boot sector is a Windows 7+
+#                   BitLocker volume's as libblkid's prober reads it
+#                   (EB 58 90 "-FVE-FS-", the FVE metadata offset at 176
+#                   pointing at a "-FVE-FS-" block, version 2): vfs-type
+#                   says "BitLocker".  Nothing behind it can be unlocked.
+#   dynamic         a second partition (MBR: sda2, type 0x42, Windows
+#                   LDM; with uefi: sda3, GPT type LDM data
+#                   AF9B60A0-1431-4F62-BC68-3311714A69AD), empty: a
+#                   dynamic disk as partitioning tools see it
+#   bad-hive        SYSTEM truncated to its first 4096 bytes (the regf
+#                   header alone, no hbins): hivex cannot open it
+# With bitlocker or dynamic, C: ends at 448 MiB.
 set -euo pipefail
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 here=$(dirname "${BASH_SOURCE[0]}")
@@ -289,6 +302,26 @@ bcd() {
     printf '"Element"=hex(3):01\n'
 }
 
+# bitlocker_header OUT: 128 KiB starting as a BitLocker (Windows 7+)
+# volume: boot sector EB 58 90 "-FVE-FS-", 512 bytes per sector, the
+# BitLocker GUID at 160, the FVE metadata block's offset (64 KiB) at 176,
+# 55 AA at 510; at 64 KiB "-FVE-FS-", size, version 2.
+bitlocker_header() {
+    python3 - "$1" <<'PY'
+import struct, sys
+b = bytearray(128 * 1024)
+b[0:11] = b"\xeb\x58\x90-FVE-FS-"
+b[11:13] = struct.pack("<H", 512)
+b[13] = 8
+b[160:176] = bytes.fromhex("3bd6674be7a6e549a3d33ed1e8a2c7e0")
+b[176:184] = struct.pack("<Q", 0x10000)
+b[510:512] = b"\x55\xaa"
+b[0x10000:0x10008] = b"-FVE-FS-"
+b[0x10008:0x1000c] = struct.pack("<HH", 64, 2)
+open(sys.argv[1], "wb").write(b)
+PY
+}
+
 hive() {                        # hive OUT PREFIX FUNC ARGS...: build a hive
     local out=$1 prefix=$2 fn=$3; shift 3
     reg=$work/$(basename "$out").reg
@@ -315,10 +348,13 @@ while [ $# -gt 0 ]; do
     kind=$1 out=$2; shift 2
     traces=()
     while [ $# -gt 0 ] && [ "$1" != + ]; do traces+=("$1"); shift; done
-    uefi=0 hib=0 arch=x86_64 sysroot=Windows
+    uefi=0 hib=0 arch=x86_64 sysroot=Windows second= badhive=0
     for t in "${traces[@]}"; do
         case $t in
-        uefi) uefi=1 ;; hibernated) hib=1 ;;
+        uefi) uefi=1 ;; hibernated) hib=1 ;; bad-hive) badhive=1 ;;
+        bitlocker|dynamic) [ -z "$second" ] ||
+                               die "bitlocker and dynamic exclude each other"
+                           second=$t ;;
         vmware-tools|vbox-additions|xen-pv|parallels|static-ip|utc) ;;
         *) die "unknown TRACE $t" ;;
         esac
@@ -335,6 +371,8 @@ while [ $# -gt 0 ]; do
         'HKEY_LOCAL_MACHINE\SOFTWARE' software "$kind" "${traces[@]}"
     hive "$d/tree/$sysroot/System32/config/SYSTEM" \
         'HKEY_LOCAL_MACHINE\SYSTEM' system "$kind" "${traces[@]}"
+    [ $badhive = 0 ] ||
+        truncate -s 4096 "$d/tree/$sysroot/System32/config/SYSTEM"
     printf 'phony pagefile\n' >"$d/tree/pagefile.sys"
     for t in "${traces[@]}"; do
         case $t in
@@ -349,6 +387,30 @@ while [ $# -gt 0 ]; do
     truncate -s 512M "$out"
     echo "add $out format:raw" >>"$adds"
     dev=/dev/sd$(printf "\\x$(printf %x $((97 + idx)))")
+    # C: to the end, or to 448 MiB with a second partition.
+    cend=-2048 xpart=2
+    [ $uefi = 0 ] || xpart=3
+    [ $uefi = 1 ] || [ -n "$second" ] || cend=-1
+    [ -z "$second" ] || cend=917503
+    # The second partition's commands (before any mkfs or mount).
+    xparts=
+    case $second in
+    bitlocker)
+        bitlocker_header "$d/bitlocker"
+        xparts="part-add $dev p 917504 -2048"$'\n'
+        if [ $uefi = 1 ]; then
+            xparts+="part-set-gpt-type $dev $xpart EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
+        else
+            xparts+="part-set-mbr-id $dev $xpart 0x07"
+        fi ;;
+    dynamic)
+        xparts="part-add $dev p 917504 -2048"$'\n'
+        if [ $uefi = 1 ]; then
+            xparts+="part-set-gpt-type $dev $xpart AF9B60A0-1431-4F62-BC68-3311714A69AD"
+        else
+            xparts+="part-set-mbr-id $dev $xpart 0x42"
+        fi ;;
+    esac
     if [ $uefi = 1 ]; then
         mkdir -p "$d/esp/EFI/Microsoft/Boot"
         printf 'phony bootmgfw.efi\n' >"$d/esp/EFI/Microsoft/Boot/bootmgfw.efi"
@@ -357,7 +419,8 @@ while [ $# -gt 0 ]; do
         cat >>"$cmds" <<EOF
 part-init $dev gpt
 part-add $dev p 2048 206847
-part-add $dev p 206848 -2048
+part-add $dev p 206848 $cend
+$xparts
 part-set-gpt-type $dev 1 C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 part-set-gpt-type $dev 2 EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
 part-set-gpt-guid $dev 2 $ntfs_guid
@@ -372,7 +435,8 @@ EOF
     else
         cat >>"$cmds" <<EOF
 part-init $dev mbr
-part-add $dev p 2048 -1
+part-add $dev p 2048 $cend
+$xparts
 part-set-mbr-id $dev 1 0x07
 part-set-bootable $dev 1 true
 mkfs ntfs ${dev}1
@@ -381,6 +445,8 @@ tar-in $d/tree.tar /
 EOF
         sigs+=("$out")
     fi
+    [ "$second" != bitlocker ] ||
+        echo "upload $d/bitlocker $dev$xpart" >>"$cmds"
     [ $hib = 0 ] || {
         printf 'HIBR' >"$d/hiberfil"; truncate -s 4096 "$d/hiberfil"
         echo "upload $d/hiberfil /hiberfil.sys" >>"$cmds"; }
