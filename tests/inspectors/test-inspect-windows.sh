@@ -91,6 +91,8 @@ check win2k22 '.windows.rtc_utc == false' \
         .dns == ["10.20.30.2","10.20.30.3"] and
         .adapter == "vmxnet3 Ethernet Adapter" and
         .guid == "{8E6A1B2C-3D4E-4F50-9A1B-2C3D4E5F6071}"' \
+    '.windows.ip[0] | .addrs6 == ["2001:db8:20:30::40/64"] and
+        .dns6 == ["2001:db8:20:30::2"]' \
     '.network[0].method == "static 10.20.30.40/24 gw 10.20.30.1"'
 
 inspect win2k22-uefi
@@ -149,4 +151,5 @@ assert_grep '^Build: *20348$' "$T/text"
 assert_grep '^Driver store: *DriverDatabase (Windows 8 and later)$' "$T/text"
 assert_grep '^Hypervisor tools: *vmware-tools$' "$T/text"
 assert_grep 'addresses 10.20.30.40/24, gateways 10.20.30.1, DNS 10.20.30.2 10.20.30.3' "$T/text"
+assert_grep 'IPv6 addresses 2001:db8:20:30::40/64, DNS 2001:db8:20:30::2' "$T/text"
 echo "inspect-windows: all shapes inspected as expected"
