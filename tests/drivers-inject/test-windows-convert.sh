@@ -8,7 +8,8 @@
 #          old drivers disabled, prl_strg out of LowerFilters (ISO)
 #   2k22   win2k22 + static IP + VMware Tools: DriverDatabase entries for
 #          the package staged in the driver store, the first-boot
-#          service and scripts (directory layout of the ISO)
+#          service and scripts (directory layout of the ISO); the text
+#          form of --print-guest
 #   uefi   win2k22 on GPT with an ESP: BCD element 16000046 gone,
 #          \EFI\Boot\bootx64.efi = bootmgfw.efi, firmware efi
 #   w10    win10 + VirtualBox Guest Additions + RTC in UTC
@@ -35,11 +36,12 @@ bash "$V2K_SOURCE_DIR/tests/lib/mkphony-windows.sh" \
 cases="2k8r2 2k22 uefi w10 xp w7"
 for c in $cases; do
     md5sum "$T/$c.img" >"$T/$c.md5"
-    vw=$T/vw/virtio-win.iso
-    [ "$c" != 2k22 ] || vw=$T/vw/iso-tree
+    vw=$T/vw/virtio-win.iso pg=
+    # 2k22: the directory layout, and --print-guest's text form.
+    [ "$c" != 2k22 ] || { vw=$T/vw/iso-tree; pg=--print-guest; }
     mkdir -p "$T/out-$c"
     "$V2KVM" -i disk "$T/$c.img" -o local -os "$T/out-$c" --virtio-win "$vw" \
-        -v >"$T/$c.log" 2>&1 ||
+        $pg -v >"$T/$c.log" 2>&1 ||
         { tail -30 "$T/$c.log" >&2; fail "$c: the conversion failed"; }
     md5sum -c --quiet "$T/$c.md5" || fail "$c: the source disk was written to"
     xml=$T/out-$c/$c.xml
@@ -248,6 +250,13 @@ grep -q "^Set-V2kStatic6 '' @('2001:db8:20:30::40/64') @('2001:db8:20:30::2')" \
     fail "2k22: an autoconfigured IPv6 address was taken for a manual one"
 grep -q 'msiexec.exe /x {C6C1A3F1-8D2B-4E1A-9F6E-3A5B7C9D0E1F} /qn' "$T"/rb-2k22/scripts/4*-uninstall-vmware-tools.bat ||
     fail "2k22: the VMware Tools uninstall script does not use msiexec /x"
+for l in '^OS: *windows (windows)$' '^osinfo: *win2k22$' '^Build: *20348$' \
+         '^Driver store: *DriverDatabase (Windows 8 and later)$' \
+         '^Hypervisor tools: *vmware-tools$' \
+         'addresses 10.20.30.40/24, gateways 10.20.30.1, DNS 10.20.30.2 10.20.30.3' \
+         'IPv6 addresses 2001:db8:20:30::40/64, DNS 2001:db8:20:30::2'; do
+    grep -q "$l" "$T/2k22.log" || fail "2k22: --print-guest has no line matching $l"
+done
 [ "$(xmlq 2k22 'string(/domain/os/type/@machine)')" = q35 ] || fail "2k22: not q35"
 [ "$(xmlq 2k22 'string(/domain/clock/@offset)')" = localtime ] || fail "2k22: the clock is not localtime"
 xmlq 2k22 '/domain/features/hyperv' >/dev/null || fail "2k22: no Hyper-V enlightenments"
