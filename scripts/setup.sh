@@ -52,6 +52,10 @@ packages=(
     # cross-compiled for x64 and x86 guests with mingw-w64; the x64 one is
     # tested under wine64 (tests/drivers-inject/test-windows-firstboot.sh)
     gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 wine wine64
+    # phony Windows guests (tests/lib/mkphony-windows.sh): NTFS in the
+    # appliance (ntfs-3g), registry hives made and read back with
+    # hivexregedit and hivexget; iconv for UTF-16 values
+    ntfs-3g libhivex-bin libc-bin
 )
 
 missing=()
