@@ -45,6 +45,9 @@ int v2k_inspect_firmware(guestfs_h *g, struct v2k_guest *gu);
  * and a warning. */
 int v2k_inspect_packages(guestfs_h *g, struct v2k_guest *gu);
 
+/* s, or NULL (s freed) when libguestfs said "" or "unknown". */
+char *v2k_insp_nonempty(char *s);
+
 /* Append a copy of s to a NULL-terminated list (*list may be NULL). */
 int v2k_insp_list_add(char ***list, size_t *n, const char *s);
 

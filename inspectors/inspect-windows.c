@@ -463,16 +463,6 @@ out:
 
 /* ---- the whole --------------------------------------------------------- */
 
-static char *
-nonempty(char *s)
-{
-    if (s && (s[0] == '\0' || strcmp(s, "unknown") == 0)) {
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
 int
 v2k_inspect_windows(guestfs_h *g, struct v2k_guest *gu)
 {
@@ -485,10 +475,10 @@ v2k_inspect_windows(guestfs_h *g, struct v2k_guest *gu)
         return -1;
     }
     gu->win = w;
-    w->systemroot = nonempty(guestfs_inspect_get_windows_systemroot(g, gu->root));
-    w->system_hive = nonempty(guestfs_inspect_get_windows_system_hive(g, gu->root));
-    w->software_hive = nonempty(guestfs_inspect_get_windows_software_hive(g, gu->root));
-    w->variant = nonempty(guestfs_inspect_get_product_variant(g, gu->root));
+    w->systemroot = v2k_insp_nonempty(guestfs_inspect_get_windows_systemroot(g, gu->root));
+    w->system_hive = v2k_insp_nonempty(guestfs_inspect_get_windows_system_hive(g, gu->root));
+    w->software_hive = v2k_insp_nonempty(guestfs_inspect_get_windows_software_hive(g, gu->root));
+    w->variant = v2k_insp_nonempty(guestfs_inspect_get_product_variant(g, gu->root));
     if (w->systemroot == NULL || w->system_hive == NULL ||
         w->software_hive == NULL) {
         v2k_error("the Windows root %s has no %s: libguestfs found a Windows directory but not its registry (System32\\config\\SYSTEM and SOFTWARE)",

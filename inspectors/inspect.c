@@ -655,8 +655,8 @@ out:
 
 /* ---- the whole ------------------------------------------------------------------ */
 
-static char *
-nonempty(char *s)
+char *
+v2k_insp_nonempty(char *s)
 {
     if (s && (s[0] == '\0' || strcmp(s, "unknown") == 0)) {
         free(s);
@@ -670,16 +670,16 @@ fill_basics(guestfs_h *g, struct v2k_guest *gu)
 {
     const char *r = gu->root;
 
-    gu->type = nonempty(guestfs_inspect_get_type(g, r));
-    gu->distro = nonempty(guestfs_inspect_get_distro(g, r));
-    gu->product_name = nonempty(guestfs_inspect_get_product_name(g, r));
-    gu->arch = nonempty(guestfs_inspect_get_arch(g, r));
-    gu->hostname = nonempty(guestfs_inspect_get_hostname(g, r));
-    gu->osinfo = nonempty(guestfs_inspect_get_osinfo(g, r));
+    gu->type = v2k_insp_nonempty(guestfs_inspect_get_type(g, r));
+    gu->distro = v2k_insp_nonempty(guestfs_inspect_get_distro(g, r));
+    gu->product_name = v2k_insp_nonempty(guestfs_inspect_get_product_name(g, r));
+    gu->arch = v2k_insp_nonempty(guestfs_inspect_get_arch(g, r));
+    gu->hostname = v2k_insp_nonempty(guestfs_inspect_get_hostname(g, r));
+    gu->osinfo = v2k_insp_nonempty(guestfs_inspect_get_osinfo(g, r));
     gu->package_format =
-        nonempty(guestfs_inspect_get_package_format(g, r));
+        v2k_insp_nonempty(guestfs_inspect_get_package_format(g, r));
     gu->package_manager =
-        nonempty(guestfs_inspect_get_package_management(g, r));
+        v2k_insp_nonempty(guestfs_inspect_get_package_management(g, r));
     int maj = guestfs_inspect_get_major_version(g, r);
     int min = guestfs_inspect_get_minor_version(g, r);
     gu->major = maj > 0 ? maj : 0;
