@@ -126,6 +126,11 @@ read_software(guestfs_h *g, struct v2k_guest *gu, struct v2k_win *w)
         w->build = (unsigned)strtoul(build, NULL, 10);
     if (w->variant == NULL)
         w->variant = v2k_reg_get_string(g, cv, "InstallationType");
+    /* Before Vista there is no InstallationType: the product name says
+     * "Server" (Windows Server 2003) or not (XP). */
+    if (w->variant == NULL && gu->product_name)
+        w->variant = v2k_strdup(strcasestr(gu->product_name, "Server")
+                                ? "Server" : "Client");
     if (read_apps(g, w, "Microsoft\\Windows\\CurrentVersion\\Uninstall",
                   false) == -1 ||
         read_apps(g, w, "WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall",
@@ -416,7 +421,7 @@ read_system(guestfs_h *g, struct v2k_guest *gu, struct v2k_win *w)
 {
     uint32_t cur = 1, utc = 0;
     size_t nt = v2k_strv_len(gu->tools);
-    CLEANUP_FREE char *tz = NULL, *svc = NULL;
+    CLEANUP_FREE char *tz = NULL, *svc = NULL, *pw = NULL;
     int r = -1;
 
     if (v2k_reg_open(g, w->system_hive, false) == -1)
@@ -440,6 +445,15 @@ read_system(guestfs_h *g, struct v2k_guest *gu, struct v2k_win *w)
         goto out;
     w->rtc_utc = v2k_reg_get_dword(g, v2k_reg_node(g, tz),
                                    "RealTimeIsUniversal", &utc) && utc == 1;
+    /* Fast Startup (Windows 8 and later clients): HiberbootEnabled = 1
+     * under Session Manager\Power; such a guest shut down from Windows
+     * leaves its NTFS hibernated, which the mount refuses. */
+    uint32_t hb = 0;
+    pw = v2k_asprintf("%s\\Control\\Session Manager\\Power", w->control_set);
+    if (pw == NULL)
+        goto out;
+    w->fast_startup = v2k_reg_get_dword(g, v2k_reg_node(g, pw),
+                                        "HiberbootEnabled", &hb) && hb == 1;
 
     static const struct { const char *service, *tool; } services[] = {
         { "vmtools", "vmware-tools" }, { "VMTools", "vmware-tools" },
@@ -502,14 +516,25 @@ v2k_inspect_windows(guestfs_h *g, struct v2k_guest *gu)
      * NT 10.0, build 22000 and later).  libguestfs 1.48 (Debian 12)
      * reports such a guest as win10; later libguestfs checks the build
      * as virt-v2v does (REFERENCE-virt-v2v.md §2.1): do the same. */
-    if (gu->osinfo && strcmp(gu->osinfo, "win10") == 0 && gu->major == 10 &&
-        gu->minor == 0 && w->build >= 22000 &&
-        !(w->variant && strcmp(w->variant, "Server") == 0)) {
-        char *o = v2k_strdup("win11");
+    /* Servers on NT 10.0 likewise: libguestfs 1.48 tells them apart by
+     * the year in ProductName and knows none after 2022 (a 2025 becomes
+     * win2k16); the build numbers are those of the releases (14393
+     * 2016, 17763 2019, 20348 2022, 26100 2025). */
+    const char *fix = NULL;
+    bool server = w->variant && strcmp(w->variant, "Server") == 0;
+    if (gu->major == 10 && gu->minor == 0 && w->build > 0) {
+        if (!server)
+            fix = w->build >= 22000 ? "win11" : "win10";
+        else
+            fix = w->build >= 26100 ? "win2k25" : w->build >= 20348 ? "win2k22"
+                : w->build >= 17763 ? "win2k19" : "win2k16";
+    }
+    if (fix && (gu->osinfo == NULL || strcmp(gu->osinfo, fix) != 0)) {
+        char *o = v2k_strdup(fix);
         if (o == NULL)
             return -1;
-        v2k_debug("inspect: build %u: win11, not libguestfs's win10",
-                  w->build);
+        v2k_debug("inspect: build %u: %s, not libguestfs's %s", w->build,
+                  fix, gu->osinfo ? gu->osinfo : "(none)");
         free(gu->osinfo);
         gu->osinfo = o;
     }

@@ -8,7 +8,7 @@
  * default_kernel (index or -1) default_kernel_version tools[] selinux
  * packages[] network[{name,tool,config,method,start}] luks_unlocked
  * windows (null, or {systemroot,system_hive,software_hive,variant,
- * edition,build,control_set,driver_database,rtc_utc,drives[],
+ * edition,build,control_set,driver_database,rtc_utc,fast_startup,drives[],
  * apps[{key,name,version,publisher,uninstall,wow64}],
  * ip[{guid,adapter,dhcp,addrs[],gateways[],dns[],addrs6[],dns6[]}],
  * antivirus[]}).
@@ -79,6 +79,7 @@ print_windows(const struct v2k_guest *gu, FILE *fp)
             ? "DriverDatabase (Windows 8 and later)"
             : "CriticalDeviceDatabase (before Windows 8)");
     fprintf(fp, "RTC:              %s\n", w->rtc_utc ? "utc" : "localtime");
+    fprintf(fp, "Fast Startup:     %s\n", w->fast_startup ? "on" : "off");
     fprintf(fp, "Drives:           ");
     print_list(fp, w->drives);
     fputc('\n', fp);
@@ -207,6 +208,7 @@ json_windows(struct v2k_json *j, const struct v2k_win *w)
     v2k_json_kv_string(j, "control_set", w->control_set);
     v2k_json_kv_bool(j, "driver_database", w->driver_database);
     v2k_json_kv_bool(j, "rtc_utc", w->rtc_utc);
+    v2k_json_kv_bool(j, "fast_startup", w->fast_startup);
     json_list(j, "drives", w->drives);
     v2k_json_key(j, "apps");
     v2k_json_begin_array(j);

@@ -107,6 +107,7 @@ struct v2k_win {
     char *control_set;          /* "ControlSet001" (Select\Current) */
     bool driver_database;       /* SYSTEM has DriverDatabase (Windows 8+) */
     bool rtc_utc;               /* RealTimeIsUniversal = 1 */
+    bool fast_startup;          /* HiberbootEnabled = 1 (Fast Startup) */
     char **drives;              /* "C:=/dev/sda1"; NULL-terminated */
     struct v2k_win_app *apps;
     size_t napps;

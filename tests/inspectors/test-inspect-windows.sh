@@ -8,8 +8,8 @@
 # build (libguestfs 1.48 says win10: ProductName says "Windows 10").
 # The text form of one guest shows the build, the driver store and the
 # static address.
-# Launches: 1 build (all nine images in one guestfish run) + 1 per image
-# + 1 for the text form.
+# Launches: 1 build (all eleven images in one guestfish run) + 1 per
+# image.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need guestfish jq hivexregedit python3 x86_64-w64-mingw32-gcc \
     i686-w64-mingw32-gcc
@@ -23,7 +23,9 @@ bash "$V2K_SOURCE_DIR/tests/lib/mkphony-windows.sh" \
     + win7-32 "$T/win7-32.img" \
     + winxp-32 "$T/winxp-32.img" \
     + win2k16 "$T/win2k16.img" xen-pv \
-    + win2k19 "$T/win2k19.img" parallels ||
+    + win2k19 "$T/win2k19.img" parallels \
+    + win2k25 "$T/win2k25.img" \
+    + win2k3-32 "$T/win2k3-32.img" ||
     fail "mkphony-windows.sh failed"
 
 # inspect NAME: the guest's JSON line of --print-guest in $T/NAME.json.
@@ -108,7 +110,7 @@ common win10 win10 x86_64 10 0 "Windows 10 Pro" '"Client"' 19045 \
     '"Professional"' true '["vbox-additions"]' \
     '["Oracle VM VirtualBox Guest Additions 7.0.10"]'
 bios win10; dhcp win10
-check win10 '.windows.rtc_utc == true'
+check win10 '.windows.rtc_utc == true and .windows.fast_startup == true'
 
 # libguestfs 1.48 says win10 (ProductName "Windows 10 Pro"); the build
 # (22631 >= 22000) makes it win11.
@@ -123,9 +125,10 @@ common win7-32 win7 i386 6 1 "Windows 7 Professional" '"Client"' 7601 \
     '"Professional"' false '[]' '[]'
 bios win7-32; dhcp win7-32
 
-# XP: \WINDOWS, no InstallationType nor EditionID.
+# XP: \WINDOWS, no InstallationType nor EditionID (the variant comes
+# from the product name).
 inspect winxp-32
-common winxp-32 winxp i386 5 1 "Microsoft Windows XP" null 2600 null \
+common winxp-32 winxp i386 5 1 "Microsoft Windows XP" '"Client"' 2600 null \
     false '[]' '[]'
 bios winxp-32; dhcp winxp-32
 check winxp-32 '.windows.systemroot == "/WINDOWS"'
@@ -141,6 +144,22 @@ common win2k19 win2k19 x86_64 10 0 "Windows Server 2019 Datacenter" \
     '"Server"' 17763 '"ServerDatacenter"' true '["parallels-tools"]' \
     '["Parallels Tools"]'
 bios win2k19; dhcp win2k19
+
+# Server 2025: libguestfs 1.48 knows no 2025 (its ProductName rule
+# gives win2k16); the build (26100) makes it win2k25.  Its Fast Startup
+# setting is read as it is.
+inspect win2k25
+common win2k25 win2k25 x86_64 10 0 "Windows Server 2025 Standard" \
+    '"Server"' 26100 '"ServerStandard"' true '[]' '[]'
+bios win2k25; dhcp win2k25
+check win2k25 '.windows.fast_startup == true'
+
+# Server 2003: NT 5.2, \WINDOWS, a server by its product name.
+inspect win2k3-32
+common win2k3-32 win2k3 i386 5 2 "Microsoft Windows Server 2003" \
+    '"Server"' 3790 null false '[]' '[]'
+bios win2k3-32; dhcp win2k3-32
+check win2k3-32 '.windows.systemroot == "/WINDOWS" and .windows.fast_startup == false'
 
 # The text form of --print-guest is checked by
 # drivers-inject/test-windows-convert.sh, on its conversion of the same

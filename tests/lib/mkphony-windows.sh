@@ -18,6 +18,9 @@
 #   win2k16     10.0.14393 Server x86_64
 #   win2k19     10.0.17763 Server x86_64
 #   win2k22     10.0.20348 Server x86_64
+#   win2k25     10.0.26100 Server x86_64 (Fast Startup setting on: servers
+#               ignore it, as Windows does)
+#   win2k3-32   5.2.3790 Server i386 (\WINDOWS, no InstallationType)
 #   win10       10.0.19045 Client x86_64
 #   win11       10.0.22631 Client x86_64
 #   win7-32     6.1.7601 Client i386
@@ -143,6 +146,10 @@ software() {
              maj=10; var=Server; ed=ServerDatacenter ;;
     win2k22) pn="Windows Server 2022 Datacenter"; cv=6.3; build=20348
              maj=10; var=Server; ed=ServerDatacenter ;;
+    win2k25) pn="Windows Server 2025 Standard"; cv=6.3; build=26100
+             maj=10; var=Server; ed=ServerStandard ;;
+    win2k3-32) pn="Microsoft Windows Server 2003"; cv=5.2; build=3790
+               var= ; ed= ;;
     win10) pn="Windows 10 Pro"; cv=6.3; build=19045; maj=10
            var=Client; ed=Professional ;;
     # Windows 11 still says "Windows 10" in ProductName; the build says 11.
@@ -197,7 +204,7 @@ software() {
 system() {
     local kind=$1; shift
     local t uefi=0 nt6plus=1 win8plus=1
-    case $kind in winxp-32) nt6plus=0; win8plus=0 ;;
+    case $kind in winxp-32|win2k3-32) nt6plus=0; win8plus=0 ;;
                   win2k8r2|win7-32) win8plus=0 ;; esac
     for t in "$@"; do [ "$t" != uefi ] || uefi=1; done
     keys 'Select'
@@ -221,7 +228,8 @@ system() {
     sval DriverDesc "vmxnet3 Ethernet Adapter"
     sval NetCfgInstanceId "{8E6A1B2C-3D4E-4F50-9A1B-2C3D4E5F6071}"
     [ $win8plus = 1 ] || keys 'ControlSet001\Control\CriticalDeviceDatabase'
-    keys 'ControlSet001\Control\Session Manager'
+    keys 'ControlSet001\Control\Session Manager\Power'
+    case $kind in win10|win11|win2k25) dval HiberbootEnabled 1 ;; esac
     keys 'ControlSet001\Services\Tcpip\Parameters\Interfaces\{8E6A1B2C-3D4E-4F50-9A1B-2C3D4E5F6071}'
     dval EnableDHCP 1
     keys 'ControlSet001\Services\Tcpip\Parameters'
@@ -360,7 +368,7 @@ while [ $# -gt 0 ]; do
         esac
     done
     case $kind in *-32) arch=i386 ;; esac
-    [ "$kind" != winxp-32 ] || sysroot=WINDOWS
+    case $kind in winxp-32|win2k3-32) sysroot=WINDOWS ;; esac
     ntfs_guid=6a1e2f3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b
     d=$work/img$idx
     mkdir -p "$d/tree/$sysroot/System32/config" "$d/tree/$sysroot/System32/drivers" \
