@@ -28,11 +28,12 @@ mkdir "$T/out"
     { cat "$T/err" >&2; fail "a sanitizer report"; }
 jq -e . "$T/out.json" >/dev/null || fail "stdout is not JSON lines"
 
-# edit STEP FILE-PATTERN [AFTER]: an edit line of the step.
+# edit STEP FILE-PATTERN [AFTER]: an edit line of the step.  (jq -s and
+# any(): jq 1.6's -e looks at the last input only.)
 edit() {
-    jq -e --arg s "$1" --arg f "$2" --arg a "${3:-}" \
-        'select(.type == "edit" and .step == $s and (.file | test($f)) and
-                ($a == "" or .after == $a))' "$T/out.json" >/dev/null ||
+    jq -e -s --arg s "$1" --arg f "$2" --arg a "${3:-}" \
+        'any(.[]; .type == "edit" and .step == $s and (.file | test($f)) and
+                  ($a == "" or .after == $a))' "$T/out.json" >/dev/null ||
         fail "no $1 edit of $2${3:+ to $3}"
 }
 edit drivers '/Windows/Drivers/VirtIO/viostor\.sys$' added
@@ -51,10 +52,11 @@ edit firstboot 'v2kvm-firstboot\.exe$' added
 edit uefi 'Elements\\16000046$' removed
 edit uefi '/EFI/Boot/bootx64\.efi$'
 for s in drivers registry firstboot uefi; do
-    jq -e --arg p "step $s" 'select(.type == "phase" and .phase == $p)' \
+    jq -e -s --arg p "step $s" 'any(.[]; .type == "phase" and .phase == $p)' \
         "$T/out.json" >/dev/null || fail "no phase line for the $s step"
 done
-jq -e 'select(.family == "windows") | .windows.ip[0].addrs6 == ["2001:db8:20:30::40/64"]' \
+jq -e -s 'any(.[]; .family == "windows" and
+                  .windows.ip[0].addrs6 == ["2001:db8:20:30::40/64"])' \
     "$T/out.json" >/dev/null || fail "--print-guest: no IPv6 address"
 [ -f "$T/out/w.xml" ] && [ -f "$T/out/w-sda" ] || fail "no output"
 echo "convert-windows: OK"
