@@ -32,7 +32,7 @@ list_row(bool json, const char *type, const char *name, const char *key,
     struct v2k_json *j;
 
     if (!json) {
-        printf("%-12s %s\n", name, text);
+        printf("%-13s %s\n", name, text);
         return;
     }
     j = v2k_log_json_begin(type);

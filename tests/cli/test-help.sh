@@ -49,19 +49,28 @@ expect_fail "$V2KVM" -i nosuch x -o null
 assert_grep "input modes: $(paste -sd, "$T/inputs.names" | sed 's/,/, /g'))" "$T/err"
 
 "$V2KVM" --list-steps --machine-readable >"$T/steps.json"
-jq -e 'select(.type != "step" or .os != "linux" or (.heading|length) == 0)' \
+jq -e 'select(.type != "step" or (.os != "linux" and .os != "windows") or
+              (.heading|length) == 0)' \
     "$T/steps.json" >/dev/null && fail "--list-steps: a bad JSON line"
-[ "$(jq -r .order "$T/steps.json" | paste -sd' ')" = \
-  "$(seq "$(wc -l <"$T/steps.json")" | paste -sd' ')" ] ||
-    fail "--list-steps: order is not 1..N"
-jq -r .name "$T/steps.json" >"$T/steps.names"
-grep -qx kernel "$T/steps.names" && grep -qx initramfs "$T/steps.names" ||
-    fail "--list-steps lacks kernel or initramfs"
 "$V2KVM" --list-steps >"$T/steps.txt"
+# Per OS family: order 1..N, the text's "FAMILY:" block lists the same
+# names in the same order.
+for os in linux windows; do
+    jq -c --arg os "$os" 'select(.os == $os)' "$T/steps.json" >"$T/steps-$os.json"
+    [ -s "$T/steps-$os.json" ] || fail "--list-steps: no $os steps"
+    [ "$(jq -r .order "$T/steps-$os.json" | paste -sd' ')" = \
+      "$(seq "$(wc -l <"$T/steps-$os.json")" | paste -sd' ')" ] ||
+        fail "--list-steps: the $os order is not 1..N"
+    jq -r .name "$T/steps-$os.json" >"$T/steps-$os.names"
+    awk -v h="$os:" '$0 == h { on = 1; next } /^[a-z]+:$/ { on = 0 }
+                     on { print $1 }' "$T/steps.txt" >"$T/steps-$os.txtnames"
+    cmp -s "$T/steps-$os.names" "$T/steps-$os.txtnames" ||
+        fail "--list-steps: text and JSON differ for $os"
+done
 [ "$(head -1 "$T/steps.txt")" = "linux:" ] || fail "--list-steps: no family line"
-tail -n +2 "$T/steps.txt" | awk '{print $1}' >"$T/steps.txtnames"
-cmp -s "$T/steps.names" "$T/steps.txtnames" ||
-    fail "--list-steps: text and JSON differ"
+grep -qx kernel "$T/steps-linux.names" && grep -qx initramfs "$T/steps-linux.names" ||
+    fail "--list-steps lacks kernel or initramfs"
+grep -qx registry "$T/steps-windows.names" || fail "--list-steps lacks registry"
 
 # --- the man page's lists ------------------------------------------------
 # Its mode sections: "=item B<-i NAME>..." and "=item B<-o NAME ...>...".
@@ -71,13 +80,18 @@ perl -ne 'print "$1\n" if /^=head1 OUTPUT MODES/../^=head1 THE DOMAIN/ and
           /^=item B<-o ([a-z]+)/' "$pod" | sort -u >"$T/pod-outputs"
 sorted_eq "input modes of --list-inputs and v2kvm(1)" "$T/inputs.names" "$T/pod-inputs"
 sorted_eq "output modes of --list-outputs and v2kvm(1)" "$T/outputs.names" "$T/pod-outputs"
-# The steps: "=item B<NAME>" in =head2 Rewrite steps, in table order.
+# The steps: "=item B<NAME>" in =head2 Rewrite steps (Linux) and
+# =head2 Windows guests, in table order.
 perl -ne 'print "$1\n" if /^=head2 Rewrite steps/.../^=head/ and
-          /^=item B<([a-z-]+)>/' "$pod" >"$T/pod-steps"
-cmp -s "$T/steps.names" "$T/pod-steps" || {
-    diff "$T/steps.names" "$T/pod-steps" >&2
-    fail "the steps of --list-steps and v2kvm(1) differ (order counts)"
-}
+          /^=item B<([a-z-]+)>/' "$pod" >"$T/pod-steps-linux"
+perl -ne 'print "$1\n" if /^=head2 Windows guests/.../^=head/ and
+          /^=item B<([a-z-]+)>/' "$pod" >"$T/pod-steps-windows"
+for os in linux windows; do
+    cmp -s "$T/steps-$os.names" "$T/pod-steps-$os" || {
+        diff "$T/steps-$os.names" "$T/pod-steps-$os" >&2
+        fail "the $os steps of --list-steps and v2kvm(1) differ (order counts)"
+    }
+done
 
 # --- every long option in --help and in the man page ---------------------
 perl -ne 'print "$1\n" if /^static const struct option longopts/../^};/ and
