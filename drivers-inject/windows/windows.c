@@ -295,7 +295,6 @@ v2k_windows_drivers_run(struct v2k_convert_ctx *ctx)
     gc->pvpanic = s->sel.has_pvpanic;
 
     if (s->sel.qga.source) {
-        CLEANUP_FREE char *tmp = NULL;
         const char *fbdir = "/Program Files/v2kvm/Firstboot/Temp";
         CLEANUP_FREE char *fb = NULL;
         guestfs_push_error_handler(ctx->g, NULL, NULL);
