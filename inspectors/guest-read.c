@@ -1,6 +1,7 @@
 /* guest-read.c - see guest-read.h. */
 #include "guest-read.h"
 #include "error.h"
+#include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -207,4 +208,15 @@ char *
 v2k_gf_read(guestfs_h *g, const char *what, const char *path, size_t *len)
 {
     return v2k_gf_read_max(g, what, path, V2K_GF_MAX_FILE, len);
+}
+
+char *
+v2k_gf_case_path(guestfs_h *g, const char *path)
+{
+    char *r;
+
+    guestfs_push_error_handler(g, NULL, NULL);
+    r = guestfs_case_sensitive_path(g, path);
+    guestfs_pop_error_handler(g);
+    return r ? r : v2k_strdup(path);
 }

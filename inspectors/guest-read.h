@@ -32,6 +32,12 @@ bool v2k_gf_is_dir(guestfs_h *g, const char *path);
 /* path itself is a symlink (dangling or not). */
 bool v2k_gf_is_symlink(guestfs_h *g, const char *path);
 
+/* path in the letter case the guest's filesystem has it (NTFS, FAT are
+ * case-insensitive; libguestfs wants the real case), or a copy of path
+ * as given when some part of it does not exist (yet).  Owned; NULL only
+ * on out-of-memory (with a message). */
+char *v2k_gf_case_path(guestfs_h *g, const char *path);
+
 /* The first of paths (NULL-terminated) that is a file, or NULL. */
 const char *v2k_gf_first_file(guestfs_h *g, const char *const *paths);
 

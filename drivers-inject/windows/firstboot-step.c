@@ -80,7 +80,7 @@ v2k_windows_firstboot_run(struct v2k_convert_ctx *ctx)
     CLEANUP_FREE char *scripts = NULL, *dst = NULL, *dir = NULL;
     CLEANUP_FREE const char **macs = NULL;
     struct v2k_fb_script *sc = NULL;
-    size_t nsc = 0, nvirtio = 0;
+    size_t nsc = 0;
     int r = -1;
 
     if (s == NULL)
@@ -90,10 +90,7 @@ v2k_windows_firstboot_run(struct v2k_convert_ctx *ctx)
                     gu->arch ? gu->arch : "this guest");
         return 0;
     }
-    guestfs_push_error_handler(ctx->g, NULL, NULL);
-    dir = guestfs_case_sensitive_path(ctx->g, V2K_FB_DIR);
-    guestfs_pop_error_handler(ctx->g);
-    if (dir == NULL && (dir = v2k_strdup(V2K_FB_DIR)) == NULL)
+    if ((dir = v2k_gf_case_path(ctx->g, V2K_FB_DIR)) == NULL)
         return -1;
     if ((scripts = v2k_asprintf("%s/scripts", dir)) == NULL ||
         (dst = v2k_asprintf("%s/v2kvm-firstboot.exe", dir)) == NULL)
@@ -119,13 +116,12 @@ v2k_windows_firstboot_run(struct v2k_convert_ctx *ctx)
     }
     for (size_t i = 0; i < ctx->src->nnics; i++)
         macs[i] = ctx->keep_macs ? ctx->src->nics[i].mac : NULL;
-    nvirtio = ctx->src->ndisks;
     struct v2k_fb_inputs in = {
         .major = v2k_win_major(gu),
         .drivers = s->virtio_dir != NULL,
         .qga_msi = s->qga_name,
         .blnsvr = s->sel.has_blnsvr,
-        .online_disks = nvirtio > 1 &&
+        .online_disks = ctx->src->ndisks > 1 &&
             (ctx->gc->block_bus == V2K_BLOCK_VIRTIO_BLK ||
              ctx->gc->block_bus == V2K_BLOCK_VIRTIO_SCSI),
         .apps = gu->win ? gu->win->apps : NULL,

@@ -42,14 +42,8 @@ static char *
 esp_path(guestfs_h *g, const char *mnt, const char *sub)
 {
     CLEANUP_FREE char *p = v2k_asprintf("%s/%s", mnt, sub);
-    char *r;
 
-    if (p == NULL)
-        return NULL;
-    guestfs_push_error_handler(g, NULL, NULL);
-    r = guestfs_case_sensitive_path(g, p);
-    guestfs_pop_error_handler(g);
-    return r ? r : v2k_strdup(p);
+    return p ? v2k_gf_case_path(g, p) : NULL;
 }
 
 static int

@@ -5,6 +5,7 @@
 #include "windows.h"
 #include "cleanup.h"
 #include "error.h"
+#include "firstboot-scripts.h"
 #include "guestfile.h"
 #include "log.h"
 #include "sha.h"
@@ -59,16 +60,8 @@ v2k_win_path(const struct v2k_convert_ctx *ctx, const char *sub)
     CLEANUP_FREE char *p = v2k_asprintf("%s/%s",
                                         w && w->systemroot ? w->systemroot
                                                            : "/Windows", sub);
-    char *r;
 
-    if (p == NULL)
-        return NULL;
-    guestfs_push_error_handler(ctx->g, NULL, NULL);
-    r = guestfs_case_sensitive_path(ctx->g, p);
-    guestfs_pop_error_handler(ctx->g);
-    if (r == NULL)
-        r = v2k_strdup(p);
-    return r;
+    return p ? v2k_gf_case_path(ctx->g, p) : NULL;
 }
 
 unsigned
@@ -295,18 +288,9 @@ v2k_windows_drivers_run(struct v2k_convert_ctx *ctx)
     gc->pvpanic = s->sel.has_pvpanic;
 
     if (s->sel.qga.source) {
-        const char *fbdir = "/Program Files/v2kvm/Firstboot/Temp";
-        CLEANUP_FREE char *fb = NULL;
-        guestfs_push_error_handler(ctx->g, NULL, NULL);
-        fb = guestfs_case_sensitive_path(ctx->g, fbdir);
-        guestfs_pop_error_handler(ctx->g);
-        if (fb == NULL && (fb = v2k_strdup(fbdir)) == NULL)
-            return -1;
-        if (guestfs_mkdir_p(ctx->g, fb) == -1) {
-            v2k_gf_error(ctx->g, "drivers", fb, "mkdir");
-            return -1;
-        }
-        if (stage(ctx, s, &s->sel.qga, fb, s->sel.qga.name) == -1 ||
+        CLEANUP_FREE char *fb = v2k_gf_case_path(ctx->g, V2K_FB_DIR "/Temp");
+        if (fb == NULL || mkdir_p(ctx, fb) == -1 ||
+            stage(ctx, s, &s->sel.qga, fb, s->sel.qga.name) == -1 ||
             (s->qga_name = v2k_strdup(s->sel.qga.name)) == NULL)
             return -1;
     } else {
