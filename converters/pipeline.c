@@ -182,7 +182,8 @@ static bool
 remote_disk(const struct v2k_disk *d)
 {
     return d->transport == V2K_TRANSPORT_HTTPS ||
-           d->transport == V2K_TRANSPORT_SFTP;
+           d->transport == V2K_TRANSPORT_SFTP ||
+           d->transport == V2K_TRANSPORT_NBD;
 }
 
 static unsigned

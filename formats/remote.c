@@ -65,6 +65,17 @@ v2k_remote_pool_put(struct v2k_remote_pool *p, void *c, bool keep,
 }
 
 void
+v2k_remote_pool_limit(struct v2k_remote_pool *p, unsigned max)
+{
+    pthread_mutex_lock(&p->lock);
+    if (max < 1)
+        max = 1;
+    if (max < p->max)
+        p->max = max;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void
 v2k_remote_pool_destroy(struct v2k_remote_pool *p, void (*drop)(void *))
 {
     while (p->nidle > 0)

@@ -48,6 +48,11 @@ void *v2k_remote_pool_get(struct v2k_remote_pool *p, void *(*make)(void *),
 void v2k_remote_pool_put(struct v2k_remote_pool *p, void *c, bool keep,
                          void (*drop)(void *));
 
+/* Allow at most max connections from now on (at least 1): for a server
+ * that refuses connections beyond a number of its own.  Connections
+ * above the new limit end as they are given back without keep. */
+void v2k_remote_pool_limit(struct v2k_remote_pool *p, unsigned max);
+
 /* Drop the idle connections with drop and free the pool's locks; every
  * connection must have been given back. */
 void v2k_remote_pool_destroy(struct v2k_remote_pool *p,

@@ -3,7 +3,7 @@
  * A transport is a read-only byte store: a local file or block device
  * (transport-file.c), a member inside an uncompressed tar/OVA
  * (transport-archive.c), HTTPS range reads (transport-https.c), SFTP
- * (transport-sftp.c) and a borrowed buffer (transport-memory.c).  Formats
+ * (transport-sftp.c), NBD exports (transport-nbd.c) and a borrowed buffer (transport-memory.c).  Formats
  * never know which transport they sit on.  A path or URI is opened
  * through the scheme table (v2k_transport_schemes(), transport-uri.c);
  * the remote transports share their connection pool and retry policy
@@ -145,7 +145,8 @@ const struct v2k_transport_scheme *v2k_transport_schemes(void);
 /* Open a path or URI through the scheme table: a plain path or
  * file:///path (local file or block device, or TAR/MEMBER for a disk
  * inside an uncompressed OVA), sftp://[user@]host[:port]/path or
- * ssh://... (SFTP), https://host[:port]/path[?query] (ranged GETs).
+ * ssh://... (SFTP), https://host[:port]/path[?query] (ranged GETs),
+ * nbd://host[:port]/export or nbd+unix:///export?socket=PATH (NBD).
  * opts NULL = from the environment (v2k_remote_opts_from_env).  A
  * password inside the URI is refused (use password_file).  Remote
  * transports are thread-safe, keep their connections alive between
@@ -157,6 +158,14 @@ struct v2k_transport *v2k_transport_open_uri(
 struct v2k_transport *v2k_transport_sftp_open(
     const char *uri, const struct v2k_remote_opts *opts);
 struct v2k_transport *v2k_transport_https_open(
+    const char *uri, const struct v2k_remote_opts *opts);
+/* nbd://host[:port][/export], nbd+unix:///export?socket=PATH and their
+ * TLS forms nbds://, nbds+unix:// (transport-nbd.c, libnbd).  Extents
+ * from base:allocation.  A connection lost while reading is made again
+ * with back-off for up to V2K_NBD_RECONNECT_TIME seconds (default 300),
+ * resuming the read, so a dropped P2V tunnel that comes back does not
+ * restart the copy; opts is unused. */
+struct v2k_transport *v2k_transport_nbd_open(
     const char *uri, const struct v2k_remote_opts *opts);
 
 /* True when s is a URI whose scheme is V2K_TRANSPORT_REMOTE in the

@@ -43,6 +43,8 @@ packages=(
     golang-go golang-github-vmware-govmomi-dev
     # SFTP for block devices on remote hosts (formats/)
     libssh2-1-dev
+    # NBD sources (formats/transport-nbd.c): P2V disks, nbd:// URIs
+    libnbd-dev
     # benchmarks (bench/): virt-v2v and nbdcopy measured in the same run
     time virt-v2v libnbd-bin
     # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer

@@ -25,6 +25,7 @@
 #include "util.h"
 #include "xml-util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -148,6 +149,74 @@ dev_slot(const char *dev)
     return k ? idx - 1 : -1;
 }
 
+/* s percent-escaped for a URI's path or query (RFC 3986 2.3: the
+ * unreserved characters and '/' stay); NULL on ENOMEM. */
+static char *
+uri_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = v2k_malloc(strlen(s) * 3 + 1), *o = out;
+
+    if (out == NULL)
+        return NULL;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (isalnum(ch) || strchr("-._~/", ch)) {
+            *o++ = (char)ch;
+        } else {
+            *o++ = '%';
+            *o++ = hex[ch >> 4];
+            *o++ = hex[ch & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The NBD URI of <source protocol='nbd' name='EXPORT' [tls='yes']> with
+ * <host name='H' [port='P']/> (nbd://H:P/EXPORT) or <host
+ * transport='unix' socket='PATH'/> (nbd+unix:///EXPORT?socket=PATH), as
+ * libvirt's domain XML describes NBD disks (formatdomain: "nbd"). */
+static char *
+nbd_uri(const struct lx_ctx *x, xmlNode *n, xmlNode *src, xmlNode *h,
+        const char *what)
+{
+    CLEANUP_FREE char *sname = v2k_xml_prop(src, "name");
+    CLEANUP_FREE char *tls = v2k_xml_prop(src, "tls");
+    CLEANUP_FREE char *host = v2k_xml_prop(h, "name");
+    CLEANUP_FREE char *port = v2k_xml_prop(h, "port");
+    CLEANUP_FREE char *tr = v2k_xml_prop(h, "transport");
+    CLEANUP_FREE char *sock = v2k_xml_prop(h, "socket");
+    CLEANUP_FREE char *eexp = NULL;
+    CLEANUP_FREE char *esock = NULL;
+    const char *scheme = tls && strcmp(tls, "yes") == 0 ? "nbds" : "nbd";
+
+    if ((eexp = uri_escape(sname ? sname : "")) == NULL)
+        return NULL;
+    if (tr && strcmp(tr, "unix") == 0) {
+        if (sock == NULL || sock[0] != '/') {
+            v2k_error("%s:%d: <disk> %s: <host transport='unix'> needs an absolute socket='PATH'", x->name, n->line, what);
+            return NULL;
+        }
+        if ((esock = uri_escape(sock)) == NULL)
+            return NULL;
+        return v2k_asprintf("%s+unix:///%s?socket=%s", scheme, eexp, esock);
+    }
+    if (tr && strcmp(tr, "tcp") != 0) {
+        v2k_error("%s:%d: <disk> %s: NBD over transport '%s' is not supported (tcp or unix)", x->name, n->line, what, tr);
+        return NULL;
+    }
+    if (host == NULL) {
+        v2k_error("%s:%d: <disk> %s: <source protocol='nbd'> has no <host name=...> or <host transport='unix' socket=...>", x->name, n->line, what);
+        return NULL;
+    }
+    if (strchr(host, ':'))              /* an IPv6 address */
+        return v2k_asprintf("%s://[%s]%s%s/%s", scheme, host,
+                            port ? ":" : "", port ? port : "", eexp);
+    return v2k_asprintf("%s://%s%s%s/%s", scheme, host, port ? ":" : "",
+                        port ? port : "", eexp);
+}
+
 static int
 parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
            bool virtio_scsi)
@@ -176,22 +245,30 @@ parse_disk(const struct lx_ctx *x, struct v2k_source *s, xmlNode *n,
         xmlNode *h = v2k_xml_child(src, "host");
         CLEANUP_FREE char *host = v2k_xml_prop(h, "name");
         CLEANUP_FREE char *port = v2k_xml_prop(h, "port");
-        /* Only what formats/ can read (transport-uri.c): it has no NBD
-         * client and refuses plain http, so nbd and http are refused
-         * here, for --print-source as for the copy. */
-        if (proto == NULL || strcmp(proto, "https") != 0) {
-            v2k_error("%s:%d: <disk> %s: network protocol '%s' is not supported (only https)", x->name, n->line, what,
+        /* Only what formats/ can read (transport-uri.c): https and nbd
+         * (over TCP, or a Unix socket); plain http is refused there, so
+         * here too, for --print-source as for the copy. */
+        if (proto == NULL ||
+            (strcmp(proto, "https") != 0 && strcmp(proto, "nbd") != 0)) {
+            v2k_error("%s:%d: <disk> %s: network protocol '%s' is not supported (only https and nbd)", x->name, n->line, what,
                       proto ? proto : "");
             return -1;
         }
-        if (host == NULL) {
-            v2k_error("%s:%d: <disk> %s: <source protocol='%s'> has no <host name=...>", x->name, n->line, what, proto);
-            return -1;
+        if (strcmp(proto, "nbd") == 0) {
+            path = nbd_uri(x, n, src, h, what);
+            if (path == NULL)
+                return -1;
+        } else {
+            if (host == NULL) {
+                v2k_error("%s:%d: <disk> %s: <source protocol='%s'> has no <host name=...>", x->name, n->line, what, proto);
+                return -1;
+            }
+            path = v2k_asprintf("%s://%s%s%s/%s", proto, host,
+                                port ? ":" : "", port ? port : "",
+                                sname ? sname : "");
+            if (path == NULL)
+                return -1;
         }
-        path = v2k_asprintf("%s://%s%s%s/%s", proto, host, port ? ":" : "",
-                            port ? port : "", sname ? sname : "");
-        if (path == NULL)
-            return -1;
     } else if (strcmp(type, "volume") == 0) {
         v2k_error("%s:%d: <disk type='volume'> %s: storage pool volumes are not supported (give the volume's path)", x->name,
                   n->line, what);

@@ -25,6 +25,8 @@ START_TEST(test_uri_remote_schemes_from_table)
     ck_assert(!v2k_uri_is_remote("file:///tmp/x"));
     ck_assert(!v2k_uri_is_remote("/tmp/sftp://x"));
     ck_assert(!v2k_uri_is_remote("gopher://h/p"));
+    ck_assert(v2k_uri_is_remote("nbd://h:10809/e"));
+    ck_assert(v2k_uri_is_remote("nbd+unix:///e?socket=/s"));
     for (const struct v2k_transport_scheme *e = v2k_transport_schemes();
          e->scheme; e++) {
         ck_assert_msg(e->open != NULL || e->why_not != NULL, "%s",
@@ -44,7 +46,8 @@ START_TEST(test_uri_unknown_and_refused_schemes)
     ck_assert_ptr_null(v2k_transport_open_uri("gopher://h/x", NULL));
     ck_assert_str_eq(v2k_error_message(),
                      "gopher://h/x: unsupported URI scheme 'gopher' "
-                     "(supported: file, sftp, ssh, https)");
+                     "(supported: file, sftp, ssh, https, nbd, nbd+unix, "
+                     "nbds, nbds+unix)");
     ck_assert_ptr_null(v2k_transport_open_uri("http://h/x", NULL));
     ck_assert_msg(strstr(v2k_error_message(),
                          "http://h/x: plain http is not supported") != NULL,
