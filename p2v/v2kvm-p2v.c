@@ -409,7 +409,7 @@ main(int argc, char **argv)
 
     v2k_log_init(PROG, 0, false, false, false);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_ROOT: root = optarg; break;
         case OPT_LIST: list = true; break;
