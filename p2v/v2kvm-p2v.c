@@ -336,6 +336,10 @@ print_xml(const struct v2k_p2v_machine *m, const struct xml_opts *x)
         }
     }
     for (size_t i = 0; i < n; i++) {
+        /* "dm-0" given for a multipath LUN: its offered name, mpatha */
+        const struct v2k_p2v_disk *d = v2k_p2v_find_disk(m, sel[i].disk);
+        if (d)
+            sel[i].disk = d->name;
         sel[i].export_name = sel[i].disk;
         if (x->socket_dir) {
             paths[i] = v2k_asprintf("%s/%s.sock", x->socket_dir, sel[i].disk);

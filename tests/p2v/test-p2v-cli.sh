@@ -91,6 +91,8 @@ assert_grep "<name>two-sata</name>" "$T/two-sata.xml"
 assert_grep "<host name='localhost' port='10810'/>" "$T/two-sata.xml"
 assert_grep "<os firmware='efi'>" "$T/nvme.xml"
 assert_grep "<source protocol='nbd' name='mpatha'>" "$T/multipath.xml"
+"$P" --root "$D/multipath" --print-xml --disks dm-0 > "$T/dm.xml"
+assert_grep "<source protocol='nbd' name='mpatha'>" "$T/dm.xml"
 
 # Options: the disks, name, network and Unix sockets.
 "$P" --root "$D/lvm" --print-xml --disks sdc,sdb --name 'web&01' \
