@@ -31,11 +31,12 @@
 #include <unistd.h>
 
 #define MAX_CPUS 8192           /* more than any x86 server has */
-#define MAX_STACK_DEPTH 8       /* md over dm over md...: a loop guard */
+#define MAX_STACK_DEPTH 8       /* md over dm over md...: a bound */
 
 struct ctx {
     const char *root;
     struct v2k_p2v_machine *m;
+    bool *seen;         /* per disk: visited by the current stack walk */
     bool oom;
 };
 
@@ -319,9 +320,10 @@ read_cpuinfo(struct ctx *c, struct cpuinfo *ci)
             v++;
         for (e = colon; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
             e[-1] = '\0';
-        if (strcmp(k, "processor") == 0)
-            ci->processors++;
-        else if (strcmp(k, "physical id") == 0)
+        if (strcmp(k, "processor") == 0) {
+            if (++ci->processors > MAX_CPUS)
+                break;          /* not a real cpuinfo: enough read */
+        } else if (strcmp(k, "physical id") == 0)
             add_id(pkgs, &ci->npackages, MAX_CPUS, small_u(v));
         else if (strcmp(k, "cpu cores") == 0 && ci->cpu_cores == 0)
             ci->cpu_cores = small_u(v);
@@ -751,13 +753,18 @@ lvm_vg_name(const char *dm_name)
 }
 
 /* Every offered-kind disk under d (through md/dm stacks), appended to
- * units[] (no duplicates). */
+ * units[] (no duplicates).  A stack is walked once per walk (c->seen,
+ * cleared by the caller), so a captured tree whose slaves/ links loop
+ * or fan out costs at most one visit per disk. */
 static void
-collect_units(struct v2k_p2v_machine *m, struct v2k_p2v_disk *d,
-              size_t *units, size_t *n, int depth)
+collect_units(struct ctx *c, struct v2k_p2v_disk *d, size_t *units,
+              size_t *n, int depth)
 {
-    if (depth > MAX_STACK_DEPTH)
+    struct v2k_p2v_machine *m = c->m;
+
+    if (depth > MAX_STACK_DEPTH || c->seen[d - m->disks])
         return;
+    c->seen[d - m->disks] = true;
     for (size_t s = 0; d->slaves && d->slaves[s]; s++) {
         struct v2k_p2v_disk *w = whole_disk(m, d->slaves[s]);
         size_t idx;
@@ -765,7 +772,7 @@ collect_units(struct v2k_p2v_machine *m, struct v2k_p2v_disk *d,
         if (w == NULL || w == d)
             continue;
         if (is_stack(w)) {
-            collect_units(m, w, units, n, depth + 1);
+            collect_units(c, w, units, n, depth + 1);
             continue;
         }
         idx = (size_t)(w - m->disks);
@@ -839,7 +846,8 @@ relate_stacks(struct ctx *c)
 
         if (!is_stack(d))
             continue;
-        collect_units(m, d, units, &n, 0);
+        memset(c->seen, 0, m->ndisks * sizeof *c->seen);
+        collect_units(c, d, units, &n, 0);
         if (d->kind == V2K_P2V_KIND_MD) {
             label = *d->md_level ? v2k_asprintf("%s (%s)", d->kname,
                                                 d->md_level)
@@ -995,8 +1003,9 @@ static void
 hide_medium(struct ctx *c, struct v2k_p2v_disk *w, const char *mnt,
             int depth)
 {
-    if (w == NULL || depth > MAX_STACK_DEPTH)
+    if (w == NULL || depth > MAX_STACK_DEPTH || c->seen[w - c->m->disks])
         return;
+    c->seen[w - c->m->disks] = true;
     if (is_stack(w)) {
         for (size_t s = 0; w->slaves && w->slaves[s]; s++) {
             struct v2k_p2v_disk *u = whole_disk(c->m, w->slaves[s]);
@@ -1092,6 +1101,7 @@ find_boot_medium(struct ctx *c)
             unescape_mount(src);
             w = disk_by_path(c, src);
         }
+        memset(c->seen, 0, c->m->ndisks * sizeof *c->seen);
         hide_medium(c, w, f[4], 0);
     }
     free(buf);
@@ -1110,8 +1120,10 @@ find_boot_medium(struct ctx *c)
             continue;
         unescape_mount(src);
         unescape_mount(mnt);
-        if (is_medium_mount(mnt, fstype))
-            hide_medium(c, disk_by_path(c, src), mnt, 0);
+        if (!is_medium_mount(mnt, fstype))
+            continue;
+        memset(c->seen, 0, c->m->ndisks * sizeof *c->seen);
+        hide_medium(c, disk_by_path(c, src), mnt, 0);
     }
 }
 
@@ -1126,7 +1138,8 @@ discover_disks(struct ctx *c)
     if (l == NULL || n == 0)
         return;
     m->disks = calloc(n, sizeof *m->disks);
-    if (m->disks == NULL) {
+    c->seen = calloc(n, sizeof *c->seen);
+    if (m->disks == NULL || c->seen == NULL) {
         c->oom = true;
         return;
     }
@@ -1240,6 +1253,7 @@ v2k_p2v_discover(const char *root, struct v2k_p2v_machine **out)
     discover_memory(&c);
     c.m->uefi = exists(&c, "sys/firmware/efi");
     discover_disks(&c);
+    free(c.seen);
     discover_nics(&c);
     if (c.oom) {
         v2k_error("out of memory while reading %s", c.root);

@@ -338,13 +338,15 @@ START_TEST(test_malformed_tree_sane_defaults)
     wr("sys/block/sdg/serial", "AB\x01\x1b[31mCD");
     wr("sys/block/md9/md/level", "");
     sh("mkdir -p sys/block/md9/slaves && ln -s ../../sdz sys/block/md9/slaves/sdz && ln -s ../../md9 sys/block/md9/slaves/md9");
+    /* md8 and md9 hold each other: a loop sysfs never has */
+    sh("mkdir -p sys/block/md8/slaves && ln -s ../../md9 sys/block/md8/slaves/md9 && ln -s ../../md8 sys/block/md9/slaves/md8");
     /* the CPUs: a bad online list, topology of garbage */
     wr("sys/devices/system/cpu/online", "0-3,x");
     wr("sys/devices/system/cpu/cpu0/topology/core_id", "-1");
     wr("proc/meminfo", "MemTotal:       lots kB\n");
     sh("truncate -s 20M proc/cpuinfo");
     wr("proc/self/mountinfo", "garbage\n1 2 3\n25 22 99:99 / /run/live/medium ro - iso9660\n");
-    wr("proc/mounts", "/dev/../sdb / ext4 rw 0 0\n/dev/sdf\n");
+    wr("proc/mounts", "/dev/../sdb / ext4 rw 0 0\n/dev/sdf\n/dev/md9 / ext4 rw 0 0\n");
     sh("mkdir -p sys/class/net/eth0 sys/dev/block && ln -s ../../nowhere sys/dev/block/99:99 && ln -s eth0 sys/class/net/eth0/device");
     wr("sys/class/net/eth0/address", "not-a-mac");
     wr("sys/class/net/eth0/speed", "99999999999999999999");
@@ -352,7 +354,7 @@ START_TEST(test_malformed_tree_sane_defaults)
 
     ck_assert_msg(v2k_p2v_discover(tmproot, &m) == 0, "%s",
                   v2k_error_message());
-    ck_assert_uint_eq(m->ndisks, 8);
+    ck_assert_uint_eq(m->ndisks, 9);
     ck_assert(disk(m, "sda")->size_bytes == 0);
     ck_assert(disk(m, "sdb")->size_bytes == 0);
     ck_assert(disk(m, "sdb")->major == 0);
