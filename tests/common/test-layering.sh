@@ -4,7 +4,8 @@
 # the area itself or of an area it may depend on.  Headers are found by
 # name in the tree (includes are flat: CMake gives each area the include
 # directories of the areas below it); version.h is generated from
-# common/version.h.in.  Tests, tools (tests/lib) and the converters
+# common/version.h.in.  p2v/ (the P2V client, on a live ISO) may use
+# common/ only.  Tests, tools (tests/lib) and the converters
 # (the top) may include anything.
 . "$(dirname "$0")/../lib/test-lib.sh"
 
@@ -15,6 +16,7 @@ declare -A allowed=(
     [formats]="common"
     [inspectors]="model common"
     [drivers-inject]="inspectors model common"
+    [p2v]="common"
 )
 
 # check ROOT: print each include that breaks the rule; exit 1 if any.
@@ -25,7 +27,7 @@ check() {
         h=${hdr##*/}
         where[$h]=${hdr%%/*}
     done < <(cd "$root" && find common model formats inspectors \
-                 drivers-inject converters -name '*.h' 2>/dev/null)
+                 drivers-inject converters p2v -name '*.h' 2>/dev/null)
     where[version.h]=common                  # common/version.h.in
     for area in "${!allowed[@]}"; do
         [ -d "$root/$area" ] || continue
@@ -59,6 +61,8 @@ check "$T/fake" >"$T/out" || fail "a clean fake tree was refused: $(cat "$T/out"
 echo '#include "options.h"' > "$T/fake/drivers-inject/linux/bad.c"
 echo '#include "convert.h"' > "$T/fake/inspectors/bad.h"
 echo '#include "nowhere.h"' > "$T/fake/common/bad.c"
+mkdir -p "$T/fake/p2v"
+echo '#include "source.h"' > "$T/fake/p2v/bad.c"
 if check "$T/fake" >"$T/out"; then
     fail "the checker missed the bad includes of the fake tree"
 fi
@@ -68,6 +72,8 @@ grep -q 'inspectors/bad.h: includes "convert.h" from drivers-inject/' \
     "$T/out" || fail "not reported: inspectors -> drivers-inject"
 grep -q 'common/bad.c: includes "nowhere.h", found in no area' "$T/out" ||
     fail "not reported: unknown header"
+grep -q 'p2v/bad.c: includes "source.h" from model/, but p2v/ may only use: common' \
+    "$T/out" || fail "not reported: p2v -> model"
 
 # The real tree.
 check "$V2K_SOURCE_DIR" >"$T/out" ||
