@@ -1,13 +1,12 @@
 /* v2kvm-p2v.c - the P2V client: runs on the physical server booted from
  * the v2kvm live ISO and describes it for the conversion server.
  *
- * Today it discovers the machine (discover.h) and prints it (--list,
- * text or JSON) or writes the libvirt domain XML of the selected disks
- * as the conversion server will read them over NBD (physxml.h).  Still
- * to come (issue 17), each as a mode of its own on top of the same
- * discovery: the transfer (SSH to the conversion server, an NBD export
- * per selected disk), the kernel command line for unattended runs
- * (v2kvm.server=...) and a text UI.  None of them is pretended here.
+ * It discovers the machine (discover.h) and prints it (--list, text or
+ * JSON), writes the libvirt domain XML of the selected disks as the
+ * conversion server will read them over NBD (physxml.h), or sends them
+ * there (--server, session.h), with the settings from options or, for
+ * the boot image, from the kernel command line (--boot, config.h).  A
+ * text UI for runs without settings is still to come (issue 17).
  *
  * It links only libc (a test reads its NEEDED entries): no libguestfs,
  * libvirt, libxml2 or curl on the live ISO.
@@ -15,11 +14,14 @@
  * Exit: 0 success, 1 any error (one line on stderr, nothing on stdout).
  */
 #include "cleanup.h"
+#include "config.h"
 #include "discover.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
 #include "physxml.h"
+#include "session.h"
+#include "ssh.h"
 #include "util.h"
 #include "version.h"
 
@@ -29,6 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define PROG "v2kvm-p2v"
 #define NBD_DEFAULT_PORT 10809          /* IANA's port for NBD */
@@ -43,6 +48,19 @@ usage(FILE *fp)
             "[--name NAME]\n"
             "                 [--network NET] [--nbd-socket-dir DIR | "
             "--nbd-host HOST [--nbd-port-base PORT]]\n"
+            "       " PROG " [--root DIR] --server HOST [--port N] "
+            "[--user USER]\n"
+            "                 [--identity FILE|URL | --password-file FILE]\n"
+            "                 [--hostkey SHA256:... | --known-hosts FILE]\n"
+            "                 [--disks NAME,...] [--name NAME] "
+            "[--network NET]\n"
+            "                 [-o OUT] [-os DIR] [-of FMT] "
+            "[--remote-v2kvm CMD]\n"
+            "                 [--reconnect S] [--poweroff] [--log FILE] "
+            "[--disk-path NAME=FILE]\n"
+            "                 [--machine-readable] [-v]\n"
+            "       " PROG " --boot   (settings from v2kvm.* on "
+            "/proc/cmdline)\n"
             "       " PROG " --help | --version\n"
             "\n"
             "Describe this physical machine for conversion to KVM.\n"
@@ -384,12 +402,148 @@ out:
     return r;
 }
 
+/* --- the transfer (session.h) ----------------------------------------- */
+
+#define DISK_PATHS_MAX 64
+#define BOOT_LOG "/var/log/v2kvm-p2v.log"
+
+struct transfer {
+    const struct v2k_p2v_machine *m;
+    struct v2k_p2v_xml_disk *sel;       /* n of them */
+    size_t n;
+    struct v2k_p2v_xml_options o;
+};
+
+/* session.h's make_xml: the selection with the host's sockets. */
+static char *
+transfer_xml(void *arg, const char *const *sockets)
+{
+    struct transfer *t = arg;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+
+    if (mem == NULL) {
+        v2k_error("open_memstream: %s", strerror(errno));
+        return NULL;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        t->sel[i].socket = sockets[i];
+        t->sel[i].host = NULL;
+        t->sel[i].export_name = "";
+    }
+    if (v2k_p2v_write_xml(mem, t->m, t->sel, t->n, &t->o) == -1) {
+        fclose(mem);
+        free(buf);
+        return NULL;
+    }
+    if (fclose(mem) == EOF) {
+        free(buf);
+        v2k_error("writing the domain XML: %s", strerror(errno));
+        return NULL;
+    }
+    return buf;
+}
+
+/* A line in the client's log (--log): the screen's messages go to the
+ * console; the log keeps the settings and the outcome. */
+static FILE *logfp;
+
+static void
+log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+log_line(const char *fmt, ...)
+{
+    va_list ap;
+    time_t now = time(NULL);
+    char ts[32];
+
+    if (logfp == NULL)
+        return;
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", gmtime(&now));
+    fprintf(logfp, "%s ", ts);
+    va_start(ap, fmt);
+    vfprintf(logfp, fmt, ap);
+    va_end(ap);
+    fputc('\n', logfp);
+    fflush(logfp);
+}
+
+static int
+run_transfer(const struct v2k_p2v_machine *m, struct v2k_p2v_config *cfg,
+             const char *const *disk_paths, size_t npaths, const char *name)
+{
+    struct v2k_p2v_xml_disk sel[MAX_SELECTED];
+    struct v2k_p2v_send_disk send[MAX_SELECTED];
+    struct transfer t = { .m = m, .sel = sel };
+    const char *names[MAX_SELECTED];
+    int r;
+
+    memset(sel, 0, sizeof sel);
+    if (v2k_p2v_config_check(cfg) == -1)
+        return fail("%s", v2k_error_message());
+    t.o.name = name ? name : cfg->name ? cfg->name
+               : good_name(m->hostname) ? m->hostname : "p2v";
+    t.o.network = cfg->network;
+    if (!good_name(t.o.name))
+        return fail("name '%s': a domain name must be 1 to 200 characters without '/' or control characters", t.o.name);
+    if (cfg->disks) {
+        for (size_t i = 0; cfg->disks[i] && t.n < MAX_SELECTED; i++) {
+            const struct v2k_p2v_disk *d = v2k_p2v_find_disk(m, cfg->disks[i]);
+            sel[t.n++].disk = d ? d->name : cfg->disks[i];
+        }
+    } else {
+        for (size_t i = 0; i < m->ndisks && t.n < MAX_SELECTED; i++)
+            if (m->disks[i].state == V2K_P2V_OFFERED)
+                sel[t.n++].disk = m->disks[i].name;
+    }
+    if (t.n == 0)
+        return fail("no disk is offered on this machine (see --list)");
+    for (size_t i = 0; i < t.n; i++)
+        names[i] = sel[i].disk;
+    if (v2k_p2v_check_selection(m, names, t.n) == -1)
+        return fail("%s", v2k_error_message());
+    for (size_t i = 0; i < t.n; i++) {
+        const struct v2k_p2v_disk *d = v2k_p2v_find_disk(m, sel[i].disk);
+        send[i].name = sel[i].disk;
+        send[i].path = d ? d->dev_path : NULL;
+        /* --disk-path NAME=FILE: serve FILE as disk NAME (tests, and a
+         * disk image on a rescue system). */
+        for (size_t k = 0; k < npaths; k++) {
+            size_t len = strcspn(disk_paths[k], "=");
+            if (strncmp(disk_paths[k], sel[i].disk, len) == 0 &&
+                sel[i].disk[len] == '\0')
+                send[i].path = disk_paths[k] + len + 1;
+        }
+        if (send[i].path == NULL)
+            return fail("disk %s: no device path", sel[i].disk);
+        log_line("disk %s: %s", send[i].name, send[i].path);
+    }
+    log_line("server %s port %u user %s, guest %s", cfg->server,
+             cfg->port ? cfg->port : 22, cfg->user ? cfg->user : "root",
+             t.o.name);
+    struct v2k_p2v_session_args a = {
+        .config = cfg, .disks = send, .ndisks = (unsigned)t.n,
+        .make_xml = transfer_xml, .xml_arg = &t, .guest_name = t.o.name,
+    };
+    r = v2k_p2v_session_run(&a);
+    if (r == -1) {
+        log_line("error: %s", v2k_error_message());
+        return fail("%s", v2k_error_message());
+    }
+    log_line("done: %s converted on %s", t.o.name, cfg->server);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     enum { OPT_ROOT = 256, OPT_LIST, OPT_JSON, OPT_XML, OPT_DISKS,
            OPT_NAME, OPT_NETWORK, OPT_SOCKDIR, OPT_HOST, OPT_PORT,
-           OPT_HELP, OPT_VERSION };
+           OPT_HELP, OPT_VERSION, OPT_SERVER, OPT_SPORT, OPT_USER,
+           OPT_IDENTITY, OPT_PWFILE, OPT_HOSTKEY, OPT_KNOWN, OPT_O, OPT_OS,
+           OPT_OF, OPT_REMOTE, OPT_RECONNECT, OPT_POWEROFF, OPT_BOOT,
+           OPT_CMDLINE, OPT_DISKPATH, OPT_LOG, OPT_MR, OPT_VERBOSE };
     static const struct option longopts[] = {
         { "root", required_argument, NULL, OPT_ROOT },
         { "list", no_argument, NULL, OPT_LIST },
@@ -403,17 +557,84 @@ main(int argc, char **argv)
         { "nbd-port-base", required_argument, NULL, OPT_PORT },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
+        { "server", required_argument, NULL, OPT_SERVER },
+        { "port", required_argument, NULL, OPT_SPORT },
+        { "user", required_argument, NULL, OPT_USER },
+        { "identity", required_argument, NULL, OPT_IDENTITY },
+        { "password-file", required_argument, NULL, OPT_PWFILE },
+        { "hostkey", required_argument, NULL, OPT_HOSTKEY },
+        { "known-hosts", required_argument, NULL, OPT_KNOWN },
+        { "o", required_argument, NULL, OPT_O },
+        { "os", required_argument, NULL, OPT_OS },
+        { "of", required_argument, NULL, OPT_OF },
+        { "remote-v2kvm", required_argument, NULL, OPT_REMOTE },
+        { "reconnect", required_argument, NULL, OPT_RECONNECT },
+        { "poweroff", no_argument, NULL, OPT_POWEROFF },
+        { "boot", no_argument, NULL, OPT_BOOT },
+        { "cmdline", required_argument, NULL, OPT_CMDLINE },
+        { "disk-path", required_argument, NULL, OPT_DISKPATH },
+        { "log", required_argument, NULL, OPT_LOG },
+        { "machine-readable", no_argument, NULL, OPT_MR },
+        { "verbose", no_argument, NULL, OPT_VERBOSE },
         { NULL, 0, NULL, 0 },
     };
     struct xml_opts x = { .port_base = NBD_DEFAULT_PORT };
     const char *root = "/", *port = NULL;
     bool list = false, json = false, xml = false;
     struct v2k_p2v_machine *m = NULL;
-    int c, r;
+    struct v2k_p2v_config cfg;
+    const char *disk_paths[DISK_PATHS_MAX];
+    const char *cmdline = NULL, *logpath = NULL;
+    size_t npaths = 0;
+    bool boot = false, transfer = false, mr = false;
+    int c, r, verbose = 0;
 
+    /* ssh runs this program as SSH_ASKPASS for a password (ssh.h). */
+    if (v2k_p2v_askpass_main(argc, argv, &r))
+        return r;
+    v2k_p2v_config_init(&cfg);
     v2k_log_init(PROG, 0, false, false, false);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    int idx = -1;
+    while ((c = getopt_long_only(argc, argv, ":v", longopts, &idx)) != -1) {
+        const char *key = NULL;
+        switch (c) {
+        case OPT_SERVER: key = "server"; break;
+        case OPT_SPORT: key = "port"; break;
+        case OPT_USER: key = "user"; break;
+        case OPT_IDENTITY: key = "identity"; break;
+        case OPT_PWFILE: key = "password_file"; break;
+        case OPT_HOSTKEY: key = "hostkey"; break;
+        case OPT_KNOWN: key = "known_hosts"; break;
+        case OPT_O: key = "o"; break;
+        case OPT_OS: key = "os"; break;
+        case OPT_OF: key = "of"; break;
+        case OPT_REMOTE: key = "remote"; break;
+        case OPT_RECONNECT: key = "reconnect"; break;
+        case OPT_POWEROFF: cfg.poweroff = 1; continue;
+        case OPT_BOOT: boot = true; continue;
+        case OPT_CMDLINE: cmdline = optarg; continue;
+        case OPT_LOG: logpath = optarg; continue;
+        case OPT_MR: mr = true; continue;
+        case OPT_VERBOSE: case 'v': verbose++; continue;
+        case OPT_DISKPATH:
+            if (strchr(optarg, '=') == NULL || optarg[0] == '=' ||
+                npaths == DISK_PATHS_MAX)
+                return fail("--disk-path '%s': give NAME=FILE", optarg);
+            disk_paths[npaths++] = optarg;
+            continue;
+        }
+        if (key) {
+            char where[64];
+            transfer = true;
+            snprintf(where, sizeof where, "--%s",
+                     idx >= 0 ? longopts[idx].name : "?");
+            idx = -1;
+            if (v2k_p2v_config_set(&cfg, key, optarg, where) == -1)
+                return fail("%s", v2k_error_message());
+            continue;
+        }
+        idx = -1;
         switch (c) {
         case OPT_ROOT: root = optarg; break;
         case OPT_LIST: list = true; break;
@@ -438,6 +659,57 @@ main(int argc, char **argv)
     if (optind < argc)
         return fail("unexpected argument '%s' (see " PROG " --help)",
                     argv[optind]);
+    v2k_log_init(PROG, verbose, false, mr, false);
+    if (boot || cmdline) {
+        CLEANUP_FREE char *text = NULL;
+        const char *where = cmdline ? "--cmdline" : "/proc/cmdline";
+        unsigned found = 0;
+
+        if (cmdline == NULL &&
+            (text = v2k_read_file("/proc/cmdline", 65536, NULL)) == NULL)
+            return fail("%s", v2k_error_message());
+        if (cfg.poweroff < 0 && boot)
+            cfg.poweroff = 1;
+        if (v2k_p2v_config_from_cmdline(&cfg, cmdline ? cmdline : text,
+                                        where, &found) == -1)
+            return fail("%s", v2k_error_message());
+        if (cfg.server == NULL)
+            return fail("%s has no v2kvm.server=HOST: the interactive mode is not built yet; boot with v2kvm.server=... (see v2kvm-p2v(1))", where);
+        transfer = true;
+    }
+    if (transfer) {
+        if (list || xml || x.socket_dir || x.host || port || x.network)
+            return fail("--list, --print-xml and the --nbd options do not go with a transfer");
+        if (x.disks && v2k_p2v_config_set(&cfg, "disks", x.disks,
+                                          "--disks") == -1)
+            return fail("%s", v2k_error_message());
+        if (x.name && v2k_p2v_config_set(&cfg, "name", x.name,
+                                         "--name") == -1)
+            return fail("%s", v2k_error_message());
+        if (logpath || boot) {
+            logfp = fopen(logpath ? logpath : BOOT_LOG, "ae");
+            if (logfp == NULL)
+                return fail("--log %s: %s", logpath ? logpath : BOOT_LOG,
+                            strerror(errno));
+        }
+        if (v2k_p2v_discover(root, &m) == -1)
+            return fail("%s", v2k_error_message());
+        r = run_transfer(m, &cfg, disk_paths, npaths, NULL);
+        v2k_p2v_machine_free(m);
+        if (r == 0 && cfg.poweroff == 1) {
+            const char *off[] = { "systemctl", "poweroff", NULL };
+            log_line("powering off");
+            fflush(NULL);
+            execvp(off[0], (char *const *)off);
+            r = fail("poweroff: %s", strerror(errno));
+        }
+        v2k_p2v_config_free(&cfg);
+        if (logfp)
+            fclose(logfp);
+        return r;
+    }
+    if (npaths)
+        return fail("--disk-path goes with a transfer (--server)");
     if (list == xml)
         return fail("give one of --list and --print-xml (see " PROG " --help)");
     if (json && !list)

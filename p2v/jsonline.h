@@ -1,0 +1,23 @@
+/* jsonline.h - read one member of a JSON object on one line (v2kvm's
+ * --machine-readable output, as it comes back from the host).
+ *
+ * Only the top level is looked at; nested objects and arrays are
+ * skipped.  Input is untrusted (it crossed the network): every scan is
+ * bounded by the line, and a malformed line finds nothing.
+ */
+#ifndef V2K_P2V_JSONLINE_H
+#define V2K_P2V_JSONLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The string member key of the object in line, unescaped (\uXXXX above
+ * 0x7f becomes '?') into buf.  false when absent, not a string or the
+ * line is not an object. */
+bool v2k_jsonline_str(const char *line, const char *key, char *buf,
+                      size_t len);
+
+/* The number member key.  false when absent or not a number. */
+bool v2k_jsonline_num(const char *line, const char *key, double *out);
+
+#endif
