@@ -63,6 +63,11 @@
  * to NBD_MAX_CONNS MiB re-sent, and still moves 1 MiB per round trip
  * per connection. */
 #define NBD_CHUNK (1u << 20)
+/* Read requests in flight per connection: a read of many pieces keeps
+ * this many going, so a link's latency (an SSH tunnel's encryption on
+ * both ends) is paid once per window, not per piece.  What a cut costs
+ * is at most NBD_MAX_CONNS x NBD_WINDOW x NBD_CHUNK read again. */
+#define NBD_WINDOW 4
 /* Bytes per block-status request: the reply describes at most the
  * requested length, a 32-bit field in the protocol. */
 #define NBD_STATUS_MAX (1ull << 30)
@@ -240,26 +245,14 @@ conn_connect(struct nbd_transport *s, struct nbd_conn *c, unsigned limit_ms,
 
 /* --- one request, with reconnects ------------------------------------- */
 
-struct nbd_req {
-    int64_t cookie;
-};
-
-static int
-req_done(struct nbd_handle *h, void *arg)
-{
-    struct nbd_req *q = arg;
-    int r = nbd_aio_command_completed(h, q->cookie);
-
-    return r == 0 ? 0 : r == 1 ? 1 : -1;
-}
-
 /* The request kinds nbd_io issues. */
 struct nbd_op {
     /* Issue the request for [offset, offset + len) on h; its cookie, or
      * -1 (libnbd's error). */
     int64_t (*issue)(struct nbd_handle *h, struct nbd_op *op, uint64_t offset,
-                     uint64_t len);
-    char *buf;                          /* pread: the destination */
+                     uint64_t len, uint64_t rel);
+    char *buf;                          /* pread: the destination; the
+                                           piece at rel goes to buf + rel */
     struct v2k_extent_list *out;        /* block status: the list */
     uint64_t want_end;                  /* block status: clip here */
     uint64_t got_end;                   /* block status: covered to */
@@ -267,9 +260,10 @@ struct nbd_op {
 
 static int64_t
 issue_pread(struct nbd_handle *h, struct nbd_op *op, uint64_t offset,
-            uint64_t len)
+            uint64_t len, uint64_t rel)
 {
-    return nbd_aio_pread(h, op->buf, len, offset, NBD_NULL_COMPLETION, 0);
+    return nbd_aio_pread(h, op->buf + rel, len, offset, NBD_NULL_COMPLETION,
+                         0);
 }
 
 static int
@@ -304,8 +298,9 @@ extent_cb(void *arg, const char *metacontext, uint64_t offset,
 
 static int64_t
 issue_status(struct nbd_handle *h, struct nbd_op *op, uint64_t offset,
-             uint64_t len)
+             uint64_t len, uint64_t rel)
 {
+    (void)rel;
     op->want_end = offset + len;
     op->got_end = offset;
     return nbd_aio_block_status(h, len, offset,
@@ -315,8 +310,9 @@ issue_status(struct nbd_handle *h, struct nbd_op *op, uint64_t offset,
 }
 
 /* Run op for [offset, offset + len) on a pooled connection, reconnecting
- * as the header says.  A pread is issued in NBD_CHUNK pieces and resumes
- * after the last piece that arrived; a block status is one request. */
+ * as the header says.  A pread is issued in NBD_CHUNK pieces, NBD_WINDOW
+ * in flight, and resumes after the pieces that arrived in order; a block
+ * status is one request. */
 static int
 nbd_io(struct nbd_transport *s, struct nbd_op *op, uint64_t offset,
        uint64_t len, const char *what)
@@ -357,43 +353,76 @@ nbd_io(struct nbd_transport *s, struct nbd_op *op, uint64_t offset,
             if (r == -1)
                 why = "cannot connect";
         }
+        /* The window: pieces issued in order, retired in order once
+         * complete, so done is always a contiguous prefix; a broken
+         * connection re-issues from done. */
+        uint64_t issued = done;
+        unsigned head = 0, count = 0, window = op->buf ? NBD_WINDOW : 1;
+        struct { uint64_t rel, len; int64_t cookie; bool ok; }
+            win[NBD_WINDOW];
+
         while (c->h && done < len) {
-            uint64_t n = len - done;
-            struct nbd_req q;
             int r;
 
-            if (op->buf && n > NBD_CHUNK)
-                n = NBD_CHUNK;
-            q.cookie = op->issue(c->h, op, offset + done, n);
-            if (q.cookie == -1) {
+            while (count < window && issued < len) {
+                uint64_t n = len - issued;
+                unsigned k = (head + count) % NBD_WINDOW;
+
+                if (op->buf && n > NBD_CHUNK)
+                    n = NBD_CHUNK;
+                win[k].cookie = op->issue(c->h, op, offset + issued, n,
+                                          issued);
+                if (win[k].cookie == -1)
+                    break;
+                win[k].rel = issued;
+                win[k].len = n;
+                win[k].ok = false;
+                issued += n;
+                count++;
+            }
+            if (count == 0) {
                 why = nbd_why();
                 conn_close(c);
                 break;
             }
-            r = poll_until(c->h, req_done, &q, s->stall_s * 1000u);
-            if (r == 1) {
-                if (op->buf) {
-                    op->buf += n;
-                    done += n;
-                } else {
-                    done = len;         /* the reply says how far */
+            r = nbd_poll(c->h, (int)(s->stall_s * 1000u));
+            if (r <= 0) {
+                why = r == 0 ? "no answer" : nbd_why();
+                conn_close(c);
+                break;
+            }
+            for (unsigned j = 0; j < count && c->h; j++) {
+                unsigned k = (head + j) % NBD_WINDOW;
+                if (win[k].ok)
+                    continue;
+                r = nbd_aio_command_completed(c->h, win[k].cookie);
+                if (r == 1) {
+                    win[k].ok = true;
+                } else if (r == -1) {
+                    if (nbd_aio_is_ready(c->h) &&
+                        nbd_get_errno() != ESHUTDOWN) {
+                        /* The server answered with an error on a live
+                         * connection: it will say the same again.
+                         * Except NBD_ESHUTDOWN (NBD protocol, "Error
+                         * values"): the server is going away, another
+                         * may come. */
+                        v2k_error("%s: %s at offset %llu: %s", s->t.name,
+                                  what,
+                                  (unsigned long long)(offset + win[k].rel),
+                                  nbd_why());
+                        goto out;
+                    }
+                    why = nbd_why();
+                    conn_close(c);
                 }
+            }
+            while (count > 0 && win[head].ok) {
+                done = op->buf ? win[head].rel + win[head].len : len;
+                head = (head + 1) % NBD_WINDOW;
+                count--;
                 progress = true;
                 v2k_retry_progress(&retry);
-                continue;
             }
-            if (r == -1 && nbd_aio_is_ready(c->h) &&
-                nbd_get_errno() != ESHUTDOWN) {
-                /* The server answered with an error on a live
-                 * connection: it will say the same again.  Except
-                 * NBD_ESHUTDOWN (NBD protocol, "Error values"): the
-                 * server is going away, another may come. */
-                v2k_error("%s: %s at offset %llu: %s", s->t.name, what,
-                          (unsigned long long)(offset + done), nbd_why());
-                goto out;
-            }
-            why = r == 0 ? "no answer" : nbd_why();
-            conn_close(c);
         }
         if (done >= len) {
             rc = 0;

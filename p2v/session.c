@@ -48,6 +48,7 @@ struct session {
     double next_try;
     unsigned cuts;                  /* tunnel restarts */
     unsigned op_timeout;            /* s for one remote command */
+    unsigned nbdkit_restarts;
     int status;                     /* v2kvm's exit status, -1 unknown */
     char last_error[1024];          /* v2kvm's last error line */
     char log_tail[1024];
@@ -226,12 +227,20 @@ start_nbdkit(struct session *s, unsigned i)
     argv[n++] = "-P";
     argv[n++] = pidfile;
     argv[n++] = "--exit-with-parent";
+    /* One thread per connection: nbdkit 1.32 (Debian 12) can abort
+     * ("raw_send_socket: Assertion `sock >= 0' failed") when a client
+     * that had several requests in flight goes away while several
+     * threads answer them, which is what a cut tunnel does.  The reads
+     * still overlap: one connection per copy worker. */
+    argv[n++] = "-t";
+    argv[n++] = "1";
     n += env_words("V2K_P2V_NBDKIT_FILTERS", argv + n, 10, &fw);
     argv[n++] = "file";
     argv[n++] = file;
     n += env_words("V2K_P2V_NBDKIT_PARAMS", argv + n, 10, &pw);
     argv[n] = NULL;
-    logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    unlink(pidfile);                    /* a restart: the old one's */
+    logfd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     d->nbdkit = v2k_proc_spawn(argv, NULL, -1, -1, logfd);
     if (logfd >= 0)
         close(logfd);
@@ -270,17 +279,36 @@ out:
     return r;
 }
 
-/* Is every nbdkit still serving?  -1 with a message when one ended (the
- * disk went away under it, or it crashed). */
+/* Is every nbdkit still serving?  One that ended (it should not: a disk
+ * that fails gives read errors, not an exit) is started again on the
+ * same socket, NBDKIT_RESTARTS times at most in a run; the host's v2kvm
+ * reconnects meanwhile.  -1 with a message when that is spent. */
+#define NBDKIT_RESTARTS 5
 static int
 check_nbdkits(struct session *s)
 {
     for (unsigned i = 0; i < s->a->ndisks; i++) {
         int status;
         if (s->d[i].nbdkit > 0 && v2k_proc_poll(s->d[i].nbdkit, &status) == 1) {
+            char *logf = v2k_asprintf("%s/%s.nbdkit.log", s->ldir,
+                                      s->a->disks[i].name);
+            char *text = logf ? v2k_read_file(logf, 1 << 20, NULL) : NULL;
+            char line[512];
+
             s->d[i].nbdkit = 0;
-            v2k_error("disk %s: its NBD server ended (status %d)",
-                      s->a->disks[i].name, status);
+            v2k_proc_last_line(text ? text : "", line, sizeof line);
+            free(text);
+            free(logf);
+            if (s->nbdkit_restarts < NBDKIT_RESTARTS) {
+                s->nbdkit_restarts++;
+                v2k_warning("disk %s: its NBD server ended (status %d: %s); starting it again", s->a->disks[i].name, status, line);
+                unlink(s->d[i].local_sock);
+                if (start_nbdkit(s, i) == 0)
+                    continue;
+                return -1;
+            }
+            v2k_error("disk %s: its NBD server ended (status %d): %s",
+                      s->a->disks[i].name, status, line);
             return -1;
         }
     }
