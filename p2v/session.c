@@ -323,7 +323,7 @@ check_nbdkits(struct session *s)
 static int
 tunnel_up(struct session *s)
 {
-    const char **extra = v2k_calloc(2 * s->a->ndisks + 4, sizeof *extra);
+    const char **extra = v2k_calloc(2 * s->a->ndisks + 6, sizeof *extra);
     char **fw = v2k_calloc(s->a->ndisks + 1, sizeof *fw);
     char **argv = NULL, *err = NULL, *sub = NULL;
     size_t n = 0;
@@ -338,6 +338,12 @@ tunnel_up(struct session *s)
     extra[n++] = "-N";
     extra[n++] = "-o";
     extra[n++] = "ExitOnForwardFailure=yes";
+    /* The disks' bytes: AES-GCM first, several times cheaper than
+     * OpenSSH's default chacha20-poly1305 on a CPU with AES-NI (every
+     * x86 server of the last decade); the others stay as fallbacks. */
+    extra[n++] = "-o";
+    extra[n++] = "Ciphers=aes128-gcm@openssh.com,aes256-gcm@openssh.com,"
+                 "chacha20-poly1305@openssh.com,aes128-ctr";
     for (unsigned i = 0; i < s->a->ndisks; i++) {
         fw[i] = v2k_asprintf("%s:%s", s->d[i].remote_sock, s->d[i].local_sock);
         if (fw[i] == NULL)

@@ -141,6 +141,30 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/stranger" -C stranger
 expect_fail p2v --disks sda -os "$T/o" --identity "$T/stranger"
 assert_grep "permission denied: wrong key" "$T/err"
 one_line
+# A wrong password (root's is locked: any is wrong), on a second sshd
+# that takes passwords.  The password goes from the file to ssh through
+# the client's askpass mode, never on a command line.
+PW_PORT=$(free_port)
+sed -e "s/^Port .*/Port $PW_PORT/" -e "s|^PidFile .*|PidFile $T/sshd-pw.pid|" \
+    -e "s/^PasswordAuthentication no/PasswordAuthentication yes/" \
+    -e "s/^PermitRootLogin .*/PermitRootLogin yes/" \
+    "$T/sshd_config" >"$T/sshd_config_pw"
+/usr/sbin/sshd -D -f "$T/sshd_config_pw" -E "$T/sshd-pw.log" &
+_remote_pids+=($!)
+wait_port "$PW_PORT"
+echo "[127.0.0.1]:$PW_PORT $(cut -d' ' -f1,2 "$T/host_key.pub")" \
+    >>"$HOME/.ssh/known_hosts"
+printf 'not-the-password\n' >"$T/pw"
+chmod 600 "$T/pw"
+expect_fail "$V2KVM_P2V" --root "$ROOT" --server 127.0.0.1 --port "$PW_PORT" \
+    --password-file "$T/pw" --known-hosts "$HOME/.ssh/known_hosts" \
+    --disk-path "sda=$T/sda.img" --disks sda --log "$T/p2v.log" -os "$T/o"
+assert_grep "permission denied: wrong password" "$T/err"
+one_line
+assert_grep "Failed password for root" "$T/sshd-pw.log"
+# The askpass mode itself: the file's first line, nothing else.
+[ "$(V2K_P2V_ASKPASS_FILE="$T/pw" "$V2KVM_P2V" "root@127.0.0.1's password: ")" = \
+  not-the-password ] || fail "askpass mode"
 # The host shows another key than known_hosts has.
 ssh-keygen -q -t ed25519 -N '' -f "$T/other_host" -C other
 echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$T/other_host.pub")" \
@@ -174,11 +198,15 @@ no_output "$T/small"
 umount "$T/small"
 # The disk fails under the client's NBD server mid-copy (EIO).
 touch "$T/o/.keep" && rm "$T/o/.keep"
-V2K_P2V_NBDKIT_FILTERS="--filter=error --filter=rate" \
-V2K_P2V_NBDKIT_PARAMS="error=EIO error-pread-rate=1 error-pread-file=$T/gone rate=100M" \
+rm -f "$T/nbd.log"
+V2K_P2V_NBDKIT_FILTERS="--filter=log --filter=error --filter=rate" \
+V2K_P2V_NBDKIT_PARAMS="logfile=$T/nbd.log error=EIO error-pread-rate=1 error-pread-file=$T/gone rate=100M" \
     p2v --disks sda -os "$T/o" >/dev/null 2>"$T/err" &
 client=$!
-sleep 3
+for _ in $(seq 600); do
+    [ "$(read_bytes)" -ge $((4 << 20)) ] && break
+    sleep 0.05
+done
 touch "$T/gone"
 if wait "$client"; then fail "a failing disk was converted"; fi
 assert_grep "v2kvm failed: .*Input/output error" "$T/err"
@@ -186,10 +214,16 @@ one_line
 no_output "$T/o"
 rm -f "$T/gone"
 # The link never comes back: both sides give up after the budget.
-V2K_P2V_NBDKIT_FILTERS="--filter=rate" V2K_P2V_NBDKIT_PARAMS="rate=50M" \
+rm -f "$T/nbd.log"
+V2K_P2V_NBDKIT_FILTERS="--filter=log --filter=rate" \
+V2K_P2V_NBDKIT_PARAMS="logfile=$T/nbd.log rate=50M" \
     p2v --disks sda -os "$T/o" --reconnect 4 >/dev/null 2>"$T/err" &
 client=$!
-sleep 3
+# Once the copy is under way (setting up takes longer on a busy machine).
+for _ in $(seq 600); do
+    [ "$(read_bytes)" -ge $((4 << 20)) ] && break
+    sleep 0.05
+done
 # The host lets no one in from now on (its authorized_keys emptied),
 # and the connections in progress are cut.
 mv "$T/authorized_keys" "$T/authorized_keys.off"
