@@ -46,7 +46,7 @@ packages=(
     # NBD sources (formats/transport-nbd.c): P2V disks, nbd:// URIs
     libnbd-dev
     # benchmarks (bench/): virt-v2v and nbdcopy measured in the same run
-    time virt-v2v libnbd-bin
+    time virt-v2v libnbd-bin bc
     # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer
     # runtimes (libclang_rt.fuzzer, asan, ubsan: libclang-rt-14-dev)
     clang libclang-rt-14-dev
