@@ -113,6 +113,12 @@ for target in $((data_sda / 4)) $((data_sda * 3 / 5)); do
     [ -n "$tun" ] || break
     kill "$tun"
     cuts=$((cuts + 1))
+    # The next cut once the client has the link back.
+    for _ in $(seq 300); do
+        [ "$(grep -c "is back after" "$T/res.out")" -ge "$cuts" ] && break
+        kill -0 "$client" 2>/dev/null || break
+        sleep 0.1
+    done
 done
 wait "$client" || { cat "$T/res.out" "$T/res.err"; fail "the transfer did not survive the cuts"; }
 [ "$cuts" -eq 2 ] || fail "the tunnel was cut $cuts times, not 2"
