@@ -65,7 +65,11 @@ done
 [ -n "$out" ] || die "--out DIR is required"
 [ -f "$client" ] && [ -x "$client" ] || die "client '$client' is not an executable file"
 case $timeout in ''|*[!0-9]*) die "--timeout wants a number of seconds" ;; esac
-case $append in *[\"\'\;\\\$\`]*) die "--append: quotes, ';', '\\', '\$' and '\`' are not allowed" ;; esac
+# GRUB's metacharacters, quotes and expansions would change grub.cfg
+case $append in
+*[\"\'\;\\\$\`\|\&\<\>\{\}]*|*$'\n'*)
+    die "--append: quotes, newlines and ; \\ \$ \` | & < > { } are not allowed" ;;
+esac
 [ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap --mode=root, chroot)"
 for t in mmdebstrap mksquashfs grub-mkrescue xorriso mformat cpio flock \
          sha256sum chroot; do
@@ -94,6 +98,15 @@ run() {
         die "'$1' failed (full log: $log)"
     fi
 }
+# rm_tree DIR: remove a build tree, never through a mount point (a build
+# killed inside mmdebstrap may leave /proc, /sys or /dev mounted in it).
+rm_tree() {
+    [ -e "$1" ] || return 0
+    if awk -v d="$1/" 'index($2 "/", d) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
+        die "$1 has file systems mounted in it (a killed build?): unmount them (umount -R) and run again"
+    fi
+    rm -rf --one-file-system "$1"
+}
 t_start=$(date +%s)
 stage_t=$t_start
 stage_done() {
@@ -109,7 +122,10 @@ if [ "$nonfree" = 1 ]; then
     components="main non-free-firmware"
     packages+=$'\n'"firmware-linux-free firmware-misc-nonfree firmware-bnx2 firmware-bnx2x firmware-qlogic firmware-realtek firmware-netxen"
 fi
+# The key: this stage's own lines (from its heading to the next one), the
+# files it reads, and the choices that change its output.
 key=$({ printf 'suite=%s nonfree=%s comp=%s\n' "$suite" "$nonfree" "$comp"
+        sed -n '/^# --- 1\. /,/^# --- 2\. /p' "$0"
         cat "$here/packages.list" "$here/rootfs-hook.sh" \
             "$here/v2kvm-client.initramfs"; } | sha256sum | cut -c1-16)
 cache_base=$cache_root/p2v-iso
@@ -125,13 +141,13 @@ if [ "$rebuild" = 1 ] && [ -d "$cache" ]; then
     rm -rf "$cache"
 fi
 # Under the lock, any temporary directory of this key is a killed build's.
-rm -rf "$cache_base/.tmp.$key".*
+for d in "$cache_base/.tmp.$key".*; do rm_tree "$d"; done
 
 if [ -f "$cache/filesystem.squashfs" ]; then
     say "rootfs $key: cached ($cache)"
 else
     work=$cache_base/.tmp.$key.$$
-    trap 'rm -rf "$work"' EXIT
+    trap 'rm_tree "$work"' EXIT
     mkdir -p "$work"
     say "rootfs $key: mmdebstrap $suite minbase from $mirror ($(echo "$packages" | wc -l) packages)"
     # shellcheck disable=SC2046

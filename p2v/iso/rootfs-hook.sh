@@ -97,6 +97,9 @@ NET
     # can start a resync, a write) and no LVM auto-activation; the client
     # assembles and activates what it needs, read-only
     mkdir -p "$root/etc/mdadm"
+    # (the ARRAY line that matches nothing keeps mdadm's initramfs hook
+    # from replacing this file in the initramfs by a scan of the build
+    # machine's arrays, which would drop AUTO -all)
     printf '# v2kvm P2V: nothing is assembled automatically\nAUTO -all\nARRAY <ignore> UUID=00000000:00000000:00000000:00000000\n' \
         >"$root/etc/mdadm/mdadm.conf"
     sed -i -e 's/^\([[:space:]]*\)# *event_activation = 1/\1event_activation = 0/' \
