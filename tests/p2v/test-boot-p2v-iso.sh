@@ -11,6 +11,7 @@
 #   (b) UEFI, OVMF with a fresh NVRAM, the ISO on an IDE CD (q35);
 #   (c) a USB stick: the ISO as a usb-storage disk on xHCI (SeaBIOS: the
 #       hybrid MBR's GRUB);
+#   (e) the same stick under UEFI (OVMF: the image's EFI partition);
 #   (d) PXE: vmlinuz + initrd.img with fetch= of filesystem.squashfs over
 #       http from a python3 server on loopback (10.0.2.2 in the guest).
 # The stand-in says which firmware it sees (/sys/firmware/efi), whether it
@@ -44,9 +45,11 @@ chmod 0755 "$T/standin"
 
 # --- build (the rootfs cached; the client layer, ISO and PXE files each time)
 "$build_iso" --client "$T/standin" --out "$T/out" --timeout 1 \
-    --append "v2kvm.test=appended v2kvm.server=10.0.2.2" >"$T/stdout" ||
+    --append "v2kvm.test=appended v2kvm.server=10.0.2.2 v2kvm.x=a,b:c/d" >"$T/stdout" ||
     fail "build-iso.sh failed"
 iso=$T/out/v2kvm-p2v.iso
+expect_fail "$build_iso" --client "$T/standin" --out "$T/bad" --append 'a;b'
+grep -q "^build-iso: error: --append" "$T/err" || fail "--append 'a;b' was not refused"
 [ "$(cat "$T/stdout")" = "$iso" ] ||
     fail "build-iso.sh printed '$(cat "$T/stdout")' on stdout, not the ISO path"
 for f in "$iso" "$T"/out/pxe/{vmlinuz,initrd.img,filesystem.squashfs}; do
@@ -101,7 +104,8 @@ boot() {
         grep -a V2KVM-P2V "$log" >&2; fail "($name) the client did not see firmware=$fw and --boot"; }
     grep -aq "V2KVM-P2V-STANDIN: block: .*\b$blk\b" "$log" || {
         grep -a V2KVM-P2V "$log" >&2; fail "($name) no $blk in /sys/block"; }
-    grep -aq "V2KVM-P2V-STANDIN: cmdline: .*boot=live components .*v2kvm.test=appended" "$log" || {
+    grep -aq "V2KVM-P2V-STANDIN: cmdline: .*boot=live components .*v2kvm.test=appended" "$log" &&
+    { [ "$name" = pxe ] || grep -aqF "v2kvm.x=a,b:c/d" "$log"; } || {
         grep -a V2KVM-P2V "$log" >&2; fail "($name) the kernel command line lacks the appended options"; }
     echo "test-boot-p2v-iso: ($name) firmware=$fw: marker after ${BOOT_S}s"
 }
@@ -124,6 +128,15 @@ boot usb-stick bios sda -machine q35 \
     -drive if=none,id=stick,format=raw,snapshot=on,file="$iso" \
     -device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=stick,bootindex=1
 t_c=$BOOT_S
+
+# (e) the USB stick under UEFI (its EFI partition)
+cp /usr/share/OVMF/OVMF_VARS.fd "$T/vars.fd"
+boot usb-stick-uefi uefi sda -machine q35 \
+    -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
+    -drive if=pflash,format=raw,file="$T/vars.fd" \
+    -drive if=none,id=stick,format=raw,snapshot=on,file="$iso" \
+    -device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=stick,bootindex=1
+t_e=$BOOT_S
 
 # (d) PXE flavour: kernel + initrd, the squashfs fetched over http
 python3 - "$T/out/pxe" "$T/http.port" >"$T/http.log" 2>&1 <<'EOF' &
@@ -151,5 +164,5 @@ t_d=$BOOT_S
 
 echo "test-boot-p2v-iso: build $((t_build - t0))s (ISO $((size / 1048576)) MiB);" \
     "boots: (a) BIOS CD ${t_a}s, (b) UEFI CD ${t_b}s, (c) USB stick ${t_c}s," \
-    "(d) PXE ${t_d}s; total $(( $(date +%s) - t0 ))s"
+    "(d) PXE ${t_d}s, (e) USB stick UEFI ${t_e}s; total $(( $(date +%s) - t0 ))s"
 echo "test-boot-p2v-iso: ok"
