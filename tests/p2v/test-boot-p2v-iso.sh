@@ -34,6 +34,7 @@ fw=bios
 msg="V2KVM-P2V-STANDIN: started (firmware=$fw) args=[$*]
 V2KVM-P2V-STANDIN: block: $(ls /sys/block | tr '\n' ' ')
 V2KVM-P2V-STANDIN: cmdline: $(cat /proc/cmdline)
+V2KVM-P2V-STANDIN: layer: $(dmesg | grep -c 'v2kvm-client: client layer installed')
 V2KVM-P2V-STANDIN: done"
 for d in /dev/console /dev/ttyS0; do echo "$msg" >"$d" 2>/dev/null; done
 echo "$msg"
@@ -107,6 +108,8 @@ boot() {
     grep -aq "V2KVM-P2V-STANDIN: cmdline: .*boot=live components .*v2kvm.test=appended" "$log" &&
     { [ "$name" = pxe ] || grep -aqF "v2kvm.x=a,b:c/d" "$log"; } || {
         grep -a V2KVM-P2V "$log" >&2; fail "($name) the kernel command line lacks the appended options"; }
+    grep -aq "V2KVM-P2V-STANDIN: layer: 1" "$log" || {
+        grep -a V2KVM-P2V "$log" >&2; fail "($name) the initramfs did not log the client layer"; }
     echo "test-boot-p2v-iso: ($name) firmware=$fw: marker after ${BOOT_S}s"
 }
 
