@@ -15,8 +15,9 @@
 #   (d) PXE: vmlinuz + initrd.img with fetch= of filesystem.squashfs over
 #       http from a python3 server on loopback (10.0.2.2 in the guest).
 # The stand-in says which firmware it sees (/sys/firmware/efi), whether it
-# got --boot, and the kernel command line, which must hold the appended
-# options.
+# got --boot, the kernel command line (which must hold the appended
+# options), the IPv4 addresses (DHCP done before it starts) and whether
+# the initramfs logged installing the client layer.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need qemu-system-x86_64 python3 mmdebstrap mksquashfs grub-mkrescue xorriso \
     mformat cpio
@@ -35,6 +36,7 @@ msg="V2KVM-P2V-STANDIN: started (firmware=$fw) args=[$*]
 V2KVM-P2V-STANDIN: block: $(ls /sys/block | tr '\n' ' ')
 V2KVM-P2V-STANDIN: cmdline: $(cat /proc/cmdline)
 V2KVM-P2V-STANDIN: layer: $(dmesg | grep -c 'v2kvm-client: client layer installed')
+V2KVM-P2V-STANDIN: net: $(ip -4 -o addr show scope global | awk '{print $2 "=" $4}' | tr '\n' ' ')
 V2KVM-P2V-STANDIN: done"
 for d in /dev/console /dev/ttyS0; do echo "$msg" >"$d" 2>/dev/null; done
 echo "$msg"
@@ -108,6 +110,10 @@ boot() {
     grep -aq "V2KVM-P2V-STANDIN: cmdline: .*boot=live components .*v2kvm.test=appended" "$log" &&
     { [ "$name" = pxe ] || grep -aqF "v2kvm.x=a,b:c/d" "$log"; } || {
         grep -a V2KVM-P2V "$log" >&2; fail "($name) the kernel command line lacks the appended options"; }
+    # every machine here has QEMU's NIC on user networking: DHCP (by
+    # systemd-networkd, before network-online.target) gave it 10.0.2.15
+    grep -aq "V2KVM-P2V-STANDIN: net: .*=10\.0\.2\.15/24" "$log" || {
+        grep -a V2KVM-P2V "$log" >&2; fail "($name) no DHCP address when the client started"; }
     grep -aq "V2KVM-P2V-STANDIN: layer: 1" "$log" || {
         grep -a V2KVM-P2V "$log" >&2; fail "($name) the initramfs did not log the client layer"; }
     echo "test-boot-p2v-iso: ($name) firmware=$fw: marker after ${BOOT_S}s"
