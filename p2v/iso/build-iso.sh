@@ -41,7 +41,7 @@ prog=build-iso
 say() { echo "$prog: $*" >&2; }
 die() { echo "$prog: error: $*" >&2; exit 1; }
 
-client= out= append= nonfree=0 timeout=5 rebuild=0
+client='' out='' append='' nonfree=0 timeout=5 rebuild=0
 cache_root=${V2K_CACHE_DIR:-/var/cache/v2kvm-tests}
 mirror=${V2K_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${V2K_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -231,10 +231,9 @@ mv -f "$tmp/v2kvm-p2v.iso" "$out/v2kvm-p2v.iso"
 mkdir -p "$out/pxe"
 cp "$cache/vmlinuz" "$out/pxe/vmlinuz.tmp" && mv -f "$out/pxe/vmlinuz.tmp" "$out/pxe/vmlinuz"
 mv -f "$tmp/initrd.img" "$out/pxe/initrd.img"
-rm -f "$out/pxe/filesystem.squashfs"
-ln "$cache/filesystem.squashfs" "$out/pxe/filesystem.squashfs" 2>/dev/null || {
-    cp "$cache/filesystem.squashfs" "$out/pxe/filesystem.squashfs.tmp" &&
-    mv -f "$out/pxe/filesystem.squashfs.tmp" "$out/pxe/filesystem.squashfs"; }
+# a copy, not a hard link: whatever is done to DIR leaves the cache alone
+cp --reflink=auto "$cache/filesystem.squashfs" "$out/pxe/filesystem.squashfs.tmp"
+mv -f "$out/pxe/filesystem.squashfs.tmp" "$out/pxe/filesystem.squashfs"
 stage_done "ISO and PXE files"
 say "$out/v2kvm-p2v.iso: $((size / 1048576)) MiB; PXE files in $out/pxe; total $(( $(date +%s) - t_start )) s"
 echo "$out/v2kvm-p2v.iso"

@@ -56,7 +56,7 @@ trim_modules() {
 }
 
 customize() {
-    local kver
+    local kdir kver
     # --- identity, without build-time secrets: machine-id empty (systemd
     # makes one at boot), no ssh host keys (no sshd), root locked
     echo v2kvm-p2v >"$root/etc/hostname"
@@ -144,7 +144,8 @@ GETTY
     # with live-boot and our init-bottom script
     rm -f "$root/usr/sbin/update-initramfs"
     in_root dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
-    for kver in $(ls "$root/lib/modules"); do
+    for kdir in "$root"/lib/modules/*; do
+        kver=${kdir##*/}
         in_root depmod -a "$kver"
         in_root update-initramfs -c -k "$kver" >/dev/null
     done
