@@ -120,7 +120,8 @@ packages=$(sed -e 's/#.*//' "$here/packages.list" | tr -s ' \t\n' '\n' | grep -v
 components=main
 if [ "$nonfree" = 1 ]; then
     components="main non-free-firmware"
-    packages+=$'\n'"firmware-linux-free firmware-misc-nonfree firmware-bnx2 firmware-bnx2x firmware-qlogic firmware-realtek firmware-netxen"
+    packages+=$'\n'$(printf '%s\n' firmware-linux-free firmware-misc-nonfree \
+        firmware-bnx2 firmware-bnx2x firmware-qlogic firmware-realtek firmware-netxen)
 fi
 # The key: this stage's own lines (from its heading to the next one), the
 # files it reads, and the choices that change its output.
