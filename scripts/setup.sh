@@ -58,6 +58,11 @@ packages=(
     # appliance (ntfs-3g), registry hives made and read back with
     # hivexregedit and hivexget; iconv for UTF-16 values
     ntfs-3g libhivex-bin libc-bin
+    # the P2V boot image (p2v/iso/build-iso.sh): the live rootfs made by
+    # mmdebstrap from Debian's mirror, squashfs layers, a hybrid BIOS +
+    # UEFI ISO by grub-mkrescue (its BIOS and EFI GRUB modules; mtools
+    # and xorriso are above); qemu and ovmf boot it in the test
+    mmdebstrap squashfs-tools grub-common grub-pc-bin grub-efi-amd64-bin
 )
 
 missing=()
