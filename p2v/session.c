@@ -49,6 +49,7 @@ struct session {
     unsigned cuts;                  /* tunnel restarts */
     unsigned op_timeout;            /* s for one remote command */
     unsigned nbdkit_restarts;
+    char why_lost[512];             /* the last reconnect failure */
     int status;                     /* v2kvm's exit status, -1 unknown */
     char last_error[1024];          /* v2kvm's last error line */
     char log_tail[1024];
@@ -586,12 +587,10 @@ supervise(struct session *s)
             s->cuts++;
             link_lost(s, "the tunnel ended");
         }
-        if (s->follower > 0 && v2k_proc_poll(s->follower, &st) == 1 &&
-            s->follow_fd < 0) {
-            s->follower = 0;
-        }
+        /* The follower is reaped when its output ends (below). */
         if (s->link_lost && v2k_now() - s->link_lost > budget) {
-            v2k_error("no link to %s for %u s: giving up (v2kvm there gives up too, and leaves no output)", s->ssh.where, budget);
+            v2k_error("no link to %s for %u s: giving up (v2kvm there gives up too, and leaves no output)%s%s", s->ssh.where, budget,
+                      s->why_lost[0] ? "; last attempt: " : "", s->why_lost);
             return -1;
         }
         if ((s->tunnel == 0 || s->follower == 0) && v2k_now() >= s->next_try) {
@@ -604,10 +603,14 @@ supervise(struct session *s)
             }
             if (s->tunnel == 0 && tunnel_up(s) == -1) {
                 v2k_debug("reconnect: %s", v2k_error_message());
+                snprintf(s->why_lost, sizeof s->why_lost, "%s",
+                         v2k_error_message());
                 link_lost(s, "cannot reconnect");
                 continue;
             }
             if (s->follower == 0 && follower_start(s) == -1) {
+                snprintf(s->why_lost, sizeof s->why_lost, "%s",
+                         v2k_error_message());
                 link_lost(s, "cannot follow");
                 continue;
             }

@@ -3,7 +3,7 @@
 #
 #   build-iso.sh --client PATH --out DIR [--append "v2kvm.server=... "]
 #                [--nonfree-firmware] [--timeout SECONDS] [--cache-dir DIR]
-#                [--mirror URL] [--rebuild]
+#                [--mirror URL] [--rebuild] [--identity KEYFILE]
 #
 # Writes DIR/v2kvm-p2v.iso (a hybrid ISO: CD or USB stick, BIOS or UEFI,
 # without Secure Boot) and DIR/pxe/{vmlinuz,initrd.img,filesystem.squashfs}
@@ -34,6 +34,12 @@
 #                    usual NIC/storage firmware packages (off by default)
 # --timeout S        GRUB menu timeout (default 5)
 # --rebuild          rebuild the rootfs even when cached
+# --identity KEYFILE put this SSH private key in the image as
+#                    /etc/v2kvm-p2v/identity (mode 0600), for
+#                    v2kvm.identity=/etc/v2kvm-p2v/identity: an
+#                    unattended stick for an isolated network (anyone
+#                    holding the stick holds the key: give it a key that
+#                    only the conversion host accepts)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,7 +47,7 @@ prog=build-iso
 say() { echo "$prog: $*" >&2; }
 die() { echo "$prog: error: $*" >&2; exit 1; }
 
-client='' out='' append='' nonfree=0 timeout=5 rebuild=0
+client='' out='' append='' nonfree=0 timeout=5 rebuild=0 identity=''
 cache_root=${V2K_CACHE_DIR:-/var/cache/v2kvm-tests}
 mirror=${V2K_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${V2K_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -57,6 +63,7 @@ while [ $# -gt 0 ]; do
     --cache-dir) cache_root=${2:?--cache-dir needs a directory}; shift 2 ;;
     --mirror) mirror=${2:?--mirror needs a URL}; shift 2 ;;
     --rebuild) rebuild=1; shift ;;
+    --identity) identity=${2:?--identity needs a key file}; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
     esac
@@ -64,6 +71,7 @@ done
 [ -n "$client" ] || die "--client PATH is required (the v2kvm-p2v binary)"
 [ -n "$out" ] || die "--out DIR is required"
 [ -f "$client" ] && [ -x "$client" ] || die "client '$client' is not an executable file"
+[ -z "$identity" ] || [ -r "$identity" ] || die "identity '$identity' is not a readable file"
 case $timeout in ''|*[!0-9]*) die "--timeout wants a number of seconds" ;; esac
 # GRUB's metacharacters, quotes and expansions would change grub.cfg
 case $append in
@@ -205,6 +213,10 @@ mkdir -p "$layer/etc/systemd/system/multi-user.target.wants"
 ln -s /etc/systemd/system/v2kvm-p2v.service \
     "$layer/etc/systemd/system/multi-user.target.wants/v2kvm-p2v.service"
 ln -s /dev/null "$layer/etc/systemd/system/getty@tty1.service"
+if [ -n "$identity" ]; then
+    install -D -m 0600 "$identity" "$layer/etc/v2kvm-p2v/identity"
+    chmod 0700 "$layer/etc/v2kvm-p2v"
+fi
 find "$tmp/layer" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 (cd "$tmp/layer" && find . -mindepth 1 | LC_ALL=C sort |
     cpio --quiet -o -H newc -R 0:0 --reproducible) >"$tmp/client.cpio" ||
