@@ -203,6 +203,41 @@ v2k_p2v_config_set(struct v2k_p2v_config *c, const char *key,
     return -1;
 }
 
+/* A control character in a word of the kernel command line (a newline
+ * inside quotes, or the '\n' that ends /proc/cmdline, taken into the
+ * word by an unclosed quote) would break a message over lines (error.h:
+ * one line): found by fuzz-p2vcmdline.  No setting needs one. */
+static bool
+has_cntrl(const char *s)
+{
+    for (; *s; s++)
+        if (iscntrl((unsigned char)*s))
+            return true;
+    return false;
+}
+
+/* The word for a message: control characters shown as '?'. */
+static void
+printable(char *s)
+{
+    for (; *s; s++)
+        if (iscntrl((unsigned char)*s))
+            *s = '?';
+}
+
+/* The error for a word with an unclosed quote, which took in the rest
+ * of the line: not its blanks at the end (/proc/cmdline's '\n'). */
+static void
+unclosed(char *word, const char *where)
+{
+    size_t w = strlen(word);
+
+    while (w > 0 && isspace((unsigned char)word[w - 1]))
+        word[--w] = '\0';
+    printable(word);
+    v2k_error("%s: an unclosed quote in '%s'", where, word);
+}
+
 int
 v2k_p2v_config_from_cmdline(struct v2k_p2v_config *c, const char *cmdline,
                             const char *where, unsigned *found)
@@ -239,12 +274,18 @@ v2k_p2v_config_from_cmdline(struct v2k_p2v_config *c, const char *cmdline,
         }
         word[w] = '\0';
         if (quoted) {
-            v2k_error("%s: an unclosed quote in '%s'", where, word);
+            unclosed(word, where);
             rc = -1;
             break;
         }
-        if (strncmp(word, "v2kvm.", 6) != 0)
+        if (w < 6 || memcmp(word, "v2kvm.", 6) != 0)
             continue;
+        if (has_cntrl(word)) {
+            printable(word);
+            v2k_error("%s: a control character in '%s'", where, word);
+            rc = -1;
+            break;
+        }
         char *eq = strchr(word, '=');
         if (eq)
             *eq = '\0';

@@ -35,7 +35,9 @@
  * in double quotes ("v2kvm.name=\"db 01\"" is not kernel syntax: the
  * quotes go around the whole word or the value: v2kvm.name="db 01").
  * Unknown v2kvm.* keys are errors (a typo must not silently turn an
- * unattended run into an interactive one); other words are ignored.
+ * unattended run into an interactive one), and so is a control
+ * character (a quoted newline) in a v2kvm.* word; other words are
+ * ignored.
  *
  * Strings in the struct are owned by it (v2k_p2v_config_free).
  */

@@ -2,10 +2,11 @@
 # fuzz.sh [SECONDS] - configure the clang libFuzzer build in build-fuzz
 # (-DV2K_FUZZ=ON: ASan + UBSan + coverage everywhere), build the fuzz
 # targets (one per registered format, plus fuzz-probe, the configuration
-# parsers, the tar walker, the cpio reader and the OVA manifest), and run
-# each for SECONDS (default 20) through ctest (label "fuzz").  A crash
-# fails the run; its input is in build-fuzz/fuzz/artifacts-FMT/.  Long
-# campaigns: tests/fuzz/campaign.sh (ledger tests/fuzz/CAMPAIGN.md).
+# parsers, the tar walker, the cpio reader, the OVA manifest and the P2V
+# client's JSON lines and kernel command line), and run each for
+# SECONDS (default 20) through ctest (label "fuzz").  A crash fails the
+# run; its input is in build-fuzz/fuzz/artifacts-FMT/.  Long campaigns:
+# tests/fuzz/campaign.sh (ledger tests/fuzz/CAMPAIGN.md).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}

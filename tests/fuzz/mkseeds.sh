@@ -5,8 +5,9 @@
 # subformats, backing names).  FMT "probe" gets every format's seeds.
 # Also seeds for fuzz-tar, fuzz-cpio and fuzz-manifest (archives and
 # manifests), fuzz-parttable (disk starts) and fuzz-fatdir (EFI system
-# partitions).  A format without a recipe here is an error, not a silent
-# skip.
+# partitions), fuzz-jsonline and fuzz-p2vcmdline (the P2V client's
+# JSON lines and kernel command lines).  A format without a recipe here
+# is an error, not a silent skip.
 set -euo pipefail
 fmt=$1 dir=$2
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
@@ -224,8 +225,56 @@ seeds_fatdir() {
     fat 32-debian "-F 32 -f 1 -s 1" 34000 debian grub.cfg grubx64.efi
 }
 
+# Lines v2kvm --machine-readable sends the P2V client (fuzz-jsonline;
+# session.c reads type, label, done, total, time and message), and
+# hostile ones: nesting, escapes, cut lines, wrong member types.
+seeds_jsonline() {
+    local i=0
+    while IFS= read -r l; do
+        printf '%s' "$l" >"$dir/jl-$((i++))"
+    done <<'EOF_JL'
+{"type":"progress","label":"disk 1/2","done":1048576,"total":2097152,"percent":50.000,"mib_per_s":12.34,"time":1.5}
+{"type":"message","message":"Inspecting the source: Debian 12"}
+{"type":"warning","message":"a \"q\" \u00e9\n\t\/\\ \u0041"}
+{"type":"error","message":"cannot open /dev/sda: Permission denied"}
+{"type":"progress","nested":{"type":"x","a":[1,{"b":"}"}]},"label":"sda","done":-0.5e+3,"total":1E9,"time":null,"ok":true,"no":false}
+{ "type" : "done" , "" : "" , "status" : 0 }
+{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"type":"x"}
+{"type":"\u12"}
+{"type":"a\
+#status 0
+#log v2kvm: error: no such output
+EOF_JL
+}
+
+# Kernel command lines of the P2V boot image (fuzz-p2vcmdline): every
+# v2kvm.* setting (config.h), quotes around words and values, and bad
+# words (config.c's errors).
+seeds_p2vcmdline() {
+    local i=0
+    while IFS= read -r l; do
+        printf '%s\n' "$l" >"$dir/cl-$((i++))"
+    done <<'EOF_CL'
+BOOT_IMAGE=/live/vmlinuz boot=live components quiet console=ttyS0,115200 v2kvm.server=10.0.2.2 v2kvm.port=2222 v2kvm.user=conv v2kvm.identity=https://keys.example/id v2kvm.hostkey=SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG v2kvm.disks=sda,nvme0n1 v2kvm.o=local v2kvm.os=/srv/vms v2kvm.of=raw v2kvm.name="db 01" v2kvm.poweroff=0 "v2kvm.remote=sudo -n v2kvm" v2kvm.reconnect=600
+v2kvm.server=[fe80::1%eth0] v2kvm.password_file=/run/pw v2kvm.known_hosts=/etc/ssh/known v2kvm.network=br0 v2kvm.poweroff
+v2kvm.server=h v2kvm.identity=/k v2kvm.password_file=/p
+quiet splash
+v2kvm.sever=h
+v2kvm.port=0 v2kvm.port=65536 v2kvm.port=22x
+v2kvm.server=-oProxyCommand=x
+v2kvm.user=root@evil
+v2kvm.hostkey=MD5:aa
+v2kvm.disks=sda,,sdb
+v2kvm.disks=../etc
+v2kvm.disks=
+v2kvm.poweroff=maybe
+v2kvm.reconnect=0
+v2kvm.name="unclosed
+EOF_CL
+}
+
 case $fmt in
-raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable|fatdir)
+raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable|fatdir|jsonline|p2vcmdline)
     "seeds_$fmt" ;;
 probe)
     for f in raw qcow2 vmdk vdi vhd vhdx; do "seeds_$f"; done ;;

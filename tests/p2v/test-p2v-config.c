@@ -79,6 +79,9 @@ START_TEST(test_cmdline_errors)
         { "v2kvm.poweroff=maybe", "1/yes or 0/no" },
         { "v2kvm.reconnect=0", "reconnect '0'" },
         { "v2kvm.name=\"unclosed", "unclosed quote" },
+        /* /proc/cmdline ends in '\n': not in the message */
+        { "v2kvm.name=\"unclosed\n", "unclosed quote in 'v2kvm.name=unclosed'" },
+        { "v2kvm.name=\"db\n01\"", "a control character in 'v2kvm.name=db?01'" },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct v2k_p2v_config c;

@@ -1,0 +1,57 @@
+/* fuzz-jsonline.c - libFuzzer target for the P2V client's reader of the
+ * JSON lines v2kvm --machine-readable sends back from the conversion
+ * host (p2v/jsonline.h, v2k_jsonline_str() and v2k_jsonline_num()), in
+ * the static library v2k-p2v: the input is one line as it crossed the
+ * network, given as a NUL-terminated copy (session.c cuts lines at
+ * '\n' and NUL-terminates them; an embedded NUL just ends the line).
+ *
+ * Each line is asked for the members session.c asks for and a few
+ * others, into heap buffers of exactly 1, 5, 32, 64 and 1024 bytes (so
+ * that ASan sees a byte written past one).  Besides any sanitizer
+ * report, leak or timeout, these are bugs (abort()): a string found
+ * whose copy is not NUL-terminated inside its buffer, and a member that
+ * reads both as a string and as a number.
+ */
+#include "jsonline.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char *const keys[] = {
+        "type", "label", "done", "total", "time", "message", "",
+    };
+    static const size_t lens[] = { 1, 5, 32, 64, 1024 };
+    char *line = malloc(size + 1);
+
+    if (line == NULL)
+        return 0;
+    memcpy(line, data, size);
+    line[size] = '\0';
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        bool str = false;
+        double v;
+
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+            char *buf = malloc(lens[i]);
+
+            if (buf == NULL)
+                abort();        /* the host, not a finding */
+            if (v2k_jsonline_str(line, keys[k], buf, lens[i])) {
+                str = true;
+                if (memchr(buf, '\0', lens[i]) == NULL)
+                    abort();    /* an unterminated copy */
+            }
+            free(buf);
+        }
+        if (v2k_jsonline_num(line, keys[k], &v) && str)
+            abort();            /* one member, two types */
+    }
+    free(line);
+    return 0;
+}
