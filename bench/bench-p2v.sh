@@ -39,12 +39,9 @@ T=$(mktemp -d /tmp/v2k-bench-p2v.XXXXXX)
 out=$(mktemp -d "${OUTDIR:-/dev/shm}/v2k-bench-p2v.XXXXXX")
 fail() { echo "bench-p2v: $*" >&2; exit 1; }
 need() { for t in "$@"; do command -v "$t" >/dev/null || fail "missing $t"; done; }
-touch "$T/started"
 # shellcheck source=../tests/remote/sshd-lib.sh
 . "$top/tests/remote/sshd-lib.sh"
-trap 'find /var/tmp -maxdepth 1 -name "v2kvm-p2v.*" -newer "$T/started" \
-          -exec rm -rf {} + 2>/dev/null || true
-      rm -rf "$out"; _remote_cleanup' EXIT
+trap 'rm -rf "$out"; _remote_cleanup' EXIT
 # The accelerator libguestfs and the guests will really get (the tests'
 # probe: a broken /dev/kvm falls back to TCG).
 . "$top/tests/lib/appliance-accel.sh"

@@ -701,6 +701,21 @@ out:
      * message is the one that explains it. */
     if (r == -1 && v2k_watchdog_fired(g))
         v2k_watchdog_error(g);
+    /* ... unless a source went away under the appliance (an NBD source
+     * whose link stayed down past V2K_NBD_RECONNECT_TIME: a P2V machine
+     * gone): the appliance only saw I/O errors; nbdkit's log says why. */
+    for (size_t k = 0; r == -1 && k < c->ndisks; k++) {
+        char msg[512];
+        if (c->disks[k].log == NULL)
+            continue;
+        log_tail(c->disks[k].log, msg, sizeof msg);
+        if (strstr(msg, "the source is unreachable")) {
+            const char *m = strstr(msg, "error: ");
+            v2k_error("disk %zu: %s", c->disks[k].index + 1,
+                      m ? m + 7 : msg);
+            break;
+        }
+    }
     guestfs_close(g);
     return r;
 }

@@ -22,12 +22,9 @@ need nbdkit ssh ssh-keygen ssh-keyscan qemu-img qemu-io jq virt-xml-validate
 ROOT=$V2K_SOURCE_DIR/tests/data/p2v/two-sata
 start_sshd
 # The run directories this test's transfers leave on the "host" (kept
-# there for the admin, as the client documents): removed at the end.
-touch "$T/started"
-trap 'umount "$T/small" 2>/dev/null || true
-      find /var/tmp -maxdepth 1 -name "v2kvm-p2v.*" -newer "$T/started" \
-          -exec rm -rf {} + 2>/dev/null || true
-      _remote_cleanup' EXIT
+# there for the admin, as the client documents) are in the sshd's
+# TMPDIR, $T/host-tmp (sshd-lib.sh): they go with $T.
+trap 'umount "$T/small" 2>/dev/null || true; _remote_cleanup' EXIT
 known_hosts_for "$SSHD_PORT"
 FP=$(ssh-keygen -l -E sha256 -f "$T/host_key.pub" | cut -d' ' -f2)
 

@@ -3,7 +3,10 @@
 #
 # start_sshd: host key, user key ($T/id_user, authorized), an sshd on a
 # free port ($SSHD_PORT) with its own config, pid file and log
-# ($T/sshd.log), killed on exit.  HOME becomes $T/home so that nothing
+# ($T/sshd.log), killed on exit.  Its sessions get TMPDIR=$T/host-tmp,
+# so what a test's remote commands leave there (v2kvm-p2v's run
+# directories, v2kvm's temporary files) goes with $T and never meets
+# another test's.  HOME becomes $T/home so that nothing
 # of the real user (keys, known_hosts) is used; known_hosts_for PORT
 # writes $HOME/.ssh/known_hosts for [127.0.0.1]:PORT.
 #
@@ -39,7 +42,7 @@ wait_port() {
 start_sshd() {
     need /usr/sbin/sshd ssh-keygen python3
     export HOME=$T/home
-    mkdir -p "$HOME/.ssh" /run/sshd
+    mkdir -p "$HOME/.ssh" /run/sshd "$T/host-tmp"
     ssh-keygen -q -t ed25519 -N '' -f "$T/host_key" -C host
     # ed25519: with libssh2 1.10 an RSA user key fails against OpenSSH
     # >= 8.8 (no rsa-sha2 signatures) and ECDSA keys in the OpenSSH format
@@ -59,6 +62,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
+SetEnv TMPDIR=$T/host-tmp
 EOC
     /usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd.log" &
     _remote_pids+=($!)
