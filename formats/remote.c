@@ -1,6 +1,7 @@
 /* remote.c - connection pool and retry policy of the remote transports
  * (see remote.h). */
 #include "remote.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -86,9 +87,9 @@ v2k_remote_pool_destroy(struct v2k_remote_pool *p, void (*drop)(void *))
 }
 
 unsigned
-v2k_remote_stall_time(unsigned dflt)
+v2k_remote_env_seconds(const char *name, unsigned dflt, unsigned max)
 {
-    const char *v = getenv("V2K_STALL_TIME");
+    const char *v = getenv(name);
     char *end;
     unsigned long n;
 
@@ -96,9 +97,18 @@ v2k_remote_stall_time(unsigned dflt)
         return dflt;
     errno = 0;
     n = strtoul(v, &end, 10);
-    if (errno || *end || n < 1 || n > REMOTE_STALL_MAX)
+    if (errno || *end || n < 1 || n > max) {
+        v2k_warning("%s=%s is not a number of seconds from 1 to %u: using %u",
+                    name, v, max, dflt);
         return dflt;
+    }
     return (unsigned)n;
+}
+
+unsigned
+v2k_remote_stall_time(unsigned dflt)
+{
+    return v2k_remote_env_seconds("V2K_STALL_TIME", dflt, REMOTE_STALL_MAX);
 }
 
 static uint64_t

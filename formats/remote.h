@@ -58,6 +58,11 @@ void v2k_remote_pool_limit(struct v2k_remote_pool *p, unsigned max);
 void v2k_remote_pool_destroy(struct v2k_remote_pool *p,
                              void (*drop)(void *));
 
+/* Seconds from the environment variable name: a whole number from 1 to
+ * max, else dflt (a value that is not one is named in a warning). */
+unsigned v2k_remote_env_seconds(const char *name, unsigned dflt,
+                                unsigned max);
+
 /* Seconds without progress after which one attempt counts as stalled:
  * V2K_STALL_TIME from the environment (1 to 3600, for tests and slow
  * links), else dflt. */

@@ -493,26 +493,6 @@ static const struct v2k_transport_ops nbd_ops = {
     .close = nbd_close_t,
 };
 
-/* Seconds from the environment variable name (1 to max), else dflt. */
-static unsigned
-env_seconds(const char *name, unsigned dflt, unsigned max)
-{
-    const char *v = getenv(name);
-    char *end;
-    unsigned long n;
-
-    if (v == NULL || *v == '\0')
-        return dflt;
-    errno = 0;
-    n = strtoul(v, &end, 10);
-    if (errno || *end || n < 1 || n > max) {
-        v2k_warning("%s=%s is not a number of seconds from 1 to %u: using %u",
-                    name, v, max, dflt);
-        return dflt;
-    }
-    return (unsigned)n;
-}
-
 struct v2k_transport *
 v2k_transport_nbd_open(const char *uri, const struct v2k_remote_opts *opts)
 {
@@ -525,8 +505,8 @@ v2k_transport_nbd_open(const char *uri, const struct v2k_remote_opts *opts)
         return NULL;
     s->t.ops = &nbd_ops;
     s->stall_s = v2k_remote_stall_time(NBD_STALL_TIME);
-    s->reconnect_s = env_seconds("V2K_NBD_RECONNECT_TIME",
-                                 NBD_RECONNECT_TIME, 86400);
+    s->reconnect_s = v2k_remote_env_seconds("V2K_NBD_RECONNECT_TIME",
+                                            NBD_RECONNECT_TIME, 86400);
     v2k_remote_pool_init(&s->pool, NBD_MAX_CONNS);
     s->t.name = v2k_strdup(uri);
     if (s->t.name == NULL) {

@@ -43,21 +43,16 @@ struct ctx {
 /* ---- bounded reads ------------------------------------------------- */
 
 static char *
-pathf(struct ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+vpathf(struct ctx *c, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* ROOT/fmt...; NULL (oom recorded) on ENOMEM. */
 static char *
-pathf(struct ctx *c, const char *fmt, ...)
+vpathf(struct ctx *c, const char *fmt, va_list ap)
 {
     CLEANUP_FREE char *rel = NULL;
-    va_list ap;
-    int r;
 
-    va_start(ap, fmt);
-    r = vasprintf(&rel, fmt, ap);
-    va_end(ap);
-    if (r < 0) {
+    if (vasprintf(&rel, fmt, ap) < 0) {
         rel = NULL;
         c->oom = true;
         return NULL;
@@ -67,6 +62,22 @@ pathf(struct ctx *c, const char *fmt, ...)
                            rel);
     if (p == NULL)
         c->oom = true;
+    return p;
+}
+
+static char *
+pathf(struct ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static char *
+pathf(struct ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    char *p;
+
+    va_start(ap, fmt);
+    p = vpathf(c, fmt, ap);
+    va_end(ap);
     return p;
 }
 
@@ -151,20 +162,12 @@ attr(struct ctx *c, const char *fmt, ...)
 static char *
 attr(struct ctx *c, const char *fmt, ...)
 {
-    CLEANUP_FREE char *rel = NULL;
     CLEANUP_FREE char *p = NULL;
     va_list ap;
-    int r;
 
     va_start(ap, fmt);
-    r = vasprintf(&rel, fmt, ap);
+    p = vpathf(c, fmt, ap);
     va_end(ap);
-    if (r < 0) {
-        rel = NULL;
-        c->oom = true;
-        return NULL;
-    }
-    p = pathf(c, "%s", rel);
     return attr_at(p);
 }
 
