@@ -21,7 +21,7 @@ serve() {
     rm -f "$S/$name.sock" "$S/$name.pid"
     nbdkit -r -U "$S/$name.sock" -P "$S/$name.pid" "$@" ||
         fail "nbdkit $* did not start"
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         [ -s "$S/$name.pid" ] && return 0
         sleep 0.1
     done
@@ -75,7 +75,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 qemu-nbd -r -f raw -x disk0 -b 127.0.0.1 -p "$port" -t "$T/disk.raw" \
     2>"$T/qemu-nbd.log" &
 QNBD=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do
     qemu-img info "nbd://127.0.0.1:$port/disk0" >/dev/null 2>&1 && break
     sleep 0.1
 done
@@ -144,11 +144,16 @@ echo "resume: $cuts cuts, $sent bytes read by the servers for $data_bytes of dat
 stop r
 
 # --- a server that never comes back: bounded, clear, nothing left --------
-serve g --filter=rate file "$T/disk.raw" rate=80M
+serve g --filter=log --filter=rate file "$T/disk.raw" logfile="$S/g.log" \
+    rate=80M
 V2K_NBD_RECONNECT_TIME=3 "$V2KVM_IMG" convert -O qcow2 "$(uri g)" \
     "$T/gone.qcow2" 2>"$T/gone.err" &
 conv=$!
-sleep 0.5
+logs=("$S/g.log")
+for _ in $(seq 600); do       # once the copy is under way
+    [ "$(read_bytes)" -ge $((2 << 20)) ] && break
+    sleep 0.05
+done
 stop g
 if wait "$conv"; then fail "the copy succeeded without its server"; fi
 assert_grep "no working connection for [0-9]* s" "$T/gone.err"
