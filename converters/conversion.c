@@ -585,6 +585,31 @@ guest_title(const struct v2k_guest *guest)
     return "the guest";
 }
 
+/* The watchdog's probe (appliance-watchdog.h): true once a disk's nbdkit
+ * has logged that its source is unreachable -- an NBD source whose link
+ * stayed down for V2K_NBD_RECONNECT_TIME (a P2V machine gone).  Every
+ * later read fails at once (transport-nbd.c), so nothing the appliance
+ * still does can succeed: stop it now rather than after
+ * V2K_APPLIANCE_TIMEOUT.  Reads the last LOG_TAIL_MAX bytes of each
+ * remote disk's log (c->disks is not changed while the appliance runs). */
+static bool
+source_gone_probe(void *arg)
+{
+    const struct v2k_conversion *c = arg;
+
+    for (size_t k = 0; k < c->ndisks; k++) {
+        char msg[512];
+        const struct v2k_disk *sd = &c->s->disks[c->disks[k].index];
+
+        if (c->disks[k].log == NULL || sd->transport != V2K_TRANSPORT_NBD)
+            continue;
+        log_tail(c->disks[k].log, msg, sizeof msg);
+        if (strstr(msg, "the source is unreachable"))
+            return true;
+    }
+    return false;
+}
+
 /* Launch, inspect, convert, trim, shut down.  g is closed on return. */
 static int
 run_appliance(struct v2k_conversion *c, guestfs_h *g,
@@ -614,6 +639,7 @@ run_appliance(struct v2k_conversion *c, guestfs_h *g,
         }
     }
 
+    v2k_watchdog_set_probe(g, source_gone_probe, c);
     v2k_msg("Starting the libguestfs appliance");
     t_app = t0 = v2k_now();
     if (guestfs_launch(g) == -1) {
@@ -699,7 +725,7 @@ run_appliance(struct v2k_conversion *c, guestfs_h *g,
 out:
     /* Whatever failed after the watchdog stopped the appliance, its
      * message is the one that explains it. */
-    if (r == -1 && v2k_watchdog_fired(g))
+    if (r == -1 && v2k_watchdog_fired(g) && !v2k_watchdog_probe_fired(g))
         v2k_watchdog_error(g);
     /* ... unless a source went away under the appliance (an NBD source
      * whose link stayed down past V2K_NBD_RECONNECT_TIME: a P2V machine

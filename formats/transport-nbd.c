@@ -21,7 +21,8 @@
  * dies with it.  A read then waits for the export to come back, trying
  * again with back-off (0.25 s doubling to 8 s, remote.h) for up to the
  * reconnect budget: NBD_RECONNECT_TIME seconds, or V2K_NBD_RECONNECT_TIME
- * (1 to 86400).  A read is split into NBD_CHUNK requests and resumes
+ * (1 to 86400); once a read has waited it all, the source is gone and
+ * every later read fails at once.  A read is split into NBD_CHUNK requests and resumes
  * after the last one that arrived, so a cut costs at most the requests in
  * flight.  Every new connection must show the same size as the first (a
  * different export behind the same name is an error, not a resume).
@@ -86,6 +87,7 @@ struct nbd_transport {
     unsigned reconnect_s;
     int has_status;                 /* base:allocation: 1 yes, 0 no */
     unsigned live;                  /* connections up (atomic) */
+    int gone;                       /* the budget ran out once (atomic) */
 };
 
 static void
@@ -324,6 +326,16 @@ nbd_io(struct nbd_transport *s, struct nbd_op *op, uint64_t offset,
 
     if (c == NULL)
         return -1;
+    /* Gone is gone: once one read has waited the whole budget for the
+     * link, every later one fails at once -- not after the budget again
+     * (a guest tool reading many files under the appliance would
+     * otherwise wait the budget once per read). */
+    if (__atomic_load_n(&s->gone, __ATOMIC_SEQ_CST)) {
+        v2k_error("%s: %s at offset %llu: the source is unreachable (no working connection for %u s before)",
+                  s->t.name, what, (unsigned long long)offset,
+                  s->reconnect_s);
+        goto out;
+    }
     v2k_retry_start(&retry, s->stall_s);
     retry.max_fails = UINT_MAX;         /* the budget alone decides */
     retry.budget_ms = s->reconnect_s * 1000u;
@@ -429,6 +441,7 @@ nbd_io(struct nbd_transport *s, struct nbd_op *op, uint64_t offset,
             goto out;
         }
         if (!v2k_retry_again(&retry, progress)) {
+            __atomic_store_n(&s->gone, 1, __ATOMIC_SEQ_CST);
             v2k_error("%s: %s at offset %llu: no working connection for %u s (%s); the source is unreachable", s->t.name, what,
                       (unsigned long long)(offset + done),
                       v2k_retry_stalled_s(&retry), why ? why : "lost");

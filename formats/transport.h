@@ -164,7 +164,8 @@ struct v2k_transport *v2k_transport_https_open(
  * from base:allocation.  A connection lost while reading is made again
  * with back-off for up to V2K_NBD_RECONNECT_TIME seconds (default 300),
  * resuming the read, so a dropped P2V tunnel that comes back does not
- * restart the copy; opts is unused. */
+ * restart the copy; once the budget has run out, every later read fails
+ * at once ("the source is unreachable"); opts is unused. */
 struct v2k_transport *v2k_transport_nbd_open(
     const char *uri, const struct v2k_remote_opts *opts);
 

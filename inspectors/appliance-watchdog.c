@@ -24,6 +24,9 @@ struct watchdog {
     bool thread_started;
     bool stop;
     bool fired;
+    bool probe_fired;               /* fired because probe() said so */
+    bool (*probe)(void *);          /* or NULL */
+    void *probe_arg;                /* borrowed */
     bool launching;                 /* between launch and LAUNCH_DONE */
     unsigned bound;                 /* seconds */
     double last;                    /* monotonic time of the last progress */
@@ -109,6 +112,22 @@ watchdog_thread(void *arg)
             w->killed = kill_appliance();
             w->fired = true;
             continue;
+        } else if (w->probe) {
+            bool (*probe)(void *) = w->probe;
+            void *arg = w->probe_arg;
+            bool stop;
+
+            pthread_mutex_unlock(&w->lock);
+            stop = probe(arg);
+            pthread_mutex_lock(&w->lock);
+            if (stop && !w->stop && !w->fired) {
+                w->waited = now - w->last;
+                w->killed = kill_appliance();
+                w->fired = w->probe_fired = true;
+                continue;
+            }
+            if (now + 1.0 < deadline)
+                deadline = now + 1.0;
         }
         ts.tv_sec = (time_t)deadline;
         ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
@@ -250,6 +269,33 @@ v2k_watchdog_fired(guestfs_h *g)
         return false;
     pthread_mutex_lock(&w->lock);
     fired = w->fired;
+    pthread_mutex_unlock(&w->lock);
+    return fired;
+}
+
+void
+v2k_watchdog_set_probe(guestfs_h *g, bool (*fn)(void *arg), void *arg)
+{
+    struct watchdog *w = guestfs_get_private(g, WATCHDOG_KEY);
+
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->probe = fn;
+    w->probe_arg = arg;
+    pthread_mutex_unlock(&w->lock);
+}
+
+bool
+v2k_watchdog_probe_fired(guestfs_h *g)
+{
+    struct watchdog *w = guestfs_get_private(g, WATCHDOG_KEY);
+    bool fired;
+
+    if (w == NULL)
+        return false;
+    pthread_mutex_lock(&w->lock);
+    fired = w->probe_fired;
     pthread_mutex_unlock(&w->lock);
     return fired;
 }

@@ -16,6 +16,12 @@
  * V2K_APPLIANCE_TIMEOUT=0 disables the bound; anything but a whole
  * number of seconds from 0 to 86400 is an error at attach.
  *
+ * A probe (v2k_watchdog_set_probe) stops the appliance sooner: the
+ * thread calls it about once a second while the appliance runs, and
+ * when it returns true (a disk's source is gone for good, so every read
+ * the appliance makes will fail) the appliance is killed as above, at
+ * once, without waiting for the bound.
+ *
  * After the call fails, v2k_watchdog_fired() says whether the watchdog
  * stopped the appliance and v2k_watchdog_error() records the one message
  * naming the call that was running (replacing the failed call's own,
@@ -33,10 +39,22 @@
  * recorded.  The watchdog belongs to g and goes with guestfs_close. */
 int v2k_watchdog_attach(guestfs_h *g);
 
-/* Whether g's watchdog stopped its appliance. */
+/* fn(arg) is called from the watchdog's thread (never with a libguestfs
+ * call of ours from it: it may only read files, /proc and the like) about
+ * once a second from the launch on; true stops the appliance at once.
+ * arg is borrowed and must live until guestfs_close(g).  Does nothing
+ * when the watchdog is off (V2K_APPLIANCE_TIMEOUT=0). */
+void v2k_watchdog_set_probe(guestfs_h *g, bool (*fn)(void *arg), void *arg);
+
+/* Whether g's watchdog stopped its appliance (for its bound or its
+ * probe). */
 bool v2k_watchdog_fired(guestfs_h *g);
 
-/* Record the watchdog's message (call only when v2k_watchdog_fired). */
+/* Whether it was the probe that stopped it. */
+bool v2k_watchdog_probe_fired(guestfs_h *g);
+
+/* Record the watchdog's message (call only when v2k_watchdog_fired and
+ * not v2k_watchdog_probe_fired: the probe's owner says why). */
 void v2k_watchdog_error(guestfs_h *g);
 
 #endif

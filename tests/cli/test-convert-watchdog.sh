@@ -7,6 +7,12 @@
 # with one line naming the call, within the bound, leaving no output, no
 # temporary directory, no nbdkit and no qemu behind, the source unchanged.
 # A bad V2K_APPLIANCE_TIMEOUT is one error line before any launch.
+# A source that goes away under the appliance (an NBD source, as a P2V
+# machine serves its disks, whose server dies while the guest is being
+# inspected) ends the conversion within V2K_NBD_RECONNECT_TIME and a
+# little, not V2K_APPLIANCE_TIMEOUT: the transport fails every read once
+# the budget is spent and the watchdog's probe stops the appliance; one
+# line names the disk and says the source is unreachable.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need qemu-img pgrep nbdkit guestfish busybox
 
@@ -71,3 +77,55 @@ conv=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]\] Converting .* to run on KVM$/\1/p' \
 no_leftovers "hang"
 [ "$(sha256sum <"$T/hang.img")" = "$sum" ] || fail "hang: the source changed"
 echo "hang: stopped after ${waited}s without progress, exit $((t1 - t0))s after the start"
+
+# --- an NBD source whose server dies under the appliance -----------------
+bash "$V2K_SOURCE_DIR/tests/lib/mkphony.sh" debian12 "$T/gone.img" ||
+    fail "mkphony.sh failed"
+sum=$(sha256sum <"$T/gone.img")
+nbdkit -r -U "$T/src.sock" -P "$T/src.pid" file "$T/gone.img" ||
+    fail "nbdkit did not start"
+for _ in $(seq 100); do [ -S "$T/src.sock" ] && break; sleep 0.1; done
+cat >"$T/gone.xml" <<XML
+<domain type='kvm'>
+  <name>gone</name>
+  <memory unit='MiB'>1024</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <disk type='network' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source protocol='nbd' name='sda'>
+        <host transport='unix' socket='$T/src.sock'/>
+      </source>
+      <target dev='sda' bus='sata'/>
+    </disk>
+  </devices>
+</domain>
+XML
+budget=5
+V2K_NBD_RECONNECT_TIME=$budget "$V2KVM" -i libvirtxml "$T/gone.xml" \
+    -o local -os "$T/out" >"$T/gone.out" 2>"$T/err" &
+conv=$!
+for _ in $(seq 3000); do
+    grep -q "Inspecting the guest" "$T/gone.out" && break
+    kill -0 "$conv" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q "Inspecting the guest" "$T/gone.out" ||
+    { cat "$T/gone.out" "$T/err"; fail "gone: the inspection never started"; }
+kill -9 "$(cat "$T/src.pid")"
+t0=$(date +%s)
+if wait "$conv"; then fail "gone: converted without its source"; fi
+t1=$(date +%s)
+cat "$T/gone.out" "$T/err"
+! grep -q "Copying disk" "$T/gone.out" ||
+    fail "gone: the appliance phase passed without its source"
+[ "$(grep -c 'error' "$T/err")" = 1 ] || fail "gone: not one error line"
+assert_grep "^v2kvm: error: disk 1: nbd+unix:///sda?socket=.*: the source is unreachable" "$T/err"
+# The budget, the appliance's shutdown and cleanup; V2K_APPLIANCE_TIMEOUT
+# (600 s) plays no part.
+[ $((t1 - t0)) -le $((budget + 60)) ] ||
+    fail "gone: $((t1 - t0)) s from the source's death to the exit (budget $budget s)"
+no_leftovers "gone"
+[ "$(sha256sum <"$T/gone.img")" = "$sum" ] || fail "gone: the source changed"
+echo "gone: the conversion stopped $((t1 - t0)) s after its source died (budget $budget s)"

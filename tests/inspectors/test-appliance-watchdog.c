@@ -107,6 +107,52 @@ START_TEST(test_hung_launch_is_stopped)
 }
 END_TEST
 
+/* The probe stops a hung launch long before the bound: on its third
+ * call (about 2 s after the launch began). */
+static bool
+probe_third(void *arg)
+{
+    unsigned *calls = arg;
+
+    return ++*calls >= 3;
+}
+
+START_TEST(test_probe_stops_at_once)
+{
+    char dir[] = "/tmp/v2k-watchdog-XXXXXX", hv[64];
+    guestfs_h *g;
+    FILE *f;
+    unsigned calls = 0;
+    double t0;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(hv, sizeof hv, "%s/qemu-system-x86_64", dir);
+    f = fopen(hv, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("#!/bin/sh\nwhile :; do sleep 1; done\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(chmod(hv, 0755), 0);
+
+    g = handle();
+    setenv("V2K_APPLIANCE_TIMEOUT", "3600", 1);
+    ck_assert_int_eq(v2k_watchdog_attach(g), 0);
+    v2k_watchdog_set_probe(g, probe_third, &calls);
+    ck_assert_int_eq(guestfs_set_backend(g, "direct"), 0);
+    ck_assert_int_eq(guestfs_set_hv(g, hv), 0);
+    ck_assert_int_eq(guestfs_add_drive_scratch(g, 1 << 20, -1), 0);
+    t0 = v2k_now();
+    ck_assert_int_eq(guestfs_launch(g), -1);
+    ck_assert(v2k_watchdog_fired(g));
+    ck_assert(v2k_watchdog_probe_fired(g));
+    ck_assert_uint_ge(calls, 3);
+    ck_assert_msg(v2k_now() - t0 < 120.0, "%.1f s", v2k_now() - t0);
+    guestfs_close(g);
+    unsetenv("V2K_APPLIANCE_TIMEOUT");
+    unlink(hv);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -117,6 +163,7 @@ make_suite(void)
     tcase_add_test(tc, test_bad_bound_is_one_message);
     tcase_add_test(tc, test_zero_and_unlaunched);
     tcase_add_test(tc, test_hung_launch_is_stopped);
+    tcase_add_test(tc, test_probe_stops_at_once);
     suite_add_tcase(s, tc);
     return s;
 }
