@@ -147,10 +147,20 @@ plain_word(const char *s)
     return true;
 }
 
+static bool has_cntrl(const char *s);
+
 int
 v2k_p2v_config_set(struct v2k_p2v_config *c, const char *key,
                    const char *value, const char *where)
 {
+    /* No setting takes a control character (a file name with a newline
+     * would reach the host's command line and our one-line messages):
+     * refused here for every source of settings, the options included. */
+    if (has_cntrl(value)) {
+        v2k_error("%s: the value of %s holds a control character (a newline?)",
+                  where, key);
+        return -1;
+    }
     if (strcmp(key, "server") == 0) {
         if (!plain_word(value)) {
             v2k_error("%s: server '%s' is not a host name or address", where,

@@ -159,6 +159,12 @@ expect_error "would need port 65536" --root "$D/two-sata" --print-xml \
 expect_error "a domain name must be" --root "$D/two-sata" --print-xml \
     --name 'a/b'
 expect_error "sys/block: No such file or directory" --root "$T/nowhere" --list
+# A control character in any setting: one line, before any connection.
+for opt in --identity -os -o -of --remote-v2kvm --known-hosts --name; do
+    expect_error "^v2kvm-p2v: error: -*${opt#-}: the value of .* holds a control character (a newline?)\$" \
+        --root "$D/two-sata" --server 192.0.2.1 --hostkey "SHA256:$(printf 'a%.0s' $(seq 43))" \
+        "$opt" "$(printf 'x\ny')"
+done
 
 # -- this machine: whatever it has, the JSON is whole and valid
 "$P" --list --json > "$T/real.json" || fail "--list --json on / failed"
