@@ -48,7 +48,7 @@ struct v2k_p2v_send_disk {
 typedef char *(*v2k_p2v_xml_fn)(void *arg, const char *const *sockets);
 
 /* Progress of the host's copy for a caller that shows it itself (the
- * text UI's gauge): the host's label ("Copying disk 1/2"), bytes done
+ * text UI's gauge): the host's label ("disk 1/2"), bytes done
  * and total, and the recent rate in bytes/s (0 while unknown).  Called
  * at most every half second per label, and at a label's end. */
 typedef void (*v2k_p2v_progress_fn)(void *arg, const char *label,
