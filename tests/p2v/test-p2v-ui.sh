@@ -19,7 +19,8 @@
 #     the copy is identical (qemu-img compare) and the XML is there;
 #   - a typed password reaches sshd (askpass), and is on no screen, in
 #     no log, and its file is gone after the run;
-#   - --machine-readable with the UI: refused, one line.
+#   - --machine-readable with the UI: refused, one line; without
+#     whiptail and dialog, or without a terminal: one line each.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$(dirname "$0")/../remote/sshd-lib.sh"
 need whiptail python3 nbdkit ssh ssh-keygen ssh-keyscan qemu-img qemu-io
@@ -198,4 +199,10 @@ fi
 expect_fail "${client[@]}" --machine-readable
 assert_grep "the text UI does not go with --machine-readable" "$T/err"
 [ "$(wc -l <"$T/err")" -eq 1 ] || { cat "$T/err"; fail "not one line"; }
+# ... needs whiptail or dialog, and a terminal: one line each.
+expect_fail env PATH=/nonexistent "${client[@]}"
+assert_grep "error: the interactive mode needs whiptail (or dialog)" "$T/err"
+[ "$(wc -l <"$T/err")" -eq 1 ] || { cat "$T/err"; fail "not one line"; }
+expect_fail "${client[@]}" </dev/null
+assert_grep "error: the interactive mode needs a terminal" "$T/err"
 echo "ok"
