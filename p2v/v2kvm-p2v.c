@@ -697,8 +697,10 @@ main(int argc, char **argv)
             interactive = true;         /* asked in the text UI */
         transfer = true;
     }
-    if (interactive && mr)
+    if (interactive && mr) {
+        v2k_p2v_config_free(&cfg);
         return fail("the text UI does not go with --machine-readable: give the settings (--server ... or v2kvm.server=) for an unattended run");
+    }
     if (interactive || transfer) {
         if (list || xml || x.socket_dir || x.host || port || x.network)
             return fail("--list, --print-xml and the --nbd options do not go with a transfer");
