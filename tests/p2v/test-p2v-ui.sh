@@ -6,7 +6,8 @@
 # (sshd-lib.sh) and the v2kvm just built there; the "physical machine"
 # is the captured two-sata tree whose disks are image files
 # (--disk-path), as in test-p2v-transfer.sh.  Checked:
-#   - Quit (Esc) on the first screen: exit 1, one line, nothing started
+#   - Back (Esc) from the second screen to the first, keeping its value;
+#     Quit (Esc) on the first screen: exit 1, one line, nothing started
 #     on the host;
 #   - a port of 99999: the same message as on the command line, and the
 #     port box again;
@@ -57,9 +58,16 @@ no_run_dir() {
         { ls -la "$T/host-tmp"; fail "$1: something was started on the host"; }
 }
 
-# --- Quit on the first screen ---------------------------------------------
+# --- Back, then Quit on the first screen -----------------------------------
+# Esc on the port box goes back to the host box, which keeps what was
+# typed; Esc there quits.
 drive quit <<EOF
 expect Its name or address
+send quit.example\\r
+expect Its SSH port
+send \\x1b
+expect Its name or address
+expect quit.example
 send \\x1b
 exit 1
 EOF
