@@ -9,6 +9,8 @@
 #   - Back (Esc) from the second screen to the first, keeping its value;
 #     Quit (Esc) on the first screen: exit 1, one line, nothing started
 #     on the host;
+#   - a kernel command line without v2kvm.server= (--cmdline, as --boot
+#     reads /proc/cmdline) starts the UI with its values as defaults;
 #   - a port of 99999: the same message as on the command line, and the
 #     port box again;
 #   - the host key screen shows the real SHA256 fingerprint of the test
@@ -75,6 +77,29 @@ assert_grep "cancelled at the first screen: nothing was started" \
     "$T/quit.screens"
 no_run_dir quit
 [ -z "$(ls -A "$T/out")" ] || fail "quit: output left in $T/out"
+
+# --- a kernel command line without v2kvm.server= --------------------------
+# As --boot reads /proc/cmdline: the UI starts, the v2kvm.* values given
+# are the defaults in its boxes.
+client_saved=("${client[@]}")
+client+=(--cmdline "BOOT_IMAGE=/live/vmlinuz boot=live v2kvm.port=2201 v2kvm.user=p2vadmin")
+drive cmdline <<EOF
+expect Its name or address
+send 127.0.0.1\\r
+expect Its SSH port
+expect 2201
+send \\r
+expect The user to log in as
+expect p2vadmin
+send \\x1b
+expect Its SSH port
+send \\x1b
+expect Its name or address
+send \\x1b
+exit 1
+EOF
+client=("${client_saved[@]}")
+no_run_dir cmdline
 
 # --- a conversion through every screen --------------------------------------
 # Backspaces clear a box's default.  The host key box's default is No:
