@@ -149,6 +149,19 @@ plain_word(const char *s)
 
 static bool has_cntrl(const char *s);
 
+bool
+v2k_p2v_config_good_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 200 || strchr(s, '/'))
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
 int
 v2k_p2v_config_set(struct v2k_p2v_config *c, const char *key,
                    const char *value, const char *where)
@@ -199,8 +212,13 @@ v2k_p2v_config_set(struct v2k_p2v_config *c, const char *key,
         return set_str(&c->output_storage, value);
     if (strcmp(key, "of") == 0)
         return set_str(&c->output_format, value);
-    if (strcmp(key, "name") == 0)
+    if (strcmp(key, "name") == 0) {
+        if (!v2k_p2v_config_good_name(value)) {
+            v2k_error("%s: name '%s': a domain name must be 1 to 200 characters without '/' or control characters", where, value);
+            return -1;
+        }
         return set_str(&c->name, value);
+    }
     if (strcmp(key, "network") == 0)
         return set_str(&c->network, value);
     if (strcmp(key, "remote") == 0)

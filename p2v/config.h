@@ -84,6 +84,10 @@ int v2k_p2v_config_set(struct v2k_p2v_config *c, const char *key,
 int v2k_p2v_config_from_cmdline(struct v2k_p2v_config *c, const char *cmdline,
                                 const char *where, unsigned *found);
 
+/* A domain name libvirt takes: 1 to 200 characters, no '/', no control
+ * characters.  The name setting is checked with it. */
+bool v2k_p2v_config_good_name(const char *s);
+
 /* The settings a run needs are there (server).  -1 with a message. */
 int v2k_p2v_config_check(const struct v2k_p2v_config *c);
 

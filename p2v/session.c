@@ -430,9 +430,15 @@ show_progress(struct session *s, bool final)
     double now = v2k_now();
     char eta[32] = "";
 
-    if (!final && now - s->last_print < (s->tty ? 0.5 : PROGRESS_EVERY))
+    if (!final && now - s->last_print < (s->tty || s->a->progress
+                                         ? 0.5 : PROGRESS_EVERY))
         return;
     s->last_print = now;
+    if (s->a->progress) {
+        s->a->progress(s->a->progress_arg, s->plabel, s->pdone, s->ptotal,
+                       s->prate);
+        return;
+    }
     if (s->prate > 0 && s->ptotal > s->pdone) {
         unsigned left = (unsigned)((s->ptotal - s->pdone) / s->prate);
         snprintf(eta, sizeof eta, ", ETA %u:%02u", left / 60, left % 60);
@@ -650,7 +656,8 @@ v2k_p2v_session_run(const struct v2k_p2v_session_args *a)
     char *xml = NULL, *cmd = NULL;
     int rc = -1;
 
-    s.tty = isatty(STDOUT_FILENO) && !v2k_log_machine_readable();
+    s.tty = isatty(STDOUT_FILENO) && !v2k_log_machine_readable() &&
+            a->progress == NULL;
     s.line = v2k_malloc(LINE_MAX_BYTES);
     s.d = v2k_calloc(a->ndisks, sizeof *s.d);
     sockets = v2k_calloc(a->ndisks + 1, sizeof *sockets);

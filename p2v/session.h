@@ -47,6 +47,14 @@ struct v2k_p2v_send_disk {
  * NULL with a message. */
 typedef char *(*v2k_p2v_xml_fn)(void *arg, const char *const *sockets);
 
+/* Progress of the host's copy for a caller that shows it itself (the
+ * text UI's gauge): the host's label ("disk 1/2"), bytes done
+ * and total, and the recent rate in bytes/s (0 while unknown).  Called
+ * at most every half second per label, and at a label's end. */
+typedef void (*v2k_p2v_progress_fn)(void *arg, const char *label,
+                                    double done, double total,
+                                    double bytes_per_s);
+
 struct v2k_p2v_session_args {
     const struct v2k_p2v_config *config;
     const struct v2k_p2v_send_disk *disks;
@@ -54,6 +62,8 @@ struct v2k_p2v_session_args {
     v2k_p2v_xml_fn make_xml;
     void *xml_arg;
     const char *guest_name;         /* -on */
+    v2k_p2v_progress_fn progress;   /* NULL: lines on stdout */
+    void *progress_arg;
 };
 
 /* Run the whole transfer.  0 when the host converted the machine; -1

@@ -103,41 +103,108 @@ fetch_identity(const char *url, const char *dir)
     return path;
 }
 
+/* The SHA256 fingerprint of one known_hosts line ("[h]:p ssh-ed25519
+ * AAAA..."), through ssh-keygen -l: "256 SHA256:xxx [h]:p (ED25519)".
+ * type (optional) gets "ED25519".  false when ssh-keygen cannot read
+ * it. */
+static bool
+line_fingerprint(const char *line, char *fp, size_t fplen, char *type,
+                 size_t typelen)
+{
+    const char *kg[] = { "ssh-keygen", "-l", "-E", "sha256", "-f", "-",
+                         NULL };
+    char *out = NULL;
+    bool ok = false;
+
+    if (v2k_proc_run(kg, NULL, line, strlen(line), &out, NULL, 4096,
+                     30) == 0 && out) {
+        const char *f = strchr(out, ' ');
+        const char *t = strrchr(out, '(');
+        size_t n = f ? strcspn(f + 1, " \n") : 0;
+
+        if (f && n > 7 && n < fplen && strncmp(f + 1, "SHA256:", 7) == 0) {
+            snprintf(fp, fplen, "%.*s", (int)n, f + 1);
+            if (type)
+                snprintf(type, typelen, "%.*s",
+                         t ? (int)strcspn(t + 1, ")\n") : 1, t ? t + 1 : "?");
+            ok = true;
+        }
+    }
+    free(out);
+    return ok;
+}
+
+/* ssh-keyscan's lines for host:port (malloc'd), or NULL with a
+ * message. */
+static char *
+keyscan(const char *host, const char *port, const char *where)
+{
+    const char *scan[] = { "ssh-keyscan", "-T", "15", "-p", port, host,
+                           NULL };
+    char *keys = NULL;
+    int r;
+
+    r = v2k_proc_run(scan, NULL, NULL, 0, &keys, NULL, KEY_MAX,
+                     KEYSCAN_TIMEOUT);
+    if (r != 0 || keys == NULL || keys[0] == '\0') {
+        v2k_error("cannot reach %s to read its host key (ssh-keyscan found none)",
+                  where);
+        free(keys);
+        return NULL;
+    }
+    return keys;
+}
+
+int
+v2k_p2v_ssh_scan_hostkeys(const char *host, unsigned port,
+                          struct v2k_p2v_hostkey *keys, size_t max,
+                          size_t *n)
+{
+    char portstr[8], *where, *text, *line, *save = NULL;
+
+    *n = 0;
+    snprintf(portstr, sizeof portstr, "%u", port ? port : 22);
+    where = v2k_asprintf("%s:%s", host, portstr);
+    if (where == NULL)
+        return -1;
+    text = keyscan(host, portstr, where);
+    for (line = text ? strtok_r(text, "\n", &save) : NULL; line && *n < max;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        if (line_fingerprint(line, keys[*n].fp, sizeof keys[*n].fp,
+                             keys[*n].type, sizeof keys[*n].type))
+            (*n)++;
+    }
+    if (text && *n == 0)
+        v2k_error("%s: ssh-keyscan gave no host key ssh-keygen can read",
+                  where);
+    free(where);
+    free(text);
+    return *n ? 0 : -1;
+}
+
 /* The key of the host whose fingerprint is fp, from ssh-keyscan, into
  * dir/known_hosts. */
 static char *
 known_hosts_from_fingerprint(const struct v2k_p2v_ssh *s, const char *host,
                              const char *fp, const char *dir)
 {
-    const char *scan[] = { "ssh-keyscan", "-T", "15", "-p", s->port, host,
-                           NULL };
-    char *keys = NULL, *err = NULL, *path = NULL, *match = NULL;
+    char *keys, *path = NULL, *match = NULL;
     char *line, *save = NULL;
-    int r;
 
-    r = v2k_proc_run(scan, NULL, NULL, 0, &keys, &err, KEY_MAX, KEYSCAN_TIMEOUT);
-    if (r != 0 || keys == NULL || keys[0] == '\0') {
-        v2k_error("cannot reach %s to read its host key (ssh-keyscan found none)",
-                  s->where);
+    keys = keyscan(host, s->port, s->where);
+    if (keys == NULL)
         goto out;
-    }
     for (line = strtok_r(keys, "\n", &save); line && !match;
          line = strtok_r(NULL, "\n", &save)) {
-        const char *kg[] = { "ssh-keygen", "-l", "-E", "sha256", "-f", "-",
-                             NULL };
-        char *fpout = NULL;
+        char lfp[128];
 
         if (line[0] == '#' || line[0] == '\0')
             continue;
-        if (v2k_proc_run(kg, NULL, line, strlen(line), &fpout, NULL, 4096,
-                         30) == 0 && fpout) {
-            /* "256 SHA256:xxxx host (ED25519)" */
-            const char *f = strchr(fpout, ' ');
-            size_t n = strlen(fp);
-            if (f && strncmp(f + 1, fp, n) == 0 && f[1 + n] == ' ')
-                match = v2k_strdup(line);
-        }
-        free(fpout);
+        if (line_fingerprint(line, lfp, sizeof lfp, NULL, 0) &&
+            strcmp(lfp, fp) == 0)
+            match = v2k_strdup(line);
     }
     if (match == NULL) {
         v2k_error("the host key of %s does not match %s: refusing to connect (someone may be in the way, or the fingerprint is wrong)", s->where, fp);
@@ -154,7 +221,6 @@ known_hosts_from_fingerprint(const struct v2k_p2v_ssh *s, const char *host,
     }
 out:
     free(keys);
-    free(err);
     free(match);
     return path;
 }

@@ -71,6 +71,20 @@ int v2k_p2v_ssh_run(const struct v2k_p2v_ssh *s, const char *cmd,
                     const char *in, size_t len, char **out, char **err,
                     unsigned timeout_s);
 
+/* A host key as ssh-keygen -l shows it: "SHA256:..." and "ED25519". */
+struct v2k_p2v_hostkey {
+    char fp[128];
+    char type[16];
+};
+
+/* The keys host:port (0 = 22) shows, through ssh-keyscan and ssh-keygen
+ * -l (the text UI shows them for the admin to compare, before one is
+ * pinned with the hostkey setting).  At most max into keys, *n of them;
+ * -1 with one message when none could be read (host unreachable). */
+int v2k_p2v_ssh_scan_hostkeys(const char *host, unsigned port,
+                              struct v2k_p2v_hostkey *keys, size_t max,
+                              size_t *n);
+
 /* ssh's stderr (its last line) as one message naming the host. */
 void v2k_p2v_ssh_error(const struct v2k_p2v_ssh *s, const char *stderr_text);
 

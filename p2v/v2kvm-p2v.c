@@ -5,8 +5,9 @@
  * JSON), writes the libvirt domain XML of the selected disks as the
  * conversion server will read them over NBD (physxml.h), or sends them
  * there (--server, session.h), with the settings from options or, for
- * the boot image, from the kernel command line (--boot, config.h).  A
- * text UI for runs without settings is still to come (issue 17).
+ * the boot image, from the kernel command line (--boot, config.h), or
+ * asked in a text UI (--interactive, or --boot without v2kvm.server=:
+ * ui.h).
  *
  * It links only libc (a test reads its NEEDED entries): no libguestfs,
  * libvirt, libxml2 or curl on the live ISO.
@@ -22,6 +23,7 @@
 #include "physxml.h"
 #include "session.h"
 #include "ssh.h"
+#include "ui.h"
 #include "util.h"
 #include "version.h"
 
@@ -61,6 +63,8 @@ usage(FILE *fp)
             "                 [--machine-readable] [-v]\n"
             "       " PROG " --boot   (settings from v2kvm.* on "
             "/proc/cmdline)\n"
+            "       " PROG " --interactive [transfer options as defaults]"
+            "   (a text UI)\n"
             "       " PROG " --help | --version\n"
             "\n"
             "Describe this physical machine for conversion to KVM.\n"
@@ -103,6 +107,7 @@ fail(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    v2k_error("%s", buf);               /* for the text UI's result box */
     v2k_log_error(buf);
     return 1;
 }
@@ -287,18 +292,11 @@ print_json(const struct v2k_p2v_machine *m)
     return 0;
 }
 
-/* A domain name libvirt takes: not empty, no '/', no control
- * characters, not absurdly long. */
+/* A domain name libvirt takes (config.h). */
 static bool
 good_name(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > 200 || strchr(s, '/'))
-        return false;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return false;
-    return true;
+    return v2k_p2v_config_good_name(s);
 }
 
 struct xml_opts {
@@ -471,7 +469,8 @@ log_line(const char *fmt, ...)
 
 static int
 run_transfer(const struct v2k_p2v_machine *m, struct v2k_p2v_config *cfg,
-             const char *const *disk_paths, size_t npaths, const char *name)
+             const char *const *disk_paths, size_t npaths, const char *name,
+             v2k_p2v_progress_fn progress, void *parg)
 {
     struct v2k_p2v_xml_disk sel[MAX_SELECTED];
     struct v2k_p2v_send_disk send[MAX_SELECTED];
@@ -525,6 +524,7 @@ run_transfer(const struct v2k_p2v_machine *m, struct v2k_p2v_config *cfg,
     struct v2k_p2v_session_args a = {
         .config = cfg, .disks = send, .ndisks = (unsigned)t.n,
         .make_xml = transfer_xml, .xml_arg = &t, .guest_name = t.o.name,
+        .progress = progress, .progress_arg = parg,
     };
     r = v2k_p2v_session_run(&a);
     if (r == -1) {
@@ -535,6 +535,23 @@ run_transfer(const struct v2k_p2v_machine *m, struct v2k_p2v_config *cfg,
     return 0;
 }
 
+/* The text UI's way to run the transfer (ui.h). */
+struct ui_transfer {
+    const struct v2k_p2v_machine *m;
+    const char *const *disk_paths;
+    size_t npaths;
+};
+
+static int
+ui_transfer(void *arg, struct v2k_p2v_config *cfg, v2k_p2v_progress_fn fn,
+            void *parg)
+{
+    struct ui_transfer *t = arg;
+
+    return run_transfer(t->m, cfg, t->disk_paths, t->npaths, NULL, fn,
+                        parg) == 0 ? 0 : -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -543,7 +560,8 @@ main(int argc, char **argv)
            OPT_HELP, OPT_VERSION, OPT_SERVER, OPT_SPORT, OPT_USER,
            OPT_IDENTITY, OPT_PWFILE, OPT_HOSTKEY, OPT_KNOWN, OPT_O, OPT_OS,
            OPT_OF, OPT_REMOTE, OPT_RECONNECT, OPT_POWEROFF, OPT_BOOT,
-           OPT_CMDLINE, OPT_DISKPATH, OPT_LOG, OPT_MR, OPT_VERBOSE };
+           OPT_CMDLINE, OPT_DISKPATH, OPT_LOG, OPT_MR, OPT_VERBOSE,
+           OPT_INTERACTIVE };
     static const struct option longopts[] = {
         { "root", required_argument, NULL, OPT_ROOT },
         { "list", no_argument, NULL, OPT_LIST },
@@ -576,6 +594,7 @@ main(int argc, char **argv)
         { "log", required_argument, NULL, OPT_LOG },
         { "machine-readable", no_argument, NULL, OPT_MR },
         { "verbose", no_argument, NULL, OPT_VERBOSE },
+        { "interactive", no_argument, NULL, OPT_INTERACTIVE },
         { NULL, 0, NULL, 0 },
     };
     struct xml_opts x = { .port_base = NBD_DEFAULT_PORT };
@@ -586,7 +605,7 @@ main(int argc, char **argv)
     const char *disk_paths[DISK_PATHS_MAX];
     const char *cmdline = NULL, *logpath = NULL;
     size_t npaths = 0;
-    bool boot = false, transfer = false, mr = false;
+    bool boot = false, transfer = false, mr = false, interactive = false;
     int c, r, verbose = 0;
 
     /* ssh runs this program as SSH_ASKPASS for a password (ssh.h). */
@@ -616,6 +635,7 @@ main(int argc, char **argv)
         case OPT_CMDLINE: cmdline = optarg; continue;
         case OPT_LOG: logpath = optarg; continue;
         case OPT_MR: mr = true; continue;
+        case OPT_INTERACTIVE: interactive = true; continue;
         case OPT_VERBOSE: case 'v': verbose++; continue;
         case OPT_DISKPATH:
             if (strchr(optarg, '=') == NULL || optarg[0] == '=' ||
@@ -674,10 +694,14 @@ main(int argc, char **argv)
                                         where, &found) == -1)
             return fail("%s", v2k_error_message());
         if (cfg.server == NULL)
-            return fail("%s has no v2kvm.server=HOST: the interactive mode is not built yet; boot with v2kvm.server=... (see v2kvm-p2v(1))", where);
+            interactive = true;         /* asked in the text UI */
         transfer = true;
     }
-    if (transfer) {
+    if (interactive && mr) {
+        v2k_p2v_config_free(&cfg);
+        return fail("the text UI does not go with --machine-readable: give the settings (--server ... or v2kvm.server=) for an unattended run");
+    }
+    if (interactive || transfer) {
         if (list || xml || x.socket_dir || x.host || port || x.network)
             return fail("--list, --print-xml and the --nbd options do not go with a transfer");
         if (x.disks && v2k_p2v_config_set(&cfg, "disks", x.disks,
@@ -694,7 +718,17 @@ main(int argc, char **argv)
         }
         if (v2k_p2v_discover(root, &m) == -1)
             return fail("%s", v2k_error_message());
-        r = run_transfer(m, &cfg, disk_paths, npaths, NULL);
+        if (interactive) {
+            struct ui_transfer ut = { m, disk_paths, npaths };
+            struct v2k_p2v_ui_args ua = {
+                .m = m, .config = &cfg, .transfer = ui_transfer,
+                .transfer_arg = &ut, .log_fd = logfp ? fileno(logfp) : -1,
+                .log_path = logfp ? (logpath ? logpath : BOOT_LOG) : NULL,
+            };
+            r = v2k_p2v_ui_run(&ua) == 0 ? 0
+                                         : fail("%s", v2k_error_message());
+        } else
+            r = run_transfer(m, &cfg, disk_paths, npaths, NULL, NULL, NULL);
         v2k_p2v_machine_free(m);
         if (r == 0 && cfg.poweroff == 1) {
             const char *off[] = { "systemctl", "poweroff", NULL };

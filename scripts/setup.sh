@@ -63,6 +63,9 @@ packages=(
     # UEFI ISO by grub-mkrescue (its BIOS and EFI GRUB modules; mtools
     # and xorriso are above); qemu and ovmf boot it in the test
     mmdebstrap squashfs-tools grub-common grub-pc-bin grub-efi-amd64-bin
+    # the P2V client's text UI (p2v/ui.c) runs whiptail, driven in a
+    # pseudo-terminal by tests/p2v/test-p2v-ui.sh
+    whiptail
 )
 
 missing=()
