@@ -961,6 +961,14 @@ v2k_p2v_ui_run(const struct v2k_p2v_ui_args *a)
         v2k_error("the interactive mode needs a terminal on stdin and stdout");
         return -1;
     }
+    /* Where stderr is not the UI's terminal (the boot image: the journal
+     * and the serial console), say where the questions are: a serial or
+     * IPMI console user would otherwise see nothing. */
+    if (!isatty(STDERR_FILENO)) {
+        const char *tty = ttyname(STDIN_FILENO);
+        fprintf(stderr, "v2kvm-p2v: interactive mode: the questions are on %s\n",
+                tty ? tty : "the console");
+    }
     u.tty_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
     if (u.tty_out == -1) {
         v2k_error_errno(errno, "dup stdout");
