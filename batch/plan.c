@@ -1039,11 +1039,15 @@ parse_hooks(struct ctx *c, const struct ynode *y, const char *what,
     if (!want(c, y, Y_MAP, what))
         return;
     check_keys(c, y, known, what);
-    if ((s->pre = get(y, "pre")) != NULL) {
+    /* A VM's hooks replace the defaults' one by one: a VM with only a
+     * post hook keeps the default pre hook. */
+    if (get(y, "pre") != NULL) {
+        s->pre = get(y, "pre");
         snprintf(w, sizeof w, "%s: pre", what);
         check_hook(c, s->pre, w);
     }
-    if ((s->post = get(y, "post")) != NULL) {
+    if (get(y, "post") != NULL) {
+        s->post = get(y, "post");
         snprintf(w, sizeof w, "%s: post", what);
         check_hook(c, s->post, w);
     }
@@ -1324,6 +1328,7 @@ parse_vm(struct ctx *c, const struct ynode *v, const struct settings *def,
     const char *name;
 
     vm->line = v->line;
+    vm->col = v->col;
     if (!want(c, v, Y_MAP, "vms"))
         return;
     name = str(c, v, "name", true, "vms");
@@ -1454,7 +1459,7 @@ check_duplicates(struct ctx *c)
             size_t first = i - 1;
             while (first > 0 && strcmp(names[first - 1].key, vm->name) == 0)
                 first--;
-            report(c, vm->line, 1, false, "vm '%.64s': duplicate VM name (first at line %d)", vm->name, p->vms[names[first].index].line);
+            report(c, vm->line, vm->col, false, "vm '%.64s': duplicate VM name (first at line %d)", vm->name, p->vms[names[first].index].line);
         }
     qsort(outs, no, sizeof *outs, keyed_cmp);
     for (size_t i = 1; i < no; i++)
@@ -1463,7 +1468,7 @@ check_duplicates(struct ctx *c)
             size_t first = i - 1;
             while (first > 0 && strcmp(outs[first - 1].key, outs[i].key) == 0)
                 first--;
-            report(c, vm->line, 1, false, "vm '%.64s': duplicate target output '%.64s' on target '%.64s' (also written by vm '%.64s' at line %d)", vm->name ? vm->name : "?", vm->target_name, vm->target->name, p->vms[outs[first].index].name ? p->vms[outs[first].index].name : "?", p->vms[outs[first].index].line);
+            report(c, vm->line, vm->col, false, "vm '%.64s': duplicate target output '%.64s' on target '%.64s' (also written by vm '%.64s' at line %d)", vm->name ? vm->name : "?", vm->target_name, vm->target->name, p->vms[outs[first].index].name ? p->vms[outs[first].index].name : "?", p->vms[outs[first].index].line);
         }
 out:
     for (size_t i = 0; names && i < nn; i++)

@@ -143,7 +143,7 @@ struct v2k_plan_key {
 
 struct v2k_plan_vm {
     char *name;                 /* unique in the plan, the state's key */
-    int line;
+    int line, col;              /* where its mapping starts */
     const struct v2k_plan_source *source;       /* borrowed */
     const struct v2k_plan_target *target;       /* borrowed */
     const struct v2k_plan_netmap *network_map;  /* borrowed, or NULL */
