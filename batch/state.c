@@ -273,7 +273,15 @@ v2k_state_recover(struct v2k_state *st, size_t *n)
         *n = 0;
     if (begin(st) == -1)
         return -1;
+    /* The history gets an "interrupted" row, like any other move. */
     s = prepare(st, "UPDATE phases SET finished = ? WHERE finished IS NULL AND vm IN (SELECT name FROM vms WHERE phase IN ('running', 'converting', 'copying'))");
+    if (s == NULL)
+        goto fail;
+    sqlite3_bind_double(s, 1, t);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        goto dbfail;
+    sqlite3_finalize(s);
+    s = prepare(st, "INSERT INTO phases (vm, attempt, phase, run, started, finished) SELECT name, attempts, 'interrupted', run, ?1, ?1 FROM vms WHERE phase IN ('running', 'converting', 'copying')");
     if (s == NULL)
         goto fail;
     sqlite3_bind_double(s, 1, t);
