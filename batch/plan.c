@@ -1416,8 +1416,9 @@ vm_storage(const struct v2k_plan_vm *vm)
     return vm->target->storage;
 }
 
-/* Duplicate VM names and duplicate outputs (same target storage or
- * libvirt connection, same target name): sorted, then neighbours. */
+/* Duplicate VM names and duplicate outputs (the same target name in the
+ * same directory, or on the same libvirt connection): sorted, then
+ * neighbours. */
 static void
 check_duplicates(struct ctx *c)
 {
@@ -1437,10 +1438,12 @@ check_duplicates(struct ctx *c)
         if (vm->target == NULL || vm->target_name == NULL)
             continue;
         if (vm->target->kind == V2K_PLAN_TGT_LIBVIRT)
-            outs[no].key = v2k_asprintf("libvirt %s pool %s: %s",
+            /* A domain name is unique per connection, whatever pool
+             * its disks are in. */
+            outs[no].key = v2k_asprintf("libvirt %s: %s",
                                         vm->target->uri ? vm->target->uri
                                                         : "(default)",
-                                        vm_storage(vm), vm->target_name);
+                                        vm->target_name);
         else {
             char real[PATH_MAX];
             const char *st = vm_storage(vm);

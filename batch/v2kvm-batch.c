@@ -38,8 +38,12 @@ cmd_check(const char *path)
     struct v2k_plan_diags d;
     int r = v2k_plan_load(path, &p, &d);
 
+    char buf[4 * 2048];
+
+    /* Keys and values from the plan are in the lines: escaped, like
+     * every line the programs print (log.h). */
     for (size_t i = 0; i < d.nlines; i++)
-        fprintf(stderr, "%s\n", d.lines[i]);
+        fprintf(stderr, "%s\n", v2k_log_escape(d.lines[i], buf, sizeof buf));
     if (r == -1) {
         v2k_log_error(v2k_error_message());
         v2k_plan_diags_free(&d);
