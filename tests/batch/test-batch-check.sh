@@ -91,6 +91,19 @@ for sub in run inspect report; do
     [ "$rc" = 2 ] || fail "$sub: exit $rc, not 2"
     assert_grep "^v2kvm-batch: error: $sub: not built yet" "$T/err"
 done
+# A plan's source kinds are v2kvm's input modes, its target kinds the
+# output modes that write something (not null): a mode added to v2kvm
+# must be added to the plan (batch/plan.c) too.
+printf 'version: 1\nsources: {s: {kind: nosuch}}\ntargets: {t: {kind: nosuch}}\nvms: []\n' >kinds.yaml
+"$B" check kinds.yaml 2>"$T/err" && fail "kind nosuch accepted"
+sed -n "s/.*source 's': kind: 'nosuch' is not one of //p" "$T/err" | tr -d ' ' | tr , '\n' | sort >"$T/plan-inputs"
+sed -n "s/.*target 't': kind: 'nosuch' is not one of //p" "$T/err" | tr -d ' ' | tr , '\n' | sort >"$T/plan-outputs"
+"$V2KVM" --list-inputs | awk '{print $1}' | sort >"$T/inputs"
+"$V2KVM" --list-outputs | awk '$1 != "null" {print $1}' | sort >"$T/outputs"
+[ -s "$T/plan-inputs" ] && [ -s "$T/plan-outputs" ] || fail "no kind list in: $(cat "$T/err")"
+diff "$T/inputs" "$T/plan-inputs" >&2 || fail "plan source kinds differ from v2kvm --list-inputs"
+diff "$T/outputs" "$T/plan-outputs" >&2 || fail "plan target kinds differ from v2kvm --list-outputs"
+
 "$B" --help | grep -q '^usage: v2kvm-batch check PLAN' || fail "--help"
 "$B" --version | grep -q '^v2kvm-batch [0-9]' || fail "--version"
 echo PASS
