@@ -148,7 +148,8 @@ static void
 diags_finish(struct ctx *c, struct v2k_plan_diags *d)
 {
     memset(d, 0, sizeof *d);
-    qsort(c->diags, c->ndiags, sizeof *c->diags, diag_cmp);
+    if (c->ndiags)
+        qsort(c->diags, c->ndiags, sizeof *c->diags, diag_cmp);
     d->lines = calloc(c->ndiags + 2, sizeof *d->lines);
     for (size_t i = 0; i < c->ndiags; i++) {
         if (d->lines)
