@@ -1381,10 +1381,16 @@ parse_vm(struct ctx *c, const struct ynode *v, const struct settings *def,
     vm->memory_bytes = s.memory;
     vm->vcpus = s.vcpus;
     vm->no_convert = s.no_convert;
-    if (s.pre != def->pre)
-        report_hook_program(c, s.pre, "hooks: pre");
-    if (s.post != def->post)
-        report_hook_program(c, s.post, "hooks: post");
+    if (s.pre != def->pre) {
+        char w[160];
+        snprintf(w, sizeof w, "%s: hooks: pre", what);
+        report_hook_program(c, s.pre, w);
+    }
+    if (s.post != def->post) {
+        char w[160];
+        snprintf(w, sizeof w, "%s: hooks: post", what);
+        report_hook_program(c, s.post, w);
+    }
     take_hook(c, s.pre, what, &vm->pre);
     take_hook(c, s.post, what, &vm->post);
 }
@@ -1616,6 +1622,7 @@ v2k_plan_parse_buffer(const char *buf, size_t len, const char *name,
         v2k_plan_free(c.p);
         return -1;
     }
+    v2k_error_clear();          /* what the number parsers left */
     *out = c.p;
     return 0;
 }

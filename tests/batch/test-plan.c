@@ -495,7 +495,8 @@ START_TEST(test_all_errors_in_line_order)
     ck_assert(has(&d, "19:11", "nope.vmx"));
     ck_assert(has(&d, "20:12", "vcpus: 0 is out of range"));
     ck_assert(has(&d, "21:19", "'ide' is not one of virtio-blk, virtio-scsi"));
-    ck_assert(has(&d, "22:28", "not an executable file"));
+    ck_assert(has(&d, "22:28", "vm 'a': hooks: pre: program: "));
+    ck_assert(has(&d, "22:28", "not-exec.sh: not an executable file"));
     ck_assert(has(&d, "23:11", "root: 'ask' is not one of single, first"));
     v2k_plan_diags_free(&d);
 
