@@ -786,8 +786,11 @@ parse_target(struct ctx *c, const struct ynode *k, const struct ynode *v,
         dupstr(c, str(c, v, "uri", false, what), &t->uri);
     } else {
         y = get(v, "storage");
-        if (y)
-            t->storage = file_node(c, y, "storage", F_DIR);
+        if (y) {
+            char w[160];
+            snprintf(w, sizeof w, "%s: storage", what);
+            t->storage = file_node(c, y, w, F_DIR);
+        }
         else if (kind_ok)
             ERR(c, v, "%s: storage: missing (kind %s writes into a directory)", what, target_kinds[t->kind]);
         if ((y = get(v, "uri")) != NULL)

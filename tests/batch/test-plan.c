@@ -515,6 +515,49 @@ START_TEST(test_all_errors_in_line_order)
 }
 END_TEST
 
+
+/* Mapping and target rules: exactly one destination per NIC entry, a
+ * hostdev only for a MAC, options only where v2kvm takes them. */
+START_TEST(test_maps_and_target_rules)
+{
+    struct v2k_plan *p;
+    struct v2k_plan_diags d;
+
+    ck_assert_int_eq(load("version: 1\n"
+                          "sources: {s: {kind: libvirt, uri: \"esx://h\"}}\n"
+                          "targets:\n"
+                          "  a: {kind: local, storage: out, format: raw, compressed: true}\n"
+                          "  b: {kind: local, qemu_boot: true, uri: \"qemu:///system\"}\n"
+                          "  c: {kind: qemu, storage: nodir}\n"
+                          "network_maps:\n"
+                          "  n:\n"
+                          "    - {source: x, mac: \"52:54:00:00:00:01\", network: y}\n"
+                          "    - {source: x}\n"
+                          "    - {source: x, network: y, bridge: z}\n"
+                          "    - {source: x, hostdev: \"0000:03:10.1\"}\n"
+                          "    - {mac: not-a-mac, network: y}\n"
+                          "storage_maps:\n"
+                          "  m: [{source: ds1}]\n"
+                          "vms: [{name: v, source: s, target: a, vm: v, path: x.vmx}]\n",
+                          &p, &d), -1);
+    ck_assert(has(&d, "4:59", "target 'a': compressed: only with format qcow2"));
+    ck_assert(has(&d, "5:6", "target 'b': storage: missing (kind local writes into a directory)"));
+    ck_assert(has(&d, "5:31", "qemu_boot: only with kind qemu"));
+    ck_assert(has(&d, "5:42", "target 'b': uri: only kind libvirt takes a connection URI"));
+    ck_assert(has(&d, "6:28", "target 'c': storage: "));
+    ck_assert(has(&d, "6:28", "/nodir: No such file or directory"));
+    ck_assert(has(&d, "9:7", "network map 'n': give source or mac, not both"));
+    ck_assert(has(&d, "10:7", "give exactly one of network, bridge or hostdev"));
+    ck_assert(has(&d, "11:7", "give exactly one of network, bridge or hostdev"));
+    ck_assert(has(&d, "12:7", "hostdev: only for a NIC chosen by mac"));
+    ck_assert(has(&d, "13:13", "mac: 'not-a-mac' is not a MAC address"));
+    ck_assert(has(&d, "15:7", "storage map 'm': storage: missing (required)"));
+    ck_assert(has(&d, "16:52", "vm 'v': path: source 's' is remote (uri); name the VM with vm:"));
+    ck_assert_uint_eq(d.nerrors, 12);
+    v2k_plan_diags_free(&d);
+}
+END_TEST
+
 /* The command line run will exec: every plan setting as v2kvm's
  * option, sources last after "--". */
 START_TEST(test_vm_argv)
@@ -646,6 +689,7 @@ make_suite(void)
     tcase_add_test(tc, test_aliases_nul_and_control_refused);
     tcase_add_test(tc, test_version_required);
     tcase_add_test(tc, test_all_errors_in_line_order);
+    tcase_add_test(tc, test_maps_and_target_rules);
     tcase_add_test(tc, test_vm_argv);
     suite_add_tcase(s, tc);
     return s;
