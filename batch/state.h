@@ -69,8 +69,9 @@ int v2k_state_add_vms(struct v2k_state *st, const char *const *names,
 /* Move vm to phase to, in run (attempts + 1 on entering running; the
  * finish time of the phase left and the start of the new one are
  * recorded).  Allowed moves: pending/interrupted/failed -> running,
- * running -> converting -> copying -> done, running/converting/copying
- * -> failed (use v2k_state_fail) or interrupted.  Anything else is an
+ * running -> converting -> copying -> done (running -> copying when
+ * nothing is converted, --no-convert), running/converting/copying ->
+ * failed (use v2k_state_fail) or interrupted.  Anything else is an
  * error naming both phases. */
 int v2k_state_transition(struct v2k_state *st, const char *vm,
                          enum v2k_vm_phase to, int64_t run);
