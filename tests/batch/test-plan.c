@@ -420,6 +420,17 @@ START_TEST(test_size_and_count_bounds)
     ck_assert_uint_eq(d.nerrors, 1);
     ck_assert(strstr(d.lines[0], "many.yaml:3:1: vms: 10001 VMs, more than 10000") != NULL);
     v2k_plan_diags_free(&d);
+
+    /* A flow list of 600000 one-character items (1.2 MB): the node cap
+     * stops the tree, not the memory. */
+    n = (size_t)snprintf(buf, 64, "version: 1\nx: [");
+    for (int i = 0; i < 600000; i++)
+        n += (size_t)snprintf(buf + n, 8, "1,");
+    n += (size_t)snprintf(buf + n, 8, "]\n");
+    ck_assert_int_eq(v2k_plan_parse_buffer(buf, n, "nodes.yaml", dir, &p, &d), -1);
+    ck_assert_uint_eq(d.nerrors, 1);
+    ck_assert(strstr(d.lines[0], "too many YAML nodes (more than 500000)") != NULL);
+    v2k_plan_diags_free(&d);
     free(buf);
 }
 END_TEST
