@@ -1359,9 +1359,11 @@ parse_vm(struct ctx *c, const struct ynode *v, const struct settings *def,
         vm_files(c, v, what, vm);
     dupstr(c, str(c, v, "xen_config", false, what), &vm->xen_config);
     dupstr(c, str(c, v, "vbox_file", false, what), &vm->vbox_file);
-    if (vm->xen_config && (vm->source == NULL || vm->source->kind != V2K_PLAN_SRC_XEN || !vm->source->uri))
+    if (vm->xen_config && !(vm->source && vm->source->uri &&
+                            vm->source->kind == V2K_PLAN_SRC_XEN))
         ERR(c, get(v, "xen_config"), "%s: xen_config: only for a remote xen source", what);
-    if (vm->vbox_file && (vm->source == NULL || vm->source->kind != V2K_PLAN_SRC_VBOX || !vm->source->uri))
+    if (vm->vbox_file && !(vm->source && vm->source->uri &&
+                           vm->source->kind == V2K_PLAN_SRC_VBOX))
         ERR(c, get(v, "vbox_file"), "%s: vbox_file: only for a remote vbox source", what);
     if (get(v, "disk_count")) {
         unsigned dc;

@@ -123,8 +123,10 @@ START_TEST(test_good_plan_fills_the_struct)
     ck_assert_str_eq(p->name, "plan");
     ck_assert(strstr(p->state_path, "/plan.state") != NULL);
     /* The limits' defaults. */
-    ck_assert_uint_eq(p->limits.max_in_flight, V2K_PLAN_DEFAULT_MAX_IN_FLIGHT);
-    ck_assert_uint_eq(p->limits.per_source_host_disks, V2K_PLAN_DEFAULT_HOST_DISKS);
+    ck_assert_uint_eq(p->limits.max_in_flight,
+                      V2K_PLAN_DEFAULT_MAX_IN_FLIGHT);
+    ck_assert_uint_eq(p->limits.per_source_host_disks,
+                      V2K_PLAN_DEFAULT_HOST_DISKS);
     ck_assert(p->limits.memory_budget == 0);
     ck_assert_uint_eq(p->limits.transient_retries, V2K_PLAN_DEFAULT_RETRIES);
     ck_assert_str_eq(p->vms[0].name, "web");
