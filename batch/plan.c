@@ -1618,10 +1618,18 @@ v2k_plan_parse_buffer(const char *buf, size_t len, const char *name,
     }
     dupstr(&c, name, &c.p->path);
     dupstr(&c, dir, &c.p->dir);
-    if (c.p->name == NULL)
-        c.p->name = v2k_basename_noext(name, (const char *const[]){ ".yaml", ".yml", NULL });
-    if (c.p->state_path == NULL)
-        c.p->state_path = v2k_asprintf("%s/%s.state", dir, c.p->name ? c.p->name : "plan");
+    {
+        static const char *const exts[] = { ".yaml", ".yml", NULL };
+        CLEANUP_FREE char *base = v2k_basename_noext(name, exts);
+
+        if (c.p->name == NULL)
+            dupstr(&c, base, &c.p->name);
+        /* Named after the file, not the plan's name: two plans of one
+         * name in a directory must not share a state. */
+        if (c.p->state_path == NULL)
+            c.p->state_path = v2k_asprintf("%s/%s.state", dir,
+                                           base ? base : "plan");
+    }
     if (c.oom)
         report(&c, 0, 0, false, "out of memory");
     diags_finish(&c, d);

@@ -183,7 +183,8 @@ struct v2k_plan {
     char *dir;                  /* its directory */
     unsigned version;
     char *name;                 /* "name", default the file's basename */
-    char *state_path;           /* "state", default PLAN.state next to it */
+    char *state_path;           /* "state", default the plan file's name
+                                   with .state for .yaml, beside it */
     struct v2k_plan_limits limits;
     struct v2k_plan_source *sources;
     size_t nsources;

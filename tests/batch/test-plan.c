@@ -160,6 +160,8 @@ START_TEST(test_example_plan_is_valid)
     ck_assert_uint_eq(d.nerrors, 0);
     ck_assert_uint_eq(p->nvms, 5);
     ck_assert_str_eq(p->name, "wave1");
+    /* The state is named after the file, not the plan's name. */
+    ck_assert(strstr(p->state_path, "/examples/plan.state") != NULL);
     ck_assert(p->limits.memory_budget == 12ULL << 30);
     ck_assert_uint_eq(p->vms[0].disks, 2);
     ck_assert_uint_eq(p->vms[4].disks, 2);
