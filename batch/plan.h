@@ -9,9 +9,12 @@
  * Checking goes on after the first problem: every error and warning is
  * one line in struct v2k_plan_diags, "PLAN:LINE:COL: message" or
  * "PLAN:LINE:COL: warning: message" (1-based, from libyaml's marks),
- * in the order found.  v2k_plan_load() returns 0 and the plan when
+ * in line order.  v2k_plan_load() returns 0 and the plan when
  * there was no error (warnings allowed), else -1 with the diagnostics
- * and a v2k_error() summary ("PLAN: 3 errors").
+ * and a v2k_error() summary ("PLAN: 3 errors").  A file that cannot be
+ * read at all (missing, not a regular file, over the size bound): -1,
+ * no diagnostics, the message in v2k_error().  The caller frees the
+ * diagnostics with v2k_plan_diags_free() in every case.
  *
  * What is refused: YAML syntax errors, more than one document, anchors
  * and aliases (a plan is written by hand or by a script; an alias would
