@@ -45,6 +45,9 @@ packages=(
     libssh2-1-dev
     # NBD sources (formats/transport-nbd.c): P2V disks, nbd:// URIs
     libnbd-dev
+    # batch migration (batch/): plan files in YAML (libyaml), the run's
+    # state in SQLite; the sqlite3 shell to look into a state by hand
+    libyaml-dev libsqlite3-dev sqlite3
     # benchmarks (bench/): virt-v2v and nbdcopy measured in the same run
     time virt-v2v libnbd-bin bc
     # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer

@@ -5,7 +5,7 @@
 # name in the tree (includes are flat: CMake gives each area the include
 # directories of the areas below it); version.h is generated from
 # common/version.h.in.  p2v/ (the P2V client, on a live ISO) may use
-# common/ only.  Tests, tools (tests/lib) and the converters
+# common/ only, and so may batch/ (v2kvm-batch runs v2kvm).  Tests, tools (tests/lib) and the converters
 # (the top) may include anything.
 . "$(dirname "$0")/../lib/test-lib.sh"
 
@@ -17,6 +17,7 @@ declare -A allowed=(
     [inspectors]="model common"
     [drivers-inject]="inspectors model common"
     [p2v]="common"
+    [batch]="common"
 )
 
 # check ROOT: print each include that breaks the rule; exit 1 if any.
@@ -27,7 +28,7 @@ check() {
         h=${hdr##*/}
         where[$h]=${hdr%%/*}
     done < <(cd "$root" && find common model formats inspectors \
-                 drivers-inject converters p2v -name '*.h' 2>/dev/null)
+                 drivers-inject converters p2v batch -name '*.h' 2>/dev/null)
     where[version.h]=common                  # common/version.h.in
     for area in "${!allowed[@]}"; do
         [ -d "$root/$area" ] || continue

@@ -273,8 +273,28 @@ v2kvm.name="unclosed
 EOF_CL
 }
 
+# Batch plans (fuzz-plan): the shipped example, and small plans with
+# each kind of block and each kind of error (tests/batch/test-plan.c's).
+seeds_plan() {
+    local i=0
+    cp "$src/batch/examples/plan.yaml" "$dir/plan-example"
+    while IFS= read -r l; do
+        printf '%b' "$l" >"$dir/plan-$((i++))"
+    done <<'EOF_PLAN'
+version: 1\nsources:\n  s: {kind: libvirt, uri: "esx://root@h", password_file: /etc/hostname}\ntargets:\n  t: {kind: libvirt, uri: "qemu:///system"}\nvms:\n  - {name: a, source: s, target: t, vm: a}\n
+version: 1\nsources: {d: {kind: disk, format: raw}}\ntargets: {t: {kind: local, storage: /tmp}}\nnetwork_maps:\n  n:\n    - {source: VM Network, network: default}\n    - {mac: 52-54-00-12-34-56, hostdev: "0000:03:10.1"}\n    - {bridge: br0}\nstorage_maps: {m: [{storage: /tmp}, {source: ds1, storage: /var}]}\nvms:\n  - {name: a, source: d, target: t, disks: [/etc/hostname, "nbd://h/x"], network_map: n, storage_map: m, memory: 4GiB, vcpus: 2, root: /dev/sda2, luks_keys: [{device: /dev/sda2, key_file: /etc/hostname}]}\n
+version: 1\nlimits: {max_in_flight: 0, per_source_host_disks: x, memory_budget: 1G, transient_retries: 101}\ndefaults: {source: nope, hooks: {pre: {program: /bin/true, args: [a, b], timeout: 5}}}\nvms: [{name: a}, {name: a}]\n
+version: 1\nvms:\n  - &x {name: a}\n  - *x\n
+version: 1\nvms: [\n  - a\n
+version: 1\n---\nversion: 1\n
+version: 1\nsources: {s: {kind: vmx, password: x, colour: 1, ssh_insecure: maybe}}\nvms: [{name: "a\\x1b", source: s, path: "ssh://h/x.vmx", disks: 3}]\n
+[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n
+version: 1\nversion: 1\n? [a]\n: b\n
+EOF_PLAN
+}
+
 case $fmt in
-raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable|fatdir|jsonline|p2vcmdline)
+raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable|fatdir|jsonline|p2vcmdline|plan)
     "seeds_$fmt" ;;
 probe)
     for f in raw qcow2 vmdk vdi vhd vhdx; do "seeds_$f"; done ;;

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Example hook: stop the application before the copy.
+exit 0

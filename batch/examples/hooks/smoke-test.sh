@@ -1,0 +1,3 @@
+#!/bin/sh
+# Example hook: check the converted VM answers.
+exit 0

@@ -1,0 +1,123 @@
+/* state.h - where a batch run is, kept in SQLite so that it survives
+ * SIGKILL and power loss (v2kvm-batch(1), "STATE").
+ *
+ * One database per plan (struct v2k_plan's state_path), opened in WAL
+ * mode with synchronous=FULL: a transition that returned 0 is on disk.
+ * Every transition is one IMMEDIATE transaction, so a reader after a
+ * crash sees each VM either before or after it, never half-way.
+ *
+ * The coordinator that opens the state holds an exclusive lock on it
+ * (flock on the database file, released by the kernel when the process
+ * dies, however it dies).  A second opener fails with "in use".  So, on
+ * open, a run still marked "running" belongs to a coordinator that is
+ * gone: v2k_state_recover() marks that run "interrupted" and its VMs
+ * that were in flight (running, converting, copying) "interrupted", to
+ * be cleaned up and done again.
+ *
+ * Phases of a VM: pending -> running -> converting -> copying -> done,
+ * or -> failed (with an error class: transient, e.g. the network, is
+ * retried automatically up to the plan's bound; permanent, e.g. bad
+ * input, never without --retry-failed), or -> interrupted (its
+ * coordinator died).  "attempts" counts the entries into running.
+ *
+ * Errors follow error.h: -1/NULL with one message naming the database.
+ * Strings returned are owned by the caller.
+ */
+#ifndef V2K_STATE_H
+#define V2K_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define V2K_STATE_SCHEMA_VERSION 1
+
+enum v2k_vm_phase {
+    V2K_PHASE_PENDING, V2K_PHASE_RUNNING, V2K_PHASE_CONVERTING,
+    V2K_PHASE_COPYING, V2K_PHASE_DONE, V2K_PHASE_FAILED,
+    V2K_PHASE_INTERRUPTED,
+};
+const char *v2k_vm_phase_to_string(enum v2k_vm_phase ph);
+int v2k_vm_phase_from_string(const char *s);    /* -1 when unknown */
+
+enum v2k_error_class {
+    V2K_ERRCLASS_NONE, V2K_ERRCLASS_TRANSIENT, V2K_ERRCLASS_PERMANENT,
+};
+const char *v2k_error_class_to_string(enum v2k_error_class c);
+
+struct v2k_state;
+
+/* Open or create the database at path and take the coordinator's lock.
+ * A database of a newer schema is refused. */
+struct v2k_state *v2k_state_open(const char *path);
+void v2k_state_close(struct v2k_state *st);
+
+/* Mark what a dead coordinator left in flight as interrupted (see
+ * above); *n (optional) gets the number of VMs marked. */
+int v2k_state_recover(struct v2k_state *st, size_t *n);
+
+/* A run: one invocation of the coordinator.  Its id, or -1. */
+int64_t v2k_state_run_begin(struct v2k_state *st, const char *plan_path);
+int v2k_state_run_end(struct v2k_state *st, int64_t run, bool ok);
+
+/* Add the plan's VMs (in plan order) that the state does not know yet,
+ * as pending.  VMs no longer in the plan are kept (the report shows
+ * them); they are never selected to run. */
+int v2k_state_add_vms(struct v2k_state *st, const char *const *names,
+                      size_t n);
+
+/* Move vm to phase to, in run (attempts + 1 on entering running; the
+ * finish time of the phase left and the start of the new one are
+ * recorded).  Allowed moves: pending/interrupted/failed -> running,
+ * running -> converting -> copying -> done (running -> copying when
+ * nothing is converted, --no-convert), running/converting/copying ->
+ * failed (use v2k_state_fail) or interrupted.  Anything else is an
+ * error naming both phases. */
+int v2k_state_transition(struct v2k_state *st, const char *vm,
+                         enum v2k_vm_phase to, int64_t run);
+
+/* -> failed with class and message (one line, kept as last error). */
+int v2k_state_fail(struct v2k_state *st, const char *vm,
+                   enum v2k_error_class cls, const char *message);
+
+int v2k_state_set_bytes(struct v2k_state *st, const char *vm,
+                        uint64_t copied, uint64_t total);
+int v2k_state_add_warning(struct v2k_state *st, const char *vm,
+                          const char *message);
+int v2k_state_add_output(struct v2k_state *st, const char *vm,
+                         const char *path);
+
+struct v2k_state_vm {
+    char *name;
+    enum v2k_vm_phase phase;
+    unsigned attempts;
+    uint64_t bytes_copied, bytes_total;
+    unsigned warnings;
+    char *last_error;           /* or NULL */
+    enum v2k_error_class error_class;
+    double started, finished;   /* of the current attempt (Unix time,
+                                   0 = not yet) */
+};
+int v2k_state_get(struct v2k_state *st, const char *vm,
+                  struct v2k_state_vm *out);
+void v2k_state_vm_clear(struct v2k_state_vm *v);
+
+/* Which VMs to start, in plan order: pending and interrupted ones, and
+ * failed ones with a transient error and fewer than 1 + max_retries
+ * attempts; with retry_failed every failed one too.  only (NULL = all)
+ * limits the choice to those names; a name the state does not know is
+ * an error.  Done VMs and those in flight are never chosen. */
+struct v2k_state_select {
+    const char *const *only;
+    size_t nonly;
+    bool retry_failed;
+    unsigned max_retries;
+};
+char **v2k_state_next(struct v2k_state *st,
+                      const struct v2k_state_select *sel, size_t *n);
+
+/* Number of VMs in phase ph. */
+int v2k_state_count(struct v2k_state *st, enum v2k_vm_phase ph,
+                    size_t *n);
+
+#endif

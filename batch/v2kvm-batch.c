@@ -1,0 +1,119 @@
+/* v2kvm-batch - migrate many machines from a plan file (v2kvm-batch(1)).
+ * The thin main: subcommands, diagnostics, exit codes: 0 success, 1 the
+ * plan has errors (or the work failed), 2 usage error or a subcommand
+ * not built yet. */
+#include "error.h"
+#include "log.h"
+#include "plan.h"
+#include "version.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+usage(FILE *fp)
+{
+    fprintf(fp,
+"usage: v2kvm-batch check PLAN\n"
+"       v2kvm-batch run PLAN [--only VM]... [--retry-failed]   (not built yet)\n"
+"       v2kvm-batch inspect PLAN                             (not built yet)\n"
+"       v2kvm-batch report PLAN                              (not built yet)\n"
+"       v2kvm-batch --help|--version\n"
+"\n"
+"Migrates many machines with v2kvm, following a plan file (YAML, schema\n"
+"version %d).\n"
+"\n"
+"  check PLAN   read and check the plan: every error on one line,\n"
+"               PLAN:LINE:COLUMN: message; nothing is run or written\n"
+"\n"
+"Exit status: 0 success, 1 the plan has errors, 2 usage error.\n"
+"See v2kvm-batch(1).\n", V2K_PLAN_VERSION);
+}
+
+static int
+cmd_check(const char *path)
+{
+    struct v2k_plan *p = NULL;
+    struct v2k_plan_diags d;
+    int r = v2k_plan_load(path, &p, &d);
+
+    char buf[4 * 2048];
+
+    /* Keys and values from the plan are in the lines: escaped, like
+     * every line the programs print (log.h). */
+    for (size_t i = 0; i < d.nlines; i++)
+        fprintf(stderr, "%s\n", v2k_log_escape(d.lines[i], buf, sizeof buf));
+    if (r == -1) {
+        v2k_log_error(v2k_error_message());
+        v2k_plan_diags_free(&d);
+        return 1;
+    }
+    printf("%s: OK, %zu VM%s, %zu source%s, %zu target%s", path, p->nvms,
+           p->nvms == 1 ? "" : "s", p->nsources,
+           p->nsources == 1 ? "" : "s", p->ntargets,
+           p->ntargets == 1 ? "" : "s");
+    if (d.nwarnings)
+        printf(", %zu warning%s", d.nwarnings, d.nwarnings == 1 ? "" : "s");
+    printf("\n");
+    v2k_plan_diags_free(&d);
+    v2k_plan_free(p);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cmd;
+    int c;
+
+    v2k_log_init("v2kvm-batch", 0, false, false, false);
+    /* Options before the subcommand only; the subcommands parse their
+     * own (run's --only, later). */
+    while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("v2kvm-batch %s\n", V2K_VERSION);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        v2k_log_error("give a subcommand: check, run, inspect or report");
+        fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+        return 2;
+    }
+    cmd = argv[optind++];
+    if (strcmp(cmd, "check") == 0) {
+        if (argc - optind != 1) {
+            v2k_log_error("check: give one PLAN file");
+            fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+            return 2;
+        }
+        return cmd_check(argv[optind]);
+    }
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "inspect") == 0 ||
+        strcmp(cmd, "report") == 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s: not built yet (only check is)", cmd);
+        v2k_log_error(msg);
+        return 2;
+    }
+    {
+        char msg[160];
+        snprintf(msg, sizeof msg, "unknown subcommand '%.64s' (check, run, inspect, report)", cmd);
+        v2k_log_error(msg);
+    }
+    fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+    return 2;
+}
