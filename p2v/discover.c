@@ -1259,6 +1259,15 @@ relate_md_sets(struct ctx *c, struct ondisk_rec *r, size_t n, size_t *units)
     }
 }
 
+/* Two PVs belong to one VG: the same name, and the same id when both
+ * metadata areas gave one (two machines' disks may both hold a "vg0"). */
+static bool
+same_vg(const struct v2k_p2v_ondisk *a, const struct v2k_p2v_ondisk *b)
+{
+    return strcmp(a->vg_name, b->vg_name) == 0 &&
+           (!*a->vg_id || !*b->vg_id || strcmp(a->vg_id, b->vg_id) == 0);
+}
+
 static void
 relate_vgs(struct ctx *c, struct ondisk_rec *r, size_t n, size_t *units)
 {
@@ -1267,8 +1276,9 @@ relate_vgs(struct ctx *c, struct ondisk_rec *r, size_t n, size_t *units)
     for (size_t k = 0; k < n && !c->oom; k++) {
         CLEANUP_FREE char *label = NULL;
         CLEANUP_FREE char *rel = NULL;
+        char id[64] = "";
         size_t nu = 0;
-        bool first = true;
+        bool first = true, clash = false;
 
         if (r[k].od.kind != V2K_P2V_ONDISK_LVM)
             continue;
@@ -1276,15 +1286,20 @@ relate_vgs(struct ctx *c, struct ondisk_rec *r, size_t n, size_t *units)
             add_relation(c, &m->disks[r[k].disk], "LVM physical volume (no metadata area on it names its VG)");
             continue;
         }
-        for (size_t i = 0; i < k; i++)
-            first &= !(r[i].od.kind == V2K_P2V_ONDISK_LVM &&
-                       strcmp(r[i].od.vg_name, r[k].od.vg_name) == 0);
+        for (size_t i = 0; i < n; i++) {
+            if (r[i].od.kind != V2K_P2V_ONDISK_LVM)
+                continue;
+            if (i < k && same_vg(&r[i].od, &r[k].od))
+                first = false;
+            clash |= strcmp(r[i].od.vg_name, r[k].od.vg_name) == 0 &&
+                     !same_vg(&r[i].od, &r[k].od);
+        }
         if (!first)
             continue;
         for (size_t i = k; i < n; i++) {
             bool dup = false;
             if (r[i].od.kind != V2K_P2V_ONDISK_LVM ||
-                strcmp(r[i].od.vg_name, r[k].od.vg_name) != 0)
+                !same_vg(&r[i].od, &r[k].od))
                 continue;
             for (size_t j = 0; j < nu; j++)
                 dup |= units[j] == r[i].disk;
@@ -1292,9 +1307,12 @@ relate_vgs(struct ctx *c, struct ondisk_rec *r, size_t n, size_t *units)
                 units[nu++] = r[i].disk;
         }
         /* the labels relate_stacks() gives an active VG: the same VG
-         * seen both ways is one group */
-        label = v2k_asprintf("VG %s", r[k].od.vg_name);
-        rel = v2k_asprintf("physical volume of VG %s", r[k].od.vg_name);
+         * seen both ways is one group; VGs of one name told apart by
+         * their id */
+        if (clash)
+            snprintf(id, sizeof id, " (id %s)", r[k].od.vg_id);
+        label = v2k_asprintf("VG %s%s", r[k].od.vg_name, id);
+        rel = v2k_asprintf("physical volume of VG %s%s", r[k].od.vg_name, id);
         for (size_t j = 0; j < nu; j++)
             add_relation(c, &m->disks[units[j]], rel);
         if (nu >= 2)

@@ -46,7 +46,8 @@
  * 'host:0' (raid1), not assembled" or "physical volume of VG vg0", and
  * the sets spanning two disks or more become groups ("md array 'host:0'
  * (raid1, not assembled)", keyed by the array's UUID; "VG vg0", the
- * label of an active VG too, so one VG seen both ways is one group).  A
+ * label of an active VG too, so one VG seen both ways is one group; two
+ * VGs of one name but different ids are "VG vg0 (id ...)" each).  A
  * disk or partition that sysfs already shows under an md or dm device
  * is not read.  An array with fewer active members found than its
  * raid_disks gets a note in the relation ("md array 'host:0' is

@@ -690,6 +690,24 @@ START_TEST(test_ondisk_raid_and_vg_not_active)
     ck_assert_int_eq(select_(m, "nvme0n1", NULL), -1);
     ck_assert_str_eq(v2k_error_message(), "VG vg0 spans nvme0n1, sdd: select all of them or none (sdd is not selected)");
     v2k_p2v_machine_free(m);
+
+    /* sdf: another machine's disk with a VG named vg0 too (another id):
+     * a VG of its own, told apart by its id, not a third PV of ours */
+    {
+        char other[sizeof vg0_text];
+        snprintf(other, sizeof other, "%s", vg0_text);
+        memcpy(strstr(other, "Xk3f2a"), "Yk3f2a", 6);
+        mk_disk("sdf", 4 * MiB, 0, 0);
+        mk_pv("dev/sdf", 4 * MiB, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", other);
+    }
+    ck_assert_msg(v2k_p2v_discover(tmproot, &m) == 0, "%s",
+                  v2k_error_message());
+    ck_assert_str_eq(disk(m, "nvme0n1")->relation, "physical volume of VG vg0 (id Xk3f2a-AAAA-BBBB-CCCC-DDDD-EEEE-FFFFff)");
+    ck_assert_str_eq(disk(m, "sdf")->relation, "physical volume of VG vg0 (id Yk3f2a-AAAA-BBBB-CCCC-DDDD-EEEE-FFFFff)");
+    ck_assert_uint_eq(m->ngroups, 2);
+    ck_assert_str_eq(m->groups[1].label, "VG vg0 (id Xk3f2a-AAAA-BBBB-CCCC-DDDD-EEEE-FFFFff)");
+    ck_assert_int_eq(select_(m, "nvme0n1", "sdd"), 0);
+    v2k_p2v_machine_free(m);
     drop_tree();
 }
 END_TEST
