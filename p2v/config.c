@@ -227,6 +227,8 @@ v2k_p2v_config_set(struct v2k_p2v_config *c, const char *key,
         return set_uint(&c->reconnect_s, value, 1, 86400, "reconnect", where);
     if (strcmp(key, "poweroff") == 0)
         return set_bool(&c->poweroff, value, "poweroff", where);
+    if (strcmp(key, "list") == 0)
+        return set_bool(&c->list, value, "list", where);
     v2k_error("%s: unknown setting 'v2kvm.%s'", where, key);
     return -1;
 }

@@ -29,6 +29,10 @@
  *                                         both sides give up (300)
  *   --poweroff       v2kvm.poweroff=1     power off when done (the
  *                                         boot image's default: 1)
+ *   (none)           v2kvm.list=1         discovery only: print what
+ *                                         --list and --print-xml print
+ *                                         (on the console, with
+ *                                         --boot), send nothing (0)
  *
  * Kernel command line syntax (the kernel's own, Documentation/admin-
  * guide/kernel-parameters.rst): words split on blanks, a value may be
@@ -66,6 +70,7 @@ struct v2k_p2v_config {
     char *remote_v2kvm;         /* NULL = "v2kvm" */
     unsigned reconnect_s;       /* 0 = V2K_P2V_DEFAULT_RECONNECT */
     int poweroff;               /* -1 unset, 0, 1 */
+    int list;                   /* 1: discovery only (v2kvm.list) */
 };
 
 void v2k_p2v_config_init(struct v2k_p2v_config *c);

@@ -15,6 +15,7 @@
  */
 #include "discover.h"
 #include "cleanup.h"
+#include "ondisk.h"
 #include "error.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@
 
 #define MAX_CPUS 8192           /* more than any x86 server has */
 #define MAX_STACK_DEPTH 8       /* md over dm over md...: a bound */
+#define MAX_ONDISK 1024         /* devices probed for md/LVM metadata */
 
 struct ctx {
     const char *root;
@@ -1130,6 +1132,242 @@ find_boot_medium(struct ctx *c)
     }
 }
 
+/* ---- RAID and LVM metadata on the disks (ondisk.h) -------------------- */
+
+/* One device (a whole offered disk or a partition of it) that carries
+ * md or LVM metadata. */
+struct ondisk_rec {
+    size_t disk;                /* index in m->disks */
+    struct v2k_p2v_ondisk od;
+};
+
+/* Device name (kernel name or partition) is a slave of an active md or
+ * dm device: sysfs has related it already. */
+static bool
+is_held(const struct v2k_p2v_machine *m, const char *name)
+{
+    for (size_t i = 0; i < m->ndisks; i++) {
+        const struct v2k_p2v_disk *x = &m->disks[i];
+        if (!is_stack(x))
+            continue;
+        for (size_t s = 0; x->slaves && x->slaves[s]; s++)
+            if (strcmp(x->slaves[s], name) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* Probe ROOT/dev/NAME (cciss!c0d0p1 is /dev/cciss/c0d0p1): read-only,
+ * a block device or (in the tests) a regular file, nothing else. */
+static bool
+probe_device(struct ctx *c, const char *devpath, struct v2k_p2v_ondisk *od)
+{
+    CLEANUP_FREE char *p = pathf(c, "%s", devpath);
+    CLEANUP_CLOSE int fd = -1;
+    struct stat st;
+    off_t end;
+
+    od->kind = V2K_P2V_ONDISK_NONE;
+    if (p == NULL)
+        return false;
+    for (char *q = p + strlen(c->root); *q; q++)
+        if (*q == '!')
+            *q = '/';
+    fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd == -1 || fstat(fd, &st) == -1 ||
+        !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+        return false;
+    end = lseek(fd, 0, SEEK_END);
+    if (end <= 0)
+        return false;
+    v2k_p2v_ondisk_probe(fd, (uint64_t)end, od);
+    return od->kind != V2K_P2V_ONDISK_NONE;
+}
+
+/* The md relation and group label of a set: its name, with its UUID
+ * when another set found has the same name. */
+static void
+md_set_name(const struct ondisk_rec *r, size_t n, size_t k, char *buf,
+            size_t len)
+{
+    bool clash = false;
+
+    for (size_t i = 0; i < n; i++)
+        clash |= r[i].od.kind == V2K_P2V_ONDISK_MD &&
+                 strcmp(r[i].od.md_name, r[k].od.md_name) == 0 &&
+                 strcmp(r[i].od.md_uuid, r[k].od.md_uuid) != 0;
+    if (clash)
+        snprintf(buf, len, "'%s' (UUID %s)", r[k].od.md_name,
+                 r[k].od.md_uuid);
+    else
+        snprintf(buf, len, "'%s'", r[k].od.md_name);
+}
+
+static void
+relate_md_sets(struct ctx *c, struct ondisk_rec *r, size_t n, size_t *units)
+{
+    struct v2k_p2v_machine *m = c->m;
+
+    for (size_t k = 0; k < n && !c->oom; k++) {
+        char name[128];
+        CLEANUP_FREE char *label = NULL;
+        CLEANUP_FREE char *rel = NULL;
+        CLEANUP_FREE char *note = NULL;
+        size_t nu = 0, active = 0;
+        bool first = true;
+
+        if (r[k].od.kind != V2K_P2V_ONDISK_MD)
+            continue;
+        for (size_t i = 0; i < k; i++)
+            first &= !(r[i].od.kind == V2K_P2V_ONDISK_MD &&
+                       strcmp(r[i].od.md_uuid, r[k].od.md_uuid) == 0);
+        if (!first)
+            continue;
+        for (size_t i = k; i < n; i++) {
+            bool dup = false, dup_role = false;
+            if (r[i].od.kind != V2K_P2V_ONDISK_MD ||
+                strcmp(r[i].od.md_uuid, r[k].od.md_uuid) != 0)
+                continue;
+            for (size_t j = 0; j < nu; j++)
+                dup |= units[j] == r[i].disk;
+            if (!dup)
+                units[nu++] = r[i].disk;
+            /* a 0.90 member on a partition that ends the disk is seen
+             * on the disk too: one slot, counted once */
+            for (size_t j = k; j < i; j++)
+                dup_role |= r[j].od.kind == V2K_P2V_ONDISK_MD &&
+                            r[j].disk == r[i].disk &&
+                            r[j].od.md_role == r[i].od.md_role &&
+                            strcmp(r[j].od.md_uuid, r[k].od.md_uuid) == 0;
+            if (r[i].od.md_role >= 0 && !dup_role)
+                active++;
+        }
+        md_set_name(r, n, k, name, sizeof name);
+        label = v2k_asprintf("md array %s (%s, not assembled)", name,
+                             r[k].od.md_level);
+        rel = v2k_asprintf("member of md array %s (%s), not assembled", name,
+                           r[k].od.md_level);
+        if (active < r[k].od.md_raid_disks)
+            note = v2k_asprintf("md array %s is degraded: %zu of its %u members found", name, active, r[k].od.md_raid_disks);
+        for (size_t j = 0; j < nu; j++) {
+            add_relation(c, &m->disks[units[j]], rel);
+            if (note)
+                add_relation(c, &m->disks[units[j]], note);
+        }
+        if (nu >= 2)
+            add_group(c, label, units, nu);
+    }
+}
+
+/* Two PVs belong to one VG: the same name, and the same id when both
+ * metadata areas gave one (two machines' disks may both hold a "vg0"). */
+static bool
+same_vg(const struct v2k_p2v_ondisk *a, const struct v2k_p2v_ondisk *b)
+{
+    return strcmp(a->vg_name, b->vg_name) == 0 &&
+           (!*a->vg_id || !*b->vg_id || strcmp(a->vg_id, b->vg_id) == 0);
+}
+
+static void
+relate_vgs(struct ctx *c, struct ondisk_rec *r, size_t n, size_t *units)
+{
+    struct v2k_p2v_machine *m = c->m;
+
+    for (size_t k = 0; k < n && !c->oom; k++) {
+        CLEANUP_FREE char *label = NULL;
+        CLEANUP_FREE char *rel = NULL;
+        char id[64] = "";
+        size_t nu = 0;
+        bool first = true, clash = false;
+
+        if (r[k].od.kind != V2K_P2V_ONDISK_LVM)
+            continue;
+        if (r[k].od.vg_name[0] == '\0') {
+            add_relation(c, &m->disks[r[k].disk], "LVM physical volume (no metadata area on it names its VG)");
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (r[i].od.kind != V2K_P2V_ONDISK_LVM)
+                continue;
+            if (i < k && same_vg(&r[i].od, &r[k].od))
+                first = false;
+            clash |= strcmp(r[i].od.vg_name, r[k].od.vg_name) == 0 &&
+                     !same_vg(&r[i].od, &r[k].od);
+        }
+        if (!first)
+            continue;
+        for (size_t i = k; i < n; i++) {
+            bool dup = false;
+            if (r[i].od.kind != V2K_P2V_ONDISK_LVM ||
+                !same_vg(&r[i].od, &r[k].od))
+                continue;
+            for (size_t j = 0; j < nu; j++)
+                dup |= units[j] == r[i].disk;
+            if (!dup)
+                units[nu++] = r[i].disk;
+        }
+        /* the labels relate_stacks() gives an active VG: the same VG
+         * seen both ways is one group; VGs of one name told apart by
+         * their id */
+        if (clash)
+            snprintf(id, sizeof id, " (id %s)", r[k].od.vg_id);
+        label = v2k_asprintf("VG %s%s", r[k].od.vg_name, id);
+        rel = v2k_asprintf("physical volume of VG %s%s", r[k].od.vg_name, id);
+        for (size_t j = 0; j < nu; j++)
+            add_relation(c, &m->disks[units[j]], rel);
+        if (nu >= 2)
+            add_group(c, label, units, nu);
+    }
+}
+
+/* md members and LVM physical volumes that sysfs does not show (no
+ * array assembled, no LV active): read from the offered disks and
+ * their partitions. */
+static void
+relate_ondisk(struct ctx *c)
+{
+    struct v2k_p2v_machine *m = c->m;
+    CLEANUP_FREE struct ondisk_rec *r = calloc(MAX_ONDISK, sizeof *r);
+    CLEANUP_FREE size_t *units = calloc(MAX_ONDISK, sizeof *units);
+    size_t n = 0;
+
+    if (r == NULL || units == NULL) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < m->ndisks && n < MAX_ONDISK; i++) {
+        struct v2k_p2v_disk *d = &m->disks[i];
+        if (d->state != V2K_P2V_OFFERED)
+            continue;
+        bool held = is_held(m, d->kname);
+        for (size_t k = 0; d->partitions && d->partitions[k]; k++)
+            held |= is_held(m, d->partitions[k]);
+        /* the whole disk shows a 0.90 or 1.0 superblock of its last
+         * partition too: not probed when sysfs relates a part of it */
+        if (!held) {
+            r[n].disk = i;
+            if (probe_device(c, d->dev_path, &r[n].od))
+                n++;
+        }
+        for (size_t k = 0; d->partitions && d->partitions[k] &&
+                           n < MAX_ONDISK; k++) {
+            CLEANUP_FREE char *dp = NULL;
+            if (is_held(m, d->partitions[k]))
+                continue;
+            dp = v2k_asprintf("/dev/%s", d->partitions[k]);
+            if (dp == NULL) {
+                c->oom = true;
+                return;
+            }
+            r[n].disk = i;
+            if (probe_device(c, dp, &r[n].od))
+                n++;
+        }
+    }
+    relate_md_sets(c, r, n, units);
+    relate_vgs(c, r, n, units);
+}
+
 static void
 discover_disks(struct ctx *c)
 {
@@ -1159,6 +1397,7 @@ discover_disks(struct ctx *c)
     relate_multipath(c);
     relate_stacks(c);
     find_boot_medium(c);
+    relate_ondisk(c);
 }
 
 /* ---- NICs ------------------------------------------------------------- */

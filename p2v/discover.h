@@ -38,9 +38,22 @@
  *   removable   optical drives (sr*): listed, never copied.
  * A multi-disk md array or volume group must be taken whole or not at
  * all: v2k_p2v_check_selection() refuses a selection that splits one.
- * Only active arrays and activated logical volumes are seen (sysfs shows
- * holders, not on-disk metadata): a PV of a VG with no active LV carries
- * no relation.
+ * sysfs shows only active arrays and activated logical volumes, and the
+ * boot image assembles and activates none, so every offered disk and
+ * each of its partitions is also read (ROOT/dev/NAME, read-only,
+ * bounded; ondisk.h) for md superblocks (0.90, 1.0, 1.1, 1.2) and LVM2
+ * PV labels with their VG name: members get "member of md array
+ * 'host:0' (raid1), not assembled" or "physical volume of VG vg0", and
+ * the sets spanning two disks or more become groups ("md array 'host:0'
+ * (raid1, not assembled)", keyed by the array's UUID; "VG vg0", the
+ * label of an active VG too, so one VG seen both ways is one group; two
+ * VGs of one name but different ids are "VG vg0 (id ...)" each).  A
+ * disk or partition that sysfs already shows under an md or dm device
+ * is not read.  An array with fewer active members found than its
+ * raid_disks gets a note in the relation ("md array 'host:0' is
+ * degraded: 1 of its 2 members found"), not a refusal.  A device that
+ * cannot be opened (not root) or whose metadata is inconsistent adds
+ * nothing.
  *
  * CPU: sockets, cores per socket and threads per core from the online
  * CPUs' topology/physical_package_id and core_id, else from cpuinfo
@@ -105,7 +118,7 @@ struct v2k_p2v_disk {
     uint64_t size_bytes;        /* sys/block/X/size x 512 */
     bool removable, read_only;
     unsigned major, minor;      /* from sys/block/X/dev; 0:0 unknown */
-    char *relation;     /* "member of md0 (raid1); ..." or "" */
+    char *relation;     /* "member of md0 (raid1); ..." or "" (above) */
     enum v2k_p2v_disk_state state;
     char *reason;       /* why hidden or removable ("" when offered) */
     char **partitions;  /* kernel names (sda1, sda2), NULL-terminated */

@@ -179,6 +179,17 @@ print_text(const struct v2k_p2v_machine *m)
     list_disks(m, V2K_P2V_OFFERED, "Disks offered (all selected by default):");
     list_disks(m, V2K_P2V_HIDDEN, "Disks not offered:");
     list_disks(m, V2K_P2V_REMOVABLE, "Removable drives (never copied):");
+    if (m->ngroups)
+        printf("\nCopied together (all of them or none):\n");
+    for (size_t g = 0; g < m->ngroups; g++) {
+        char label[256], name[128];
+        printf("  %s:", esc(m->groups[g].label, label, sizeof label));
+        for (size_t k = 0; k < m->groups[g].nmembers; k++)
+            printf("%s %s", k ? "," : "",
+                   esc(m->disks[m->groups[g].members[k]].name, name,
+                       sizeof name));
+        printf("\n");
+    }
     printf("\nNetwork interfaces:\n");
     if (m->nnics == 0)
         printf("  (none)\n");
@@ -552,6 +563,71 @@ ui_transfer(void *arg, struct v2k_p2v_config *cfg, v2k_p2v_progress_fn fn,
                         parg) == 0 ? 0 : -1;
 }
 
+/* v2kvm.list=1, a discovery-only run: what --list and --print-xml
+ * print (every offered disk, NBD over TCP from localhost as the
+ * defaults say), on stdout; with --boot also on /dev/console (the
+ * serial console: stdout is tty1) and in the log, for an admin who
+ * wants to see what the client would take before sending anything.
+ * The text is made once, in a temporary file behind stdout, so the
+ * three copies are the same. */
+static int
+list_only(const char *root, bool boot)
+{
+    struct v2k_p2v_machine *m = NULL;
+    struct xml_opts x = { .port_base = NBD_DEFAULT_PORT };
+    FILE *tmp = tmpfile();
+    CLEANUP_FREE char *text = NULL;
+    int saved = -1, r = 1;
+    long len;
+
+    if (tmp == NULL)
+        return fail("tmpfile: %s", strerror(errno));
+    if (v2k_p2v_discover(root, &m) == -1) {
+        fclose(tmp);
+        return fail("%s", v2k_error_message());
+    }
+    fflush(stdout);
+    saved = dup(STDOUT_FILENO);
+    if (saved == -1 || dup2(fileno(tmp), STDOUT_FILENO) == -1) {
+        r = fail("dup: %s", strerror(errno));
+        goto out;
+    }
+    printf("v2kvm-p2v: discovery only (v2kvm.list=1): nothing is sent\n");
+    print_text(m);
+    printf("\nThe domain XML (--print-xml):\n");
+    fflush(stdout);
+    r = print_xml(m, &x);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    len = ftell(tmp);
+    if (len < 0 || fseek(tmp, 0, SEEK_SET) == -1 ||
+        (text = calloc(1, (size_t)len + 1)) == NULL ||
+        fread(text, 1, (size_t)len, tmp) != (size_t)len) {
+        r = fail("reading back the listing: %s", strerror(errno));
+        goto out;
+    }
+    fwrite(text, 1, (size_t)len, stdout);
+    fflush(stdout);
+    if (boot) {
+        FILE *con = fopen("/dev/console", "we");
+        if (con) {
+            fwrite(text, 1, (size_t)len, con);
+            fprintf(con, "v2kvm-p2v: discovery done%s\n",
+                     r == 0 ? "" : " (with an error)");
+            fclose(con);
+        }
+        if (logfp)
+            fwrite(text, 1, (size_t)len, logfp);
+        log_line("discovery only (v2kvm.list=1): done");
+    }
+out:
+    if (saved != -1)
+        close(saved);
+    fclose(tmp);
+    v2k_p2v_machine_free(m);
+    return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -693,6 +769,22 @@ main(int argc, char **argv)
         if (v2k_p2v_config_from_cmdline(&cfg, cmdline ? cmdline : text,
                                         where, &found) == -1)
             return fail("%s", v2k_error_message());
+        if (cfg.list == 1) {
+            if (boot)
+                logfp = fopen(logpath ? logpath : BOOT_LOG, "ae");
+            r = list_only(root, boot);
+            if (cfg.poweroff == 1) {
+                const char *off[] = { "systemctl", "poweroff", NULL };
+                log_line("powering off");
+                fflush(NULL);
+                execvp(off[0], (char *const *)off);
+                r = fail("poweroff: %s", strerror(errno));
+            }
+            v2k_p2v_config_free(&cfg);
+            if (logfp)
+                fclose(logfp);
+            return r;
+        }
         if (cfg.server == NULL)
             interactive = true;         /* asked in the text UI */
         transfer = true;

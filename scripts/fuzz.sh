@@ -3,8 +3,8 @@
 # (-DV2K_FUZZ=ON: ASan + UBSan + coverage everywhere), build the fuzz
 # targets (one per registered format, plus fuzz-probe, the configuration
 # parsers, the tar walker, the cpio reader, the OVA manifest and the P2V
-# client's JSON lines and kernel command line), and run each for
-# SECONDS (default 20) through ctest (label "fuzz").  A crash fails the
+# client's JSON lines, kernel command line and disk metadata), and run
+# each for SECONDS (default 20) through ctest (label "fuzz").  A crash fails the
 # run; its input is in build-fuzz/fuzz/artifacts-FMT/.  Long campaigns:
 # tests/fuzz/campaign.sh (ledger tests/fuzz/CAMPAIGN.md).
 set -euo pipefail

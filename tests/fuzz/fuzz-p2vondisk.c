@@ -10,7 +10,6 @@
  * an md set of 0 or more than V2K_P2V_MD_MAX_DISKS disks, a role
  * outside the set.
  */
-#define _GNU_SOURCE
 #include "ondisk.h"
 
 #include <stdint.h>
@@ -42,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fd == -1 && (fd = memfd_create("ondisk", MFD_CLOEXEC)) == -1)
         return 0;
     if (ftruncate(fd, 0) == -1 ||
-        pwrite(fd, data, size, 0) != (ssize_t)size)
+        (size && pwrite(fd, data, size, 0) != (ssize_t)size))
         return 0;
     v2k_p2v_ondisk_probe(fd, size, &od);
     check_string(od.md_version, sizeof od.md_version);

@@ -5,8 +5,8 @@
 # subformats, backing names).  FMT "probe" gets every format's seeds.
 # Also seeds for fuzz-tar, fuzz-cpio and fuzz-manifest (archives and
 # manifests), fuzz-parttable (disk starts) and fuzz-fatdir (EFI system
-# partitions), fuzz-jsonline and fuzz-p2vcmdline (the P2V client's
-# JSON lines and kernel command lines).  A format without a recipe here
+# partitions), fuzz-jsonline, fuzz-p2vcmdline and fuzz-p2vondisk (the
+# P2V client's JSON lines, kernel command lines and disk metadata).  A format without a recipe here
 # is an error, not a silent skip.
 set -euo pipefail
 fmt=$1 dir=$2
@@ -293,8 +293,84 @@ version: 1\nversion: 1\n? [a]\n: b\n
 EOF_PLAN
 }
 
+
+# Devices the P2V client reads for RAID and LVM metadata
+# (fuzz-p2vondisk, p2v/ondisk.h): md superblocks 1.2, 1.1, 1.0 and 0.90
+# and an LVM2 PV with a small metadata area, written from the layouts
+# (md_p.h; lvm2 label.h, layout.h) with their checksums, each small.
+seeds_p2vondisk() {
+    python3 - "$dir" <<'EOF_OD'
+import os, struct, sys, zlib
+d = sys.argv[1]
+def md_csum(b):
+    s = sum(struct.unpack_from("<%dI" % (len(b) // 4), b))
+    if len(b) % 4 == 2:
+        s += struct.unpack_from("<H", b, len(b) - 2)[0]
+    return ((s & 0xffffffff) + (s >> 32)) & 0xffffffff
+def lvm_crc(b):   # lvm2 calc_crc(INITIAL_CRC, ...): no pre/post inversion
+    return ~zlib.crc32(b, ~0xf597a6cf & 0xffffffff) & 0xffffffff
+def md1(size, off, name, level, disks, role):
+    sb = bytearray(4096)
+    struct.pack_into("<II", sb, 0, 0xa92b4efc, 1)
+    sb[16:32] = bytes(range(16))
+    sb[32:32 + len(name)] = name
+    struct.pack_into("<i", sb, 72, level)
+    struct.pack_into("<I", sb, 92, disks)
+    struct.pack_into("<QQQ", sb, 128, 16, max(0, size // 512 - 24), off // 512)
+    struct.pack_into("<I", sb, 160, role)
+    struct.pack_into("<I", sb, 220, disks)
+    for i in range(disks):
+        struct.pack_into("<H", sb, 256 + 2 * i, i)
+    struct.pack_into("<I", sb, 216, md_csum(bytes(sb[:256 + 2 * disks])))
+    img = bytearray(size)
+    img[off:off + 4096] = sb
+    return img
+def md090(size):
+    w = [0] * 1024
+    w[0], w[2], w[5], w[7], w[9], w[10], w[11] = 0xa92b4efc, 90, 0x12345678, 1, 2, 2, 0
+    w[13:16] = [1, 2, 3]
+    w[992 + 3], w[992 + 4] = 1, 6
+    sb = bytearray(struct.pack("<1024I", *w))
+    struct.pack_into("<I", sb, 38 * 4, md_csum(bytes(sb)))
+    img = bytearray(size)
+    off = (size & ~65535) - 65536
+    img[off:off + 4096] = sb
+    return img
+def pv(text):
+    text = text + b"\0"
+    mstart, msize = 4096, 12288
+    img = bytearray(mstart + msize)
+    lab = bytearray(512)
+    lab[0:8] = b"LABELONE"
+    struct.pack_into("<QII", lab, 8, 1, 0, 32)
+    lab[24:32] = b"LVM2 001"
+    lab[32:64] = b"A" * 32
+    struct.pack_into("<QQQQQQ", lab, 64, len(img), 8192, 0, 0, 0, mstart)
+    struct.pack_into("<Q", lab, 112, msize)
+    struct.pack_into("<I", lab, 16, lvm_crc(bytes(lab[20:])))
+    img[512:1024] = lab
+    h = bytearray(512)
+    h[4:20] = b" LVM2 x[5A%r0N*>"
+    struct.pack_into("<IQQQQI", h, 20, 1, mstart, msize, 512, len(text), lvm_crc(text))
+    struct.pack_into("<I", h, 0, lvm_crc(bytes(h[4:])))
+    img[mstart:mstart + 512] = h
+    img[mstart + 512:mstart + 512 + len(text)] = text
+    return img
+seeds = {
+    "md12": md1(16384, 4096, b"host:0", 1, 2, 0),
+    "md11": md1(12288, 0, b"backup", 5, 3, 2),
+    "md10": md1(20480 + 1000, (20480 + 1000 - 8192) & ~4095, b"", 10, 4, 3),
+    "md090": md090(192 * 1024),
+    "pv": pv(b'vg0 {\nid = "abcdef-gh"\nseqno = 1\n# c { "\nphysical_volumes {\npv0 {\nid = "x"\n}\n}\n}\ncontents = "Text Format Volume"\n'),
+}
+for k, v in seeds.items():
+    with open(os.path.join(d, "od-" + k), "wb") as f:
+        f.write(v)
+EOF_OD
+}
+
 case $fmt in
-raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable|fatdir|jsonline|p2vcmdline|plan)
+raw|qcow2|vmdk|vdi|vhd|vhdx|tar|cpio|manifest|parttable|fatdir|jsonline|p2vcmdline|plan|p2vondisk)
     "seeds_$fmt" ;;
 probe)
     for f in raw qcow2 vmdk vdi vhd vhdx; do "seeds_$f"; done ;;

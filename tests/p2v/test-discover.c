@@ -13,6 +13,7 @@
 
 #include "discover.h"
 #include "error.h"
+#include "ondisk.h"
 #include "physxml.h"
 
 static struct v2k_p2v_machine *
@@ -404,6 +405,475 @@ START_TEST(test_malformed_tree_sane_defaults)
 }
 END_TEST
 
+/* ---- md and LVM metadata on the disks (ondisk.h) ------------------------
+ * Fixtures written here from the specs (md_p.h, lvm2's label.h and
+ * layout.h), not by the code under test: the boot image assembles no
+ * array and activates no VG, so sysfs shows the disks bare. */
+
+static void
+le16_put(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+static void
+le32_put(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void
+le64_put(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* md.c calc_sb_1_csum / calc_sb_csum: le32 words summed in 64 bits,
+ * folded once; the checksum field must be 0 when called. */
+static uint32_t
+t_md_csum(const unsigned char *sb, size_t len)
+{
+    uint64_t sum = 0;
+    size_t i;
+    for (i = 0; i + 4 <= len; i += 4)
+        sum += (uint32_t)sb[i] | (uint32_t)sb[i + 1] << 8 |
+               (uint32_t)sb[i + 2] << 16 | (uint32_t)sb[i + 3] << 24;
+    if (len - i == 2)
+        sum += (uint32_t)sb[i] | (uint32_t)sb[i + 1] << 8;
+    return (uint32_t)((sum & 0xffffffff) + (sum >> 32));
+}
+
+/* lvm2 lib/misc/crc.c calc_crc, with INITIAL_CRC 0xf597a6cf */
+static uint32_t
+t_lvm_crc(const unsigned char *p, size_t n)
+{
+    uint32_t crc = 0xf597a6cf;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (crc & 1 ? 0xedb88320 : 0);
+    }
+    return crc;
+}
+
+/* size bytes of zeros (sparse) at ROOT/rel, then len bytes at off. */
+static void
+put_file(const char *rel, uint64_t size, uint64_t off, const void *buf,
+         size_t len)
+{
+    char p[4096];
+    int fd;
+
+    snprintf(p, sizeof p, "%s/%s", tmproot, rel);
+    fd = open(p, O_WRONLY | O_CREAT, 0644);
+    ck_assert_int_ne(fd, -1);
+    ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+    if (len)
+        ck_assert_int_eq(pwrite(fd, buf, len, (off_t)off), (ssize_t)len);
+    close(fd);
+}
+
+/* A disk NAME of size bytes in sys/block (and ROOT/dev/NAME), with
+ * partitions NAME1..NAMEn of psize bytes each. */
+static void
+mk_disk(const char *name, uint64_t size, int nparts, uint64_t psize)
+{
+    char rel[256], val[64];
+
+    snprintf(rel, sizeof rel, "sys/block/%s/size", name);
+    snprintf(val, sizeof val, "%llu\n", (unsigned long long)(size / 512));
+    wr(rel, val);
+    sh("mkdir -p dev");
+    snprintf(rel, sizeof rel, "dev/%s", name);
+    put_file(rel, size, 0, NULL, 0);
+    for (int i = 1; i <= nparts; i++) {
+        const char *sep = name[strlen(name) - 1] >= '0' &&
+                          name[strlen(name) - 1] <= '9' ? "p" : "";
+        snprintf(rel, sizeof rel, "sys/block/%s/%s%s%d/partition", name,
+                 name, sep, i);
+        wr(rel, "1\n");
+        snprintf(rel, sizeof rel, "dev/%s%s%d", name, sep, i);
+        put_file(rel, psize, 0, NULL, 0);
+    }
+}
+
+struct md1 {
+    uint64_t off;               /* where: 0 (1.1), 4096 (1.2), end (1.0) */
+    unsigned char uuid[16];
+    const char *name;
+    int32_t level;
+    uint32_t raid_disks, dev_number, max_dev;
+    uint16_t role;
+};
+
+/* An mdp_superblock_1 (md_p.h) in dev/rel of size bytes. */
+static void
+mk_md1(const char *rel, uint64_t size, const struct md1 *f)
+{
+    unsigned char sb[4096];
+
+    memset(sb, 0, sizeof sb);
+    le32_put(sb, 0xa92b4efc);                   /* magic */
+    le32_put(sb + 4, 1);                        /* major_version */
+    memcpy(sb + 16, f->uuid, 16);               /* set_uuid */
+    snprintf((char *)sb + 32, 32, "%s", f->name);   /* set_name */
+    le32_put(sb + 72, (uint32_t)f->level);
+    le32_put(sb + 92, f->raid_disks);
+    le64_put(sb + 128, 2048);                   /* data_offset */
+    le64_put(sb + 136, size / 512 - 4096);      /* data_size */
+    le64_put(sb + 144, f->off / 512);           /* super_offset */
+    le32_put(sb + 160, f->dev_number);
+    le32_put(sb + 220, f->max_dev);
+    for (uint32_t i = 0; i < f->max_dev && i < 1920; i++)
+        le16_put(sb + 256 + 2 * i, i == f->dev_number ? f->role : 0xffff);
+    le32_put(sb + 216, t_md_csum(sb, 256 + 2 * (f->max_dev < 1920 ? f->max_dev : 1920)));
+    put_file(rel, size, f->off, sb, sizeof sb);
+}
+
+/* An mdp_super_t (0.90, md_p.h) at the end of dev/rel. */
+static void
+mk_md090(const char *rel, uint64_t size, uint32_t uuid0, uint32_t minor,
+         uint32_t raid_disks, uint32_t slot)
+{
+    uint32_t w[1024];
+    uint64_t off = (size & ~(uint64_t)65535) - 65536;
+
+    memset(w, 0, sizeof w);
+    w[0] = 0xa92b4efc;
+    w[1] = 0;
+    w[2] = 90;
+    w[5] = uuid0;
+    w[7] = 1;                   /* raid1 */
+    w[9] = raid_disks;          /* nr_disks */
+    w[10] = raid_disks;
+    w[11] = minor;
+    w[13] = 0x11111111;
+    w[14] = 0x22222222;
+    w[15] = 0x33333333;
+    w[992 + 3] = slot;          /* this_disk.raid_disk */
+    w[992 + 4] = 6;             /* active, sync */
+    w[38] = t_md_csum((unsigned char *)w, sizeof w);  /* x86: le */
+    put_file(rel, size, off, w, sizeof w);
+}
+
+/* An LVM2 PV: the label in sector 1, one data area at 1 MiB, one
+ * metadata area at 4 KiB (header, then vgtext at 512 in it). */
+static void
+mk_pv(const char *rel, uint64_t size, const char *pvid, const char *vgtext)
+{
+    unsigned char lab[512], mda[512];
+    size_t tl = strlen(vgtext) + 1;
+    uint64_t mstart = 4096, msize = (1 << 20) - 4096;
+
+    memset(lab, 0, sizeof lab);
+    memcpy(lab, "LABELONE", 8);
+    le64_put(lab + 8, 1);                       /* sector_xl */
+    le32_put(lab + 20, 32);                     /* offset_xl */
+    memcpy(lab + 24, "LVM2 001", 8);
+    memcpy(lab + 32, pvid, 32);                 /* pv_uuid */
+    le64_put(lab + 64, size);                   /* device_size_xl */
+    le64_put(lab + 72, 1 << 20);                /* data area: offset */
+    /* size 0: to the end; then the { 0, 0 } ending the list */
+    le64_put(lab + 104, mstart);                /* metadata area */
+    le64_put(lab + 112, msize);
+    le32_put(lab + 16, t_lvm_crc(lab + 20, 512 - 20));
+    put_file(rel, size, 512, lab, sizeof lab);
+
+    memset(mda, 0, sizeof mda);
+    memcpy(mda + 4, " LVM2 x[5A%r0N*>", 16);
+    le32_put(mda + 20, 1);                      /* version */
+    le64_put(mda + 24, mstart);
+    le64_put(mda + 32, msize);
+    le64_put(mda + 40, 512);                    /* raw_locn offset */
+    le64_put(mda + 48, tl);                     /* size */
+    le32_put(mda + 56, t_lvm_crc((const unsigned char *)vgtext, tl));
+    le32_put(mda, t_lvm_crc(mda + 4, 512 - 4));
+    put_file(rel, size, mstart, mda, sizeof mda);
+    put_file(rel, size, mstart + 512, vgtext, tl);
+}
+
+static const char vg0_text[] =
+    "vg0 {\n"
+    "id = \"Xk3f2a-AAAA-BBBB-CCCC-DDDD-EEEE-FFFFff\"\n"
+    "seqno = 3\n"
+    "status = [\"RESIZEABLE\", \"READ\", \"WRITE\"]\n"
+    "# a comment with { and \"\n"
+    "physical_volumes {\n"
+    "pv0 {\n"
+    "id = \"pv0pv0-0000-0000-0000-0000-0000-000000\"\n"
+    "device = \"/dev/nvme0n1\"\n"
+    "}\n"
+    "}\n"
+    "}\n"
+    "# Generated by LVM2 version 2.03.16(2) (2022-05-18)\n"
+    "contents = \"Text Format Volume\"\n"
+    "version = 1\n";
+
+static void
+new_tree(const char *tag)
+{
+    const char *tmp = getenv("V2K_TEST_TMPDIR");
+
+    snprintf(tmproot, sizeof tmproot, "%s/p2v-%s.XXXXXX", tmp ? tmp : "/tmp",
+             tag);
+    ck_assert_ptr_nonnull(mkdtemp(tmproot));
+}
+
+static void
+drop_tree(void)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmproot);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_ondisk_raid_and_vg_not_active)
+{
+    struct v2k_p2v_machine *m = NULL;
+    struct md1 f = { .off = 4096, .name = "host:0", .level = 1,
+                     .raid_disks = 2, .max_dev = 128 };
+    const uint64_t MiB = 1 << 20;
+
+    memcpy(f.uuid, "\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef", 16);
+    new_tree("ondisk");
+    /* sda1 + sdb1: a v1.2 raid1 "host:0", slots 0 and 1 */
+    mk_disk("sda", 16 * MiB, 1, 15 * MiB);
+    mk_disk("sdb", 16 * MiB, 1, 15 * MiB);
+    f.dev_number = 0;
+    f.role = 0;
+    mk_md1("dev/sda1", 15 * MiB, &f);
+    f.dev_number = 1;
+    f.role = 1;
+    mk_md1("dev/sdb1", 15 * MiB, &f);
+    /* sdc: a v0.90 raid1 of 2 on the whole disk, its mirror gone */
+    mk_disk("sdc", 8 * MiB + 12345, 0, 0);
+    mk_md090("dev/sdc", 8 * MiB + 12345, 0xdeadbeef, 3, 2, 1);
+    /* nvme0n1 and sdd2: PVs of VG vg0; sde: a PV without metadata */
+    mk_disk("nvme0n1", 8 * MiB, 0, 0);
+    mk_pv("dev/nvme0n1", 8 * MiB, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", vg0_text);
+    mk_disk("sdd", 16 * MiB, 2, 4 * MiB);
+    mk_pv("dev/sdd2", 4 * MiB, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", vg0_text);
+    mk_disk("sde", 4 * MiB, 0, 0);
+    {
+        unsigned char lab[512];
+        memset(lab, 0, sizeof lab);
+        memcpy(lab, "LABELONE", 8);
+        le32_put(lab + 20, 32);
+        memcpy(lab + 24, "LVM2 001", 8);
+        memcpy(lab + 32, "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", 32);
+        le32_put(lab + 16, t_lvm_crc(lab + 20, 512 - 20));
+        put_file("dev/sde", 4 * MiB, 0, lab, sizeof lab);
+    }
+
+    ck_assert_msg(v2k_p2v_discover(tmproot, &m) == 0, "%s",
+                  v2k_error_message());
+    ck_assert_str_eq(offered(m), "nvme0n1,sda,sdb,sdc,sdd,sde");
+    ck_assert_str_eq(disk(m, "sda")->relation, "member of md array 'host:0' (raid1), not assembled");
+    ck_assert_str_eq(disk(m, "sdb")->relation, "member of md array 'host:0' (raid1), not assembled");
+    /* degraded: a note, and no group of one */
+    ck_assert_str_eq(disk(m, "sdc")->relation, "member of md array 'md3' (raid1), not assembled; md array 'md3' is degraded: 1 of its 2 members found");
+    ck_assert_str_eq(disk(m, "nvme0n1")->relation, "physical volume of VG vg0");
+    ck_assert_str_eq(disk(m, "sdd")->relation, "physical volume of VG vg0");
+    ck_assert_str_eq(disk(m, "sde")->relation, "LVM physical volume (no metadata area on it names its VG)");
+    ck_assert_uint_eq(m->ngroups, 2);
+    ck_assert_str_eq(m->groups[0].label, "md array 'host:0' (raid1, not assembled)");
+    ck_assert_str_eq(m->groups[1].label, "VG vg0");
+    ck_assert_int_eq(select_(m, "sda", NULL), -1);
+    ck_assert_str_eq(v2k_error_message(), "md array 'host:0' (raid1, not assembled) spans sda, sdb: select all of them or none (sdb is not selected)");
+    ck_assert_int_eq(select_(m, "sdd", "sda"), -1);
+    ck_assert_int_eq(select_(m, "sdb", "sda"), 0);
+    ck_assert_int_eq(select_(m, "sdc", NULL), 0);
+    ck_assert_int_eq(select_(m, "nvme0n1", "sdd"), 0);
+    ck_assert_int_eq(select_(m, "nvme0n1", NULL), -1);
+    ck_assert_str_eq(v2k_error_message(), "VG vg0 spans nvme0n1, sdd: select all of them or none (sdd is not selected)");
+    v2k_p2v_machine_free(m);
+
+    /* sdf: another machine's disk with a VG named vg0 too (another id):
+     * a VG of its own, told apart by its id, not a third PV of ours */
+    {
+        char other[sizeof vg0_text];
+        snprintf(other, sizeof other, "%s", vg0_text);
+        memcpy(strstr(other, "Xk3f2a"), "Yk3f2a", 6);
+        mk_disk("sdf", 4 * MiB, 0, 0);
+        mk_pv("dev/sdf", 4 * MiB, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", other);
+    }
+    ck_assert_msg(v2k_p2v_discover(tmproot, &m) == 0, "%s",
+                  v2k_error_message());
+    ck_assert_str_eq(disk(m, "nvme0n1")->relation, "physical volume of VG vg0 (id Xk3f2a-AAAA-BBBB-CCCC-DDDD-EEEE-FFFFff)");
+    ck_assert_str_eq(disk(m, "sdf")->relation, "physical volume of VG vg0 (id Yk3f2a-AAAA-BBBB-CCCC-DDDD-EEEE-FFFFff)");
+    ck_assert_uint_eq(m->ngroups, 2);
+    ck_assert_str_eq(m->groups[1].label, "VG vg0 (id Xk3f2a-AAAA-BBBB-CCCC-DDDD-EEEE-FFFFff)");
+    ck_assert_int_eq(select_(m, "nvme0n1", "sdd"), 0);
+    v2k_p2v_machine_free(m);
+    drop_tree();
+}
+END_TEST
+
+/* An array sysfs already shows (md0 assembled over sda1 and sdb1) is
+ * not grouped again from its superblocks. */
+START_TEST(test_ondisk_active_array_not_doubled)
+{
+    struct v2k_p2v_machine *m = NULL;
+    struct md1 f = { .off = 4096, .name = "host:0", .level = 1,
+                     .raid_disks = 2, .max_dev = 2 };
+    const uint64_t MiB = 1 << 20;
+
+    new_tree("ondisk-active");
+    mk_disk("sda", 16 * MiB, 1, 15 * MiB);
+    mk_disk("sdb", 16 * MiB, 1, 15 * MiB);
+    mk_md1("dev/sda1", 15 * MiB, &f);
+    f.dev_number = 1;
+    f.role = 1;
+    mk_md1("dev/sdb1", 15 * MiB, &f);
+    wr("sys/block/md0/md/level", "raid1\n");
+    sh("mkdir -p sys/block/md0/slaves && ln -s ../../sda/sda1 sys/block/md0/slaves/sda1 && ln -s ../../sdb/sdb1 sys/block/md0/slaves/sdb1");
+    ck_assert_msg(v2k_p2v_discover(tmproot, &m) == 0, "%s",
+                  v2k_error_message());
+    ck_assert_str_eq(disk(m, "sda")->relation, "member of md0 (raid1)");
+    ck_assert_uint_eq(m->ngroups, 1);
+    ck_assert_str_eq(m->groups[0].label, "md0 (raid1)");
+    v2k_p2v_machine_free(m);
+    drop_tree();
+}
+END_TEST
+
+/* v1.0 (end, 4 KiB aligned) and v1.1 (offset 0) through the probe. */
+START_TEST(test_ondisk_md_v10_v11)
+{
+    struct v2k_p2v_ondisk od;
+    struct md1 f = { .name = "", .level = 5, .raid_disks = 3,
+                     .max_dev = 3, .dev_number = 2, .role = 2 };
+    const uint64_t size = (5 << 20) + 3000;
+    char p[4096];
+    int fd;
+
+    new_tree("ondisk-v1");
+    f.off = ((size - 8192) & ~(uint64_t)4095);
+    memset(f.uuid, 0xab, 16);
+    mk_md1("v10", size, &f);
+    snprintf(p, sizeof p, "%s/v10", tmproot);
+    fd = open(p, O_RDONLY);
+    v2k_p2v_ondisk_probe(fd, size, &od);
+    close(fd);
+    ck_assert_int_eq(od.kind, V2K_P2V_ONDISK_MD);
+    ck_assert_str_eq(od.md_version, "1.0");
+    ck_assert_str_eq(od.md_level, "raid5");
+    /* no set_name: the UUID's first 8 digits */
+    ck_assert_str_eq(od.md_name, "abababab");
+    ck_assert_str_eq(od.md_uuid, "abababababababababababababababab");
+    ck_assert_uint_eq(od.md_raid_disks, 3);
+    ck_assert_int_eq(od.md_role, 2);
+
+    f.off = 0;
+    f.name = "a\x01name";
+    f.role = 0xffff;
+    mk_md1("v11", size, &f);
+    snprintf(p, sizeof p, "%s/v11", tmproot);
+    fd = open(p, O_RDONLY);
+    v2k_p2v_ondisk_probe(fd, size, &od);
+    ck_assert_int_eq(od.kind, V2K_P2V_ONDISK_MD);
+    ck_assert_str_eq(od.md_version, "1.1");
+    ck_assert_str_eq(od.md_name, "a?name");
+    ck_assert_int_eq(od.md_role, V2K_P2V_MD_ROLE_SPARE);
+    /* the size given is the device's: a 1.1 superblock read where the
+     * device would end is not there */
+    v2k_p2v_ondisk_probe(fd, 2048, &od);
+    ck_assert_int_eq(od.kind, V2K_P2V_ONDISK_NONE);
+    close(fd);
+    drop_tree();
+}
+END_TEST
+
+/* Bad magic, sums, locations and sizes; truncated devices; a FIFO for
+ * a device node: all ignored, none of them an error or a relation. */
+START_TEST(test_ondisk_malformed_ignored)
+{
+    struct v2k_p2v_machine *m = NULL;
+    struct md1 f = { .off = 4096, .name = "x", .level = 1,
+                     .raid_disks = 2, .max_dev = 2 };
+    const uint64_t MiB = 1 << 20;
+    unsigned char b[4096];
+
+    new_tree("ondisk-bad");
+    /* sda: v1.2 with a wrong checksum */
+    mk_disk("sda", 4 * MiB, 0, 0);
+    mk_md1("dev/sda", 4 * MiB, &f);
+    put_file("dev/sda", 4 * MiB, 4096 + 216, "\x01", 1);
+    /* sdb: max_dev 70000 (the sum would run 140 KB past the block) */
+    mk_disk("sdb", 4 * MiB, 0, 0);
+    f.max_dev = 70000;
+    mk_md1("dev/sdb", 4 * MiB, &f);
+    f.max_dev = 2;
+    /* sdc: super_offset says 1.1 but it sits at 4096 */
+    mk_disk("sdc", 4 * MiB, 0, 0);
+    f.off = 0;
+    mk_md1("dev/sdc", 4 * MiB, &f);
+    sh("dd if=dev/sdc of=dev/sdc bs=4096 count=1 seek=1 conv=notrunc status=none && dd if=/dev/zero of=dev/sdc bs=4096 count=1 conv=notrunc status=none");
+    f.off = 4096;
+    /* sdd: bad magic; raid_disks 0 on sdd1 */
+    mk_disk("sdd", 4 * MiB, 1, 2 * MiB);
+    mk_md1("dev/sdd", 4 * MiB, &f);
+    put_file("dev/sdd", 4 * MiB, 4096, "\xfd", 1);
+    f.raid_disks = 0;
+    mk_md1("dev/sdd1", 2 * MiB, &f);
+    f.raid_disks = 2;
+    /* sdf: truncated: the sysfs size says 4 MiB, the device has 5000
+     * bytes, a v1.2 magic at 4096 and nothing after */
+    mk_disk("sdf", 4 * MiB, 0, 0);
+    memset(b, 0, sizeof b);
+    le32_put(b, 0xa92b4efc);
+    le32_put(b + 4, 1);
+    put_file("dev/sdf", 5000, 4096, b, 904);
+    /* sdg: an LVM label with a bad CRC; sdh: a good label whose mda
+     * claims 2^60 bytes of text; sdi: an unterminated VG text */
+    mk_disk("sdg", 4 * MiB, 0, 0);
+    mk_pv("dev/sdg", 4 * MiB, "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG", vg0_text);
+    put_file("dev/sdg", 4 * MiB, 512 + 40, "Z", 1);
+    mk_disk("sdh", 4 * MiB, 0, 0);
+    mk_pv("dev/sdh", 4 * MiB, "HHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHH", vg0_text);
+    memset(b, 0, 512);
+    {
+        int fd;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/dev/sdh", tmproot);
+        fd = open(p, O_RDWR);
+        ck_assert_int_eq(pread(fd, b, 512, 4096), 512);
+        le64_put(b + 48, 1ULL << 60);
+        le32_put(b, t_lvm_crc(b + 4, 512 - 4));
+        ck_assert_int_eq(pwrite(fd, b, 512, 4096), 512);
+        close(fd);
+    }
+    mk_disk("sdi", 4 * MiB, 0, 0);
+    mk_pv("dev/sdi", 4 * MiB, "IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII", "vgx {\nid = \"abc\"\nphysical_volumes {\n");
+    /* sdj: a FIFO where the device should be (an open would block
+     * without O_NONBLOCK, a read forever) */
+    mk_disk("sdj", 4 * MiB, 0, 0);
+    sh("rm dev/sdj && mkfifo dev/sdj");
+    /* sdk: an empty file; sdl: a directory */
+    mk_disk("sdk", 4 * MiB, 0, 0);
+    put_file("dev/sdk", 0, 0, NULL, 0);
+    mk_disk("sdl", 4 * MiB, 0, 0);
+    sh("rm dev/sdl && mkdir dev/sdl");
+
+    ck_assert_msg(v2k_p2v_discover(tmproot, &m) == 0, "%s",
+                  v2k_error_message());
+    for (size_t i = 0; i < m->ndisks; i++)
+        ck_assert_msg(strcmp(m->disks[i].relation, "") == 0 ||
+                      strcmp(m->disks[i].kname, "sdh") == 0 ||
+                      strcmp(m->disks[i].kname, "sdi") == 0,
+                      "%s: %s", m->disks[i].kname, m->disks[i].relation);
+    /* sdh and sdi have good labels: PVs, their VG not trusted */
+    ck_assert_str_eq(disk(m, "sdh")->relation, "LVM physical volume (no metadata area on it names its VG)");
+    ck_assert_str_eq(disk(m, "sdi")->relation, "LVM physical volume (no metadata area on it names its VG)");
+    ck_assert_uint_eq(m->ngroups, 0);
+    v2k_p2v_machine_free(m);
+    drop_tree();
+}
+END_TEST
+
 /* ---- the domain XML ---------------------------------------------------- */
 
 static char *
@@ -546,6 +1016,10 @@ make_suite(void)
     tcase_add_test(tc, test_multipath_offered_once);
     tcase_add_test(tc, test_usb_boot_medium_hidden);
     tcase_add_test(tc, test_malformed_tree_sane_defaults);
+    tcase_add_test(tc, test_ondisk_raid_and_vg_not_active);
+    tcase_add_test(tc, test_ondisk_active_array_not_doubled);
+    tcase_add_test(tc, test_ondisk_md_v10_v11);
+    tcase_add_test(tc, test_ondisk_malformed_ignored);
     tcase_add_test(tc, test_xml_escape);
     tcase_add_test(tc, test_xml_of_raid_machine);
     tcase_add_test(tc, test_xml_nics_and_many_targets);

@@ -166,6 +166,19 @@ for opt in --identity -os -o -of --remote-v2kvm --known-hosts --name; do
         "$opt" "$(printf 'x\ny')"
 done
 
+# -- v2kvm.list=1 (the discovery-only boot, here through --cmdline: no
+#    console, no poweroff): the listing, the groups, then the XML, with
+#    no server needed and nothing sent
+"$P" --root "$D/md-raid1" --cmdline "quiet v2kvm.list=1 v2kvm.poweroff=0" \
+    > "$T/listonly" || fail "v2kvm.list=1 failed"
+assert_grep '^v2kvm-p2v: discovery only (v2kvm.list=1): nothing is sent' "$T/listonly"
+assert_grep '^  sda .*member of md0 (raid1)' "$T/listonly"
+assert_grep '^  md0 (raid1): sda, sdb$' "$T/listonly"
+sed -n '/^<domain/,/^<\/domain>/p' "$T/listonly" > "$T/listonly.xml"
+virt-xml-validate "$T/listonly.xml" domain >/dev/null ||
+    fail "v2kvm.list=1: the XML does not validate"
+expect_error "list 'x': 1/yes or 0/no" --cmdline "v2kvm.list=x"
+
 # -- this machine: whatever it has, the JSON is whole and valid
 "$P" --list --json > "$T/real.json" || fail "--list --json on / failed"
 jq -e '.cpu.vcpus >= 1 and (.disks | type) == "array" and (.nics | type) == "array"' \

@@ -57,6 +57,14 @@ START_TEST(test_cmdline_without_ours)
     ck_assert_int_eq(v2k_p2v_config_check(&c), -1);
     ck_assert_ptr_nonnull(strstr(v2k_error_message(), "--server"));
     ck_assert_int_eq(c.poweroff, -1);
+    ck_assert_int_eq(c.list, 0);
+    /* v2kvm.list: the discovery-only boot; a bare word means 1 */
+    ck_assert_int_eq(v2k_p2v_config_from_cmdline(&c, "quiet v2kvm.list",
+                                                 "x", &n), 0);
+    ck_assert_int_eq(c.list, 1);
+    ck_assert_int_eq(v2k_p2v_config_from_cmdline(&c, "v2kvm.list=0", "x",
+                                                 &n), 0);
+    ck_assert_int_eq(c.list, 0);
     v2k_p2v_config_free(&c);
 }
 END_TEST
@@ -77,6 +85,7 @@ START_TEST(test_cmdline_errors)
         { "v2kvm.disks=../etc", "is not a device name" },
         { "v2kvm.disks=", "no disk named" },
         { "v2kvm.poweroff=maybe", "1/yes or 0/no" },
+        { "v2kvm.list=all", "list 'all': 1/yes or 0/no" },
         { "v2kvm.reconnect=0", "reconnect '0'" },
         { "v2kvm.name=\"unclosed", "unclosed quote" },
         /* /proc/cmdline ends in '\n': not in the message */
