@@ -63,23 +63,31 @@ START_TEST(test_zero_and_unlaunched)
 }
 END_TEST
 
+/* A "qemu" in a new directory dir (a mkdtemp template) that never
+ * answers (not even qemu -help); it sleeps 1 s at a time so nothing
+ * outlives the kill for long holding libguestfs's pipe.  Its path in hv. */
+static void
+hung_qemu(char *dir, char *hv, size_t size)
+{
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(hv, size, "%s/qemu-system-x86_64", dir);
+    f = fopen(hv, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("#!/bin/sh\nwhile :; do sleep 1; done\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(chmod(hv, 0755), 0);
+}
+
 START_TEST(test_hung_launch_is_stopped)
 {
     char dir[] = "/tmp/v2k-watchdog-XXXXXX", hv[64];
     guestfs_h *g;
-    FILE *f;
     double t0;
     int r;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(hv, sizeof hv, "%s/qemu-system-x86_64", dir);
-    f = fopen(hv, "w");
-    ck_assert_ptr_nonnull(f);
-    /* Never answers (not even qemu -help); sleep 1 at a time so nothing
-     * outlives the kill for long holding libguestfs's pipe. */
-    fputs("#!/bin/sh\nwhile :; do sleep 1; done\n", f);
-    ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(chmod(hv, 0755), 0);
+    hung_qemu(dir, hv, sizeof hv);
 
     g = handle();
     setenv("V2K_APPLIANCE_TIMEOUT", "3", 1);
@@ -121,17 +129,10 @@ START_TEST(test_probe_stops_at_once)
 {
     char dir[] = "/tmp/v2k-watchdog-XXXXXX", hv[64];
     guestfs_h *g;
-    FILE *f;
     unsigned calls = 0;
     double t0;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(hv, sizeof hv, "%s/qemu-system-x86_64", dir);
-    f = fopen(hv, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("#!/bin/sh\nwhile :; do sleep 1; done\n", f);
-    ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(chmod(hv, 0755), 0);
+    hung_qemu(dir, hv, sizeof hv);
 
     g = handle();
     setenv("V2K_APPLIANCE_TIMEOUT", "3600", 1);
