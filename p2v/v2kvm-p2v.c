@@ -677,7 +677,11 @@ main(int argc, char **argv)
     const char *root = "/", *port = NULL;
     bool list = false, json = false, xml = false;
     struct v2k_p2v_machine *m = NULL;
-    struct v2k_p2v_config cfg;
+    /* Freed on every way out (config_free leaves it zeroed, so the
+     * explicit frees below are harmless): the error paths return at
+     * once. */
+    __attribute__((cleanup(v2k_p2v_config_free)))
+    struct v2k_p2v_config cfg = { .poweroff = -1 };
     const char *disk_paths[DISK_PATHS_MAX];
     const char *cmdline = NULL, *logpath = NULL;
     size_t npaths = 0;
