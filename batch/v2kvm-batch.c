@@ -1,14 +1,17 @@
 /* v2kvm-batch - migrate many machines from a plan file (v2kvm-batch(1)).
- * The thin main: subcommands, diagnostics, exit codes: 0 success, 1 the
- * plan has errors (or the work failed), 2 usage error or a subcommand
- * not built yet. */
+ * The thin main: subcommands, diagnostics, exit codes.  check: 0 the
+ * plan is valid, 1 it has errors.  run: 0 every VM done, 1 some failed,
+ * 2 the plan has errors (nothing runs), 128 + N stopped by signal N.
+ * 2 for usage errors and the subcommands not built yet. */
 #include "error.h"
 #include "log.h"
 #include "plan.h"
+#include "run.h"
 #include "version.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -16,7 +19,7 @@ usage(FILE *fp)
 {
     fprintf(fp,
 "usage: v2kvm-batch check PLAN\n"
-"       v2kvm-batch run PLAN [--only VM]... [--retry-failed]   (not built yet)\n"
+"       v2kvm-batch run PLAN [--only VM]... [--retry-failed] [--machine-readable]\n"
 "       v2kvm-batch inspect PLAN                             (not built yet)\n"
 "       v2kvm-batch report PLAN                              (not built yet)\n"
 "       v2kvm-batch --help|--version\n"
@@ -26,9 +29,66 @@ usage(FILE *fp)
 "\n"
 "  check PLAN   read and check the plan: every error on one line,\n"
 "               PLAN:LINE:COLUMN: message; nothing is run or written\n"
+"  run PLAN     run the plan's VMs with v2kvm, within its limits; the\n"
+"               state (resumable) and one log per VM beside the plan\n"
+"    --only VM        only this VM (repeatable)\n"
+"    --retry-failed   also redo VMs that failed permanently\n"
+"    --machine-readable  one JSON line per event on stdout\n"
 "\n"
-"Exit status: 0 success, 1 the plan has errors, 2 usage error.\n"
+"Exit status: 0 success, 1 the plan has errors (check) or some VMs\n"
+"failed (run), 2 usage error (or, for run, a plan with errors).\n"
 "See v2kvm-batch(1).\n", V2K_PLAN_VERSION);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "only", required_argument, NULL, 'o' },
+        { "retry-failed", no_argument, NULL, 'r' },
+        { "machine-readable", no_argument, NULL, 'm' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct v2k_batch_run_opts o = { 0 };
+    const char **only = NULL;
+    size_t nonly = 0;
+    const char *plan = NULL;
+    int c, rc;
+
+    only = calloc((size_t)argc + 1, sizeof *only);
+    if (only == NULL)
+        return 2;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            only[nonly++] = optarg;
+            break;
+        case 'r':
+            o.retry_failed = true;
+            break;
+        case 'm':
+            o.machine_readable = true;
+            break;
+        default:
+            fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+            free(only);
+            return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        v2k_log_error("run: give one PLAN file");
+        fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+        free(only);
+        return 2;
+    }
+    plan = argv[optind];
+    o.only = nonly ? only : NULL;
+    o.nonly = nonly;
+    v2k_log_init("v2kvm-batch", 0, false, o.machine_readable, false);
+    rc = v2k_batch_run(plan, &o);
+    free(only);
+    return rc;
 }
 
 static int
@@ -102,7 +162,9 @@ main(int argc, char **argv)
         }
         return cmd_check(argv[optind]);
     }
-    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "inspect") == 0 ||
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - optind + 1, argv + optind - 1);
+    if (strcmp(cmd, "inspect") == 0 ||
         strcmp(cmd, "report") == 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "%s: not built yet (only check is)", cmd);

@@ -2,7 +2,8 @@
 # test-batch-check.sh - v2kvm-batch check PLAN, the command line: a good
 # plan prints "PLAN: OK, N VMs, M sources, K targets" and exits 0; a bad
 # one prints one line per problem, PLAN:LINE:COL: message, all of them,
-# and exits 1; usage errors and the subcommands not built yet exit 2.
+# and exits 1; usage errors (run's too) and the subcommands not built
+# yet exit 2.
 # Checking writes nothing anywhere (no state file next to the plan).
 # No appliance is started here: skip the accelerator probe.
 export V2K_ACCEL=${V2K_ACCEL:-tcg}
@@ -79,13 +80,13 @@ expect_fail "$B" check "$T/nothere.yaml"
 assert_grep "^v2kvm-batch: error: $T/nothere.yaml: No such file or directory" "$T/err"
 
 # Usage: exit 2.
-for args in "" "check" "check a b" "frobnicate x" "--bogus"; do
+for args in "" "check" "check a b" "frobnicate x" "--bogus" "run" "run a b" "run --bogus x"; do
     rc=0
     # shellcheck disable=SC2086
     "$B" $args >/dev/null 2>"$T/err" || rc=$?
     [ "$rc" = 2 ] || fail "'$args': exit $rc, not 2"
 done
-for sub in run inspect report; do
+for sub in inspect report; do
     rc=0
     "$B" "$sub" plan.yaml >/dev/null 2>"$T/err" || rc=$?
     [ "$rc" = 2 ] || fail "$sub: exit $rc, not 2"

@@ -1,0 +1,1203 @@
+/* run.c - see run.h. */
+#include "run.h"
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "plan.h"
+#include "state.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* What a --no-convert copy is counted as against memory_budget: no
+ * appliance, only v2kvm's copy buffers (workers x chunks) and the page
+ * cache it dirties. */
+#define V2K_BATCH_COPY_BYTES (256ULL << 20)
+#define V2K_BATCH_RETRY_DELAY 10        /* seconds, doubled per attempt */
+#define V2K_BATCH_MAX_RETRY_DELAY 300
+#define V2K_BATCH_GRACE 10              /* SIGTERM .. SIGKILL, seconds */
+#define LINE_MAX_LEN 8192
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+enum stage { ST_PRE, ST_MAIN, ST_POST };
+
+struct job {
+    const struct v2k_plan_vm *vm;
+    enum stage stage;
+    pid_t pid;                  /* 0 = slot free */
+    int fd;                     /* its stdout+stderr, -1 after EOF */
+    int logfd;
+    char buf[LINE_MAX_LEN];
+    size_t len;
+    bool exited;
+    int status;
+    double started, stage_started, deadline;
+    bool timed_out;
+    enum v2k_vm_phase phase;
+    unsigned attempt;
+    uint64_t cost;              /* against memory_budget */
+    char label[64];
+    uint64_t done_before, total_before, done, total;
+    double bytes_saved, bytes_shown;
+    char *error;                /* the last error v2kvm printed */
+};
+
+struct queued {
+    const struct v2k_plan_vm *vm;
+    double not_before;
+};
+
+struct runner {
+    struct v2k_plan *p;
+    struct v2k_state *st;
+    int64_t run;
+    char *v2kvm, *logdir;
+    struct job *jobs;
+    size_t slots;
+    struct queued *q;
+    size_t nq;
+    uint64_t mem_budget;
+    bool tty, machine;
+    unsigned drawn;             /* lines of the TTY block on screen */
+    double last_draw;
+    size_t ndone, nfailed, nstarted;
+    double retry_delay, grace;
+};
+
+/* --- output ----------------------------------------------------------- */
+
+static void
+clear_block(struct runner *r)
+{
+    if (r->tty && r->drawn) {
+        printf("\033[%uA\033[J", r->drawn);
+        r->drawn = 0;
+    }
+}
+
+/* One event: a plain line, or a JSON line {"type":"vm","event":E,...}. */
+static void __attribute__((format(printf, 4, 5)))
+event(struct runner *r, const struct job *j, const char *ev,
+      const char *fmt, ...)
+{
+    char text[1024], esc[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (r->machine) {
+        struct v2k_json *js = v2k_log_json_begin("vm");
+        if (js == NULL)
+            return;
+        v2k_json_kv_string(js, "vm", j->vm->name);
+        v2k_json_kv_string(js, "event", ev);
+        v2k_json_kv_uint(js, "attempt", j->attempt);
+        v2k_json_kv_string(js, "phase", v2k_vm_phase_to_string(j->phase));
+        v2k_json_kv_uint(js, "bytes_copied", j->done_before + j->done);
+        v2k_json_kv_uint(js, "bytes_total", j->total_before + j->total);
+        v2k_json_kv_string(js, "message", text);
+        v2k_log_json_end(js);
+        return;
+    }
+    clear_block(r);
+    printf("%s: %s\n", v2k_log_escape(j->vm->name, esc, sizeof esc), text);
+    fflush(stdout);
+}
+
+static void
+draw(struct runner *r, bool force)
+{
+    double now = v2k_now();
+    size_t running = 0;
+    char esc[256], h1[32], h2[32];
+
+    if (!r->tty || (!force && now - r->last_draw < 0.5))
+        return;
+    r->last_draw = now;
+    clear_block(r);
+    for (size_t i = 0; i < r->slots; i++) {
+        const struct job *j = &r->jobs[i];
+        uint64_t d = j->done_before + j->done, t = j->total_before + j->total;
+
+        if (j->pid == 0)
+            continue;
+        running++;
+        printf("  %-24.24s %-11s %5.1f%%  %s / %s  %4.0f s\n",
+               v2k_log_escape(j->vm->name, esc, sizeof esc),
+               j->stage == ST_PRE ? "pre-hook" : j->stage == ST_POST
+               ? "post-hook" : v2k_vm_phase_to_string(j->phase),
+               t ? 100.0 * (double)d / (double)t : 0.0,
+               v2k_human_size(d, h1, sizeof h1),
+               v2k_human_size(t, h2, sizeof h2), now - j->started);
+        r->drawn++;
+    }
+    printf("total: %zu running, %zu waiting, %zu done, %zu failed\n",
+           running, r->nq, r->ndone, r->nfailed);
+    r->drawn++;
+    fflush(stdout);
+}
+
+/* --- files ------------------------------------------------------------ */
+
+/* A VM's name as a file name in the log directory: '/' and a leading
+ * '.' become '_' (plan names are otherwise any text). */
+static char *
+vm_file(const struct runner *r, const char *name, const char *suffix)
+{
+    char *s = v2k_asprintf("%s/%s%s", r->logdir, name, suffix);
+    char *b;
+
+    if (s == NULL)
+        return NULL;
+    b = s + strlen(r->logdir) + 1;
+    if (*b == '.')
+        *b = '_';
+    for (char *c = b; *c && c < s + strlen(s) - strlen(suffix); c++)
+        if (*c == '/')
+            *c = '_';
+    return s;
+}
+
+/* Field 22 of /proc/PID/stat, the start time in clock ticks since boot:
+ * with the pid it names one process, whatever pids are reused. */
+static unsigned long long
+proc_start(pid_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long long t = 0;
+    FILE *fp;
+    char *p;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fp = fopen(path, "re");
+    if (fp == NULL)
+        return 0;
+    if (fgets(buf, sizeof buf, fp) && (p = strrchr(buf, ')')) != NULL) {
+        /* After ") ": state is field 3, starttime field 22. */
+        int field = 2;
+        for (p++; *p && field < 22; p++)
+            if (*p == ' ')
+                field++;
+        if (field == 22)
+            t = strtoull(p, NULL, 10);
+    }
+    fclose(fp);
+    return t;
+}
+
+static bool
+proc_alive(pid_t pid, unsigned long long start)
+{
+    char path[64], buf[1024];
+    FILE *fp;
+    char *p;
+    bool alive = false;
+
+    if (proc_start(pid) != start)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fp = fopen(path, "re");
+    if (fp == NULL)
+        return false;
+    if (fgets(buf, sizeof buf, fp) && (p = strrchr(buf, ')')) != NULL)
+        alive = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    fclose(fp);
+    return alive;
+}
+
+/* The children of a coordinator killed with SIGKILL live on (own
+ * process groups): each child's pid and start time are in VM.pid while
+ * it runs.  Any such process still alive when we hold the state's lock
+ * is an orphan: its group gets SIGTERM, then SIGKILL after the grace. */
+static void
+kill_orphans(struct runner *r)
+{
+    DIR *d = opendir(r->logdir);
+    struct dirent *de;
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        char *path;
+        FILE *fp;
+        int pid = 0;
+        unsigned long long start = 0;
+        char line[64];
+
+        if (n < 5 || strcmp(de->d_name + n - 4, ".pid") != 0)
+            continue;
+        path = v2k_asprintf("%s/%s", r->logdir, de->d_name);
+        if (path == NULL)
+            break;
+        fp = fopen(path, "re");
+        if (fp && fgets(line, sizeof line, fp)) {
+            char *end;
+            pid = (int)strtol(line, &end, 10);
+            start = strtoull(end, NULL, 10);
+        }
+        if (pid > 1 && start && proc_alive(pid, start)) {
+            v2k_msg("stopping process group %d left by a killed coordinator (%s)",
+                    pid, de->d_name);
+            kill(-pid, SIGTERM);
+            for (int i = 0; i < (int)(r->grace * 10) && proc_alive(pid, start);
+                 i++)
+                usleep(100000);
+            if (proc_alive(pid, start))
+                kill(-pid, SIGKILL);
+            for (int i = 0; i < 50 && proc_alive(pid, start); i++)
+                usleep(100000);
+        }
+        if (fp)
+            fclose(fp);
+        unlink(path);
+        free(path);
+    }
+    closedir(d);
+}
+
+/* v2kvm writes -o local and -o qemu outputs as DIR/.NAME-sdX.part,
+ * DIR/.NAME.xml.part, DIR/.NAME.sh.part (converters/outputs/files.c)
+ * and renames them at the end: remove this VM's leftovers only. */
+static void
+remove_partials(const struct v2k_plan_vm *vm)
+{
+    const char *name = vm->target_name ? vm->target_name : vm->name;
+    const char *dir = vm->target->storage;
+    size_t nl = strlen(name);
+    DIR *d;
+    struct dirent *de;
+
+    if (vm->target->kind == V2K_PLAN_TGT_LIBVIRT || dir == NULL ||
+        (d = opendir(dir)) == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        const char *s = de->d_name, *rest;
+        bool ours = false;
+
+        if (s[0] != '.' || strncmp(s + 1, name, nl) != 0)
+            continue;
+        rest = s + 1 + nl;
+        if (strcmp(rest, ".xml.part") == 0 || strcmp(rest, ".sh.part") == 0) {
+            ours = true;
+        } else if (strncmp(rest, "-sd", 3) == 0) {
+            const char *c = rest + 3;
+            while (*c >= 'a' && *c <= 'z')
+                c++;
+            ours = c > rest + 3 && strcmp(c, ".part") == 0;
+        }
+        if (ours) {
+            char *path = v2k_asprintf("%s/%s", dir, s);
+            if (path && unlink(path) == 0)
+                v2k_msg("%s: removed %s, left by an unfinished attempt",
+                        vm->name, path);
+            free(path);
+        }
+    }
+    closedir(d);
+}
+
+/* --- children --------------------------------------------------------- */
+
+static pid_t
+spawn(char *const argv[], int outfd)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, def;
+    pid_t pid = -1;
+    int e;
+
+    sigemptyset(&none);
+    sigemptyset(&def);
+    sigaddset(&def, SIGINT);
+    sigaddset(&def, SIGTERM);
+    sigaddset(&def, SIGPIPE);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+    posix_spawn_file_actions_adddup2(&fa, outfd, 2);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &def);
+    e = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (e != 0) {
+        errno = e;
+        v2k_error("%s: cannot run it: %m", argv[0]);
+        return -1;
+    }
+    return pid;
+}
+
+/* Start stage st of job j: v2kvm, or a hook (its environment names the
+ * VM, the plan and the hook). */
+static int
+start_stage(struct runner *r, struct job *j, enum stage st)
+{
+    const struct v2k_plan_hook *h = st == ST_PRE ? &j->vm->pre : &j->vm->post;
+    char **argv = NULL;
+    int pfd[2];
+    pid_t pid;
+    char *pidpath;
+    char line[512];
+    size_t n = 0;
+
+    if (st == ST_MAIN) {
+        argv = v2k_plan_vm_argv(r->p, j->vm, r->v2kvm);
+    } else {
+        while (h->args && h->args[n])
+            n++;
+        argv = v2k_calloc(n + 2, sizeof *argv);
+        if (argv) {
+            argv[0] = v2k_strdup(h->program);
+            for (size_t i = 0; i < n; i++)
+                argv[i + 1] = v2k_strdup(h->args[i]);
+        }
+    }
+    if (argv == NULL || pipe2(pfd, O_CLOEXEC) == -1) {
+        v2k_strv_free(argv);
+        return -1;
+    }
+    snprintf(line, sizeof line, "=== %s, attempt %u, run %lld ===\n",
+             st == ST_PRE ? "pre hook" : st == ST_POST ? "post hook" : "v2kvm",
+             j->attempt, (long long)r->run);
+    if (write(j->logfd, line, strlen(line)) < 0) {
+        /* the log is best effort */
+    }
+    setenv("V2KVM_BATCH_VM", j->vm->name, 1);
+    setenv("V2KVM_BATCH_PLAN", r->p->path, 1);
+    setenv("V2KVM_BATCH_HOOK", st == ST_PRE ? "pre" : st == ST_POST ? "post"
+                                                     : "", 1);
+    pid = spawn(argv, pfd[1]);
+    unsetenv("V2KVM_BATCH_HOOK");
+    close(pfd[1]);
+    v2k_strv_free(argv);
+    if (pid == -1) {
+        close(pfd[0]);
+        return -1;
+    }
+    j->pid = pid;
+    j->fd = pfd[0];
+    j->stage = st;
+    j->exited = false;
+    j->timed_out = false;
+    j->len = 0;
+    j->stage_started = v2k_now();
+    j->deadline = st == ST_MAIN ? 0 : j->stage_started + h->timeout;
+    pidpath = vm_file(r, j->vm->name, ".pid");
+    if (pidpath) {
+        FILE *fp = fopen(pidpath, "we");
+        if (fp) {
+            fprintf(fp, "%d %llu\n", (int)pid, proc_start(pid));
+            fclose(fp);
+        }
+        free(pidpath);
+    }
+    return 0;
+}
+
+/* --- v2kvm's JSON lines ------------------------------------------------ */
+
+/* The value of "key" in a flat JSON object line, unescaped into out
+ * (strings; \uXXXX above ASCII becomes '?'), or the bare number. */
+static bool
+json_get(const char *line, const char *key, char *out, size_t outlen)
+{
+    char pat[64];
+    const char *p;
+    size_t o = 0;
+
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    p = strstr(line, pat);
+    if (p == NULL || outlen == 0)
+        return false;
+    p += strlen(pat);
+    if (*p != '"') {
+        while (*p && *p != ',' && *p != '}' && o + 1 < outlen)
+            out[o++] = *p++;
+        out[o] = '\0';
+        return o > 0;
+    }
+    for (p++; *p && *p != '"' && o + 1 < outlen; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            switch (*p) {
+            case 'n': case 'r': case 't': out[o++] = ' '; break;
+            case 'u':
+                out[o++] = '?';
+                for (int k = 0; k < 4 && p[1]; k++)
+                    p++;
+                break;
+            default: out[o++] = *p; break;
+            }
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+static void
+move_to(struct runner *r, struct job *j, enum v2k_vm_phase to)
+{
+    /* Forward only, through the phases between (running -> converting
+     * -> copying -> done; --no-convert skips converting). */
+    while (j->phase != to) {
+        enum v2k_vm_phase next;
+
+        if (j->phase == V2K_PHASE_RUNNING)
+            next = to == V2K_PHASE_CONVERTING || !j->vm->no_convert
+                   ? V2K_PHASE_CONVERTING : V2K_PHASE_COPYING;
+        else if (j->phase == V2K_PHASE_CONVERTING)
+            next = V2K_PHASE_COPYING;
+        else if (j->phase == V2K_PHASE_COPYING)
+            next = V2K_PHASE_DONE;
+        else
+            return;
+        if (v2k_state_transition(r->st, j->vm->name, next, r->run) == -1) {
+            v2k_log_error(v2k_error_message());
+            return;
+        }
+        j->phase = next;
+        if (next != V2K_PHASE_DONE)
+            event(r, j, "phase", "%s", v2k_vm_phase_to_string(next));
+    }
+}
+
+static void
+save_bytes(struct runner *r, struct job *j, bool force)
+{
+    double now = v2k_now();
+
+    if (!force && now - j->bytes_saved < 1)
+        return;
+    j->bytes_saved = now;
+    if (v2k_state_set_bytes(r->st, j->vm->name, j->done_before + j->done,
+                            j->total_before + j->total) == -1)
+        v2k_log_error(v2k_error_message());
+    if (r->machine && (force || now - j->bytes_shown >= 1)) {
+        j->bytes_shown = now;
+        event(r, j, "progress", "%s", j->label);
+    }
+}
+
+static void
+handle_line(struct runner *r, struct job *j, const char *line)
+{
+    char type[32], v[1024], v2[64];
+
+    if (j->stage != ST_MAIN)
+        return;
+    if (line[0] != '{' || !json_get(line, "type", type, sizeof type)) {
+        /* Not a JSON line (a helper's output): a fallback message. */
+        if (j->error == NULL && strstr(line, "error") != NULL)
+            j->error = v2k_strdup(line);
+        return;
+    }
+    if (strcmp(type, "progress") == 0) {
+        uint64_t done, total;
+
+        if (!json_get(line, "done", v, sizeof v) ||
+            !json_get(line, "total", v2, sizeof v2))
+            return;
+        done = strtoull(v, NULL, 10);
+        total = strtoull(v2, NULL, 10);
+        json_get(line, "label", v, sizeof v);
+        if (strcmp(v, j->label) != 0) {
+            /* The next disk: the one before is complete. */
+            j->done_before += j->total;
+            j->total_before += j->total;
+            snprintf(j->label, sizeof j->label, "%s", v);
+        }
+        j->done = done;
+        j->total = total;
+        move_to(r, j, V2K_PHASE_COPYING);
+        save_bytes(r, j, false);
+    } else if (strcmp(type, "phase") == 0) {
+        if (json_get(line, "phase", v, sizeof v) &&
+            strcmp(v, "source") == 0 && !j->vm->no_convert)
+            move_to(r, j, V2K_PHASE_CONVERTING);
+    } else if (strcmp(type, "error") == 0) {
+        if (json_get(line, "message", v, sizeof v)) {
+            free(j->error);
+            j->error = v2k_strdup(v);
+        }
+    } else if (strcmp(type, "warning") == 0) {
+        if (json_get(line, "message", v, sizeof v) &&
+            v2k_state_add_warning(r->st, j->vm->name, v) == -1)
+            v2k_log_error(v2k_error_message());
+    }
+}
+
+/* Read what the child wrote: into its log, line by line into
+ * handle_line.  1 read something, 0 EOF (or error), -1 nothing now. */
+static int
+read_child(struct runner *r, struct job *j)
+{
+    char buf[4096];
+    ssize_t n = read(j->fd, buf, sizeof buf);
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return -1;
+    if (n <= 0)
+        return 0;
+    if (write(j->logfd, buf, (size_t)n) < 0) {
+        /* the log is best effort */
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == '\n' || j->len == sizeof j->buf - 1) {
+            j->buf[j->len] = '\0';
+            handle_line(r, j, j->buf);
+            j->len = 0;
+            if (buf[i] == '\n')
+                continue;
+        }
+        j->buf[j->len++] = buf[i];
+    }
+    return 1;
+}
+
+/* After the child exited: what is in the pipe now, then no more
+ * (grandchildren keeping it open must not hold the VM). */
+static void
+drain_child(struct runner *r, struct job *j)
+{
+    int k;
+
+    if (j->fd < 0)
+        return;
+    fcntl(j->fd, F_SETFL, O_NONBLOCK);
+    while ((k = read_child(r, j)) == 1)
+        ;
+    if (j->len) {
+        j->buf[j->len] = '\0';
+        handle_line(r, j, j->buf);
+        j->len = 0;
+    }
+    close(j->fd);
+    j->fd = -1;
+}
+
+/* --- outcomes --------------------------------------------------------- */
+
+/* Transient: network trouble, and v2kvm killed by a signal nobody here
+ * sent (the OOM killer); everything else is permanent. */
+static const char *const transient_words[] = {
+    "Connection refused", "Connection reset", "Connection timed out",
+    "timed out", "Timeout", "Network is unreachable", "No route to host",
+    "Host is unreachable", "Temporary failure in name resolution",
+    "Broken pipe", "Software caused connection abort",
+    "connection closed", "Connection closed", "Resource temporarily unavailable",
+    "HTTP 502", "HTTP 503", "HTTP 504", "Too many connections",
+};
+
+static enum v2k_error_class
+classify(const struct job *j, const char *msg)
+{
+    if (WIFSIGNALED(j->status))
+        return V2K_ERRCLASS_TRANSIENT;
+    for (size_t i = 0; i < sizeof transient_words / sizeof *transient_words;
+         i++)
+        if (strstr(msg, transient_words[i]))
+            return V2K_ERRCLASS_TRANSIENT;
+    return V2K_ERRCLASS_PERMANENT;
+}
+
+static void
+close_job(struct runner *r, struct job *j)
+{
+    char *pidpath = vm_file(r, j->vm->name, ".pid");
+
+    if (pidpath) {
+        unlink(pidpath);
+        free(pidpath);
+    }
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = -1;
+    j->pid = 0;
+}
+
+static void
+release_job(struct job *j)
+{
+    if (j->logfd >= 0)
+        close(j->logfd);
+    free(j->error);
+    memset(j, 0, sizeof *j);
+    j->fd = j->logfd = -1;
+}
+
+static void
+queue_push(struct runner *r, const struct v2k_plan_vm *vm, double not_before)
+{
+    r->q[r->nq].vm = vm;
+    r->q[r->nq].not_before = not_before;
+    r->nq++;
+}
+
+static void
+job_failed(struct runner *r, struct job *j, enum v2k_error_class cls,
+           const char *msg)
+{
+    struct v2k_state_vm sv;
+
+    if (v2k_state_fail(r->st, j->vm->name, cls, msg) == -1)
+        v2k_log_error(v2k_error_message());
+    j->phase = V2K_PHASE_FAILED;
+    event(r, j, "failed", "failed (%s): %s", v2k_error_class_to_string(cls),
+          msg);
+    if (cls == V2K_ERRCLASS_TRANSIENT &&
+        v2k_state_get(r->st, j->vm->name, &sv) == 0) {
+        if (sv.attempts < 1 + r->p->limits.transient_retries) {
+            double d = r->retry_delay;
+            for (unsigned i = 1; i < sv.attempts && d < V2K_BATCH_MAX_RETRY_DELAY;
+                 i++)
+                d *= 2;
+            if (d > V2K_BATCH_MAX_RETRY_DELAY)
+                d = V2K_BATCH_MAX_RETRY_DELAY;
+            event(r, j, "retry", "transient error: retrying in %.0f s (attempt %u of %u)",
+                  d, sv.attempts + 1, 1 + r->p->limits.transient_retries);
+            queue_push(r, j->vm, v2k_now() + d);
+            v2k_state_vm_clear(&sv);
+            return;
+        }
+        v2k_state_vm_clear(&sv);
+    }
+    r->nfailed++;
+}
+
+static void
+status_text(const struct job *j, char *out, size_t len)
+{
+    if (j->timed_out)
+        snprintf(out, len, "timed out after %u s, killed",
+                 (j->stage == ST_PRE ? &j->vm->pre : &j->vm->post)->timeout);
+    else if (WIFSIGNALED(j->status))
+        snprintf(out, len, "killed by signal %d", WTERMSIG(j->status));
+    else
+        snprintf(out, len, "exited with status %d", WEXITSTATUS(j->status));
+}
+
+/* The child of j is gone and its output read: on to the next stage or
+ * an outcome. */
+static void
+stage_done(struct runner *r, struct job *j)
+{
+    bool ok = !j->timed_out && WIFEXITED(j->status) &&
+              WEXITSTATUS(j->status) == 0;
+    char st[96], msg[1200];
+
+    close_job(r, j);
+    status_text(j, st, sizeof st);
+    switch (j->stage) {
+    case ST_PRE:
+        if (ok) {
+            if (start_stage(r, j, ST_MAIN) == 0)
+                return;
+            snprintf(msg, sizeof msg, "%s", v2k_error_message());
+        } else {
+            snprintf(msg, sizeof msg, "pre hook %s %s", j->vm->pre.program, st);
+        }
+        job_failed(r, j, V2K_ERRCLASS_PERMANENT, msg);
+        break;
+    case ST_MAIN:
+        if (!ok) {
+            snprintf(msg, sizeof msg, "%s", j->error ? j->error : st);
+            job_failed(r, j, classify(j, msg), msg);
+            break;
+        }
+        save_bytes(r, j, true);
+        if (j->vm->post.program) {
+            if (start_stage(r, j, ST_POST) == 0)
+                return;
+            v2k_state_add_warning(r->st, j->vm->name, v2k_error_message());
+        }
+        goto done;
+    case ST_POST:
+        if (!ok) {
+            snprintf(msg, sizeof msg, "post hook %s %s", j->vm->post.program,
+                     st);
+            if (v2k_state_add_warning(r->st, j->vm->name, msg) == -1)
+                v2k_log_error(v2k_error_message());
+            event(r, j, "warning", "%s", msg);
+        }
+        goto done;
+    }
+    release_job(j);
+    return;
+
+done:
+    move_to(r, j, V2K_PHASE_DONE);
+    r->ndone++;
+    event(r, j, "done", "done in %.0f s", v2k_now() - j->started);
+    release_job(j);
+}
+
+/* --- scheduling ------------------------------------------------------- */
+
+static uint64_t
+vm_cost(const struct v2k_plan_vm *vm)
+{
+    return vm->no_convert ? V2K_BATCH_COPY_BYTES : V2K_PLAN_APPLIANCE_BYTES;
+}
+
+/* 1 fits, 0 not now, -1 not now and it must run alone: nothing after it
+ * in the queue may start before it. */
+static int
+fits(struct runner *r, const struct v2k_plan_vm *vm)
+{
+    uint64_t mem = 0, cost = vm_cost(vm);
+    unsigned host = 0, budget = r->p->limits.per_source_host_disks;
+    size_t running = 0;
+
+    for (size_t i = 0; i < r->slots; i++) {
+        const struct job *j = &r->jobs[i];
+        if (j->vm == NULL)
+            continue;
+        running++;
+        mem += j->cost;
+        if (strcmp(j->vm->source->host, vm->source->host) == 0)
+            host += j->vm->disks;
+    }
+    if (running >= r->p->limits.max_in_flight)
+        return 0;
+    if (cost > r->mem_budget || vm->disks > budget) {
+        /* Bigger than a whole budget: alone (on its host, or at all). */
+        if ((cost > r->mem_budget && running > 0) ||
+            (vm->disks > budget && host > 0))
+            return -1;
+        return 1;
+    }
+    if (mem + cost > r->mem_budget || host + vm->disks > budget)
+        return 0;
+    return 1;
+}
+
+static void
+start_vm(struct runner *r, struct job *j, const struct v2k_plan_vm *vm)
+{
+    struct v2k_state_vm sv;
+    char *logpath;
+
+    memset(j, 0, sizeof *j);
+    j->fd = j->logfd = -1;
+    j->vm = vm;
+    j->cost = vm_cost(vm);
+    j->started = v2k_now();
+    remove_partials(vm);
+    if (v2k_state_transition(r->st, vm->name, V2K_PHASE_RUNNING, r->run) == -1) {
+        v2k_log_error(v2k_error_message());
+        j->vm = NULL;
+        r->nfailed++;
+        return;
+    }
+    j->phase = V2K_PHASE_RUNNING;
+    if (v2k_state_get(r->st, vm->name, &sv) == 0) {
+        j->attempt = sv.attempts;
+        v2k_state_vm_clear(&sv);
+    }
+    r->nstarted++;
+    if (vm_cost(vm) > r->mem_budget)
+        event(r, j, "note", "needs more memory than memory_budget: runs alone");
+    if (vm->disks > r->p->limits.per_source_host_disks)
+        event(r, j, "note", "has more disks (%u) than per_source_host_disks: runs alone on host %s",
+              vm->disks, vm->source->host);
+    logpath = vm_file(r, vm->name, ".log");
+    if (logpath)
+        j->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                        0600);
+    if (j->logfd == -1) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s: cannot open the log: %s",
+                 logpath ? logpath : r->logdir, strerror(errno));
+        free(logpath);
+        job_failed(r, j, V2K_ERRCLASS_PERMANENT, msg);
+        release_job(j);
+        return;
+    }
+    event(r, j, "start", "started (attempt %u), log %s", j->attempt, logpath);
+    free(logpath);
+    if (start_stage(r, j, vm->pre.program ? ST_PRE : ST_MAIN) == -1) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", v2k_error_message());
+        job_failed(r, j, V2K_ERRCLASS_PERMANENT, msg);
+        release_job(j);
+    }
+}
+
+static void
+schedule(struct runner *r)
+{
+    double now = v2k_now();
+
+    for (size_t i = 0; i < r->nq;) {
+        int f;
+        size_t slot = r->slots;
+
+        if (got_signal)
+            return;
+        if (r->q[i].not_before > now) {
+            i++;
+            continue;
+        }
+        f = fits(r, r->q[i].vm);
+        if (f == -1)
+            return;
+        if (f == 0) {
+            i++;
+            continue;
+        }
+        for (size_t s = 0; s < r->slots; s++)
+            if (r->jobs[s].vm == NULL) {
+                slot = s;
+                break;
+            }
+        if (slot == r->slots)
+            return;
+        {
+            const struct v2k_plan_vm *vm = r->q[i].vm;
+            memmove(&r->q[i], &r->q[i + 1], (r->nq - i - 1) * sizeof *r->q);
+            r->nq--;
+            start_vm(r, &r->jobs[slot], vm);
+        }
+    }
+}
+
+static size_t
+nrunning(const struct runner *r)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->slots; i++)
+        n += r->jobs[i].vm != NULL;
+    return n;
+}
+
+/* One turn: wait up to 250 ms for output, read it, reap children, kill
+ * hooks past their timeout. */
+static void
+poll_children(struct runner *r)
+{
+    struct pollfd pf[r->slots ? r->slots : 1];
+    size_t idx[r->slots ? r->slots : 1], n = 0;
+    double now;
+    int status;
+    pid_t pid;
+
+    for (size_t i = 0; i < r->slots; i++)
+        if (r->jobs[i].pid && r->jobs[i].fd >= 0) {
+            pf[n].fd = r->jobs[i].fd;
+            pf[n].events = POLLIN;
+            idx[n++] = i;
+        }
+    if (poll(pf, n, 250) > 0)
+        for (size_t k = 0; k < n; k++)
+            if (pf[k].revents && read_child(r, &r->jobs[idx[k]]) == 0) {
+                close(r->jobs[idx[k]].fd);
+                r->jobs[idx[k]].fd = -1;
+            }
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        for (size_t i = 0; i < r->slots; i++)
+            if (r->jobs[i].pid == pid) {
+                r->jobs[i].exited = true;
+                r->jobs[i].status = status;
+                drain_child(r, &r->jobs[i]);
+            }
+    now = v2k_now();
+    for (size_t i = 0; i < r->slots; i++) {
+        struct job *j = &r->jobs[i];
+        if (j->pid == 0)
+            continue;
+        if (j->exited) {
+            stage_done(r, j);
+        } else if (j->deadline && now > j->deadline && !j->timed_out) {
+            j->timed_out = true;
+            kill(-j->pid, SIGKILL);
+        }
+    }
+}
+
+/* SIGINT/SIGTERM: SIGTERM to every child's process group, SIGKILL
+ * after the grace, each VM in flight recorded interrupted. */
+static void
+stop_all(struct runner *r)
+{
+    double end = v2k_now() + r->grace;
+
+    clear_block(r);
+    v2k_msg("signal %d: stopping %zu conversion%s", (int)got_signal,
+            nrunning(r), nrunning(r) == 1 ? "" : "s");
+    for (size_t i = 0; i < r->slots; i++)
+        if (r->jobs[i].pid)
+            kill(-r->jobs[i].pid, SIGTERM);
+    for (;;) {
+        bool any = false;
+        for (size_t i = 0; i < r->slots; i++) {
+            struct job *j = &r->jobs[i];
+            pid_t w;
+            if (j->pid == 0 || j->exited)
+                continue;
+            w = waitpid(j->pid, &j->status, WNOHANG);
+            if (w == j->pid)
+                j->exited = true;
+            else
+                any = true;
+        }
+        if (!any)
+            break;
+        if (v2k_now() > end) {
+            for (size_t i = 0; i < r->slots; i++)
+                if (r->jobs[i].pid && !r->jobs[i].exited) {
+                    kill(-r->jobs[i].pid, SIGKILL);
+                    waitpid(r->jobs[i].pid, &r->jobs[i].status, 0);
+                    r->jobs[i].exited = true;
+                }
+            break;
+        }
+        usleep(50000);
+    }
+    for (size_t i = 0; i < r->slots; i++) {
+        struct job *j = &r->jobs[i];
+        if (j->vm == NULL)
+            continue;
+        drain_child(r, j);
+        close_job(r, j);
+        if (v2k_state_transition(r->st, j->vm->name, V2K_PHASE_INTERRUPTED,
+                                 r->run) == -1)
+            v2k_log_error(v2k_error_message());
+        j->phase = V2K_PHASE_INTERRUPTED;
+        event(r, j, "interrupted", "interrupted by signal %d", (int)got_signal);
+        release_job(j);
+    }
+}
+
+/* --- setup ------------------------------------------------------------ */
+
+static char *
+find_v2kvm(void)
+{
+    const char *env = getenv("V2KVM_BATCH_V2KVM");
+    char self[PATH_MAX];
+    ssize_t n;
+
+    if (env && *env)
+        return v2k_strdup(env);
+    n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        char *slash, *c;
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            c = v2k_asprintf("%s/v2kvm", self);
+            if (c && access(c, X_OK) == 0)
+                return c;
+            free(c);
+            c = v2k_asprintf("%s/../converters/v2kvm", self);
+            if (c && access(c, X_OK) == 0)
+                return c;
+            free(c);
+        }
+    }
+    return v2k_strdup("v2kvm");
+}
+
+static uint64_t
+mem_available(void)
+{
+    FILE *fp = fopen("/proc/meminfo", "re");
+    char line[256];
+    unsigned long long kb = 0;
+
+    if (fp == NULL)
+        return V2K_PLAN_APPLIANCE_BYTES;
+    while (fgets(line, sizeof line, fp))
+        if (strncmp(line, "MemAvailable:", 13) == 0) {
+            kb = strtoull(line + 13, NULL, 10);
+            break;
+        }
+    fclose(fp);
+    return kb ? (uint64_t)kb * 1024 : V2K_PLAN_APPLIANCE_BYTES;
+}
+
+static double
+env_seconds(const char *name, double def)
+{
+    const char *v = getenv(name);
+    char *end;
+    double d;
+
+    if (v == NULL || *v == '\0')
+        return def;
+    d = strtod(v, &end);
+    return *end == '\0' && d >= 0 && d <= 3600 ? d : def;
+}
+
+int
+v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
+{
+    struct runner r = { .run = -1 };
+    struct v2k_plan_diags d;
+    struct v2k_state_select sel = { 0 };
+    char **names = NULL, **pnames = NULL;
+    size_t n = 0, nrec = 0;
+    char esc[4 * 2048];
+    int rc = 2, lr;
+    struct sigaction sa;
+
+    lr = v2k_plan_load(plan_path, &r.p, &d);
+    for (size_t i = 0; i < d.nlines; i++)
+        fprintf(stderr, "%s\n", v2k_log_escape(d.lines[i], esc, sizeof esc));
+    v2k_plan_diags_free(&d);
+    if (lr == -1) {
+        v2k_log_error(v2k_error_message());
+        v2k_log_error("run: nothing was started (see v2kvm-batch check)");
+        return 2;
+    }
+    r.machine = o->machine_readable;
+    r.tty = !r.machine && isatty(STDOUT_FILENO);
+    r.retry_delay = env_seconds("V2KVM_BATCH_RETRY_DELAY",
+                                V2K_BATCH_RETRY_DELAY);
+    r.grace = env_seconds("V2KVM_BATCH_GRACE", V2K_BATCH_GRACE);
+    r.mem_budget = r.p->limits.memory_budget ? r.p->limits.memory_budget
+                                             : mem_available();
+    r.v2kvm = find_v2kvm();
+    r.logdir = v2k_asprintf("%s.logs", r.p->state_path);
+    if (r.v2kvm == NULL || r.logdir == NULL)
+        goto out;
+    if (mkdir(r.logdir, 0700) == -1 && errno != EEXIST) {
+        v2k_error("%s: %s", r.logdir, strerror(errno));
+        v2k_log_error(v2k_error_message());
+        goto out;
+    }
+    r.st = v2k_state_open(r.p->state_path);
+    if (r.st == NULL) {
+        v2k_log_error(v2k_error_message());
+        goto out;
+    }
+    if (v2k_state_recover(r.st, &nrec) == -1)
+        goto state_err;
+    if (nrec)
+        v2k_msg("%zu VM%s interrupted by a previous coordinator: redone",
+                nrec, nrec == 1 ? "" : "s");
+    kill_orphans(&r);
+    pnames = v2k_calloc(r.p->nvms + 1, sizeof *pnames);
+    if (pnames == NULL)
+        goto out;
+    for (size_t i = 0; i < r.p->nvms; i++)
+        pnames[i] = r.p->vms[i].name;
+    if (v2k_state_add_vms(r.st, (const char *const *)pnames, r.p->nvms) == -1)
+        goto state_err;
+    sel.only = o->only;
+    sel.nonly = o->nonly;
+    sel.retry_failed = o->retry_failed;
+    sel.max_retries = r.p->limits.transient_retries;
+    names = v2k_state_next(r.st, &sel, &n);
+    if (names == NULL)
+        goto state_err;
+    r.slots = r.p->limits.max_in_flight;
+    r.jobs = v2k_calloc(r.slots, sizeof *r.jobs);
+    /* Each VM is queued once, plus its retries (at most one queued at
+     * a time per VM). */
+    r.q = v2k_calloc(n + 1, sizeof *r.q);
+    if (r.jobs == NULL || r.q == NULL)
+        goto out;
+    for (size_t i = 0; i < r.slots; i++)
+        r.jobs[i].fd = r.jobs[i].logfd = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct v2k_plan_vm *vm = v2k_plan_find_vm(r.p, names[i]);
+        if (vm)
+            queue_push(&r, vm, 0);
+    }
+    r.run = v2k_state_run_begin(r.st, r.p->path);
+    if (r.run == -1)
+        goto state_err;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!r.machine)
+        printf("%s: %zu VM%s to run, at most %u at a time, v2kvm %s, logs in %s\n",
+               v2k_log_escape(r.p->path, esc, sizeof esc), r.nq,
+               r.nq == 1 ? "" : "s", r.p->limits.max_in_flight, r.v2kvm,
+               r.logdir);
+    while ((r.nq > 0 || nrunning(&r) > 0) && !got_signal) {
+        schedule(&r);
+        poll_children(&r);
+        draw(&r, false);
+    }
+    if (got_signal) {
+        stop_all(&r);
+        v2k_state_run_end(r.st, r.run, false);
+        rc = 128 + got_signal;
+        goto out;
+    }
+    clear_block(&r);
+    if (r.machine) {
+        struct v2k_json *js = v2k_log_json_begin("summary");
+        if (js) {
+            v2k_json_kv_uint(js, "done", r.ndone);
+            v2k_json_kv_uint(js, "failed", r.nfailed);
+            v2k_log_json_end(js);
+        }
+    } else {
+        printf("%zu done, %zu failed\n", r.ndone, r.nfailed);
+    }
+    if (v2k_state_run_end(r.st, r.run, r.nfailed == 0) == -1)
+        goto state_err;
+    rc = r.nfailed ? 1 : 0;
+    goto out;
+
+state_err:
+    v2k_log_error(v2k_error_message());
+    rc = r.run == -1 ? 2 : 1;
+out:
+    v2k_strv_free(names);
+    free(pnames);
+    if (r.jobs)
+        for (size_t i = 0; i < r.slots; i++)
+            if (r.jobs[i].vm)
+                release_job(&r.jobs[i]);
+    free(r.jobs);
+    free(r.q);
+    v2k_state_close(r.st);
+    free(r.v2kvm);
+    free(r.logdir);
+    v2k_plan_free(r.p);
+    return rc;
+}

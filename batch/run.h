@@ -1,0 +1,33 @@
+/* run.h - v2kvm-batch run PLAN: the local executor (v2kvm-batch(1),
+ * "RUN").
+ *
+ * Runs each selected VM's v2kvm command (v2k_plan_vm_argv) as a child
+ * process in its own process group, its output appended to
+ * STATE.logs/VM.log, following its --machine-readable JSON lines into
+ * the state (state.h).  Limits, retries, hooks, signals and the exit
+ * status are described in the manual.
+ *
+ * The v2kvm program: $V2KVM_BATCH_V2KVM when set, else "v2kvm" in the
+ * directory of v2kvm-batch, else ../converters/v2kvm from it (the build
+ * tree), else "v2kvm" from PATH.
+ */
+#ifndef V2K_BATCH_RUN_H
+#define V2K_BATCH_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct v2k_batch_run_opts {
+    const char *const *only;    /* --only VM..., or NULL */
+    size_t nonly;
+    bool retry_failed;
+    bool machine_readable;      /* JSON lines on stdout, one per event */
+};
+
+/* 0 every selected VM done, 1 some failed (or were interrupted by a
+ * signal: then 128 + the signal), 2 the plan has errors or the state
+ * cannot be opened (nothing runs). */
+int v2k_batch_run(const char *plan_path,
+                  const struct v2k_batch_run_opts *opts);
+
+#endif
