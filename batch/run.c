@@ -83,7 +83,7 @@ struct runner {
     bool tty, machine;
     unsigned drawn;             /* lines of the TTY block on screen */
     double last_draw;
-    size_t ndone, nfailed, nstarted;
+    size_t ndone, nfailed, nstarted, nfailed_before;
     double retry_delay, grace;
 };
 
@@ -264,11 +264,11 @@ kill_orphans(struct runner *r)
             v2k_msg("stopping process group %d left by a killed coordinator (%s)",
                     pid, de->d_name);
             kill(-pid, SIGTERM);
-            for (int i = 0; i < (int)(r->grace * 10) && proc_alive(pid, start);
+            kill(-pid, SIGCONT);
+            for (int i = 0; i < (int)(r->grace * 10) && kill(-pid, 0) == 0;
                  i++)
                 usleep(100000);
-            if (proc_alive(pid, start))
-                kill(-pid, SIGKILL);
+            kill(-pid, SIGKILL);
             for (int i = 0; i < 50 && proc_alive(pid, start); i++)
                 usleep(100000);
         }
@@ -958,29 +958,34 @@ stop_all(struct runner *r)
     clear_block(r);
     v2k_msg("signal %d: stopping %zu conversion%s", (int)got_signal,
             nrunning(r), nrunning(r) == 1 ? "" : "s");
+    /* SIGCONT too: a stopped child handles its SIGTERM (removes its
+     * temporary files) only once it runs. */
     for (size_t i = 0; i < r->slots; i++)
-        if (r->jobs[i].pid)
+        if (r->jobs[i].pid) {
             kill(-r->jobs[i].pid, SIGTERM);
+            kill(-r->jobs[i].pid, SIGCONT);
+        }
+    /* Until every group is gone (leaders and what they started), at
+     * most the grace; then SIGKILL to the groups. */
     for (;;) {
         bool any = false;
         for (size_t i = 0; i < r->slots; i++) {
             struct job *j = &r->jobs[i];
-            pid_t w;
-            if (j->pid == 0 || j->exited)
+            if (j->pid == 0)
                 continue;
-            w = waitpid(j->pid, &j->status, WNOHANG);
-            if (w == j->pid)
+            if (!j->exited && waitpid(j->pid, &j->status, WNOHANG) == j->pid)
                 j->exited = true;
-            else
+            if (!j->exited || kill(-j->pid, 0) == 0)
                 any = true;
         }
         if (!any)
             break;
         if (v2k_now() > end) {
             for (size_t i = 0; i < r->slots; i++)
-                if (r->jobs[i].pid && !r->jobs[i].exited) {
+                if (r->jobs[i].pid) {
                     kill(-r->jobs[i].pid, SIGKILL);
-                    waitpid(r->jobs[i].pid, &r->jobs[i].status, 0);
+                    if (!r->jobs[i].exited)
+                        waitpid(r->jobs[i].pid, &r->jobs[i].status, 0);
                     r->jobs[i].exited = true;
                 }
             break;
@@ -1178,9 +1183,19 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
     } else {
         printf("%zu done, %zu failed\n", r.ndone, r.nfailed);
     }
+    /* 1 also when VMs of the plan failed before and were not chosen
+     * (permanent errors without --retry-failed): not all done. */
+    if (o->nonly == 0 && r.nfailed == 0) {
+        size_t nf = 0;
+        if (v2k_state_count(r.st, V2K_PHASE_FAILED, &nf) == 0 && nf)
+            r.nfailed_before = nf;
+    }
     if (v2k_state_run_end(r.st, r.run, r.nfailed == 0) == -1)
         goto state_err;
-    rc = r.nfailed ? 1 : 0;
+    if (r.nfailed_before && !r.machine)
+        printf("%zu VM%s failed in an earlier run (--retry-failed redoes them)\n",
+               r.nfailed_before, r.nfailed_before == 1 ? "" : "s");
+    rc = r.nfailed || r.nfailed_before ? 1 : 0;
     goto out;
 
 state_err:
