@@ -58,7 +58,7 @@ cmd_run(int argc, char **argv)
     only = calloc((size_t)argc + 1, sizeof *only);
     if (only == NULL)
         return 2;
-    optind = 1;
+    optind = 0;         /* GNU: start over (main parsed with "+") */
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
