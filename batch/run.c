@@ -610,8 +610,10 @@ drain_child(struct runner *r, struct job *j)
 
 /* --- outcomes --------------------------------------------------------- */
 
-/* Transient: network trouble, and v2kvm killed by a signal nobody here
- * sent (the OOM killer); everything else is permanent. */
+/* Transient: network trouble, v2kvm killed by a signal nobody here sent
+ * (the OOM killer), or stopped by one (v2kvm exits 128 + N after
+ * cleaning up: "interrupted by signal N"); everything else is
+ * permanent. */
 static const char *const transient_words[] = {
     "Connection refused", "Connection reset", "Connection timed out",
     "timed out", "Timeout", "Network is unreachable", "No route to host",
@@ -624,7 +626,8 @@ static const char *const transient_words[] = {
 static enum v2k_error_class
 classify(const struct job *j, const char *msg)
 {
-    if (WIFSIGNALED(j->status))
+    if (WIFSIGNALED(j->status) ||
+        (WIFEXITED(j->status) && WEXITSTATUS(j->status) > 128))
         return V2K_ERRCLASS_TRANSIENT;
     for (size_t i = 0; i < sizeof transient_words / sizeof *transient_words;
          i++)
