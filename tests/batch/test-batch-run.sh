@@ -2,7 +2,8 @@
 # test-batch-run.sh - v2kvm-batch run PLAN, the local executor, on
 # no_convert VMs (v2kvm -i disk ... --no-convert: disk copies, no
 # appliance):
-#  - 6 good VMs (raw and qcow2) and a truncated qcow2, max_in_flight 2,
+#  - 6 good VMs (raw and qcow2), one of 2 disks (more than the host
+#    budget: it runs alone on its host) and a truncated qcow2, max_in_flight 2,
 #    per_source_host_disks 1 over two hosts: the broken one fails
 #    (permanent, its one-line error in the state and its log), the
 #    others are done and their outputs read like their sources; from
@@ -107,6 +108,7 @@ vms:
   - {name: vm5, source: h2, disks: [src/d5.img]}
   - {name: vm6, source: h2, disks: [src/d6.img]}
   - {name: bad, source: h2, disks: [src/broken.qcow2]}
+  - {name: two, source: h1, disks: [src/d1.img, src/d3.img]}
 EOF
 "$B" check plan.yaml >/dev/null
 
@@ -121,6 +123,11 @@ for i in 1 2 3 4 5 6; do
     qemu-img compare -q "src/d$i.img" "out/vm$i-sda" || fail "vm$i: output differs"
     [ -s "out/vm$i.xml" ] || fail "vm$i: no domain XML"
 done
+# More disks than the per-host budget: it ran alone on its host.
+[ "$(q "SELECT phase FROM vms WHERE name = 'two'")" = "done" ] || fail "two: not done"
+qemu-img compare -q src/d1.img out/two-sda || fail "two: sda differs"
+qemu-img compare -q src/d3.img out/two-sdb || fail "two: sdb differs"
+assert_grep "^two: has more disks (2) than per_source_host_disks: runs alone on host host-one" run1.out
 [ "$(q "SELECT phase || '|' || error_class FROM vms WHERE name = 'bad'")" = "failed|permanent" ] ||
     fail "bad: $(q "SELECT * FROM vms WHERE name = 'bad'")"
 err=$(q "SELECT last_error FROM vms WHERE name = 'bad'")
@@ -138,7 +145,7 @@ assert_grep "^bad: failed (permanent): .*past the end of the file" run1.out
 q "SELECT v.name, s.host, v.started, v.finished FROM vms v JOIN
    (SELECT 'vm1' n, 'h1' host UNION SELECT 'vm2','h1' UNION SELECT 'vm3','h1'
     UNION SELECT 'vm4','h2' UNION SELECT 'vm5','h2' UNION SELECT 'vm6','h2'
-    UNION SELECT 'bad','h2') s ON s.n = v.name" >times.txt
+    UNION SELECT 'bad','h2' UNION SELECT 'two','h1') s ON s.n = v.name" >times.txt
 awk -F'|' '{ n[NR] = $1; h[NR] = $2; s[NR] = $3; f[NR] = $4 }
     END {
         par = 0
