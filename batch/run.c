@@ -818,6 +818,7 @@ start_vm(struct runner *r, struct job *j, const struct v2k_plan_vm *vm)
     j->vm = vm;
     j->cost = vm_cost(vm);
     j->started = v2k_now();
+    clear_block(r);             /* it may print (v2k_msg) */
     remove_partials(vm);
     if (v2k_state_transition(r->st, vm->name, V2K_PHASE_RUNNING, r->run) == -1) {
         v2k_log_error(v2k_error_message());
