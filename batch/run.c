@@ -321,6 +321,45 @@ remove_partials(const struct v2k_plan_vm *vm)
     closedir(d);
 }
 
+/* After a successful attempt: its final files (-o local and qemu:
+ * DIR/NAME-sdX, DIR/NAME.xml, DIR/NAME.sh) into the state's outputs.
+ * libvirt targets' volumes are in a pool: not listed. */
+static void
+record_outputs(struct v2k_state *st, const struct v2k_plan_vm *vm)
+{
+    const char *name = vm->target_name ? vm->target_name : vm->name;
+    const char *dir = vm->target->storage;
+    size_t nl = strlen(name);
+    DIR *d;
+    struct dirent *de;
+
+    if (vm->target->kind == V2K_PLAN_TGT_LIBVIRT || dir == NULL ||
+        (d = opendir(dir)) == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        const char *s = de->d_name, *rest = s + nl;
+        bool ours = false;
+
+        if (strncmp(s, name, nl) != 0)
+            continue;
+        if (strcmp(rest, ".xml") == 0 || strcmp(rest, ".sh") == 0) {
+            ours = true;
+        } else if (strncmp(rest, "-sd", 3) == 0) {
+            const char *c = rest + 3;
+            while (*c >= 'a' && *c <= 'z')
+                c++;
+            ours = c > rest + 3 && *c == '\0';
+        }
+        if (ours) {
+            char *path = v2k_asprintf("%s/%s", dir, s);
+            if (path && v2k_state_add_output(st, vm->name, path) == -1)
+                v2k_log_error(v2k_error_message());
+            free(path);
+        }
+    }
+    closedir(d);
+}
+
 /* --- children --------------------------------------------------------- */
 
 static pid_t
@@ -761,6 +800,7 @@ stage_done(struct runner *r, struct job *j)
     return;
 
 done:
+    record_outputs(r->st, j->vm);
     move_to(r, j, V2K_PHASE_DONE);
     r->ndone++;
     event(r, j, "done", "done in %.0f s", v2k_now() - j->started);

@@ -123,6 +123,9 @@ for i in 1 2 3 4 5 6; do
     qemu-img compare -q "src/d$i.img" "out/vm$i-sda" || fail "vm$i: output differs"
     [ -s "out/vm$i.xml" ] || fail "vm$i: no domain XML"
 done
+# The outputs are in the state.
+[ "$(q "SELECT group_concat(path, ' ') FROM (SELECT path FROM outputs WHERE vm = 'two' ORDER BY path)")" = "./out/two-sda ./out/two-sdb ./out/two.xml" ] ||
+    fail "two's outputs: $(q "SELECT * FROM outputs WHERE vm = 'two'")"
 # More disks than the per-host budget: it ran alone on its host.
 [ "$(q "SELECT phase FROM vms WHERE name = 'two'")" = "done" ] || fail "two: not done"
 qemu-img compare -q src/d1.img out/two-sda || fail "two: sda differs"
