@@ -280,11 +280,34 @@ kill_orphans(struct runner *r)
     closedir(d);
 }
 
-/* v2kvm writes -o local and -o qemu outputs as DIR/.NAME-sdX.part,
- * DIR/.NAME.xml.part, DIR/.NAME.sh.part (converters/outputs/files.c)
- * and renames them at the end: remove this VM's leftovers only. */
+/* Whether REST, what follows a VM's output name in a file name, is one
+ * of v2kvm's -o local / -o qemu outputs (converters/outputs/files.c):
+ * ".xml", ".sh" or "-sdX" (X: letters), then SUFFIX ("" for the final
+ * files, ".part" for the temporary ones). */
+static bool
+output_rest(const char *rest, const char *suffix)
+{
+    const char *c;
+
+    if (strncmp(rest, ".xml", 4) == 0)
+        return strcmp(rest + 4, suffix) == 0;
+    if (strncmp(rest, ".sh", 3) == 0)
+        return strcmp(rest + 3, suffix) == 0;
+    if (strncmp(rest, "-sd", 3) != 0)
+        return false;
+    for (c = rest + 3; *c >= 'a' && *c <= 'z'; c++)
+        ;
+    return c > rest + 3 && strcmp(c, suffix) == 0;
+}
+
+/* Calls fn(st, vm, PATH) for each file of vm's outputs in its target's
+ * directory: the temporary ones (DIR/.NAME-sdX.part, .NAME.xml.part,
+ * .NAME.sh.part) when partial, else the final ones (DIR/NAME-sdX,
+ * NAME.xml, NAME.sh).  libvirt targets' volumes are in a pool: none. */
 static void
-remove_partials(const struct v2k_plan_vm *vm)
+each_output(struct v2k_state *st, const struct v2k_plan_vm *vm, bool partial,
+            void (*fn)(struct v2k_state *, const struct v2k_plan_vm *,
+                       const char *))
 {
     const char *name = vm->target_name ? vm->target_name : vm->name;
     const char *dir = vm->target->storage;
@@ -296,68 +319,52 @@ remove_partials(const struct v2k_plan_vm *vm)
         (d = opendir(dir)) == NULL)
         return;
     while ((de = readdir(d)) != NULL) {
-        const char *s = de->d_name, *rest;
-        bool ours = false;
+        const char *s = de->d_name;
 
-        if (s[0] != '.' || strncmp(s + 1, name, nl) != 0)
+        if (partial && *s++ != '.')
             continue;
-        rest = s + 1 + nl;
-        if (strcmp(rest, ".xml.part") == 0 || strcmp(rest, ".sh.part") == 0) {
-            ours = true;
-        } else if (strncmp(rest, "-sd", 3) == 0) {
-            const char *c = rest + 3;
-            while (*c >= 'a' && *c <= 'z')
-                c++;
-            ours = c > rest + 3 && strcmp(c, ".part") == 0;
-        }
-        if (ours) {
-            char *path = v2k_asprintf("%s/%s", dir, s);
-            if (path && unlink(path) == 0)
-                v2k_msg("%s: removed %s, left by an unfinished attempt",
-                        vm->name, path);
+        if (strncmp(s, name, nl) == 0 &&
+            output_rest(s + nl, partial ? ".part" : "")) {
+            char *path = v2k_asprintf("%s/%s", dir, de->d_name);
+            if (path)
+                fn(st, vm, path);
             free(path);
         }
     }
     closedir(d);
 }
 
-/* After a successful attempt: its final files (-o local and qemu:
- * DIR/NAME-sdX, DIR/NAME.xml, DIR/NAME.sh) into the state's outputs.
- * libvirt targets' volumes are in a pool: not listed. */
+static void
+remove_partial(struct v2k_state *st, const struct v2k_plan_vm *vm,
+               const char *path)
+{
+    (void)st;
+    if (unlink(path) == 0)
+        v2k_msg("%s: removed %s, left by an unfinished attempt", vm->name,
+                path);
+}
+
+static void
+record_output(struct v2k_state *st, const struct v2k_plan_vm *vm,
+              const char *path)
+{
+    if (v2k_state_add_output(st, vm->name, path) == -1)
+        v2k_log_error(v2k_error_message());
+}
+
+/* v2kvm writes -o local and -o qemu outputs under temporary names and
+ * renames them at the end: remove this VM's leftovers only. */
+static void
+remove_partials(const struct v2k_plan_vm *vm)
+{
+    each_output(NULL, vm, true, remove_partial);
+}
+
+/* After a successful attempt: its final files into the state's outputs. */
 static void
 record_outputs(struct v2k_state *st, const struct v2k_plan_vm *vm)
 {
-    const char *name = vm->target_name ? vm->target_name : vm->name;
-    const char *dir = vm->target->storage;
-    size_t nl = strlen(name);
-    DIR *d;
-    struct dirent *de;
-
-    if (vm->target->kind == V2K_PLAN_TGT_LIBVIRT || dir == NULL ||
-        (d = opendir(dir)) == NULL)
-        return;
-    while ((de = readdir(d)) != NULL) {
-        const char *s = de->d_name, *rest = s + nl;
-        bool ours = false;
-
-        if (strncmp(s, name, nl) != 0)
-            continue;
-        if (strcmp(rest, ".xml") == 0 || strcmp(rest, ".sh") == 0) {
-            ours = true;
-        } else if (strncmp(rest, "-sd", 3) == 0) {
-            const char *c = rest + 3;
-            while (*c >= 'a' && *c <= 'z')
-                c++;
-            ours = c > rest + 3 && *c == '\0';
-        }
-        if (ours) {
-            char *path = v2k_asprintf("%s/%s", dir, s);
-            if (path && v2k_state_add_output(st, vm->name, path) == -1)
-                v2k_log_error(v2k_error_message());
-            free(path);
-        }
-    }
-    closedir(d);
+    each_output(st, vm, false, record_output);
 }
 
 /* --- children --------------------------------------------------------- */
