@@ -263,10 +263,27 @@ v2k_state_close(struct v2k_state *st)
     free(st);
 }
 
+/* Runs sql with the time t bound to every parameter: 0, or -1 with the
+ * error recorded.  *changes (when not NULL) gets the rows it changed. */
+static int
+exec_at(struct v2k_state *st, const char *sql, double t, size_t *changes)
+{
+    CLEANUP_STMT sqlite3_stmt *s = prepare(st, sql);
+
+    if (s == NULL)
+        return -1;
+    for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++)
+        sqlite3_bind_double(s, i, t);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return db_error(st, "recover");
+    if (changes)
+        *changes = (size_t)sqlite3_changes(st->db);
+    return 0;
+}
+
 int
 v2k_state_recover(struct v2k_state *st, size_t *n)
 {
-    CLEANUP_STMT sqlite3_stmt *s = NULL;
     double t = now();
 
     if (n)
@@ -274,42 +291,14 @@ v2k_state_recover(struct v2k_state *st, size_t *n)
     if (begin(st) == -1)
         return -1;
     /* The history gets an "interrupted" row, like any other move. */
-    s = prepare(st, "UPDATE phases SET finished = ? WHERE finished IS NULL AND vm IN (SELECT name FROM vms WHERE phase IN ('running', 'converting', 'copying'))");
-    if (s == NULL)
-        goto fail;
-    sqlite3_bind_double(s, 1, t);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        goto dbfail;
-    sqlite3_finalize(s);
-    s = prepare(st, "INSERT INTO phases (vm, attempt, phase, run, started, finished) SELECT name, attempts, 'interrupted', run, ?1, ?1 FROM vms WHERE phase IN ('running', 'converting', 'copying')");
-    if (s == NULL)
-        goto fail;
-    sqlite3_bind_double(s, 1, t);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        goto dbfail;
-    sqlite3_finalize(s);
-    s = prepare(st, "UPDATE vms SET phase = 'interrupted', finished = ?, updated = ? WHERE phase IN ('running', 'converting', 'copying')");
-    if (s == NULL)
-        goto fail;
-    sqlite3_bind_double(s, 1, t);
-    sqlite3_bind_double(s, 2, t);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        goto dbfail;
-    if (n)
-        *n = (size_t)sqlite3_changes(st->db);
-    sqlite3_finalize(s);
-    s = prepare(st, "UPDATE runs SET status = 'interrupted', finished = ? WHERE status = 'running'");
-    if (s == NULL)
-        goto fail;
-    sqlite3_bind_double(s, 1, t);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        goto dbfail;
+    if (exec_at(st, "UPDATE phases SET finished = ? WHERE finished IS NULL AND vm IN (SELECT name FROM vms WHERE phase IN ('running', 'converting', 'copying'))", t, NULL) == -1 ||
+        exec_at(st, "INSERT INTO phases (vm, attempt, phase, run, started, finished) SELECT name, attempts, 'interrupted', run, ?1, ?1 FROM vms WHERE phase IN ('running', 'converting', 'copying')", t, NULL) == -1 ||
+        exec_at(st, "UPDATE vms SET phase = 'interrupted', finished = ?1, updated = ?1 WHERE phase IN ('running', 'converting', 'copying')", t, n) == -1 ||
+        exec_at(st, "UPDATE runs SET status = 'interrupted', finished = ? WHERE status = 'running'", t, NULL) == -1) {
+        rollback(st);
+        return -1;
+    }
     return commit(st);
-dbfail:
-    db_error(st, "recover");
-fail:
-    rollback(st);
-    return -1;
 }
 
 int64_t
