@@ -2,6 +2,7 @@
 #include "run.h"
 #include "error.h"
 #include "json.h"
+#include "jsonline.h"
 #include "log.h"
 #include "plan.h"
 #include "state.h"
@@ -473,46 +474,6 @@ start_stage(struct runner *r, struct job *j, enum stage st)
 
 /* --- v2kvm's JSON lines ------------------------------------------------ */
 
-/* The value of "key" in a flat JSON object line, unescaped into out
- * (strings; \uXXXX above ASCII becomes '?'), or the bare number. */
-static bool
-json_get(const char *line, const char *key, char *out, size_t outlen)
-{
-    char pat[64];
-    const char *p;
-    size_t o = 0;
-
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    p = strstr(line, pat);
-    if (p == NULL || outlen == 0)
-        return false;
-    p += strlen(pat);
-    if (*p != '"') {
-        while (*p && *p != ',' && *p != '}' && o + 1 < outlen)
-            out[o++] = *p++;
-        out[o] = '\0';
-        return o > 0;
-    }
-    for (p++; *p && *p != '"' && o + 1 < outlen; p++) {
-        if (*p == '\\' && p[1]) {
-            p++;
-            switch (*p) {
-            case 'n': case 'r': case 't': out[o++] = ' '; break;
-            case 'u':
-                out[o++] = '?';
-                for (int k = 0; k < 4 && p[1]; k++)
-                    p++;
-                break;
-            default: out[o++] = *p; break;
-            }
-        } else {
-            out[o++] = *p;
-        }
-    }
-    out[o] = '\0';
-    return true;
-}
-
 static void
 move_to(struct runner *r, struct job *j, enum v2k_vm_phase to)
 {
@@ -560,46 +521,47 @@ save_bytes(struct runner *r, struct job *j, bool force)
 static void
 handle_line(struct runner *r, struct job *j, const char *line)
 {
-    char type[32], v[1024], v2[64];
+    char type[32], v[1024];
 
     if (j->stage != ST_MAIN)
         return;
-    if (line[0] != '{' || !json_get(line, "type", type, sizeof type)) {
+    if (line[0] != '{' ||
+        !v2k_jsonline_str(line, "type", type, sizeof type)) {
         /* Not a JSON line (a helper's output): a fallback message. */
         if (j->error == NULL && strstr(line, "error") != NULL)
             j->error = v2k_strdup(line);
         return;
     }
     if (strcmp(type, "progress") == 0) {
-        uint64_t done, total;
+        double done, total;
 
-        if (!json_get(line, "done", v, sizeof v) ||
-            !json_get(line, "total", v2, sizeof v2))
+        if (!v2k_jsonline_num(line, "done", &done) ||
+            !v2k_jsonline_num(line, "total", &total) ||
+            !(done >= 0 && done < 0x1p64 && total >= 0 && total < 0x1p64))
             return;
-        done = strtoull(v, NULL, 10);
-        total = strtoull(v2, NULL, 10);
-        json_get(line, "label", v, sizeof v);
+        if (!v2k_jsonline_str(line, "label", v, sizeof v))
+            v[0] = '\0';
         if (strcmp(v, j->label) != 0) {
             /* The next disk: the one before is complete. */
             j->done_before += j->total;
             j->total_before += j->total;
             snprintf(j->label, sizeof j->label, "%s", v);
         }
-        j->done = done;
-        j->total = total;
+        j->done = (uint64_t)done;
+        j->total = (uint64_t)total;
         move_to(r, j, V2K_PHASE_COPYING);
         save_bytes(r, j, false);
     } else if (strcmp(type, "phase") == 0) {
-        if (json_get(line, "phase", v, sizeof v) &&
+        if (v2k_jsonline_str(line, "phase", v, sizeof v) &&
             strcmp(v, "source") == 0 && !j->vm->no_convert)
             move_to(r, j, V2K_PHASE_CONVERTING);
     } else if (strcmp(type, "error") == 0) {
-        if (json_get(line, "message", v, sizeof v)) {
+        if (v2k_jsonline_str(line, "message", v, sizeof v)) {
             free(j->error);
             j->error = v2k_strdup(v);
         }
     } else if (strcmp(type, "warning") == 0) {
-        if (json_get(line, "message", v, sizeof v) &&
+        if (v2k_jsonline_str(line, "message", v, sizeof v) &&
             v2k_state_add_warning(r->st, j->vm->name, v) == -1)
             v2k_log_error(v2k_error_message());
     }

@@ -1,6 +1,6 @@
 /* fuzz-jsonline.c - libFuzzer target for the P2V client's reader of the
  * JSON lines v2kvm --machine-readable sends back from the conversion
- * host (p2v/jsonline.h, v2k_jsonline_str() and v2k_jsonline_num()), in
+ * host (common/jsonline.h, v2k_jsonline_str() and v2k_jsonline_num()), in
  * the static library v2k-p2v: the input is one line as it crossed the
  * network, given as a NUL-terminated copy (session.c cuts lines at
  * '\n' and NUL-terminates them; an embedded NUL just ends the line).

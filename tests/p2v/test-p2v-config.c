@@ -1,6 +1,6 @@
 /* The P2V client's settings (p2v/config.h): the kernel command line as
  * /proc/cmdline holds it, options' values, the errors; and the JSON
- * lines it reads back from the host (p2v/jsonline.h), including
+ * lines it reads back from the host (common/jsonline.h), including
  * hostile ones; and the shell quoting of remote words (p2v/ssh.h). */
 #include <check.h>
 #include <stdlib.h>

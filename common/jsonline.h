@@ -1,12 +1,14 @@
 /* jsonline.h - read one member of a JSON object on one line (v2kvm's
- * --machine-readable output, as it comes back from the host).
+ * --machine-readable output: as it comes back from the host to the P2V
+ * client, and from each conversion to v2kvm-batch).  libc only, so the
+ * P2V client (which links no other library of ours) compiles it too.
  *
  * Only the top level is looked at; nested objects and arrays are
  * skipped.  Input is untrusted (it crossed the network): every scan is
  * bounded by the line, and a malformed line finds nothing.
  */
-#ifndef V2K_P2V_JSONLINE_H
-#define V2K_P2V_JSONLINE_H
+#ifndef V2K_JSONLINE_H
+#define V2K_JSONLINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
