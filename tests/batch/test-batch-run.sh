@@ -17,6 +17,8 @@
 #    mtime) and redoes the interrupted one;
 #  - a transient error (a "Connection reset by peer" from v2kvm) is
 #    retried, a failing or hanging pre hook fails the VM naming the hook;
+#  - the memory budget: 3 GiB runs two conversions (1.5 GiB each, faked
+#    by the wrapper) at once, never three, and no copy beside two;
 #  - SIGTERM: children stopped, VMs interrupted, exit 128 + 15.
 # The v2kvm the coordinator runs is a wrapper ($V2KVM_BATCH_V2KVM) that
 # sleeps a little first, so that the VMs' runs last long enough to
@@ -60,6 +62,15 @@ if [[ " \$* " == *"/flaky.raw "* ]] && [ ! -e "$T/flaky-failed" ]; then
     touch "$T/flaky-failed"
     echo '{"type":"error","time":0.1,"message":"sftp://h/flaky.raw: read: Connection reset by peer"}'
     exit 1
+fi
+# A "conversion" of a source named conv*.raw (no --no-convert): no
+# appliance, only its JSON lines, 2 s long (the memory budget test).
+if [[ " \$* " == *"/conv"*".raw "* ]] && [[ " \$* " != *" --no-convert "* ]]; then
+    echo '{"type":"phase","time":0.1,"phase":"source","seconds":0.1}'
+    echo '{"type":"message","time":0.2,"message":"Inspecting the guest"}'
+    sleep 2
+    echo '{"type":"result","time":2.2,"status":"ok","converted":true}'
+    exit 0
 fi
 exec "$V2KVM" "\$@"
 EOF
@@ -284,6 +295,45 @@ assert_grep "^flaky: transient error: retrying" hook.out
 if [ -e out3/prefail-sda ] || [ -e out3/prehang-sda ]; then fail "a VM ran after its pre hook failed"; fi
 [ "$(cat hooks)" = "pre hooked
 post hooked" ] || fail "hooks: $(cat hooks)"
+
+# --- the memory budget: 3 GiB holds two conversions' appliances (1.5
+# GiB each) and nothing more; a copy (256 MiB) waits while two run ------
+for i in 1 2 3 4; do qemu-img create -q -f raw "src/conv$i.raw" 1M; done
+cat >plan4.yaml <<'EOF'
+version: 1
+sources:
+  h: {kind: disk}
+targets:
+  out: {kind: local, storage: out4, format: qcow2}
+limits: {max_in_flight: 4, per_source_host_disks: 10, memory_budget: 3GiB}
+defaults: {source: h, target: out}
+vms:
+  - {name: c1, disks: [src/conv1.raw]}
+  - {name: c2, disks: [src/conv2.raw]}
+  - {name: c3, disks: [src/conv3.raw]}
+  - {name: cp, disks: [src/d1.img], no_convert: true}
+  - {name: c4, disks: [src/conv4.raw]}
+EOF
+mkdir out4
+"$B" run plan4.yaml >mem.out 2>&1 || { cat mem.out; fail "plan4 failed"; }
+python3 - plan4.state <<'PY' || { cat mem.out; fail "the memory budget was exceeded"; }
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT name, started, finished, phase FROM vms").fetchall()
+assert all(r[3] == "done" for r in rows), rows
+cost = {n: (256 if n == "cp" else 1536) for n, *_ in rows}
+ev = []
+for n, s, f, _ in rows:
+    ev += [(s, 1, n), (f, -1, n)]
+mem = peak = conv = peak_conv = 0
+# Ends before starts at the same instant: a slot freed is reused.
+for t, d, n in sorted(ev, key=lambda e: (e[0], e[1])):
+    mem += d * cost[n]
+    conv += d if n != "cp" else 0
+    peak, peak_conv = max(peak, mem), max(peak_conv, conv)
+print("peak MiB", peak, "peak conversions", peak_conv)
+sys.exit(0 if peak <= 3072 and peak_conv == 2 else 1)
+PY
 
 # --- SIGTERM: children stopped, VMs interrupted, 128 + 15 -------------
 rm -f slow-stopped out2/slow-sda out2/slow.xml
