@@ -49,7 +49,8 @@ packages=(
     # state in SQLite; the sqlite3 shell to look into a state by hand
     libyaml-dev libsqlite3-dev sqlite3
     # benchmarks (bench/): virt-v2v and nbdcopy measured in the same run
-    time virt-v2v libnbd-bin bc
+    # (and GNU parallel, the batch benchmark's yardstick)
+    time virt-v2v libnbd-bin bc parallel
     # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer
     # runtimes (libclang_rt.fuzzer, asan, ubsan: libclang-rt-14-dev)
     clang libclang-rt-14-dev
