@@ -19,6 +19,8 @@
 #    retried, a failing or hanging pre hook fails the VM naming the hook;
 #  - the memory budget: 3 GiB runs two conversions (1.5 GiB each, faked
 #    by the wrapper) at once, never three, and no copy beside two;
+#  - on a terminal (script(1)): a block of one line per running VM and
+#    a total, redrawn in place;
 #  - SIGTERM: children stopped, VMs interrupted, exit 128 + 15.
 # The v2kvm the coordinator runs is a wrapper ($V2KVM_BATCH_V2KVM) that
 # sleeps a little first, so that the VMs' runs last long enough to
@@ -26,7 +28,7 @@
 export V2K_ACCEL=${V2K_ACCEL:-tcg}
 . "$(dirname "$0")/../lib/test-lib.sh"
 : "${V2KVM_BATCH:?run me through ctest}"
-need qemu-img qemu-io sqlite3 jq
+need qemu-img qemu-io sqlite3 jq script
 B=$V2KVM_BATCH
 export V2KVM_BATCH_GRACE=1 V2KVM_BATCH_RETRY_DELAY=0
 
@@ -334,6 +336,30 @@ for t, d, n in sorted(ev, key=lambda e: (e[0], e[1])):
 print("peak MiB", peak, "peak conversions", peak_conv)
 sys.exit(0 if peak <= 3072 and peak_conv == 2 else 1)
 PY
+
+# --- on a terminal: a live block, one line per running VM and a total,
+# redrawn in place (script(1) gives the coordinator a pty) --------------
+cat >plan5.yaml <<'EOF'
+version: 1
+sources:
+  h: {kind: disk}
+targets:
+  out: {kind: local, storage: out5, format: qcow2}
+limits: {max_in_flight: 2, memory_budget: 8GiB}
+defaults: {source: h, target: out, no_convert: true}
+vms:
+  - {name: tty-one, disks: [src/d1.img]}
+  - {name: tty-two, disks: [src/d2.img]}
+  - {name: tty-three, disks: [src/d3.img]}
+EOF
+mkdir out5
+BATCH_SLEEP=1.5 script -qefc "'$B' run plan5.yaml" tty.typescript >/dev/null ||
+    { cat tty.typescript; fail "plan5 on a terminal failed"; }
+tr -d '\r' <tty.typescript >tty.out
+assert_grep "^total: 2 running, 1 waiting, 0 done, 0 failed" tty.out
+assert_grep "^  tty-one  *running " tty.out
+assert_grep "$(printf '\033')\\[[0-9]*A$(printf '\033')\\[J" tty.out
+assert_grep "^3 done, 0 failed$" tty.out
 
 # --- SIGTERM: children stopped, VMs interrupted, 128 + 15 -------------
 rm -f slow-stopped out2/slow-sda out2/slow.xml
