@@ -137,8 +137,9 @@ int v2k_state_count(struct v2k_state *st, enum v2k_vm_phase ph,
 
 /* --- what the report reads (and facts, which run records) ------------ */
 
-/* At most this many rows of one list are returned (a report of a
- * state grown without bound stays bounded); *truncated says so. */
+/* At most this many rows of one list are returned (the first ones in
+ * the list's order), so that a report of a state grown without bound
+ * stays bounded. */
 #define V2K_STATE_MAX_LIST 10000
 
 /* Every VM the state knows, in plan order (those no longer in the plan
