@@ -788,9 +788,10 @@ html_timeline(FILE *fp, const struct report *rp)
 
         if (s < 60)
             snprintf(b2, sizeof b2, "%ld s", s);
+        else if (s < 3600 && s % 60)
+            snprintf(b2, sizeof b2, "%ld min %02ld s", s / 60, s % 60);
         else if (s < 3600)
-            snprintf(b2, sizeof b2, "%ld min%s", s / 60,
-                     s % 60 ? " 30 s" : "");
+            snprintf(b2, sizeof b2, "%ld min", s / 60);
         else
             snprintf(b2, sizeof b2, "%ld h %02ld", s / 3600, s / 60 % 60);
         fprintf(fp, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "

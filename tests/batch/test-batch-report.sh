@@ -15,6 +15,7 @@
 #    script element);
 #  - a report while the coordinator holds the state's lock, and while a
 #    VM is in flight (it shows as running);
+#  - a long log: its last 20 lines, bytes that are not UTF-8 as '?';
 #  - no temporary file left; a plan or a state that cannot be read:
 #    exit 2 naming the file.
 # A missing chromium fails the test (need), it is not skipped.
@@ -277,6 +278,28 @@ EOF
 rc=0
 wait "$runpid" || rc=$?
 [ "$rc" = 1 ] || { cat run2.out; fail "second run: exit $rc, not 1"; }
+
+# --- a long log: only its end is read ----------------------------------------
+# 200 KiB of numbered lines, one of them not UTF-8: the tail is the last
+# 20 whole lines, read from the last 16 KiB.
+python3 - plan.state.logs/vm1.log <<'EOF'
+import sys
+with open(sys.argv[1], "ab") as f:
+    for i in range(4000):
+        f.write(b"line %05d " % i + b"x" * 40 + b"\n")
+    f.write(b"bad byte \xff here\n")
+    f.write(b"the last line\n")
+EOF
+"$B" report plan.yaml --json long.json --html long.html >/dev/null ||
+    fail "report of a long log"
+python3 - long.json <<'EOF' || fail "long log's tail: $(cat long.json)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+t = {v["name"]: v for v in r["vms"]}["vm1"]["log"]["tail"]
+assert len(t) == 20, len(t)
+assert t[-1] == "the last line" and t[-2] == "bad byte ? here", t[-2:]
+assert t[0] == "line 03982 " + "x" * 40, t[0]
+EOF
 
 # --- errors: exit 2 naming the file ---------------------------------------
 rc=0
