@@ -162,13 +162,15 @@ utc(double t, char *buf, size_t len)
     return buf;
 }
 
-/* "12.3 s", "4 min 05 s", "2 h 03 min". */
+/* "0.04 s", "12.3 s", "4 min 05 s", "2 h 03 min". */
 static const char *
 duration(double s, char *buf, size_t len)
 {
     long t = lround(s);
 
-    if (s < 60)
+    if (s < 1)
+        snprintf(buf, len, "%.2f s", s);
+    else if (s < 60)
         snprintf(buf, len, "%.1f s", s);
     else if (t < 3600)
         snprintf(buf, len, "%ld min %02ld s", t / 60, t % 60);
