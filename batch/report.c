@@ -327,7 +327,7 @@ gather_state(struct report *rp, struct rvm *v)
     for (size_t i = 0; i < v->nph; i++) {
         double e = phase_end(rp, v, i);
 
-        if (e > 0 && e >= v->ph[i].started && !(v->ph[i].started <= 0)) {
+        if (v->ph[i].started > 0 && e >= v->ph[i].started) {
             v->dur[v->ph[i].phase] += e - v->ph[i].started;
             v->seconds += e - v->ph[i].started;
             if (rp->t0 == 0 || v->ph[i].started < rp->t0)
