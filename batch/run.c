@@ -564,6 +564,10 @@ handle_line(struct runner *r, struct job *j, const char *line)
         if (v2k_jsonline_str(line, "message", v, sizeof v) &&
             v2k_state_add_warning(r->st, j->vm->name, v) == -1)
             v2k_log_error(v2k_error_message());
+    } else if (strcmp(type, "result") == 0) {
+        /* OS, firmware, disk sizes: the report's facts. */
+        if (v2k_state_record_result(r->st, j->vm->name, line) == -1)
+            v2k_log_error(v2k_error_message());
     }
 }
 

@@ -2,6 +2,7 @@
 #include "state.h"
 #include "cleanup.h"
 #include "error.h"
+#include "jsonline.h"
 #include "util.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@ struct v2k_state {
     sqlite3 *db;
     char *path;
     int lockfd;
+    bool has_facts;             /* the vm_facts table exists */
 };
 
 static const char *const phases[] = {
@@ -93,6 +96,15 @@ static const char schema[] =
     " attempt INTEGER NOT NULL,"
     " path TEXT NOT NULL,"
     " PRIMARY KEY (vm, attempt, path));";
+
+/* Added to version 1 after its first release: created on every
+ * read-write open, so older databases get it too (state.h, "Facts"). */
+static const char facts_schema[] =
+    "CREATE TABLE IF NOT EXISTS vm_facts ("
+    " vm TEXT NOT NULL REFERENCES vms(name),"
+    " key TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (vm, key));";
 
 static double
 now(void)
@@ -198,6 +210,9 @@ schema_init(struct v2k_state *st)
             goto fail;
         }
     }
+    if (exec(st, facts_schema) == -1)
+        goto fail;
+    st->has_facts = true;
     return commit(st);
 fail:
     rollback(st);
@@ -241,6 +256,65 @@ v2k_state_open(const char *path)
         exec(st, "PRAGMA synchronous=FULL") == -1 ||
         exec(st, "PRAGMA foreign_keys=ON") == -1 ||
         schema_init(st) == -1)
+        goto fail;
+    return st;
+fail:
+    v2k_state_close(st);
+    return NULL;
+}
+
+/* The read-only side of schema_init: the version, and whether the
+ * facts table is there yet. */
+static int
+schema_check(struct v2k_state *st)
+{
+    CLEANUP_STMT sqlite3_stmt *s = prepare(st, "SELECT (SELECT max(version) FROM schema_version), (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vm_facts')");
+    int version;
+
+    if (s == NULL)
+        return -1;
+    if (sqlite3_step(s) != SQLITE_ROW)
+        return db_error(st, "schema");
+    version = sqlite3_column_int(s, 0);
+    if (version != V2K_STATE_SCHEMA_VERSION) {
+        v2k_error("%s: state schema version %d, this program reads %d",
+                  st->path, version, V2K_STATE_SCHEMA_VERSION);
+        return -1;
+    }
+    st->has_facts = sqlite3_column_int(s, 1) > 0;
+    return 0;
+}
+
+struct v2k_state *
+v2k_state_open_readonly(const char *path)
+{
+    struct v2k_state *st;
+    struct stat sb;
+
+    /* SQLite would report a missing file as "unable to open". */
+    if (stat(path, &sb) == -1) {
+        v2k_error_errno(errno, "%s", path);
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        v2k_error("%s: not a regular file", path);
+        return NULL;
+    }
+    st = v2k_calloc(1, sizeof *st);
+    if (st == NULL)
+        return NULL;
+    st->lockfd = -1;
+    st->path = v2k_strdup(path);
+    if (st->path == NULL)
+        goto fail;
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY |
+                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        db_error(st, "open");
+        goto fail;
+    }
+    /* A coordinator's transaction is short: wait for it. */
+    sqlite3_busy_timeout(st->db, 10000);
+    if (schema_check(st) == -1)
         goto fail;
     return st;
 fail:
@@ -593,11 +667,40 @@ column_dup(sqlite3_stmt *s, int i)
     return t ? v2k_strdup((const char *)t) : NULL;
 }
 
+#define VM_COLUMNS "name, phase, attempts, bytes_copied, bytes_total, warnings, last_error, error_class, started, finished"
+
+/* A row of VM_COLUMNS into out; -1 when out of memory. */
+static int
+fill_vm(sqlite3_stmt *s, struct v2k_state_vm *out)
+{
+    const char *cls;
+    int r;
+
+    out->name = column_dup(s, 0);
+    if (out->name == NULL)
+        return -1;
+    r = v2k_vm_phase_from_string((const char *)sqlite3_column_text(s, 1));
+    out->phase = r < 0 ? V2K_PHASE_PENDING : (enum v2k_vm_phase)r;
+    out->attempts = (unsigned)sqlite3_column_int(s, 2);
+    out->bytes_copied = (uint64_t)sqlite3_column_int64(s, 3);
+    out->bytes_total = (uint64_t)sqlite3_column_int64(s, 4);
+    out->warnings = (unsigned)sqlite3_column_int(s, 5);
+    if (sqlite3_column_type(s, 6) != SQLITE_NULL &&
+        (out->last_error = column_dup(s, 6)) == NULL)
+        return -1;
+    cls = (const char *)sqlite3_column_text(s, 7);
+    out->error_class = cls == NULL ? V2K_ERRCLASS_NONE
+        : strcmp(cls, "transient") == 0 ? V2K_ERRCLASS_TRANSIENT
+                                        : V2K_ERRCLASS_PERMANENT;
+    out->started = sqlite3_column_double(s, 8);
+    out->finished = sqlite3_column_double(s, 9);
+    return 0;
+}
+
 int
 v2k_state_get(struct v2k_state *st, const char *vm, struct v2k_state_vm *out)
 {
-    CLEANUP_STMT sqlite3_stmt *s = prepare(st, "SELECT name, phase, attempts, bytes_copied, bytes_total, warnings, last_error, error_class, started, finished FROM vms WHERE name = ?");
-    const char *cls;
+    CLEANUP_STMT sqlite3_stmt *s = prepare(st, "SELECT " VM_COLUMNS " FROM vms WHERE name = ?");
     int r;
 
     memset(out, 0, sizeof *out);
@@ -611,20 +714,10 @@ v2k_state_get(struct v2k_state *st, const char *vm, struct v2k_state_vm *out)
     }
     if (r != SQLITE_ROW)
         return db_error(st, vm);
-    out->name = column_dup(s, 0);
-    r = v2k_vm_phase_from_string((const char *)sqlite3_column_text(s, 1));
-    out->phase = r < 0 ? V2K_PHASE_PENDING : (enum v2k_vm_phase)r;
-    out->attempts = (unsigned)sqlite3_column_int(s, 2);
-    out->bytes_copied = (uint64_t)sqlite3_column_int64(s, 3);
-    out->bytes_total = (uint64_t)sqlite3_column_int64(s, 4);
-    out->warnings = (unsigned)sqlite3_column_int(s, 5);
-    out->last_error = column_dup(s, 6);
-    cls = (const char *)sqlite3_column_text(s, 7);
-    out->error_class = cls == NULL ? V2K_ERRCLASS_NONE
-        : strcmp(cls, "transient") == 0 ? V2K_ERRCLASS_TRANSIENT
-                                        : V2K_ERRCLASS_PERMANENT;
-    out->started = sqlite3_column_double(s, 8);
-    out->finished = sqlite3_column_double(s, 9);
+    if (fill_vm(s, out) == -1) {
+        v2k_state_vm_clear(out);
+        return -1;
+    }
     return 0;
 }
 
@@ -716,4 +809,322 @@ v2k_state_count(struct v2k_state *st, enum v2k_vm_phase ph, size_t *n)
         return db_error(st, "count");
     *n = (size_t)sqlite3_column_int64(s, 0);
     return 0;
+}
+
+/* --- what the report reads ------------------------------------------- */
+
+/* Grows *arr (of elements of size) to hold one more than *n; -1 when
+ * out of memory.  Doubling, bounded by V2K_STATE_MAX_LIST (the callers'
+ * LIMIT). */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    void *p;
+    size_t ncap;
+
+    if (n < *cap)
+        return 0;
+    ncap = *cap ? *cap * 2 : 16;
+    p = realloc(*arr, ncap * size);
+    if (p == NULL) {
+        v2k_error("out of memory");
+        return -1;
+    }
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+#define LIMIT " LIMIT 10000"
+_Static_assert(V2K_STATE_MAX_LIST == 10000, "LIMIT follows the bound");
+
+int
+v2k_state_list(struct v2k_state *st, struct v2k_state_vm **out, size_t *n)
+{
+    CLEANUP_STMT sqlite3_stmt *s = prepare(st, "SELECT " VM_COLUMNS " FROM vms ORDER BY ord, name" LIMIT);
+    struct v2k_state_vm *v = NULL;
+    size_t cap = 0;
+    int r;
+
+    *out = NULL;
+    *n = 0;
+    if (s == NULL)
+        return -1;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (grow((void **)&v, &cap, *n, sizeof *v) == -1)
+            goto fail;
+        memset(&v[*n], 0, sizeof *v);
+        if (fill_vm(s, &v[(*n)++]) == -1)
+            goto fail;
+    }
+    if (r != SQLITE_DONE) {
+        db_error(st, "list");
+        goto fail;
+    }
+    *out = v;
+    return 0;
+fail:
+    v2k_state_vms_free(v, *n);
+    *n = 0;
+    return -1;
+}
+
+void
+v2k_state_vms_free(struct v2k_state_vm *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        v2k_state_vm_clear(&v[i]);
+    free(v);
+}
+
+int
+v2k_state_phases(struct v2k_state *st, const char *vm,
+                 struct v2k_state_phase **out, size_t *n)
+{
+    CLEANUP_STMT sqlite3_stmt *s = prepare(st, "SELECT phase, attempt, run, started, finished FROM phases WHERE vm = ? ORDER BY rowid" LIMIT);
+    struct v2k_state_phase *v = NULL;
+    size_t cap = 0;
+    int r;
+
+    *out = NULL;
+    *n = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        int ph = v2k_vm_phase_from_string((const char *)sqlite3_column_text(s, 0));
+
+        if (ph < 0)             /* not ours: skipped, not guessed */
+            continue;
+        if (grow((void **)&v, &cap, *n, sizeof *v) == -1) {
+            free(v);
+            *n = 0;
+            return -1;
+        }
+        v[*n].phase = (enum v2k_vm_phase)ph;
+        v[*n].attempt = (unsigned)sqlite3_column_int(s, 1);
+        v[*n].run = sqlite3_column_int64(s, 2);
+        v[*n].started = sqlite3_column_double(s, 3);
+        v[*n].finished = sqlite3_column_double(s, 4);
+        ++*n;
+    }
+    if (r != SQLITE_DONE) {
+        free(v);
+        *n = 0;
+        return db_error(st, vm);
+    }
+    *out = v;
+    return 0;
+}
+
+/* The first column of sql (vm bound to ?1) as a NULL-terminated list. */
+static char **
+strings(struct v2k_state *st, const char *sql, const char *vm, size_t *n)
+{
+    CLEANUP_STMT sqlite3_stmt *s = prepare(st, sql);
+    char **v = NULL;
+    size_t cap = 0;
+    int r;
+
+    *n = 0;
+    if (s == NULL)
+        return NULL;
+    sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
+    if (grow((void **)&v, &cap, 0, sizeof *v) == -1)
+        return NULL;
+    v[0] = NULL;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (grow((void **)&v, &cap, *n + 1, sizeof *v) == -1)
+            goto fail;
+        if ((v[*n] = column_dup(s, 0)) == NULL) {
+            v2k_error("out of memory");
+            goto fail;
+        }
+        v[++*n] = NULL;
+    }
+    if (r != SQLITE_DONE) {
+        db_error(st, vm);
+        goto fail;
+    }
+    return v;
+fail:
+    v2k_strv_free(v);
+    *n = 0;
+    return NULL;
+}
+
+char **
+v2k_state_warnings(struct v2k_state *st, const char *vm, size_t *n)
+{
+    return strings(st, "SELECT message FROM warnings WHERE vm = ?1 ORDER BY rowid" LIMIT, vm, n);
+}
+
+char **
+v2k_state_outputs(struct v2k_state *st, const char *vm, size_t *n)
+{
+    return strings(st, "SELECT DISTINCT path FROM outputs WHERE vm = ?1 ORDER BY path" LIMIT, vm, n);
+}
+
+int
+v2k_state_runs(struct v2k_state *st, struct v2k_state_run **out, size_t *n)
+{
+    CLEANUP_STMT sqlite3_stmt *s = prepare(st, "SELECT id, plan, status, started, finished FROM runs ORDER BY id" LIMIT);
+    struct v2k_state_run *v = NULL;
+    size_t cap = 0;
+    int r;
+
+    *out = NULL;
+    *n = 0;
+    if (s == NULL)
+        return -1;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (grow((void **)&v, &cap, *n, sizeof *v) == -1)
+            goto fail;
+        memset(&v[*n], 0, sizeof *v);
+        v[*n].id = sqlite3_column_int64(s, 0);
+        v[*n].plan = column_dup(s, 1);
+        v[*n].status = column_dup(s, 2);
+        v[*n].started = sqlite3_column_double(s, 3);
+        v[*n].finished = sqlite3_column_double(s, 4);
+        ++*n;
+        if (v[*n - 1].status == NULL) {
+            v2k_error("out of memory");
+            goto fail;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        db_error(st, "runs");
+        goto fail;
+    }
+    *out = v;
+    return 0;
+fail:
+    v2k_state_runs_free(v, *n);
+    *n = 0;
+    return -1;
+}
+
+void
+v2k_state_runs_free(struct v2k_state_run *r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++) {
+        free(r[i].plan);
+        free(r[i].status);
+    }
+    free(r);
+}
+
+/* Inside or outside a transaction; vm must exist. */
+static int
+set_fact(struct v2k_state *st, const char *vm, const char *key,
+         const char *value)
+{
+    CLEANUP_STMT sqlite3_stmt *s = prepare(st, "INSERT OR REPLACE INTO vm_facts (vm, key, value) VALUES (?, ?, ?)");
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return db_error(st, vm);
+    return 0;
+}
+
+int
+v2k_state_set_fact(struct v2k_state *st, const char *vm, const char *key,
+                   const char *value)
+{
+    int phase, attempts;
+
+    if (begin(st) == -1)
+        return -1;
+    if (current(st, vm, &phase, &attempts) == -1 ||
+        set_fact(st, vm, key, value) == -1) {
+        rollback(st);
+        return -1;
+    }
+    return commit(st);
+}
+
+int
+v2k_state_get_fact(struct v2k_state *st, const char *vm, const char *key,
+                   char **value)
+{
+    CLEANUP_STMT sqlite3_stmt *s = NULL;
+    int r;
+
+    *value = NULL;
+    if (!st->has_facts)         /* a database from before the facts */
+        return 0;
+    s = prepare(st, "SELECT value FROM vm_facts WHERE vm = ? AND key = ?");
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    r = sqlite3_step(s);
+    if (r == SQLITE_DONE)
+        return 0;
+    if (r != SQLITE_ROW)
+        return db_error(st, vm);
+    *value = column_dup(s, 0);
+    if (*value == NULL) {
+        v2k_error("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int
+v2k_state_record_result(struct v2k_state *st, const char *vm,
+                        const char *line)
+{
+    static const char *const keys[] = {
+        "distro", "product_name", "osinfo", "firmware",
+    };
+    CLEANUP_STMT sqlite3_stmt *s = NULL;
+    char buf[1024], sizes[V2K_STATE_MAX_DISKS * 21 + 1];
+    double d[V2K_STATE_MAX_DISKS];
+    int phase, attempts, nd;
+    size_t off = 0;
+
+    if (!v2k_jsonline_str(line, "type", buf, sizeof buf) ||
+        strcmp(buf, "result") != 0) {
+        v2k_error("%s: VM '%s': not a result line from v2kvm", st->path, vm);
+        return -1;
+    }
+    if (begin(st) == -1)
+        return -1;
+    if (current(st, vm, &phase, &attempts) == -1)
+        goto fail;
+    s = prepare(st, "DELETE FROM vm_facts WHERE vm = ?");
+    if (s == NULL)
+        goto fail;
+    sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        db_error(st, vm);
+        goto fail;
+    }
+    for (size_t i = 0; i < V2K_ARRAY_SIZE(keys); i++)
+        if (v2k_jsonline_str(line, keys[i], buf, sizeof buf) &&
+            set_fact(st, vm, keys[i], buf) == -1)
+            goto fail;
+    nd = v2k_jsonline_nums(line, "disks", d, V2K_ARRAY_SIZE(d));
+    if (nd >= 0) {
+        sizes[0] = '\0';
+        for (int i = 0; i < nd; i++) {
+            /* Sizes are whole bytes below 2^63 (SQLite's integers). */
+            if (!(d[i] >= 0 && d[i] < 0x1p63))
+                continue;
+            off += (size_t)snprintf(sizes + off, sizeof sizes - off, "%s%llu",
+                                    off ? " " : "",
+                                    (unsigned long long)d[i]);
+        }
+        if (set_fact(st, vm, "disks", sizes) == -1)
+            goto fail;
+    }
+    return commit(st);
+fail:
+    rollback(st);
+    return -1;
 }

@@ -20,6 +20,15 @@
  * input, never without --retry-failed), or -> interrupted (its
  * coordinator died).  "attempts" counts the entries into running.
  *
+ * Facts: what v2kvm's final JSON line ({"type":"result"}) says of a VM
+ * (OS, firmware, disk sizes), kept as key/value text in vm_facts, a
+ * table created on open when missing: a database of version 1 made
+ * before it is still read (v2k_state_open_readonly sees no facts).
+ *
+ * The report reads the state with v2k_state_open_readonly(), which
+ * takes no coordinator lock and never writes: it works while a run is
+ * going (WAL: it sees the last committed transition).
+ *
  * Errors follow error.h: -1/NULL with one message naming the database.
  * Strings returned are owned by the caller.
  */
@@ -51,6 +60,12 @@ struct v2k_state;
  * A database of a newer schema is refused. */
 struct v2k_state *v2k_state_open(const char *path);
 void v2k_state_close(struct v2k_state *st);
+
+/* Open an existing database at path to read it: no lock, no recovery,
+ * no schema change.  Only the queries (v2k_state_get, _list, _count,
+ * _phases, _warnings, _outputs, _runs, _facts) work on it; a write is
+ * an error.  A missing file: NULL with errno ENOENT in the message. */
+struct v2k_state *v2k_state_open_readonly(const char *path);
 
 /* Mark what a dead coordinator left in flight as interrupted (see
  * above); *n (optional) gets the number of VMs marked. */
@@ -119,5 +134,68 @@ char **v2k_state_next(struct v2k_state *st,
 /* Number of VMs in phase ph. */
 int v2k_state_count(struct v2k_state *st, enum v2k_vm_phase ph,
                     size_t *n);
+
+/* --- what the report reads (and facts, which run records) ------------ */
+
+/* At most this many rows of one list are returned (the first ones in
+ * the list's order), so that a report of a state grown without bound
+ * stays bounded. */
+#define V2K_STATE_MAX_LIST 10000
+
+/* Every VM the state knows, in plan order (those no longer in the plan
+ * last): *out an array of *n (owned, free with v2k_state_vms_free). */
+int v2k_state_list(struct v2k_state *st, struct v2k_state_vm **out,
+                   size_t *n);
+void v2k_state_vms_free(struct v2k_state_vm *v, size_t n);
+
+/* One row of a VM's phase history: a phase entered in an attempt.
+ * finished is 0 while the phase goes on; the terminal phases (done,
+ * failed, interrupted) start and finish at the same time. */
+struct v2k_state_phase {
+    enum v2k_vm_phase phase;
+    unsigned attempt;
+    int64_t run;                /* 0 = not known */
+    double started, finished;
+};
+/* vm's history, oldest first: *out (owned, free()) of *n rows. */
+int v2k_state_phases(struct v2k_state *st, const char *vm,
+                     struct v2k_state_phase **out, size_t *n);
+
+/* vm's warnings (every attempt, oldest first) or its outputs' paths
+ * (every attempt, sorted): a NULL-terminated list (owned, free with
+ * v2k_strv_free) of *n strings, or NULL on error. */
+char **v2k_state_warnings(struct v2k_state *st, const char *vm, size_t *n);
+char **v2k_state_outputs(struct v2k_state *st, const char *vm, size_t *n);
+
+/* One invocation of the coordinator. status: running, finished,
+ * failed or interrupted. */
+struct v2k_state_run {
+    int64_t id;
+    char *plan;                 /* owned, or NULL */
+    char *status;               /* owned */
+    double started, finished;   /* finished 0 while it runs */
+};
+/* Every run, oldest first: *out (owned, v2k_state_runs_free) of *n. */
+int v2k_state_runs(struct v2k_state *st, struct v2k_state_run **out,
+                   size_t *n);
+void v2k_state_runs_free(struct v2k_state_run *r, size_t n);
+
+/* Set (insert or replace) vm's fact key to value (one line of text). */
+int v2k_state_set_fact(struct v2k_state *st, const char *vm,
+                       const char *key, const char *value);
+/* vm's fact key: 0 with *value owned (NULL when the state has none). */
+int v2k_state_get_fact(struct v2k_state *st, const char *vm,
+                       const char *key, char **value);
+
+/* Record the facts of v2kvm's final line {"type":"result",...} (line,
+ * as v2kvm printed it) for vm, in one transaction: "distro",
+ * "product_name", "osinfo", "firmware" (strings, when present) and
+ * "disks" (the virtual sizes of the copied disks in bytes, decimal,
+ * separated by spaces; at most V2K_STATE_MAX_DISKS).  Facts of an
+ * earlier attempt that this line lacks are removed.  A line that is
+ * not a result object is an error. */
+#define V2K_STATE_MAX_DISKS 64
+int v2k_state_record_result(struct v2k_state *st, const char *vm,
+                            const char *line);
 
 #endif

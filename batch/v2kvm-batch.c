@@ -2,10 +2,13 @@
  * The thin main: subcommands, diagnostics, exit codes.  check: 0 the
  * plan is valid, 1 it has errors.  run: 0 every VM done, 1 some failed,
  * 2 the plan has errors (nothing runs), 128 + N stopped by signal N.
- * 2 for usage errors and the subcommands not built yet. */
+ * report: 0 written, 1 a file could not be written, 2 the plan or the
+ * state cannot be read.  2 for usage errors and the subcommands not
+ * built yet. */
 #include "error.h"
 #include "log.h"
 #include "plan.h"
+#include "report.h"
 #include "run.h"
 #include "version.h"
 
@@ -21,7 +24,7 @@ usage(FILE *fp)
 "usage: v2kvm-batch check PLAN\n"
 "       v2kvm-batch run PLAN [--only VM]... [--retry-failed] [--machine-readable]\n"
 "       v2kvm-batch inspect PLAN                             (not built yet)\n"
-"       v2kvm-batch report PLAN                              (not built yet)\n"
+"       v2kvm-batch report PLAN [--json FILE] [--html FILE]\n"
 "       v2kvm-batch --help|--version\n"
 "\n"
 "Migrates many machines with v2kvm, following a plan file (YAML, schema\n"
@@ -34,9 +37,14 @@ usage(FILE *fp)
 "    --only VM        only this VM (repeatable)\n"
 "    --retry-failed   also redo VMs that failed permanently\n"
 "    --machine-readable  one JSON line per event on stdout\n"
+"  report PLAN  what became of each VM, from the state (also while a run\n"
+"               goes on): JSON and one self-contained HTML page\n"
+"    --json FILE      the JSON report (default STATE.report.json)\n"
+"    --html FILE      the HTML report (default STATE.report.html)\n"
 "\n"
-"Exit status: 0 success, 1 the plan has errors (check) or some VMs\n"
-"failed (run), 2 usage error (or, for run, a plan with errors).\n"
+"Exit status: 0 success, 1 the plan has errors (check), some VMs\n"
+"failed (run) or a report file could not be written (report), 2 usage\n"
+"error (or, for run and report, a plan or state that cannot be read).\n"
 "See v2kvm-batch(1).\n", V2K_PLAN_VERSION);
 }
 
@@ -89,6 +97,43 @@ cmd_run(int argc, char **argv)
     rc = v2k_batch_run(plan, &o);
     free(only);
     return rc;
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "json", required_argument, NULL, 'j' },
+        { "html", required_argument, NULL, 'H' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct v2k_batch_report_opts o = { 0 };
+    int c;
+
+    optind = 0;         /* GNU: start over (main parsed with "+") */
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            o.json_path = optarg;
+            break;
+        case 'H':
+            o.html_path = optarg;
+            break;
+        default:
+            fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+            return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        v2k_log_error("report: give one PLAN file");
+        fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+        return 2;
+    }
+    if (o.json_path && o.html_path && strcmp(o.json_path, o.html_path) == 0) {
+        v2k_log_error("report: --json and --html name the same file");
+        return 2;
+    }
+    return v2k_batch_report(argv[optind], &o);
 }
 
 static int
@@ -164,8 +209,9 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - optind + 1, argv + optind - 1);
-    if (strcmp(cmd, "inspect") == 0 ||
-        strcmp(cmd, "report") == 0) {
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - optind + 1, argv + optind - 1);
+    if (strcmp(cmd, "inspect") == 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "%s: not built yet (only check is)", cmd);
         v2k_log_error(msg);

@@ -158,3 +158,31 @@ v2k_jsonline_num(const char *line, const char *key, double *out)
     *out = strtod(p, &end);
     return end != p;
 }
+
+int
+v2k_jsonline_nums(const char *line, const char *key, double *out,
+                  size_t max)
+{
+    const char *p = find(line, key);
+    size_t n = 0;
+    char *end;
+
+    if (p == NULL || *p != '[')
+        return -1;
+    p = ws(p + 1);
+    if (*p == ']')
+        return 0;
+    for (;;) {
+        if (!(*p == '-' || isdigit((unsigned char)*p)) || n == max)
+            return -1;
+        out[n++] = strtod(p, &end);
+        if (end == p)
+            return -1;
+        p = ws(end);
+        if (*p == ']')
+            return (int)n;
+        if (*p != ',')
+            return -1;
+        p = ws(p + 1);
+    }
+}

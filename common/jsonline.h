@@ -22,4 +22,9 @@ bool v2k_jsonline_str(const char *line, const char *key, char *buf,
 /* The number member key.  false when absent or not a number. */
 bool v2k_jsonline_num(const char *line, const char *key, double *out);
 
+/* The array-of-numbers member key, at most max of them into out: their
+ * count, or -1 when absent, not such an array, or longer than max. */
+int v2k_jsonline_nums(const char *line, const char *key, double *out,
+                      size_t max);
+
 #endif

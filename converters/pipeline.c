@@ -217,7 +217,7 @@ copy_chunk(const struct v2k_disk *d)
 static int
 copy_disk(const struct v2k_options *o, const struct v2k_output *out,
           void *state, const struct v2k_source *s, size_t i, size_t k,
-          size_t ncopied, struct v2k_conversion *conv)
+          size_t ncopied, struct v2k_conversion *conv, uint64_t *size)
 {
     const struct v2k_disk *d = &s->disks[i];
     const char *tmp = out->disk_tmp_path(state, k);
@@ -243,6 +243,7 @@ copy_disk(const struct v2k_options *o, const struct v2k_output *out,
                : v2k_open_source_disk(o, d);
     if (img == NULL)
         return -1;
+    *size = img->size;
     if (out->disk_writer) {
         w = out->disk_writer(state, k, img->size, &wopts);
     } else {
@@ -280,11 +281,19 @@ out:
     return r;
 }
 
+/* The final JSON line (--machine-readable): what v2kvm-batch records of
+ * a VM for its report (batch/state.h, "facts").  sizes: the virtual
+ * size of each copied disk, in output order (nsizes of them), or NULL
+ * when nothing was copied (an inspection): then the sizes the source
+ * states (0 = unknown). */
 static void
 print_result(const struct v2k_source *s, const struct v2k_options *o,
-             const struct v2k_conversion *conv)
+             const struct v2k_conversion *conv,
+             const struct v2k_guestcaps *gc, const uint64_t *sizes,
+             size_t nsizes)
 {
     struct v2k_json *j = v2k_log_json_begin("result");
+    const struct v2k_guest *guest = conv ? v2k_conversion_guest(conv) : NULL;
 
     if (j == NULL)
         return;
@@ -294,11 +303,27 @@ print_result(const struct v2k_source *s, const struct v2k_options *o,
     v2k_json_kv_string(j, "storage", o->output_storage);
     v2k_json_kv_bool(j, "converted", conv != NULL);
     if (conv) {
-        const struct v2k_guest *guest = v2k_conversion_guest(conv);
         v2k_json_kv_string(j, "distro", guest ? guest->distro : NULL);
         v2k_json_kv_double(j, "appliance_seconds",
                            v2k_conversion_appliance_seconds(conv));
     }
+    v2k_json_kv_string(j, "product_name", guest ? guest->product_name : NULL);
+    /* Without a conversion, what the source's OS hint told the
+     * guestcaps (--no-convert), if anything. */
+    v2k_json_kv_string(j, "osinfo", guest && guest->osinfo ? guest->osinfo
+                                    : gc ? gc->osinfo : NULL);
+    v2k_json_kv_string(j, "firmware", v2k_firmware_to_string(s->firmware));
+    v2k_json_key(j, "disks");
+    v2k_json_begin_array(j);
+    if (sizes) {
+        for (size_t i = 0; i < nsizes; i++)
+            v2k_json_uint(j, sizes[i]);
+    } else {
+        for (size_t i = 0; i < s->ndisks; i++)
+            if (s->disks[i].device == V2K_DEV_DISK)
+                v2k_json_uint(j, s->disks[i].size_bytes);
+    }
+    v2k_json_end_array(j);
     v2k_log_json_end(j);
 }
 
@@ -332,6 +357,7 @@ v2k_pipeline_run(const struct v2k_options *o)
     void *state = NULL;
     void *istate = NULL;        /* the input's, closed at the end */
     size_t ncopied, k = 0;
+    uint64_t *sizes = NULL;     /* each copied disk's virtual size */
     double t0;
     int r = -1;
 
@@ -406,7 +432,7 @@ v2k_pipeline_run(const struct v2k_options *o)
         if (inspect_only) {
             v2k_msg("Finished inspecting %s", s->name);
             if (o->machine_readable)
-                print_result(s, o, conv);
+                print_result(s, o, conv, &gc, NULL, 0);
             r = 0;
             goto out;
         }
@@ -419,12 +445,17 @@ v2k_pipeline_run(const struct v2k_options *o)
             v2k_warning("floppy drive %zu (%s) is not converted", i + 1,
                         s->disks[i].path ? s->disks[i].path : "empty");
     ncopied = v2k_source_ncopied(s);
+    sizes = v2k_calloc(ncopied ? ncopied : 1, sizeof *sizes);
+    if (sizes == NULL)
+        goto out;
     t0 = v2k_now();
     for (size_t i = 0; i < s->ndisks; i++) {
         if (s->disks[i].device != V2K_DEV_DISK)
             continue;
-        if (copy_disk(o, out, state, s, i, k++, ncopied, conv) == -1)
+        if (copy_disk(o, out, state, s, i, k, ncopied, conv,
+                      &sizes[k]) == -1)
             goto out;
+        k++;
     }
     v2k_log_phase("copy", v2k_now() - t0);
     v2k_msg("Writing the output (-o %s)", out->name);
@@ -434,9 +465,10 @@ v2k_pipeline_run(const struct v2k_options *o)
     v2k_log_phase("output", v2k_now() - t0);
     v2k_msg("Finished converting %s", s->name);
     if (o->machine_readable)
-        print_result(s, o, conv);
+        print_result(s, o, conv, &gc, sizes, k);
     r = 0;
 out:
+    free(sizes);
     v2k_conversion_free(conv);
     if (r == -1)
         v2k_outfile_remove_all();

@@ -48,6 +48,9 @@ packages=(
     # batch migration (batch/): plan files in YAML (libyaml), the run's
     # state in SQLite; the sqlite3 shell to look into a state by hand
     libyaml-dev libsqlite3-dev sqlite3
+    # v2kvm-batch report's HTML page, rendered and its DOM read in a real
+    # headless browser (tests/batch/test-batch-report.sh)
+    chromium
     # benchmarks (bench/): virt-v2v and nbdcopy measured in the same run
     # (and GNU parallel, the batch benchmark's yardstick)
     time virt-v2v libnbd-bin bc parallel

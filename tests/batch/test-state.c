@@ -2,7 +2,9 @@
  * their order, the retry bound, --only and --retry-failed, one
  * coordinator at a time, and a coordinator killed (SIGKILL) in the
  * middle of its transitions leaving a database that opens consistent,
- * with its in-flight VMs interrupted and chosen again. */
+ * with its in-flight VMs interrupted and chosen again; what the report
+ * reads (lists, history, facts from v2kvm's result line), read-only
+ * while a coordinator holds the state. */
 #include <check.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -396,6 +398,192 @@ START_TEST(test_sigkill_mid_transition)
 }
 END_TEST
 
+/* Run a statement on a connection of our own (as an older program
+ * would have left the database). */
+static void
+exec_sql(const char *sql)
+{
+    sqlite3 *h;
+
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
+/* The lists the report reads: plan order, history oldest first with
+ * its run, warnings in order, outputs sorted and once each, runs. */
+START_TEST(test_report_lists)
+{
+    struct v2k_state *st = fresh();
+    int64_t run = v2k_state_run_begin(st, "plan.yaml");
+    struct v2k_state_vm *vms;
+    struct v2k_state_phase *ph;
+    struct v2k_state_run *runs;
+    size_t n;
+    char **l;
+
+    ck_assert_int_eq(v2k_state_transition(st, "web", V2K_PHASE_RUNNING, run), 0);
+    ck_assert_int_eq(v2k_state_add_warning(st, "web", "first"), 0);
+    ck_assert_int_eq(v2k_state_transition(st, "web", V2K_PHASE_COPYING, run), 0);
+    ck_assert_int_eq(v2k_state_add_warning(st, "web", "second"), 0);
+    ck_assert_int_eq(v2k_state_add_output(st, "web", "/out/web.xml"), 0);
+    ck_assert_int_eq(v2k_state_add_output(st, "web", "/out/web-sda"), 0);
+    ck_assert_int_eq(v2k_state_transition(st, "web", V2K_PHASE_DONE, run), 0);
+    ck_assert_int_eq(v2k_state_transition(st, "db", V2K_PHASE_RUNNING, run), 0);
+    ck_assert_int_eq(v2k_state_fail(st, "db", V2K_ERRCLASS_PERMANENT, "db.vmx: not a VMX file"), 0);
+    ck_assert_int_eq(v2k_state_run_end(st, run, false), 0);
+
+    ck_assert_int_eq(v2k_state_list(st, &vms, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(vms[0].name, "web");
+    ck_assert_int_eq(vms[0].phase, V2K_PHASE_DONE);
+    ck_assert_ptr_null(vms[0].last_error);
+    ck_assert_str_eq(vms[1].name, "db");
+    ck_assert_int_eq(vms[1].phase, V2K_PHASE_FAILED);
+    ck_assert_str_eq(vms[1].last_error, "db.vmx: not a VMX file");
+    ck_assert_int_eq(vms[1].error_class, V2K_ERRCLASS_PERMANENT);
+    ck_assert_str_eq(vms[2].name, "app");
+    ck_assert_int_eq(vms[2].phase, V2K_PHASE_PENDING);
+    v2k_state_vms_free(vms, n);
+
+    ck_assert_int_eq(v2k_state_phases(st, "web", &ph, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(ph[0].phase, V2K_PHASE_RUNNING);
+    ck_assert_int_eq(ph[1].phase, V2K_PHASE_COPYING);
+    ck_assert_int_eq(ph[2].phase, V2K_PHASE_DONE);
+    ck_assert(ph[0].started > 0 && ph[0].finished >= ph[0].started);
+    ck_assert(ph[1].started >= ph[0].finished);
+    ck_assert(ph[2].started == ph[2].finished);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(ph[i].run, run);
+        ck_assert_uint_eq(ph[i].attempt, 1);
+    }
+    free(ph);
+    ck_assert_int_eq(v2k_state_phases(st, "app", &ph, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ph);
+
+    l = v2k_state_warnings(st, "web", &n);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(l[0], "first");
+    ck_assert_str_eq(l[1], "second");
+    ck_assert_ptr_null(l[2]);
+    v2k_strv_free(l);
+    l = v2k_state_outputs(st, "web", &n);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(l[0], "/out/web-sda");
+    ck_assert_str_eq(l[1], "/out/web.xml");
+    v2k_strv_free(l);
+    l = v2k_state_warnings(st, "app", &n);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_null(l[0]);
+    v2k_strv_free(l);
+
+    ck_assert_int_eq(v2k_state_runs(st, &runs, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(runs[0].id, run);
+    ck_assert_str_eq(runs[0].plan, "plan.yaml");
+    ck_assert_str_eq(runs[0].status, "failed");
+    ck_assert(runs[0].finished >= runs[0].started);
+    v2k_state_runs_free(runs, n);
+    v2k_state_close(st);
+}
+END_TEST
+
+/* v2kvm's result line becomes facts; a later attempt's line replaces
+ * them all (a fact it lacks is gone); other lines are refused. */
+START_TEST(test_record_result)
+{
+    struct v2k_state *st = fresh();
+    char *v;
+
+    ck_assert_int_eq(v2k_state_get_fact(st, "web", "firmware", &v), 0);
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(v2k_state_record_result(st, "web", "{\"type\":\"result\",\"status\":\"ok\",\"name\":\"web\",\"converted\":true,\"distro\":\"debian\",\"appliance_seconds\":12.5,\"product_name\":\"Debian GNU/Linux 12 (bookworm)\",\"osinfo\":\"debian12\",\"firmware\":\"uefi\",\"disks\":[1073741824, 2147483648]}"), 0);
+    ck_assert_int_eq(v2k_state_get_fact(st, "web", "product_name", &v), 0);
+    ck_assert_str_eq(v, "Debian GNU/Linux 12 (bookworm)");
+    free(v);
+    ck_assert_int_eq(v2k_state_get_fact(st, "web", "firmware", &v), 0);
+    ck_assert_str_eq(v, "uefi");
+    free(v);
+    ck_assert_int_eq(v2k_state_get_fact(st, "web", "disks", &v), 0);
+    ck_assert_str_eq(v, "1073741824 2147483648");
+    free(v);
+    assert_query("SELECT group_concat(key, ',') FROM (SELECT key FROM vm_facts WHERE vm = 'web' ORDER BY key)", "disks,distro,firmware,osinfo,product_name");
+    /* --no-convert: null OS fields, an empty disk list is a fact too. */
+    ck_assert_int_eq(v2k_state_record_result(st, "web", "{\"type\":\"result\",\"status\":\"ok\",\"converted\":false,\"product_name\":null,\"osinfo\":null,\"firmware\":\"bios\",\"disks\":[]}"), 0);
+    assert_query("SELECT group_concat(key || '=' || value, ',') FROM (SELECT * FROM vm_facts WHERE vm = 'web' ORDER BY key)", "disks=,firmware=bios");
+    ck_assert_int_eq(v2k_state_record_result(st, "web", "{\"type\":\"progress\",\"done\":1}"), -1);
+    ck_assert(strstr(v2k_error_message(), "VM 'web': not a result line") != NULL);
+    ck_assert_int_eq(v2k_state_record_result(st, "nope", "{\"type\":\"result\"}"), -1);
+    ck_assert(strstr(v2k_error_message(), "no VM called 'nope'") != NULL);
+    /* More disks than the bound: none recorded rather than a few. */
+    {
+        char line[4096];
+        size_t off = (size_t)snprintf(line, sizeof line, "{\"type\":\"result\",\"disks\":[");
+        for (int i = 0; i <= V2K_STATE_MAX_DISKS; i++)
+            off += (size_t)snprintf(line + off, sizeof line - off, "%s1", i ? "," : "");
+        snprintf(line + off, sizeof line - off, "]}");
+        ck_assert_int_eq(v2k_state_record_result(st, "web", line), 0);
+        assert_query("SELECT count(*) FROM vm_facts WHERE vm = 'web'", "0");
+    }
+    ck_assert_int_eq(v2k_state_set_fact(st, "db", "firmware", "bios"), 0);
+    ck_assert_int_eq(v2k_state_set_fact(st, "nope", "firmware", "bios"), -1);
+    v2k_state_close(st);
+}
+END_TEST
+
+/* The report's reader: no lock (works while the coordinator holds the
+ * state), no writes, a database from before vm_facts read without
+ * facts, a missing file named. */
+START_TEST(test_readonly)
+{
+    struct v2k_state *st = fresh(), *ro;
+    struct v2k_state_vm *vms;
+    size_t n;
+    char *v;
+
+    ck_assert_int_eq(v2k_state_set_fact(st, "web", "firmware", "uefi"), 0);
+    ro = v2k_state_open_readonly(db);
+    ck_assert_ptr_nonnull(ro);
+    ck_assert_int_eq(v2k_state_list(ro, &vms, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    v2k_state_vms_free(vms, n);
+    ck_assert_int_eq(v2k_state_get_fact(ro, "web", "firmware", &v), 0);
+    ck_assert_str_eq(v, "uefi");
+    free(v);
+    /* The coordinator goes on and the reader sees it. */
+    ck_assert_int_eq(v2k_state_transition(st, "web", V2K_PHASE_RUNNING, 0), 0);
+    ck_assert_int_eq(phase(ro, "web", NULL), V2K_PHASE_RUNNING);
+    ck_assert_int_eq(v2k_state_set_bytes(ro, "web", 1, 2), -1);
+    v2k_state_close(ro);
+    v2k_state_close(st);
+
+    exec_sql("DROP TABLE vm_facts");
+    ro = v2k_state_open_readonly(db);
+    ck_assert_ptr_nonnull(ro);
+    ck_assert_int_eq(v2k_state_get_fact(ro, "web", "firmware", &v), 0);
+    ck_assert_ptr_null(v);
+    v2k_state_close(ro);
+    assert_query("SELECT count(*) FROM sqlite_master WHERE name = 'vm_facts'", "0");
+    /* A coordinator's open adds it. */
+    st = v2k_state_open(db);
+    ck_assert_ptr_nonnull(st);
+    v2k_state_close(st);
+    assert_query("SELECT count(*) FROM sqlite_master WHERE name = 'vm_facts'", "1");
+
+    exec_sql("UPDATE schema_version SET version = 2");
+    ck_assert_ptr_null(v2k_state_open_readonly(db));
+    ck_assert(strstr(v2k_error_message(), "state schema version 2") != NULL);
+
+    ck_assert_ptr_null(v2k_state_open_readonly("/nonexistent/plan.state"));
+    ck_assert(strstr(v2k_error_message(), "/nonexistent/plan.state: No such file") != NULL);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -411,6 +599,9 @@ make_suite(void)
     tcase_add_test(tc, test_only);
     tcase_add_test(tc, test_recover_interrupted);
     tcase_add_test(tc, test_sigkill_mid_transition);
+    tcase_add_test(tc, test_report_lists);
+    tcase_add_test(tc, test_record_result);
+    tcase_add_test(tc, test_readonly);
     suite_add_tcase(s, tc);
     return s;
 }

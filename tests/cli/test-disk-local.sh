@@ -118,6 +118,12 @@ jq -s -e 'map(select(.type == "progress")) | length >= 1
     fail "no progress lines"
 jq -s -e 'last | .type == "result" and .status == "ok"
           and .name == "web01"' "$T/mr" >/dev/null || fail "no result line"
+# What v2kvm-batch's report keeps: the firmware decided, each copied
+# disk's virtual size (the source's, from qemu-img).
+size=$(qemu-img info --output=json "$a" | jq '."virtual-size"')
+jq -s -e --argjson size "$size" 'last | .firmware == "bios"
+          and .disks == [$size] and has("product_name") and has("osinfo")' \
+    "$T/mr" >/dev/null || fail "result line: $(tail -n1 "$T/mr")"
 
 # A progress bar on a terminal.
 mkdir "$T/out5"

@@ -10,7 +10,10 @@
  * that ASan sees a byte written past one).  Besides any sanitizer
  * report, leak or timeout, these are bugs (abort()): a string found
  * whose copy is not NUL-terminated inside its buffer, and a member that
- * reads both as a string and as a number.
+ * reads both as a string and as a number.  v2k_jsonline_nums() (the
+ * result line's "disks", read by v2kvm-batch) is asked for every key
+ * too, into a heap array of exactly 4: more than 4 numbers found, or a
+ * member that reads as a string and as an array, is a bug.
  */
 #include "jsonline.h"
 
@@ -24,7 +27,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const keys[] = {
-        "type", "label", "done", "total", "time", "message", "",
+        "type", "label", "done", "total", "time", "message", "disks", "",
     };
     static const size_t lens[] = { 1, 5, 32, 64, 1024 };
     char *line = malloc(size + 1);
@@ -51,6 +54,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (v2k_jsonline_num(line, keys[k], &v) && str)
             abort();            /* one member, two types */
+        {
+            double *nums = malloc(4 * sizeof *nums);
+            int n;
+
+            if (nums == NULL)
+                abort();
+            n = v2k_jsonline_nums(line, keys[k], nums, 4);
+            if (n > 4 || (n >= 0 && str))
+                abort();
+            free(nums);
+        }
     }
     free(line);
     return 0;

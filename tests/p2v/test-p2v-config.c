@@ -148,6 +148,25 @@ START_TEST(test_jsonline_members)
 }
 END_TEST
 
+START_TEST(test_jsonline_nums)
+{
+    const char *l = "{\"type\":\"result\",\"nested\":{\"disks\":[9]},"
+                    "\"disks\":[ 1073741824 , 2.5e3,0 ],\"empty\":[],"
+                    "\"mixed\":[1,\"x\"],\"open\":[1,2";
+    double v[3];
+
+    ck_assert_int_eq(v2k_jsonline_nums(l, "disks", v, 3), 3);
+    ck_assert(v[0] == 1073741824 && v[1] == 2500 && v[2] == 0);
+    ck_assert_int_eq(v2k_jsonline_nums(l, "disks", v, 2), -1);  /* too many */
+    ck_assert_int_eq(v2k_jsonline_nums(l, "empty", v, 3), 0);
+    ck_assert_int_eq(v2k_jsonline_nums(l, "mixed", v, 3), -1);
+    ck_assert_int_eq(v2k_jsonline_nums(l, "type", v, 3), -1);   /* a string */
+    ck_assert_int_eq(v2k_jsonline_nums(l, "none", v, 3), -1);
+    ck_assert_int_eq(v2k_jsonline_nums("{\"d\":[1,2", "d", v, 3), -1);
+    ck_assert_int_eq(v2k_jsonline_nums("{\"d\":[1,]}", "d", v, 3), -1);
+}
+END_TEST
+
 START_TEST(test_jsonline_hostile)
 {
     static const char *bad[] = {
@@ -189,6 +208,7 @@ make_suite(void)
     tcase_add_test(tc, test_cmdline_bounded);
     tcase_add_test(tc, test_jsonline_members);
     tcase_add_test(tc, test_jsonline_hostile);
+    tcase_add_test(tc, test_jsonline_nums);
     tcase_add_test(tc, test_shell_quote);
     suite_add_tcase(s, tc);
     return s;
