@@ -14,7 +14,9 @@
 # every other one is done; each output disk passes qemu-img check, each
 # copy reads like its source, each domain XML passes virt-xml-validate
 # and virsh define; the converted guests' XML say virtio; never more
-# than 2 VMs ran at once (the state's timings); no source was written.
+# than 2 VMs ran at once (the state's timings); no source was written;
+# the report has every VM, the guests' OS and firmware, the broken one's
+# error and log tail.
 . "$(dirname "$0")/../lib/test-lib.sh"
 need qemu-img qemu-io sqlite3 python3 guestfish virt-xml-validate virsh \
     xmllint tar sha256sum
@@ -261,6 +263,31 @@ for _, d in sorted(ev, key=lambda e: (e[0], e[1])):
 print("peak in flight:", peak)
 sys.exit(0 if peak <= 2 else 1)
 PY
+
+# The report: one entry per VM; the converted guests with their OS and
+# firmware (from v2kvm's result line), the broken one with its error
+# and its log's tail; the HTML has a row per VM, the failure marked.
+"$B" report plan.yaml >report.out 2>&1 || { cat report.out; fail "report"; }
+r=plan.state.report.json
+jq -e '(.vms | length) == 9 and .summary.done == 8 and .summary.failed == 1' \
+    "$r" >/dev/null || fail "report summary: $(jq -c .summary "$r")"
+jq -e '[.vms[] | select(.name == "debian")][0] |
+       .outcome == "done" and .os.distro == "debian" and
+       .firmware == "bios" and (.disks.virtual_sizes | length) == 1 and
+       .durations.converting > 0 and .durations.copying > 0' "$r" \
+    >/dev/null || fail "report, debian: $(jq -c '.vms[] | select(.name == "debian")' "$r")"
+jq -e '[.vms[] | select(.name == "ubuntu")][0] |
+       .outcome == "done" and .os.distro == "ubuntu"' "$r" >/dev/null ||
+    fail "report, ubuntu: $(jq -c '.vms[] | select(.name == "ubuntu")' "$r")"
+jq -e --arg e "$err" '[.vms[] | select(.name == "broken")][0] |
+       .outcome == "failed" and .error.message == $e and
+       .error.class == "permanent" and (.log.tail | length) > 0' "$r" \
+    >/dev/null || fail "report, broken: $(jq -c '.vms[] | select(.name == "broken")' "$r")"
+h=plan.state.report.html
+[ "$(grep -c '<tr class="vm vm-done' "$h")" = 8 ] ||
+    fail "report HTML: not 8 done rows"
+[ "$(grep -c '<tr class="vm vm-failed' "$h")" = 1 ] ||
+    fail "report HTML: not 1 failed row"
 
 # The sources were read, never written.
 sums_after=$(cd src && find . -type f -print0 | sort -z | xargs -0 sha256sum)

@@ -14,7 +14,7 @@
 #    (v2kvm killed once its .part file has data, its parent hanging on
 #    in the VM's process group): the next run stops the orphan, removes
 #    the partial file, leaves finished VMs untouched (same inode and
-#    mtime) and redoes the interrupted one;
+#    mtime) and redoes the interrupted one; the report then is complete;
 #  - a transient error (a "Connection reset by peer" from v2kvm) is
 #    retried, a failing or hanging pre hook fails the VM naming the hook;
 #  - the memory budget: 3 GiB runs two conversions (1.5 GiB each, faked
@@ -257,6 +257,14 @@ cmp src/slow.raw out2/slow-sda || fail "slow: output differs"
 [ -z "$(find out2 -name '*.part')" ] || fail "a .part file was left: $(ls -A out2)"
 [ "$(q2 "SELECT status FROM runs ORDER BY id")" = "interrupted
 finished" ] || fail "runs: $(q2 "SELECT * FROM runs")"
+# The report after the resume is complete: both runs, every VM done, the
+# slow one in two attempts with both in its phase history.
+"$B" report plan2.yaml >rep2.out 2>&1 || { cat rep2.out; fail "report after resume"; }
+jq -e '(.runs | map(.outcome)) == ["interrupted", "finished"] and
+       (.vms | length) == 3 and all(.vms[]; .outcome == "done") and
+       ([.vms[] | select(.name == "slow")][0] | .attempts == 2 and
+        ([.phases[].attempt] | unique) == [1, 2])' plan2.state.report.json \
+    >/dev/null || fail "report after resume: $(jq -c . plan2.state.report.json)"
 
 # --- transient retry, hooks -------------------------------------------
 qemu-img create -q -f raw src/flaky.raw 16M
@@ -367,7 +375,7 @@ sqlite3 plan2.state "UPDATE vms SET phase = 'pending' WHERE name = 'slow'"
 "$B" run plan2.yaml --only slow >term.out 2>&1 &
 coord=$!
 for _ in $(seq 300); do [ -e slow-stopped ] && break; sleep 0.1; done
-[ -e slow-stopped ] || fail "the slow copy never started (SIGTERM case)"
+[ -e slow-stopped ] || { cat term.out; fail "the slow copy never started (SIGTERM case)"; }
 read -r wrap_pid _ <slow-pids
 kill -TERM "$coord"
 rc=0
