@@ -48,6 +48,11 @@ packages=(
     # batch migration (batch/): plan files in YAML (libyaml), the run's
     # state in SQLite; the sqlite3 shell to look into a state by hand
     libyaml-dev libsqlite3-dev sqlite3
+    # v2kvm-batch run --executor slurm: Slurm's client tools, and the
+    # daemons (slurmctld, slurmd) plus munge for the single-node cluster
+    # tests/batch/test-batch-slurm.sh starts itself (without systemd in
+    # the container, installing them starts no daemon)
+    slurm-wlm munge
     # benchmarks (bench/): virt-v2v and nbdcopy measured in the same run
     time virt-v2v libnbd-bin bc
     # fuzzing (scripts/fuzz.sh): clang, libFuzzer and the sanitizer
