@@ -567,8 +567,38 @@ handle_line(struct runner *r, struct job *j, const char *line)
     }
 }
 
-/* Read what the child wrote: into its log, line by line into
- * handle_line.  1 read something, 0 EOF (or error), -1 nothing now. */
+/* n more bytes of what v2kvm (or a hook) of j wrote, line by line into
+ * handle_line; a partial line waits in j->buf for the rest.  Both
+ * executors call it: the local one with what it reads from the child's
+ * pipe, the Slurm one with what the task appended to its log. */
+static void
+follow_output(struct runner *r, struct job *j, const char *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == '\n' || j->len == sizeof j->buf - 1) {
+            j->buf[j->len] = '\0';
+            handle_line(r, j, j->buf);
+            j->len = 0;
+            if (buf[i] == '\n')
+                continue;
+        }
+        j->buf[j->len++] = buf[i];
+    }
+}
+
+/* The last line of j's output, without its newline. */
+static void
+follow_end(struct runner *r, struct job *j)
+{
+    if (j->len) {
+        j->buf[j->len] = '\0';
+        handle_line(r, j, j->buf);
+        j->len = 0;
+    }
+}
+
+/* Read what the child wrote: into its log and follow_output.  1 read
+ * something, 0 EOF (or error), -1 nothing now. */
 static int
 read_child(struct runner *r, struct job *j)
 {
@@ -582,16 +612,7 @@ read_child(struct runner *r, struct job *j)
     if (write(j->logfd, buf, (size_t)n) < 0) {
         /* the log is best effort */
     }
-    for (ssize_t i = 0; i < n; i++) {
-        if (buf[i] == '\n' || j->len == sizeof j->buf - 1) {
-            j->buf[j->len] = '\0';
-            handle_line(r, j, j->buf);
-            j->len = 0;
-            if (buf[i] == '\n')
-                continue;
-        }
-        j->buf[j->len++] = buf[i];
-    }
+    follow_output(r, j, buf, (size_t)n);
     return 1;
 }
 
@@ -607,11 +628,7 @@ drain_child(struct runner *r, struct job *j)
     fcntl(j->fd, F_SETFL, O_NONBLOCK);
     while ((k = read_child(r, j)) == 1)
         ;
-    if (j->len) {
-        j->buf[j->len] = '\0';
-        handle_line(r, j, j->buf);
-        j->len = 0;
-    }
+    follow_end(r, j);
     close(j->fd);
     j->fd = -1;
 }
