@@ -20,6 +20,7 @@ usage(FILE *fp)
     fprintf(fp,
 "usage: v2kvm-batch check PLAN\n"
 "       v2kvm-batch run PLAN [--only VM]... [--retry-failed] [--machine-readable]\n"
+"                            [--executor local|slurm]\n"
 "       v2kvm-batch inspect PLAN                             (not built yet)\n"
 "       v2kvm-batch report PLAN                              (not built yet)\n"
 "       v2kvm-batch --help|--version\n"
@@ -34,6 +35,7 @@ usage(FILE *fp)
 "    --only VM        only this VM (repeatable)\n"
 "    --retry-failed   also redo VMs that failed permanently\n"
 "    --machine-readable  one JSON line per event on stdout\n"
+"    --executor local|slurm  run v2kvm here (default) or as Slurm jobs\n"
 "\n"
 "Exit status: 0 success, 1 the plan has errors (check) or some VMs\n"
 "failed (run), 2 usage error (or, for run, a plan with errors).\n"
@@ -47,6 +49,7 @@ cmd_run(int argc, char **argv)
         { "only", required_argument, NULL, 'o' },
         { "retry-failed", no_argument, NULL, 'r' },
         { "machine-readable", no_argument, NULL, 'm' },
+        { "executor", required_argument, NULL, 'e' },
         { NULL, 0, NULL, 0 },
     };
     struct v2k_batch_run_opts o = { 0 };
@@ -69,6 +72,19 @@ cmd_run(int argc, char **argv)
             break;
         case 'm':
             o.machine_readable = true;
+            break;
+        case 'e':
+            if (strcmp(optarg, "local") == 0) {
+                o.executor = V2K_EXECUTOR_LOCAL;
+            } else if (strcmp(optarg, "slurm") == 0) {
+                o.executor = V2K_EXECUTOR_SLURM;
+            } else {
+                char msg[160];
+                snprintf(msg, sizeof msg, "run: --executor '%.64s': give local or slurm", optarg);
+                v2k_log_error(msg);
+                free(only);
+                return 2;
+            }
             break;
         default:
             fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
