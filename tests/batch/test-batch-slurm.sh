@@ -13,7 +13,10 @@
 #  - a license the cluster does not define: one line naming it, exit 2,
 #    nothing submitted, nothing marked running;
 #  - a resume: a second run has nothing to do; --retry-failed submits
-#    the broken one again.
+#    the broken one again;
+#  - the coordinator SIGKILLed while its VM's task runs: the next run
+#    cancels the orphan job (its id kept in STATE.slurm/jobs) and redoes
+#    the VM; SIGTERM: the job cancelled, the VM interrupted, exit 143.
 # Every wait has a bound; on failure the daemons' logs are printed.
 # A missing Slurm or munge program fails the test (no skip).
 . "$(dirname "$0")/../lib/test-lib.sh"
@@ -221,15 +224,17 @@ for v in vma vmb bad; do
     assert_grep "^=== v2kvm, slurm job [0-9]*_[0-9]* on $host ===" "slurm.state.logs/$v.log"
 done
 for j in $jobs; do
-    grep -q "JobId=$j\b\|JobId=${j}_\|job_id=$j\b\|JobId=$j " "$C/slurmctld.log" ||
-        grep -q "$j" "$C/slurmctld.log" || fail "job $j not in slurmctld's log"
-    scontrol -o show job "$j" | grep -q "JobState=COMPLETED\|JobState=FAILED" ||
-        fail "job $j: $(scontrol -o show job "$j")"
+    assert_grep "_slurm_rpc_submit_batch_job: JobId=$j " "$C/slurmctld.log"
+    scontrol -o show job "$j" >job.txt
+    assert_grep "JobState=COMPLETED\|JobState=FAILED" job.txt
 done
-# Limits went to Slurm: the license of each host and --mem.
-scontrol -o show job | grep -q "Licenses=v2k_hostA:1" || fail "no v2k_hostA license on a job: $(scontrol -o show job)"
-scontrol -o show job | grep -q "Licenses=v2k_hostB:1" || fail "no v2k_hostB license on a job"
-scontrol -o show job | grep -q "MinMemoryNode=256M" || fail "no --mem 256M on a job"
+# Limits went to Slurm: the license of each host and --mem.  (Into a
+# file first: grep -q closing the pipe early is a failure under
+# pipefail.)
+scontrol -o show job >jobs.txt
+assert_grep "Licenses=v2k_hostA:1" jobs.txt
+assert_grep "Licenses=v2k_hostB:1" jobs.txt
+assert_grep "MinMemoryNode=256M" jobs.txt
 # Nothing left for a next run to cancel.
 [ ! -e slurm.state.slurm/jobs ] || fail "jobs file left: $(cat slurm.state.slurm/jobs)"
 
@@ -256,4 +261,68 @@ timeout 300 "$B" run --executor slurm --retry-failed slurm.yaml >retry.out 2>ret
 [ "$(q slurm.state "SELECT phase || ' ' || attempts FROM vms WHERE name = 'bad'")" = "failed 2" ] ||
     fail "bad after --retry-failed: $(q slurm.state "SELECT * FROM vms WHERE name = 'bad'")"
 [ "$(stat -c %i.%Y out/vma-sda)" = "$ino" ] || fail "vma redone by --retry-failed"
+
+# --- SIGKILL and SIGTERM of the coordinator -----------------------------
+# The v2kvm of these runs is a wrapper (on the shared filesystem, like
+# everything here) that, while $T/hang exists, says so and hangs.
+cat >wrap <<EOF
+#!/bin/bash
+if [ -e "$T/hang" ]; then
+    echo "\$\$" >"$T/hanging"
+    exec sleep 600
+fi
+exec "$V2KVM" "\$@"
+EOF
+chmod +x wrap
+cat >hang.yaml <<EOF
+version: 1
+state: hang.state
+sources:
+  ha: {kind: disk, host: hostA}
+targets:
+  out: {kind: local, storage: outh, format: qcow2}
+limits: {max_in_flight: 2, per_source_host_disks: 1}
+defaults: {target: out, no_convert: true}
+vms:
+  - {name: slow, source: ha, disks: [src/a.raw]}
+EOF
+mkdir outh
+touch hang
+V2KVM_BATCH_V2KVM=$T/wrap "$B" run --executor slurm hang.yaml >kill1.out 2>&1 &
+coord=$!
+wait_for 60 "hanging task" test -s hanging
+# Killed once the coordinator has seen the task run (the state says so).
+slow_running() { [ "$(q hang.state "SELECT phase FROM vms WHERE name = 'slow'")" = running ]; }
+wait_for 30 "slow running in the state" slow_running
+kill -KILL "$coord"
+wait "$coord" 2>/dev/null || true
+orphan=$(cat hang.state.slurm/jobs)
+[ -n "$(squeue -h -j "$orphan" -o %i)" ] || fail "the orphan job $orphan is not running"
+rm -f hang hanging
+rc=0
+V2KVM_BATCH_V2KVM=$T/wrap timeout 300 "$B" run --executor slurm hang.yaml >kill2.out 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat kill1.out kill2.out; fail "run after SIGKILL: exit $rc"; }
+assert_grep "1 VM interrupted by a previous coordinator" kill2.out
+assert_grep "cancelling Slurm job left by a killed coordinator: $orphan" kill2.out
+scontrol -o show job "${orphan}_0" >job.txt
+assert_grep "JobState=CANCELLED" job.txt
+[ "$(q hang.state "SELECT phase || ' ' || attempts FROM vms WHERE name = 'slow'")" = "done 2" ] ||
+    fail "slow after SIGKILL: $(q hang.state "SELECT * FROM vms")"
+qemu-img compare -q src/a.raw outh/slow-sda || fail "slow: output differs"
+
+touch hang
+rm -f hang.state hang.state-* outh/*
+V2KVM_BATCH_V2KVM=$T/wrap "$B" run --executor slurm hang.yaml >term.out 2>&1 &
+coord=$!
+wait_for 60 "hanging task" test -s hanging
+wait_for 30 "slow running in the state" slow_running
+kill -TERM "$coord"
+rc=0
+for _ in $(seq 600); do kill -0 "$coord" 2>/dev/null || break; sleep 0.1; done
+wait "$coord" || rc=$?
+[ "$rc" = 143 ] || { cat term.out; fail "SIGTERM: exit $rc, not 143"; }
+[ "$(q hang.state "SELECT phase FROM vms WHERE name = 'slow'")" = interrupted ] ||
+    fail "slow after SIGTERM: $(q hang.state "SELECT * FROM vms")"
+[ -z "$(squeue -h -o %i)" ] || fail "SIGTERM: jobs still queued: $(squeue -h)"
+assert_grep "slow: interrupted by signal 15" term.out
 echo "OK"
