@@ -99,6 +99,7 @@ struct runner {
     char **sjobs;               /* the arrays submitted, NULL-terminated */
     size_t nsjobs;
     unsigned narrays;
+    double squeue_warned;       /* when squeue's last failure was shown */
 };
 
 /* --- output ----------------------------------------------------------- */
@@ -1541,7 +1542,6 @@ slurm_turn(struct runner *r)
 {
     struct v2k_slurm_task *t = NULL;
     size_t nt = 0;
-    static double warned;
 
     if (r->nq && slurm_submit_due(r) == -1) {
         v2k_log_error(v2k_error_message());
@@ -1552,10 +1552,10 @@ slurm_turn(struct runner *r)
         return;
     if (v2k_slurm_queue((const char *const *)r->sjobs, r->nsjobs, &t, &nt)
         == -1) {
-        if (v2k_now() - warned > 30) {
+        if (v2k_now() - r->squeue_warned > 30) {
             clear_block(r);
             v2k_log_error(v2k_error_message());
-            warned = v2k_now();
+            r->squeue_warned = v2k_now();
         }
         return;
     }
@@ -1571,9 +1571,13 @@ slurm_turn(struct runner *r)
         for (size_t k = 0; k < nt && q == NULL; k++)
             if (strcmp(t[k].job, j->sjob) == 0 && t[k].task == j->task)
                 q = &t[k];
-        if (!j->began && (q == NULL || strcmp(q->state, "PENDING") != 0))
+        /* Running once squeue says so; a task over between two looks
+         * begins and ends with its status file (slurm_ended) or its
+         * end in scontrol (slurm_lost). */
+        if (!j->began && q && strcmp(q->state, "PENDING") != 0)
             slurm_began(r, j);
-        slurm_follow(r, j);
+        if (j->began)
+            slurm_follow(r, j);
         st = vm_path(r->slurmdir, j->vm->name, ".status");
         fp = st ? fopen(st, "re") : NULL;
         if (fp) {
