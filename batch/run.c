@@ -1833,7 +1833,8 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
                r.nq == 1 ? "" : "s", r.p->limits.max_in_flight, r.v2kvm,
                r.logdir, r.slurm ? ", on Slurm" : "");
     /* Slurm: every array submitted before the run begins; when one
-     * cannot be, those submitted are cancelled and nothing ran. */
+     * cannot be, those submitted are cancelled and nothing ran: one
+     * error line (exit 2 says that nothing ran). */
     if (r.slurm && slurm_submit_due(&r) == -1) {
         v2k_log_error(v2k_error_message());
         if (r.nsjobs)
@@ -1844,7 +1845,6 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
                 unlink(path);
             free(path);
         }
-        v2k_log_error("run: nothing was started");
         goto out;
     }
     r.run = v2k_state_run_begin(r.st, r.p->path);

@@ -10,8 +10,9 @@
 #    logs and slurmctld's log);
 #  - the same plan through the local executor: the same phase, error
 #    class and error per VM (the state tables compared);
-#  - a license the cluster does not define: one line naming it, exit 2,
-#    nothing submitted, nothing marked running;
+#  - a license the cluster does not define, no cluster, sbatch missing,
+#    sbatch failing: one line (naming the license), exit 2, nothing
+#    submitted, nothing marked running;
 #  - a resume: a second run has nothing to do; --retry-failed submits
 #    the broken one again;
 #  - the coordinator SIGKILLed while its VM's task runs: the next run
@@ -174,7 +175,7 @@ rc=0
 timeout 120 "$B" run --executor slurm nolic.yaml >nolic.out 2>nolic.err || rc=$?
 [ "$rc" = 2 ] || { cat nolic.out nolic.err; fail "missing license: exit $rc, not 2"; }
 assert_grep "license v2k_hostC (source host hostC) is not defined by the cluster: add Licenses=v2k_hostC:1 to slurm.conf" nolic.err
-[ "$(grep -c 'error' nolic.err)" = 2 ] || { cat nolic.err; fail "missing license: not one error line (and 'nothing was started')"; }
+[ "$(wc -l <nolic.err)" = 1 ] || { cat nolic.err; fail "missing license: not one error line"; }
 [ -z "$(squeue -h -o %i)" ] || fail "missing license: jobs queued: $(squeue -h)"
 [ "$(sqlite3 nolic.state "SELECT count(*) FROM vms WHERE phase != 'pending'")" = 0 ] ||
     fail "missing license: $(sqlite3 nolic.state 'SELECT name, phase FROM vms')"
@@ -188,6 +189,27 @@ SLURM_CONF=$T/nowhere.conf timeout 120 "$B" run --executor slurm slurm.yaml \
 assert_grep "slurm: cannot reach the cluster: " nocl.err
 [ "$(sqlite3 slurm.state "SELECT count(*) FROM vms WHERE phase != 'pending'")" = 0 ] ||
     fail "no cluster: VMs not pending: $(sqlite3 slurm.state 'SELECT name, phase FROM vms')"
+
+# --- sbatch missing, sbatch failing: one line, exit 2, nothing ran -----
+mkdir nosbatch badsbatch
+for p in scontrol squeue scancel; do
+    ln -s "$(command -v $p)" nosbatch/$p
+    ln -s "$(command -v $p)" badsbatch/$p
+done
+printf '#!/bin/sh\necho "sbatch: error: Batch job submission failed: test refusal" >&2\nexit 1\n' >badsbatch/sbatch
+chmod +x badsbatch/sbatch
+for d in nosbatch badsbatch; do
+    rc=0
+    timeout 120 env PATH="$T/$d" "$B" run --executor slurm slurm.yaml >$d.out 2>$d.err || rc=$?
+    [ "$rc" = 2 ] || { cat $d.out $d.err; fail "$d: exit $rc, not 2"; }
+    [ "$(wc -l <$d.err)" = 1 ] || { cat $d.err; fail "$d: not one error line"; }
+    [ "$(sqlite3 slurm.state "SELECT count(*) FROM vms WHERE phase != 'pending'")" = 0 ] ||
+        fail "$d: VMs not pending: $(sqlite3 slurm.state 'SELECT name, phase FROM vms')"
+    [ ! -e slurm.state.slurm/jobs ] || fail "$d: a jobs file: $(cat slurm.state.slurm/jobs)"
+done
+assert_grep "^v2kvm-batch: error: sbatch: No such file or directory$" nosbatch.err
+assert_grep "^v2kvm-batch: error: sbatch: error: Batch job submission failed: test refusal$" badsbatch.err
+[ -z "$(squeue -h -o %i)" ] || fail "jobs queued: $(squeue -h)"
 
 # --- the plan through Slurm -------------------------------------------
 t0=$(date +%s.%N)
