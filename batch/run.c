@@ -1541,7 +1541,9 @@ static void
 slurm_turn(struct runner *r)
 {
     struct v2k_slurm_task *t = NULL;
-    size_t nt = 0;
+    const char **live;
+    size_t nt = 0, nlive = 0;
+    int rc;
 
     if (r->nq && slurm_submit_due(r) == -1) {
         v2k_log_error(v2k_error_message());
@@ -1550,8 +1552,21 @@ slurm_turn(struct runner *r)
         usleep(100000);
     if (got_signal || r->nsjobs == 0)
         return;
-    if (v2k_slurm_queue((const char *const *)r->sjobs, r->nsjobs, &t, &nt)
-        == -1) {
+    /* Only the arrays with VMs still in flight: the controller forgets
+     * finished jobs (MinJobAge), and squeue fails for a list of only
+     * forgotten ones. */
+    live = v2k_calloc(r->nsjobs + 1, sizeof *live);
+    if (live == NULL)
+        return;
+    for (size_t i = 0; i < r->nsjobs; i++)
+        for (size_t k = 0; k < r->slots; k++)
+            if (r->jobs[k].vm && strcmp(r->jobs[k].sjob, r->sjobs[i]) == 0) {
+                live[nlive++] = r->sjobs[i];
+                break;
+            }
+    rc = nlive ? v2k_slurm_queue(live, nlive, &t, &nt) : 0;
+    free(live);
+    if (rc == -1) {
         if (v2k_now() - r->squeue_warned > 30) {
             clear_block(r);
             v2k_log_error(v2k_error_message());

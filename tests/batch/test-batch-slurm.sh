@@ -17,7 +17,8 @@
 #    the broken one again;
 #  - the coordinator SIGKILLed while its VM's task runs: the next run
 #    cancels the orphan job (its id kept in STATE.slurm/jobs) and redoes
-#    the VM; SIGTERM: the job cancelled, the VM interrupted, exit 143.
+#    the VM; SIGTERM: the job cancelled, the VM interrupted, exit 143;
+#  - a transient error (a network error from v2kvm) is submitted again.
 # Every wait has a bound; on failure the daemons' logs are printed.
 # A missing Slurm or munge program fails the test (no skip).
 . "$(dirname "$0")/../lib/test-lib.sh"
@@ -187,6 +188,7 @@ SLURM_CONF=$T/nowhere.conf timeout 120 "$B" run --executor slurm slurm.yaml \
     >nocl.out 2>nocl.err || rc=$?
 [ "$rc" = 2 ] || { cat nocl.out nocl.err; fail "no cluster: exit $rc, not 2"; }
 assert_grep "slurm: cannot reach the cluster: " nocl.err
+[ "$(wc -l <nocl.err)" = 1 ] || { cat nocl.err; fail "no cluster: not one error line"; }
 [ "$(sqlite3 slurm.state "SELECT count(*) FROM vms WHERE phase != 'pending'")" = 0 ] ||
     fail "no cluster: VMs not pending: $(sqlite3 slurm.state 'SELECT name, phase FROM vms')"
 
@@ -286,12 +288,18 @@ timeout 300 "$B" run --executor slurm --retry-failed slurm.yaml >retry.out 2>ret
 
 # --- SIGKILL and SIGTERM of the coordinator -----------------------------
 # The v2kvm of these runs is a wrapper (on the shared filesystem, like
-# everything here) that, while $T/hang exists, says so and hangs.
+# everything here) that, while $T/hang exists, says so and hangs, and
+# while $T/flaky exists fails once with a network error.
 cat >wrap <<EOF
 #!/bin/bash
 if [ -e "$T/hang" ]; then
     echo "\$\$" >"$T/hanging"
     exec sleep 600
+fi
+if [ -e "$T/flaky" ]; then
+    rm -f "$T/flaky"
+    echo '{"type":"error","time":0.1,"message":"sftp://h/a.raw: read: Connection reset by peer"}'
+    exit 1
 fi
 exec "$V2KVM" "\$@"
 EOF
@@ -331,6 +339,18 @@ assert_grep "JobState=CANCELLED" job.txt
 [ "$(q hang.state "SELECT phase || ' ' || attempts FROM vms WHERE name = 'slow'")" = "done 2" ] ||
     fail "slow after SIGKILL: $(q hang.state "SELECT * FROM vms")"
 qemu-img compare -q src/a.raw outh/slow-sda || fail "slow: output differs"
+
+# A transient error: the VM is submitted again (a second array) and done.
+rm -f hang.state hang.state-* outh/*
+touch flaky
+rc=0
+V2KVM_BATCH_V2KVM=$T/wrap timeout 300 "$B" run --executor slurm hang.yaml >flaky.out 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat flaky.out; fail "transient error: exit $rc"; }
+assert_grep "slow: transient error: retrying in 0 s (attempt 2 of 3)" flaky.out
+[ "$(grep -c "started (attempt [12]) as Slurm job" flaky.out)" = 2 ] ||
+    { cat flaky.out; fail "transient error: not two Slurm jobs"; }
+[ "$(q hang.state "SELECT phase || ' ' || attempts FROM vms WHERE name = 'slow'")" = "done 2" ] ||
+    fail "slow after a transient error: $(q hang.state "SELECT * FROM vms")"
 
 touch hang
 rm -f hang.state hang.state-* outh/*
