@@ -1240,7 +1240,8 @@ cancel_orphan_sjobs(struct runner *r)
     while (fgets(line, sizeof line, fp)) {
         char **k;
         line[strcspn(line, "\n")] = '\0';
-        if (line[0] == '\0' || (k = realloc(ids, (n + 2) * sizeof *ids)) == NULL)
+        if (line[0] == '\0' ||
+            (k = realloc(ids, (n + 2) * sizeof *ids)) == NULL)
             continue;
         ids = k;
         if ((ids[n] = v2k_strdup(line)) != NULL)
@@ -1336,8 +1337,8 @@ submit_array(struct runner *r, const struct v2k_plan_vm *const *vms, size_t n)
     for (size_t i = 0; i < n; i++) {
         char *log = vm_file(r, vms[i]->name, ".log");
         char *st = vm_path(r->slurmdir, vms[i]->name, ".status");
-        int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)
-                     : -1;
+        int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                            0600) : -1;
 
         if (fd == -1)
             v2k_error("%s: cannot open the log: %s", log ? log : r->logdir,
@@ -1797,7 +1798,9 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
         }
         for (size_t i = 0; i < r.p->nvms; i++)
             if (r.p->vms[i].pre.program || r.p->vms[i].post.program) {
-                v2k_log_error("run: --executor slurm does not run hooks yet: VM with a pre or post hook in the plan (use the local executor)");
+                v2k_error("run: VM %s has a pre or post hook, which --executor slurm does not run yet (use the local executor)",
+                          r.p->vms[i].name);
+                v2k_log_error(v2k_error_message());
                 goto out;
             }
     }

@@ -182,6 +182,15 @@ assert_grep "license v2k_hostC (source host hostC) is not defined by the cluster
     fail "missing license: $(sqlite3 nolic.state 'SELECT name, phase FROM vms')"
 [ -z "$(ls outx)" ] || fail "missing license: outputs written: $(ls outx)"
 
+# --- hooks are not run by the Slurm executor: refused, exit 2 ----------
+sed 's|^  - {name: vma, source: ha, disks: \[src/a.raw\]}|  - {name: vma, source: ha, disks: [src/a.raw], hooks: {pre: {program: /bin/true}}}|' \
+    nolic.yaml >hook.yaml
+grep -q "hooks:" hook.yaml || fail "no hook in hook.yaml"
+rc=0
+"$B" run --executor slurm hook.yaml >hook.out 2>hook.err || rc=$?
+[ "$rc" = 2 ] || { cat hook.out hook.err; fail "hook: exit $rc, not 2"; }
+assert_grep "^v2kvm-batch: error: run: VM vma has a pre or post hook, which --executor slurm does not run yet" hook.err
+
 # --- no cluster reachable: one line, exit 2 ---------------------------
 rc=0
 SLURM_CONF=$T/nowhere.conf timeout 120 "$B" run --executor slurm slurm.yaml \
