@@ -1399,7 +1399,7 @@ slurm_submit_due(struct runner *r)
 {
     double now = v2k_now();
     const struct v2k_plan_vm **due, **grp;
-    size_t n = 0;
+    size_t n = 0, sent = 0;
     int rc = 0;
 
     due = v2k_calloc(r->nq + 1, sizeof *due);
@@ -1440,7 +1440,12 @@ slurm_submit_due(struct runner *r)
             }
         }
         rc = submit_array(r, grp, g);
+        if (rc == 0)
+            sent += g;
     }
+    /* Those not submitted stay as the state has them (a retry: failed,
+     * transient, for the next run); they count as failed here. */
+    r->nfailed += n - sent;
     free(due);
     free(grp);
     return rc;
