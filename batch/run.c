@@ -5,6 +5,7 @@
 #include "jsonline.h"
 #include "log.h"
 #include "plan.h"
+#include "slurm.h"
 #include "state.h"
 #include "util.h"
 
@@ -64,6 +65,12 @@ struct job {
     uint64_t done_before, total_before, done, total;
     double bytes_saved, bytes_shown;
     char *error;                /* the last error v2kvm printed */
+    /* --executor slurm: logfd is the log open for reading, from where
+     * it ended at submission */
+    char sjob[32];              /* its array's job id */
+    unsigned task;              /* its index in the array */
+    bool began;                 /* seen running (the state says so) */
+    double gone_since;          /* left squeue without a status file */
 };
 
 struct queued {
@@ -86,6 +93,13 @@ struct runner {
     double last_draw;
     size_t ndone, nfailed, nstarted, nfailed_before;
     double retry_delay, grace;
+    /* --executor slurm */
+    bool slurm;
+    char *slurmdir;             /* STATE.slurm: scripts, statuses, jobs */
+    char **sjobs;               /* the arrays submitted, NULL-terminated */
+    size_t nsjobs;
+    unsigned narrays;
+    double squeue_warned;       /* when squeue's last failure was shown */
 };
 
 /* --- output ----------------------------------------------------------- */
@@ -144,7 +158,7 @@ draw(struct runner *r, bool force)
         const struct job *j = &r->jobs[i];
         uint64_t d = j->done_before + j->done, t = j->total_before + j->total;
 
-        if (j->pid == 0)
+        if (j->pid == 0 && !j->began)
             continue;
         running++;
         printf("  %-24.24s %-11s %5.1f%%  %s / %s  %4.0f s\n",
@@ -164,23 +178,30 @@ draw(struct runner *r, bool force)
 
 /* --- files ------------------------------------------------------------ */
 
-/* A VM's name as a file name in the log directory: '/' and a leading
- * '.' become '_' (plan names are otherwise any text). */
+/* A VM's name as a file name in directory dir: '/' and a leading '.'
+ * become '_' (plan names are otherwise any text). */
 static char *
-vm_file(const struct runner *r, const char *name, const char *suffix)
+vm_path(const char *dir, const char *name, const char *suffix)
 {
-    char *s = v2k_asprintf("%s/%s%s", r->logdir, name, suffix);
+    char *s = v2k_asprintf("%s/%s%s", dir, name, suffix);
     char *b;
 
     if (s == NULL)
         return NULL;
-    b = s + strlen(r->logdir) + 1;
+    b = s + strlen(dir) + 1;
     if (*b == '.')
         *b = '_';
     for (char *c = b; *c && c < s + strlen(s) - strlen(suffix); c++)
         if (*c == '/')
             *c = '_';
     return s;
+}
+
+/* The same in the log directory. */
+static char *
+vm_file(const struct runner *r, const char *name, const char *suffix)
+{
+    return vm_path(r->logdir, name, suffix);
 }
 
 /* Field 22 of /proc/PID/stat, the start time in clock ticks since boot:
@@ -571,8 +592,38 @@ handle_line(struct runner *r, struct job *j, const char *line)
     }
 }
 
-/* Read what the child wrote: into its log, line by line into
- * handle_line.  1 read something, 0 EOF (or error), -1 nothing now. */
+/* n more bytes of what v2kvm (or a hook) of j wrote, line by line into
+ * handle_line; a partial line waits in j->buf for the rest.  Both
+ * executors call it: the local one with what it reads from the child's
+ * pipe, the Slurm one with what the task appended to its log. */
+static void
+follow_output(struct runner *r, struct job *j, const char *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == '\n' || j->len == sizeof j->buf - 1) {
+            j->buf[j->len] = '\0';
+            handle_line(r, j, j->buf);
+            j->len = 0;
+            if (buf[i] == '\n')
+                continue;
+        }
+        j->buf[j->len++] = buf[i];
+    }
+}
+
+/* The last line of j's output, without its newline. */
+static void
+follow_end(struct runner *r, struct job *j)
+{
+    if (j->len) {
+        j->buf[j->len] = '\0';
+        handle_line(r, j, j->buf);
+        j->len = 0;
+    }
+}
+
+/* Read what the child wrote: into its log and follow_output.  1 read
+ * something, 0 EOF (or error), -1 nothing now. */
 static int
 read_child(struct runner *r, struct job *j)
 {
@@ -586,16 +637,7 @@ read_child(struct runner *r, struct job *j)
     if (write(j->logfd, buf, (size_t)n) < 0) {
         /* the log is best effort */
     }
-    for (ssize_t i = 0; i < n; i++) {
-        if (buf[i] == '\n' || j->len == sizeof j->buf - 1) {
-            j->buf[j->len] = '\0';
-            handle_line(r, j, j->buf);
-            j->len = 0;
-            if (buf[i] == '\n')
-                continue;
-        }
-        j->buf[j->len++] = buf[i];
-    }
+    follow_output(r, j, buf, (size_t)n);
     return 1;
 }
 
@@ -611,11 +653,7 @@ drain_child(struct runner *r, struct job *j)
     fcntl(j->fd, F_SETFL, O_NONBLOCK);
     while ((k = read_child(r, j)) == 1)
         ;
-    if (j->len) {
-        j->buf[j->len] = '\0';
-        handle_line(r, j, j->buf);
-        j->len = 0;
-    }
+    follow_end(r, j);
     close(j->fd);
     j->fd = -1;
 }
@@ -1024,6 +1062,627 @@ stop_all(struct runner *r)
     }
 }
 
+/* --- the Slurm executor ----------------------------------------------- */
+
+/* Memory a task asks Slurm for (--mem, MiB): what vm_cost() counts
+ * against memory_budget here. */
+static unsigned long long
+vm_mem_mib(const struct v2k_plan_vm *vm)
+{
+    return vm_cost(vm) >> 20;
+}
+
+/* The license of vm's source host, "v2k_HOST" (characters Slurm does
+ * not take in a name as '_'), and how many of it a task takes: its
+ * disks, at most the whole per-host budget (then it runs alone on its
+ * host, as with the local executor). */
+static void
+vm_license(const struct runner *r, const struct v2k_plan_vm *vm, char *name,
+           size_t len, unsigned *count)
+{
+    snprintf(name, len, "v2k_%s", vm->source->host);
+    for (char *c = name + 4; *c; c++)
+        if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') &&
+            !(*c >= '0' && *c <= '9') && *c != '_' && *c != '.' && *c != '-')
+            *c = '_';
+    *count = vm->disks < r->p->limits.per_source_host_disks
+             ? vm->disks : r->p->limits.per_source_host_disks;
+}
+
+/* s as one shell word: in single quotes, each ' as '\''. */
+static void
+put_quoted(FILE *fp, const char *s)
+{
+    fputc('\'', fp);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", fp);
+        else
+            fputc(*s, fp);
+    fputc('\'', fp);
+}
+
+/* The batch script of one array: task i runs vms[i]'s v2kvm argv, its
+ * output appended to the VM's log, and writes its exit status to
+ * STATE.slurm/VM.status (scancel kills the shell first: no status is
+ * "cancelled"; and with AccountingStorageType=none sacct knows
+ * nothing). */
+static int
+write_script(const struct runner *r, const char *path,
+             const struct v2k_plan_vm *const *vms, size_t n)
+{
+    FILE *fp;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+
+    if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
+        v2k_error("%s: %s", path, strerror(errno));
+        if (fd != -1)
+            close(fd);
+        return -1;
+    }
+    fprintf(fp, "#!/bin/sh\n"
+            "# Written by v2kvm-batch run --executor slurm: array task I runs\n"
+            "# the v2kvm command of the I-th VM below (v2kvm-batch(1), SLURM).\n"
+            "case \"$SLURM_ARRAY_TASK_ID\" in\n");
+    for (size_t i = 0; i < n; i++) {
+        char **argv = v2k_plan_vm_argv(r->p, vms[i], r->v2kvm);
+        char *log = vm_file(r, vms[i]->name, ".log");
+        char *st = vm_path(r->slurmdir, vms[i]->name, ".status");
+
+        if (argv == NULL || log == NULL || st == NULL) {
+            v2k_strv_free(argv);
+            free(log);
+            free(st);
+            fclose(fp);
+            return -1;
+        }
+        fprintf(fp, "%zu)\n    vm=", i);
+        put_quoted(fp, vms[i]->name);
+        fprintf(fp, "\n    log=");
+        put_quoted(fp, log);
+        fprintf(fp, "\n    status=");
+        put_quoted(fp, st);
+        fprintf(fp, "\n    set --");
+        for (size_t k = 0; argv[k]; k++) {
+            fputc(' ', fp);
+            put_quoted(fp, argv[k]);
+        }
+        fprintf(fp, "\n    ;;\n");
+        v2k_strv_free(argv);
+        free(log);
+        free(st);
+    }
+    fprintf(fp, "*)\n    echo \"v2kvm-batch: array task $SLURM_ARRAY_TASK_ID has no VM\" >&2\n"
+            "    exit 2\n    ;;\nesac\n"
+            "export V2KVM_BATCH_VM=\"$vm\" V2KVM_BATCH_HOOK=\n"
+            "rm -f \"$status\"\n"
+            "echo \"=== v2kvm, slurm job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname) ===\" >>\"$log\"\n"
+            "\"$@\" </dev/null >>\"$log\" 2>&1\n"
+            "rc=$?\n"
+            "echo \"$rc\" >\"$status.tmp\" && mv -f \"$status.tmp\" \"$status\"\n"
+            "exit \"$rc\"\n");
+    if (fclose(fp) != 0) {
+        v2k_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Job ids go to STATE.slurm/jobs before anything waits on them, so that
+ * a coordinator killed at any point leaves them to the next one. */
+static int
+save_sjob(struct runner *r, const char *id)
+{
+    char *path = v2k_asprintf("%s/jobs", r->slurmdir);
+    char **n = realloc(r->sjobs, (r->nsjobs + 2) * sizeof *r->sjobs);
+    FILE *fp;
+    int rc = -1;
+
+    if (n == NULL || path == NULL) {
+        free(path);
+        if (n)
+            r->sjobs = n;
+        return -1;
+    }
+    r->sjobs = n;
+    r->sjobs[r->nsjobs] = v2k_strdup(id);
+    if (r->sjobs[r->nsjobs] == NULL) {
+        free(path);
+        return -1;
+    }
+    r->sjobs[++r->nsjobs] = NULL;
+    fp = fopen(path, "ae");
+    if (fp == NULL) {
+        v2k_error("%s: %s", path, strerror(errno));
+    } else {
+        fprintf(fp, "%s\n", id);
+        rc = fflush(fp) == 0 && fsync(fileno(fp)) == 0 ? 0 : -1;
+        if (fclose(fp) != 0 || rc == -1) {
+            v2k_error("%s: %s", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    free(path);
+    return rc;
+}
+
+/* Wait until none of the arrays jobs[0..n) is in squeue any more, at
+ * most limit seconds.  true when they are gone. */
+static bool
+wait_gone(const char *const *jobs, size_t n, double limit)
+{
+    double end = v2k_now() + limit;
+
+    for (;;) {
+        struct v2k_slurm_task *t = NULL;
+        size_t nt = 0;
+        int rc = v2k_slurm_queue(jobs, n, &t, &nt);
+
+        free(t);
+        if (rc == 0 && nt == 0)
+            return true;
+        if (v2k_now() > end)
+            return false;
+        usleep(500000);
+    }
+}
+
+/* The arrays a killed coordinator left (STATE.slurm/jobs): cancelled,
+ * whichever executor runs now, before any output is cleaned. */
+static void
+cancel_orphan_sjobs(struct runner *r)
+{
+    char *path = v2k_asprintf("%s/jobs", r->slurmdir);
+    char **ids = NULL, line[64];
+    size_t n = 0;
+    FILE *fp;
+
+    if (path == NULL || (fp = fopen(path, "re")) == NULL) {
+        free(path);
+        return;
+    }
+    while (fgets(line, sizeof line, fp)) {
+        char **k;
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '\0' ||
+            (k = realloc(ids, (n + 2) * sizeof *ids)) == NULL)
+            continue;
+        ids = k;
+        if ((ids[n] = v2k_strdup(line)) != NULL)
+            ids[++n] = NULL;
+    }
+    fclose(fp);
+    if (n) {
+        v2k_msg("cancelling Slurm job%s left by a killed coordinator: %s%s",
+                n == 1 ? "" : "s", ids[0], n > 1 ? " ..." : "");
+        if (v2k_slurm_cancel((const char *const *)ids, n) == -1 ||
+            !wait_gone((const char *const *)ids, n, r->grace + 30)) {
+            /* Kept for the next run: they may still write outputs. */
+            v2k_log_error(v2k_error_message());
+            v2k_strv_free(ids);
+            free(path);
+            return;
+        }
+    }
+    unlink(path);
+    v2k_strv_free(ids);
+    free(path);
+}
+
+/* Every license the VMs vms[0..n) take, defined by the cluster with a
+ * count they fit in; else one line naming it.  0, or -1. */
+static int
+check_licenses(struct runner *r, const struct v2k_plan_vm *const *vms,
+               size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char lic[256];
+        unsigned count, total = 0;
+        int f;
+
+        vm_license(r, vms[i], lic, sizeof lic, &count);
+        f = v2k_slurm_license(lic, &total);
+        if (f == -1) {
+            v2k_error_prepend("slurm: cannot reach the cluster: ");
+            return -1;
+        }
+        if (f == 0) {
+            v2k_error("slurm: license %s (source host %s) is not defined by the cluster: add Licenses=%s:%u to slurm.conf (per_source_host_disks)",
+                      lic, vms[i]->source->host, lic,
+                      r->p->limits.per_source_host_disks);
+            return -1;
+        }
+        if (total < count) {
+            v2k_error("slurm: license %s has a count of %u, VM %s needs %u (per_source_host_disks %u)",
+                      lic, total, vms[i]->name, count,
+                      r->p->limits.per_source_host_disks);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A free job slot, growing the table (one per VM in flight). */
+static struct job *
+slurm_slot(struct runner *r)
+{
+    struct job *n;
+
+    for (size_t i = 0; i < r->slots; i++)
+        if (r->jobs[i].vm == NULL)
+            return &r->jobs[i];
+    n = realloc(r->jobs, (r->slots + 1) * sizeof *r->jobs);
+    if (n == NULL) {
+        v2k_error("out of memory");
+        return NULL;
+    }
+    r->jobs = n;
+    memset(&r->jobs[r->slots], 0, sizeof *r->jobs);
+    r->jobs[r->slots].fd = r->jobs[r->slots].logfd = -1;
+    return &r->jobs[r->slots++];
+}
+
+/* Submit one array for vms[0..n), which share a license and memory. */
+static int
+submit_array(struct runner *r, const struct v2k_plan_vm *const *vms, size_t n)
+{
+    char lic[256], larg[300], arr[64], mem[32], *script, *out, *id = NULL;
+    unsigned count;
+    int rc = -1;
+
+    vm_license(r, vms[0], lic, sizeof lic, &count);
+    snprintf(larg, sizeof larg, "%s:%u", lic, count);
+    snprintf(arr, sizeof arr, "0-%zu%%%u", n - 1, r->p->limits.max_in_flight);
+    snprintf(mem, sizeof mem, "%lluM", vm_mem_mib(vms[0]));
+    script = v2k_asprintf("%s/array-%u.sh", r->slurmdir, r->narrays);
+    out = v2k_asprintf("%s/slurm-%%A_%%a.out", r->slurmdir);
+    if (script == NULL || out == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        char *log = vm_file(r, vms[i]->name, ".log");
+        char *st = vm_path(r->slurmdir, vms[i]->name, ".status");
+        int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                            0600) : -1;
+
+        if (fd == -1)
+            v2k_error("%s: cannot open the log: %s", log ? log : r->logdir,
+                      strerror(errno));
+        else
+            close(fd);
+        if (st)
+            unlink(st);
+        free(log);
+        free(st);
+        if (fd == -1)
+            goto out;
+        remove_partials(vms[i]);
+    }
+    if (write_script(r, script, vms, n) == -1)
+        goto out;
+    {
+        const char *args[] = { "--array", arr, "--mem", mem, "-L", larg,
+                               "-J", "v2kvm-batch", "-o", out, "-n", "1",
+                               NULL };
+        id = v2k_slurm_submit(args, script);
+    }
+    if (id == NULL)
+        goto out;
+    r->narrays++;
+    if (save_sjob(r, id) == -1)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        struct job *j = slurm_slot(r);
+        char *log = vm_file(r, vms[i]->name, ".log");
+
+        if (j == NULL || log == NULL) {
+            free(log);
+            goto out;
+        }
+        j->vm = vms[i];
+        j->stage = ST_MAIN;
+        j->cost = vm_cost(vms[i]);
+        j->task = (unsigned)i;
+        snprintf(j->sjob, sizeof j->sjob, "%s", id);
+        j->logfd = open(log, O_RDONLY | O_CLOEXEC);
+        if (j->logfd >= 0)
+            lseek(j->logfd, 0, SEEK_END);
+        free(log);
+    }
+    rc = 0;
+out:
+    free(id);
+    free(script);
+    free(out);
+    return rc;
+}
+
+/* Submit the queued VMs due now, one array per (license, count,
+ * memory): -L and --mem hold for a whole array. */
+static int
+slurm_submit_due(struct runner *r)
+{
+    double now = v2k_now();
+    const struct v2k_plan_vm **due, **grp;
+    size_t n = 0, sent = 0;
+    int rc = 0;
+
+    due = v2k_calloc(r->nq + 1, sizeof *due);
+    grp = v2k_calloc(r->nq + 1, sizeof *grp);
+    if (due == NULL || grp == NULL) {
+        free(due);
+        free(grp);
+        return -1;
+    }
+    for (size_t i = 0; i < r->nq;) {
+        if (r->q[i].not_before > now) {
+            i++;
+            continue;
+        }
+        due[n++] = r->q[i].vm;
+        memmove(&r->q[i], &r->q[i + 1], (r->nq - i - 1) * sizeof *r->q);
+        r->nq--;
+    }
+    if (n && check_licenses(r, due, n) == -1)
+        rc = -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct v2k_plan_vm *first = due[i];
+        char li[256], lk[256];
+        unsigned ci, ck;
+        size_t g = 0;
+
+        if (first == NULL)
+            continue;
+        vm_license(r, first, li, sizeof li, &ci);
+        for (size_t k = i; k < n; k++) {
+            if (due[k] == NULL)
+                continue;
+            vm_license(r, due[k], lk, sizeof lk, &ck);
+            if (strcmp(li, lk) == 0 && ci == ck &&
+                vm_mem_mib(first) == vm_mem_mib(due[k])) {
+                grp[g++] = due[k];
+                due[k] = NULL;
+            }
+        }
+        rc = submit_array(r, grp, g);
+        if (rc == 0)
+            sent += g;
+    }
+    /* Those not submitted stay as the state has them (a retry: failed,
+     * transient, for the next run); they count as failed here. */
+    r->nfailed += n - sent;
+    free(due);
+    free(grp);
+    return rc;
+}
+
+/* j's task is seen running (or already over): the state's running. */
+static void
+slurm_began(struct runner *r, struct job *j)
+{
+    struct v2k_state_vm sv;
+
+    j->began = true;
+    j->started = v2k_now();
+    if (v2k_state_transition(r->st, j->vm->name, V2K_PHASE_RUNNING,
+                             r->run) == -1) {
+        v2k_log_error(v2k_error_message());
+        return;
+    }
+    j->phase = V2K_PHASE_RUNNING;
+    if (v2k_state_get(r->st, j->vm->name, &sv) == 0) {
+        j->attempt = sv.attempts;
+        v2k_state_vm_clear(&sv);
+    }
+    r->nstarted++;
+    event(r, j, "start", "started (attempt %u) as Slurm job %s_%u", j->attempt,
+          j->sjob, j->task);
+}
+
+/* What the task appended to the log since the last look. */
+static void
+slurm_follow(struct runner *r, struct job *j)
+{
+    char buf[4096];
+    ssize_t n;
+
+    if (j->logfd < 0)
+        return;
+    while ((n = read(j->logfd, buf, sizeof buf)) > 0)
+        follow_output(r, j, buf, (size_t)n);
+}
+
+/* j's task wrote its exit status code: the same outcome as a local
+ * child's (stage_done). */
+static void
+slurm_ended(struct runner *r, struct job *j, int code)
+{
+    if (!j->began)
+        slurm_began(r, j);
+    slurm_follow(r, j);
+    follow_end(r, j);
+    j->exited = true;
+    /* As waitpid's: v2kvm stopped by signal N exits 128 + N itself. */
+    j->status = code >= 0 && code < 256 ? code << 8 : 1 << 8;
+    stage_done(r, j);
+}
+
+/* j's task left the queue without a status: cancelled (interrupted) or
+ * killed by Slurm (failed, with v2kvm's last error when it printed
+ * one). */
+static void
+slurm_lost(struct runner *r, struct job *j)
+{
+    char state[32], msg[1200];
+    int code = -1;
+
+    if (v2k_slurm_task_end(j->sjob, j->task, state, sizeof state, &code) == -1)
+        snprintf(state, sizeof state, "%s", "");
+    slurm_follow(r, j);
+    follow_end(r, j);
+    if (strncmp(state, "CANCELLED", 9) == 0 || state[0] == '\0') {
+        if (j->began) {
+            if (v2k_state_transition(r->st, j->vm->name,
+                                     V2K_PHASE_INTERRUPTED, r->run) == -1)
+                v2k_log_error(v2k_error_message());
+            j->phase = V2K_PHASE_INTERRUPTED;
+            event(r, j, "interrupted", "Slurm job %s_%u %s", j->sjob, j->task,
+                  state[0] ? "cancelled" : "gone");
+        } else {
+            event(r, j, "interrupted", "Slurm job %s_%u %s before it ran",
+                  j->sjob, j->task, state[0] ? "cancelled" : "gone");
+        }
+        r->nfailed++;
+        release_job(j);
+        return;
+    }
+    if (!j->began)
+        slurm_began(r, j);
+    snprintf(msg, sizeof msg, "%s", j->error ? j->error : "");
+    if (!j->error)
+        snprintf(msg, sizeof msg, "Slurm job %s_%u ended %s (exit code %d)",
+                 j->sjob, j->task, state, code);
+    job_failed(r, j, V2K_ERRCLASS_PERMANENT, msg);
+    release_job(j);
+}
+
+/* One turn of the coordinator: submit retries that are due, wait a
+ * second, look at squeue and the status files. */
+static void
+slurm_turn(struct runner *r)
+{
+    struct v2k_slurm_task *t = NULL;
+    const char **live;
+    size_t nt = 0, nlive = 0;
+    int rc;
+
+    if (r->nq && slurm_submit_due(r) == -1) {
+        v2k_log_error(v2k_error_message());
+    }
+    for (int i = 0; i < 10 && !got_signal; i++)
+        usleep(100000);
+    if (got_signal || r->nsjobs == 0)
+        return;
+    /* Only the arrays with VMs still in flight: the controller forgets
+     * finished jobs (MinJobAge), and squeue fails for a list of only
+     * forgotten ones. */
+    live = v2k_calloc(r->nsjobs + 1, sizeof *live);
+    if (live == NULL)
+        return;
+    for (size_t i = 0; i < r->nsjobs; i++)
+        for (size_t k = 0; k < r->slots; k++)
+            if (r->jobs[k].vm && strcmp(r->jobs[k].sjob, r->sjobs[i]) == 0) {
+                live[nlive++] = r->sjobs[i];
+                break;
+            }
+    rc = nlive ? v2k_slurm_queue(live, nlive, &t, &nt) : 0;
+    free(live);
+    if (rc == -1) {
+        if (v2k_now() - r->squeue_warned > 30) {
+            clear_block(r);
+            v2k_log_error(v2k_error_message());
+            r->squeue_warned = v2k_now();
+        }
+        return;
+    }
+    for (size_t i = 0; i < r->slots; i++) {
+        struct job *j = &r->jobs[i];
+        const struct v2k_slurm_task *q = NULL;
+        char *st;
+        FILE *fp;
+        int code = -1;
+
+        if (j->vm == NULL)
+            continue;
+        for (size_t k = 0; k < nt && q == NULL; k++)
+            if (strcmp(t[k].job, j->sjob) == 0 && t[k].task == j->task)
+                q = &t[k];
+        /* Running once squeue says so; a task over between two looks
+         * begins and ends with its status file (slurm_ended) or its
+         * end in scontrol (slurm_lost). */
+        if (!j->began && q && strcmp(q->state, "PENDING") != 0)
+            slurm_began(r, j);
+        if (j->began)
+            slurm_follow(r, j);
+        st = vm_path(r->slurmdir, j->vm->name, ".status");
+        fp = st ? fopen(st, "re") : NULL;
+        if (fp) {
+            char line[32];
+            if (fgets(line, sizeof line, fp))
+                code = (int)strtol(line, NULL, 10);
+            fclose(fp);
+            unlink(st);
+            free(st);
+            slurm_ended(r, j, code);
+            continue;
+        }
+        free(st);
+        if (q) {
+            j->gone_since = 0;
+        } else if (j->gone_since == 0) {
+            /* The status file may lag on a shared filesystem. */
+            j->gone_since = v2k_now();
+        } else if (v2k_now() - j->gone_since > 5) {
+            slurm_lost(r, j);
+        }
+    }
+    free(t);
+    if (nrunning(r) == 0 && r->nq == 0) {
+        /* Every array is over: nothing for the next run to cancel. */
+        char *path = v2k_asprintf("%s/jobs", r->slurmdir);
+        if (path)
+            unlink(path);
+        free(path);
+    }
+}
+
+/* SIGINT/SIGTERM: scancel the arrays, then each VM whose task had begun
+ * and wrote no status is interrupted (v2kvm removes its temporary
+ * files on SIGTERM; the next run removes what is left). */
+static void
+slurm_stop(struct runner *r)
+{
+    clear_block(r);
+    v2k_msg("signal %d: cancelling %zu Slurm job%s", (int)got_signal,
+            r->nsjobs, r->nsjobs == 1 ? "" : "s");
+    if (r->nsjobs &&
+        (v2k_slurm_cancel((const char *const *)r->sjobs, r->nsjobs) == -1 ||
+         !wait_gone((const char *const *)r->sjobs, r->nsjobs, r->grace + 30)))
+        v2k_log_error(v2k_error_message());
+    for (size_t i = 0; i < r->slots; i++) {
+        struct job *j = &r->jobs[i];
+        char *st;
+        FILE *fp;
+
+        if (j->vm == NULL)
+            continue;
+        st = vm_path(r->slurmdir, j->vm->name, ".status");
+        fp = st ? fopen(st, "re") : NULL;
+        if (fp) {
+            char line[32];
+            int code = -1;
+            if (fgets(line, sizeof line, fp))
+                code = (int)strtol(line, NULL, 10);
+            fclose(fp);
+            unlink(st);
+            free(st);
+            slurm_ended(r, j, code);
+            continue;
+        }
+        free(st);
+        slurm_follow(r, j);
+        follow_end(r, j);
+        if (j->began) {
+            if (v2k_state_transition(r->st, j->vm->name,
+                                     V2K_PHASE_INTERRUPTED, r->run) == -1)
+                v2k_log_error(v2k_error_message());
+            j->phase = V2K_PHASE_INTERRUPTED;
+            event(r, j, "interrupted", "interrupted by signal %d",
+                  (int)got_signal);
+        }
+        release_job(j);
+    }
+}
+
 /* --- setup ------------------------------------------------------------ */
 
 static char *
@@ -1116,12 +1775,43 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
                                              : mem_available();
     r.v2kvm = find_v2kvm();
     r.logdir = v2k_asprintf("%s.logs", r.p->state_path);
-    if (r.v2kvm == NULL || r.logdir == NULL)
+    r.slurmdir = v2k_asprintf("%s.slurm", r.p->state_path);
+    r.slurm = o->executor == V2K_EXECUTOR_SLURM;
+    if (r.v2kvm == NULL || r.logdir == NULL || r.slurmdir == NULL)
         goto out;
     if (mkdir(r.logdir, 0700) == -1 && errno != EEXIST) {
         v2k_error("%s: %s", r.logdir, strerror(errno));
         v2k_log_error(v2k_error_message());
         goto out;
+    }
+    if (r.slurm) {
+        /* The tasks run elsewhere and the filesystem is shared: the
+         * paths in the batch scripts are absolute. */
+        char *a = NULL, *b = NULL, *v = NULL;
+        if (mkdir(r.slurmdir, 0700) == -1 && errno != EEXIST) {
+            v2k_error("%s: %s", r.slurmdir, strerror(errno));
+            v2k_log_error(v2k_error_message());
+            goto out;
+        }
+        if ((a = realpath(r.logdir, NULL)) != NULL) {
+            free(r.logdir);
+            r.logdir = a;
+        }
+        if ((b = realpath(r.slurmdir, NULL)) != NULL) {
+            free(r.slurmdir);
+            r.slurmdir = b;
+        }
+        if (strchr(r.v2kvm, '/') && (v = realpath(r.v2kvm, NULL)) != NULL) {
+            free(r.v2kvm);
+            r.v2kvm = v;
+        }
+        for (size_t i = 0; i < r.p->nvms; i++)
+            if (r.p->vms[i].pre.program || r.p->vms[i].post.program) {
+                v2k_error("run: VM %s has a pre or post hook, which --executor slurm does not run yet (use the local executor)",
+                          r.p->vms[i].name);
+                v2k_log_error(v2k_error_message());
+                goto out;
+            }
     }
     r.st = v2k_state_open(r.p->state_path);
     if (r.st == NULL) {
@@ -1134,6 +1824,7 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
         v2k_msg("%zu VM%s interrupted by a previous coordinator: redone",
                 nrec, nrec == 1 ? "" : "s");
     kill_orphans(&r);
+    cancel_orphan_sjobs(&r);
     pnames = v2k_calloc(r.p->nvms + 1, sizeof *pnames);
     if (pnames == NULL)
         goto out;
@@ -1148,12 +1839,13 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
     names = v2k_state_next(r.st, &sel, &n);
     if (names == NULL)
         goto state_err;
-    r.slots = r.p->limits.max_in_flight;
-    r.jobs = v2k_calloc(r.slots, sizeof *r.jobs);
+    /* Slurm: a slot per VM submitted (slurm_slot), none yet. */
+    r.slots = r.slurm ? 0 : r.p->limits.max_in_flight;
+    r.jobs = r.slurm ? NULL : v2k_calloc(r.slots, sizeof *r.jobs);
     /* Each VM is queued once, plus its retries (at most one queued at
      * a time per VM). */
     r.q = v2k_calloc(n + 1, sizeof *r.q);
-    if (r.jobs == NULL || r.q == NULL)
+    if ((r.jobs == NULL && !r.slurm) || r.q == NULL)
         goto out;
     for (size_t i = 0; i < r.slots; i++)
         r.jobs[i].fd = r.jobs[i].logfd = -1;
@@ -1162,9 +1854,32 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
         if (vm)
             queue_push(&r, vm, 0);
     }
+    if (!r.machine)
+        printf("%s: %zu VM%s to run, at most %u at a time, v2kvm %s, logs in %s%s\n",
+               v2k_log_escape(r.p->path, esc, sizeof esc), r.nq,
+               r.nq == 1 ? "" : "s", r.p->limits.max_in_flight, r.v2kvm,
+               r.logdir, r.slurm ? ", on Slurm" : "");
+    /* Slurm: every array submitted before the run begins; when one
+     * cannot be, those submitted are cancelled and nothing ran: one
+     * error line (exit 2 says that nothing ran). */
+    if (r.slurm && slurm_submit_due(&r) == -1) {
+        v2k_log_error(v2k_error_message());
+        if (r.nsjobs)
+            v2k_slurm_cancel((const char *const *)r.sjobs, r.nsjobs);
+        {
+            char *path = v2k_asprintf("%s/jobs", r.slurmdir);
+            if (path && r.nsjobs == 0)
+                unlink(path);
+            free(path);
+        }
+        goto out;
+    }
     r.run = v2k_state_run_begin(r.st, r.p->path);
-    if (r.run == -1)
+    if (r.run == -1) {
+        if (r.nsjobs)
+            v2k_slurm_cancel((const char *const *)r.sjobs, r.nsjobs);
         goto state_err;
+    }
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -1173,18 +1888,20 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!r.machine)
-        printf("%s: %zu VM%s to run, at most %u at a time, v2kvm %s, logs in %s\n",
-               v2k_log_escape(r.p->path, esc, sizeof esc), r.nq,
-               r.nq == 1 ? "" : "s", r.p->limits.max_in_flight, r.v2kvm,
-               r.logdir);
     while ((r.nq > 0 || nrunning(&r) > 0) && !got_signal) {
-        schedule(&r);
-        poll_children(&r);
+        if (r.slurm) {
+            slurm_turn(&r);
+        } else {
+            schedule(&r);
+            poll_children(&r);
+        }
         draw(&r, false);
     }
     if (got_signal) {
-        stop_all(&r);
+        if (r.slurm)
+            slurm_stop(&r);
+        else
+            stop_all(&r);
         v2k_state_run_end(r.st, r.run, false);
         rc = 128 + got_signal;
         goto out;
@@ -1230,6 +1947,8 @@ out:
     v2k_state_close(r.st);
     free(r.v2kvm);
     free(r.logdir);
+    free(r.slurmdir);
+    v2k_strv_free(r.sjobs);
     v2k_plan_free(r.p);
     return rc;
 }

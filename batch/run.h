@@ -7,6 +7,12 @@
  * the state (state.h).  Limits, retries, hooks, signals and the exit
  * status are described in the manual.
  *
+ * With the Slurm executor the same argv runs as a task of a job array
+ * on the cluster's nodes (the filesystem is shared), appending to the
+ * same log, which the coordinator reads to follow the same JSON lines;
+ * its job ids are kept in STATE.slurm/jobs until the arrays are over,
+ * so that the next coordinator cancels what a killed one left.
+ *
  * The v2kvm program: $V2KVM_BATCH_V2KVM when set, else "v2kvm" in the
  * directory of v2kvm-batch, else ../converters/v2kvm from it (the build
  * tree), else "v2kvm" from PATH.
@@ -17,16 +23,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Where the VMs' v2kvm commands run: children of the coordinator, or
+ * tasks of Slurm job arrays (slurm.h; v2kvm-batch(1), "SLURM"). */
+enum v2k_batch_executor { V2K_EXECUTOR_LOCAL, V2K_EXECUTOR_SLURM };
+
 struct v2k_batch_run_opts {
     const char *const *only;    /* --only VM..., or NULL */
     size_t nonly;
     bool retry_failed;
     bool machine_readable;      /* JSON lines on stdout, one per event */
+    enum v2k_batch_executor executor;
 };
 
 /* 0 every selected VM done, 1 some failed (or were interrupted by a
  * signal: then 128 + the signal), 2 the plan has errors or the state
- * cannot be opened (nothing runs). */
+ * cannot be opened, or (slurm) the cluster cannot take the jobs:
+ * nothing runs. */
 int v2k_batch_run(const char *plan_path,
                   const struct v2k_batch_run_opts *opts);
 

@@ -23,6 +23,7 @@ usage(FILE *fp)
     fprintf(fp,
 "usage: v2kvm-batch check PLAN\n"
 "       v2kvm-batch run PLAN [--only VM]... [--retry-failed] [--machine-readable]\n"
+"                            [--executor local|slurm]\n"
 "       v2kvm-batch inspect PLAN                             (not built yet)\n"
 "       v2kvm-batch report PLAN [--json FILE] [--html FILE]\n"
 "       v2kvm-batch --help|--version\n"
@@ -37,6 +38,7 @@ usage(FILE *fp)
 "    --only VM        only this VM (repeatable)\n"
 "    --retry-failed   also redo VMs that failed permanently\n"
 "    --machine-readable  one JSON line per event on stdout\n"
+"    --executor local|slurm  run v2kvm here (default) or as Slurm jobs\n"
 "  report PLAN  what became of each VM, from the state (also while a run\n"
 "               goes on): JSON and one self-contained HTML page\n"
 "    --json FILE      the JSON report (default STATE.report.json)\n"
@@ -55,6 +57,7 @@ cmd_run(int argc, char **argv)
         { "only", required_argument, NULL, 'o' },
         { "retry-failed", no_argument, NULL, 'r' },
         { "machine-readable", no_argument, NULL, 'm' },
+        { "executor", required_argument, NULL, 'e' },
         { NULL, 0, NULL, 0 },
     };
     struct v2k_batch_run_opts o = { 0 };
@@ -77,6 +80,19 @@ cmd_run(int argc, char **argv)
             break;
         case 'm':
             o.machine_readable = true;
+            break;
+        case 'e':
+            if (strcmp(optarg, "local") == 0) {
+                o.executor = V2K_EXECUTOR_LOCAL;
+            } else if (strcmp(optarg, "slurm") == 0) {
+                o.executor = V2K_EXECUTOR_SLURM;
+            } else {
+                char msg[160];
+                snprintf(msg, sizeof msg, "run: --executor '%.64s': give local or slurm", optarg);
+                v2k_log_error(msg);
+                free(only);
+                return 2;
+            }
             break;
         default:
             fprintf(stderr, "Try 'v2kvm-batch --help'.\n");

@@ -51,6 +51,11 @@ packages=(
     # v2kvm-batch report's HTML page, rendered and its DOM read in a real
     # headless browser (tests/batch/test-batch-report.sh)
     chromium
+    # v2kvm-batch run --executor slurm: Slurm's client tools, and the
+    # daemons (slurmctld, slurmd) plus munge for the single-node cluster
+    # tests/batch/test-batch-slurm.sh starts itself (without systemd in
+    # the container, installing them starts no daemon)
+    slurm-wlm munge
     # benchmarks (bench/): virt-v2v and nbdcopy measured in the same run
     # (and GNU parallel, the batch benchmark's yardstick)
     time virt-v2v libnbd-bin bc parallel

@@ -1,4 +1,4 @@
-/* proc.c - child processes of the P2V client (proc.h). */
+/* proc.c - child processes (proc.h). */
 #include "proc.h"
 #include "error.h"
 #include "util.h"

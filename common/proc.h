@@ -1,11 +1,12 @@
-/* proc.h - the P2V client's child processes (ssh, nbdkit, curl).
+/* proc.h - child processes: the P2V client's (ssh, nbdkit, curl) and
+ * v2kvm-batch's Slurm commands (sbatch, squeue, scontrol, scancel).
  *
  * Programs are run from an argv, never through a shell on this machine.
  * Children get SIGTERM when the client dies (PR_SET_PDEATHSIG), so a
  * killed client leaves no tunnel or NBD server behind.
  */
-#ifndef V2K_P2V_PROC_H
-#define V2K_P2V_PROC_H
+#ifndef V2K_PROC_H
+#define V2K_PROC_H
 
 #include <stddef.h>
 #include <sys/types.h>
