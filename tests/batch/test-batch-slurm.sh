@@ -9,7 +9,8 @@
 #    VMs really ran as Slurm array tasks (job ids in the events, the
 #    logs and slurmctld's log);
 #  - the same plan through the local executor: the same phase, error
-#    class and error per VM (the state tables compared);
+#    class and error per VM (the state tables compared), and the same
+#    report of every VM (times and paths aside);
 #  - a license the cluster does not define, no cluster, sbatch missing,
 #    sbatch failing: one line (naming the license), exit 2, nothing
 #    submitted, nothing marked running;
@@ -281,6 +282,18 @@ q local.state "$table" | sed 's|outl/|out/|g' >local.table
 diff -u local.table slurm.table || fail "local and slurm outcomes differ"
 cmp out/vma-sda outl/vma-sda >/dev/null || qemu-img compare -q out/vma-sda outl/vma-sda ||
     fail "vma: outputs of the two executors differ"
+# Their reports say the same of every VM (times, paths, the log tails'
+# slurm banner and the target's directory aside).
+for x in slurm local; do
+    "$B" report "$x.yaml" >"$x.rep.out" 2>&1 || { cat "$x.rep.out"; fail "$x: report"; }
+    jq -S '[.vms[] | {name, outcome, attempts, os, firmware, disks,
+            bytes_copied, bytes_total, warnings: (.warnings | length),
+            error, phases: [.phases[] | {phase, attempt}]}] |
+           .[].error.message |= (if . then sub("outl/"; "out/") else . end)' \
+        "$x.state.report.json" >"$x.rep.json"
+done
+diff -u local.rep.json slurm.rep.json || fail "the two executors' reports differ"
+[ "$(jq length slurm.rep.json)" = 3 ] || fail "the slurm report: $(cat slurm.rep.json)"
 
 # --- resume: nothing to redo; --retry-failed redoes the broken one ----
 rc=0
