@@ -4,6 +4,7 @@
  * and the logs, then the JSON and the HTML are written from it: the two
  * files say the same things. */
 #include "report.h"
+#include "cleanup.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -181,23 +182,13 @@ duration(double s, char *buf, size_t len)
 
 /* --- gathering -------------------------------------------------------- */
 
-/* The log run.c writes for a VM: LOGDIR/NAME.log, with '/' in the name
- * and a leading '.' made '_' (run.c, vm_file()). */
+/* The log run.c writes for a VM: STATE.logs/NAME.log (state.h). */
 static char *
 log_path(const char *state_path, const char *name)
 {
-    char *s = v2k_asprintf("%s.logs/%s.log", state_path, name);
-    char *b;
+    CLEANUP_FREE char *dir = v2k_asprintf("%s.logs", state_path);
 
-    if (s == NULL)
-        return NULL;
-    b = s + strlen(state_path) + strlen(".logs/");
-    if (*b == '.')
-        *b = '_';
-    for (char *c = b; *c && c < s + strlen(s) - strlen(".log"); c++)
-        if (*c == '/')
-            *c = '_';
-    return s;
+    return dir ? v2k_state_vm_file(dir, name, ".log") : NULL;
 }
 
 /* The last V2K_REPORT_TAIL_LINES lines of the file at path, from at

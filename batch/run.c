@@ -178,30 +178,11 @@ draw(struct runner *r, bool force)
 
 /* --- files ------------------------------------------------------------ */
 
-/* A VM's name as a file name in directory dir: '/' and a leading '.'
- * become '_' (plan names are otherwise any text). */
-static char *
-vm_path(const char *dir, const char *name, const char *suffix)
-{
-    char *s = v2k_asprintf("%s/%s%s", dir, name, suffix);
-    char *b;
-
-    if (s == NULL)
-        return NULL;
-    b = s + strlen(dir) + 1;
-    if (*b == '.')
-        *b = '_';
-    for (char *c = b; *c && c < s + strlen(s) - strlen(suffix); c++)
-        if (*c == '/')
-            *c = '_';
-    return s;
-}
-
 /* The same in the log directory. */
 static char *
 vm_file(const struct runner *r, const char *name, const char *suffix)
 {
-    return vm_path(r->logdir, name, suffix);
+    return v2k_state_vm_file(r->logdir, name, suffix);
 }
 
 /* Field 22 of /proc/PID/stat, the start time in clock ticks since boot:
@@ -1127,7 +1108,7 @@ write_script(const struct runner *r, const char *path,
     for (size_t i = 0; i < n; i++) {
         char **argv = v2k_plan_vm_argv(r->p, vms[i], r->v2kvm);
         char *log = vm_file(r, vms[i]->name, ".log");
-        char *st = vm_path(r->slurmdir, vms[i]->name, ".status");
+        char *st = v2k_state_vm_file(r->slurmdir, vms[i]->name, ".status");
 
         if (argv == NULL || log == NULL || st == NULL) {
             v2k_strv_free(argv);
@@ -1340,7 +1321,7 @@ submit_array(struct runner *r, const struct v2k_plan_vm *const *vms, size_t n)
         goto out;
     for (size_t i = 0; i < n; i++) {
         char *log = vm_file(r, vms[i]->name, ".log");
-        char *st = vm_path(r->slurmdir, vms[i]->name, ".status");
+        char *st = v2k_state_vm_file(r->slurmdir, vms[i]->name, ".status");
         int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
                             0600) : -1;
 
@@ -1603,7 +1584,7 @@ slurm_turn(struct runner *r)
             slurm_began(r, j);
         if (j->began)
             slurm_follow(r, j);
-        st = vm_path(r->slurmdir, j->vm->name, ".status");
+        st = v2k_state_vm_file(r->slurmdir, j->vm->name, ".status");
         fp = st ? fopen(st, "re") : NULL;
         if (fp) {
             char line[32];
@@ -1655,7 +1636,7 @@ slurm_stop(struct runner *r)
 
         if (j->vm == NULL)
             continue;
-        st = vm_path(r->slurmdir, j->vm->name, ".status");
+        st = v2k_state_vm_file(r->slurmdir, j->vm->name, ".status");
         fp = st ? fopen(st, "re") : NULL;
         if (fp) {
             char line[32];

@@ -1128,3 +1128,21 @@ fail:
     rollback(st);
     return -1;
 }
+
+char *
+v2k_state_vm_file(const char *dir, const char *name, const char *suffix)
+{
+    char *s = v2k_asprintf("%s/%s%s", dir, name, suffix);
+    char *b, *end;
+
+    if (s == NULL)
+        return NULL;
+    b = s + strlen(dir) + 1;
+    end = s + strlen(s) - strlen(suffix);
+    if (*b == '.')
+        *b = '_';
+    for (char *c = b; c < end; c++)
+        if (*c == '/')
+            *c = '_';
+    return s;
+}

@@ -131,6 +131,13 @@ struct v2k_state_select {
 char **v2k_state_next(struct v2k_state *st,
                       const struct v2k_state_select *sel, size_t *n);
 
+/* Where a VM's files go in one of the state's directories (the logs,
+ * STATE.logs; the Slurm tasks' files, STATE.slurm): DIR/NAME SUFFIX with
+ * '/' in the name and a leading '.' made '_' (plan names are otherwise
+ * any text).  NULL when out of memory; the caller frees. */
+char *v2k_state_vm_file(const char *dir, const char *name,
+                        const char *suffix);
+
 /* Number of VMs in phase ph. */
 int v2k_state_count(struct v2k_state *st, enum v2k_vm_phase ph,
                     size_t *n);

@@ -539,6 +539,27 @@ END_TEST
 /* The report's reader: no lock (works while the coordinator holds the
  * state), no writes, a database from before vm_facts read without
  * facts, a missing file named. */
+/* A VM's file name: '/' and a leading '.' never leave the directory. */
+START_TEST(test_vm_file)
+{
+    static const struct { const char *name, *want; } cases[] = {
+        { "web1", "D/web1.log" },
+        { "../etc/passwd", "D/_._etc_passwd.log" },
+        { "a/b/c", "D/a_b_c.log" },
+        { ".hidden", "D/_hidden.log" },
+        { "x.y", "D/x.y.log" },
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *f = v2k_state_vm_file("D", cases[i].name, ".log");
+
+        ck_assert_ptr_nonnull(f);
+        ck_assert_str_eq(f, cases[i].want);
+        free(f);
+    }
+}
+END_TEST
+
 START_TEST(test_readonly)
 {
     struct v2k_state *st = fresh(), *ro;
@@ -602,6 +623,7 @@ make_suite(void)
     tcase_add_test(tc, test_report_lists);
     tcase_add_test(tc, test_record_result);
     tcase_add_test(tc, test_readonly);
+    tcase_add_test(tc, test_vm_file);
     suite_add_tcase(s, tc);
     return s;
 }
