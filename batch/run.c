@@ -657,6 +657,10 @@ static const char *const transient_words[] = {
 static enum v2k_error_class
 classify(const struct job *j, const char *msg)
 {
+    /* A pre hook that failed on a Slurm node (the task script's error
+     * line, write_script) is permanent, as with the local executor. */
+    if (strncmp(msg, "pre hook ", 9) == 0)
+        return V2K_ERRCLASS_PERMANENT;
     if (WIFSIGNALED(j->status) ||
         (WIFEXITED(j->status) && WEXITSTATUS(j->status) > 128))
         return V2K_ERRCLASS_TRANSIENT;
@@ -772,7 +776,8 @@ stage_done(struct runner *r, struct job *j)
             break;
         }
         save_bytes(r, j, true);
-        if (j->vm->post.program) {
+        /* With Slurm the task ran the post hook itself (write_script). */
+        if (j->vm->post.program && !r->slurm) {
             if (start_stage(r, j, ST_POST) == 0)
                 return;
             v2k_state_add_warning(r->st, j->vm->name, v2k_error_message());
@@ -1083,11 +1088,57 @@ put_quoted(FILE *fp, const char *s)
     fputc('\'', fp);
 }
 
+/* s JSON-escaped without its quotes, as one shell word (a hook's program
+ * in the JSON lines the task script writes). */
+static int
+put_json_quoted(FILE *fp, const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+
+    if (m == NULL)
+        return -1;
+    v2k_json_write_escaped(m, s);
+    if (fclose(m) != 0 || len < 2) {
+        free(buf);
+        return -1;
+    }
+    buf[len - 1] = '\0';                        /* the closing quote */
+    put_quoted(fp, buf + 1);                    /* after the opening one */
+    free(buf);
+    return 0;
+}
+
+/* Hook h of a VM as the shell function NAME in the task script, with its
+ * timeout (timeout(1): TERM, KILL 5 s later) and, for the messages, its
+ * program JSON-escaped in NAME_json and its timeout in NAME_to. */
+static int
+put_hook(FILE *fp, const char *name, const struct v2k_plan_hook *h)
+{
+    if (h->program == NULL)
+        return 0;
+    fprintf(fp, "    %s_to=%u\n    %s_json=", name, h->timeout, name);
+    if (put_json_quoted(fp, h->program) == -1)
+        return -1;
+    fprintf(fp, "\n    %s() { timeout -k 5 %u ", name, h->timeout);
+    put_quoted(fp, h->program);
+    for (size_t k = 0; h->args && h->args[k]; k++) {
+        fputc(' ', fp);
+        put_quoted(fp, h->args[k]);
+    }
+    fprintf(fp, "; }\n");
+    return 0;
+}
+
 /* The batch script of one array: task i runs vms[i]'s v2kvm argv, its
  * output appended to the VM's log, and writes its exit status to
  * STATE.slurm/VM.status (scancel kills the shell first: no status is
  * "cancelled"; and with AccountingStorageType=none sacct knows
- * nothing). */
+ * nothing).  The VM's hooks run on the node around v2kvm, as the local
+ * executor runs them: a pre hook that fails or times out fails the VM
+ * (a JSON error line in the log, as v2kvm would write, names the hook),
+ * a post hook's failure is a warning. */
 static int
 write_script(const struct runner *r, const char *path,
              const struct v2k_plan_vm *const *vms, size_t n)
@@ -1104,6 +1155,7 @@ write_script(const struct runner *r, const char *path,
     fprintf(fp, "#!/bin/sh\n"
             "# Written by v2kvm-batch run --executor slurm: array task I runs\n"
             "# the v2kvm command of the I-th VM below (v2kvm-batch(1), SLURM).\n"
+            "pre_to= post_to=\n"
             "case \"$SLURM_ARRAY_TASK_ID\" in\n");
     for (size_t i = 0; i < n; i++) {
         char **argv = v2k_plan_vm_argv(r->p, vms[i], r->v2kvm);
@@ -1123,7 +1175,17 @@ write_script(const struct runner *r, const char *path,
         put_quoted(fp, log);
         fprintf(fp, "\n    status=");
         put_quoted(fp, st);
-        fprintf(fp, "\n    set --");
+        fprintf(fp, "\n");
+        if (put_hook(fp, "pre", &vms[i]->pre) == -1 ||
+            put_hook(fp, "post", &vms[i]->post) == -1) {
+            v2k_strv_free(argv);
+            free(log);
+            free(st);
+            fclose(fp);
+            v2k_error("out of memory");
+            return -1;
+        }
+        fprintf(fp, "    set --");
         for (size_t k = 0; argv[k]; k++) {
             fputc(' ', fp);
             put_quoted(fp, argv[k]);
@@ -1136,12 +1198,41 @@ write_script(const struct runner *r, const char *path,
     fprintf(fp, "*)\n    echo \"v2kvm-batch: array task $SLURM_ARRAY_TASK_ID has no VM\" >&2\n"
             "    exit 2\n    ;;\nesac\n"
             "export V2KVM_BATCH_VM=\"$vm\" V2KVM_BATCH_HOOK=\n"
+            "export V2KVM_BATCH_PLAN=");
+    put_quoted(fp, r->p->path);
+    fprintf(fp, "\n"
             "rm -f \"$status\"\n"
-            "echo \"=== v2kvm, slurm job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname) ===\" >>\"$log\"\n"
+            "job=${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\n"
+            "finish() {\n"
+            "    echo \"$1\" >\"$status.tmp\" && mv -f \"$status.tmp\" \"$status\"\n"
+            "    exit \"$1\"\n"
+            "}\n"
+            "# hook NAME TIMEOUT: run it, its output in the log; what went wrong\n"
+            "# in $what\n"
+            "hook() {\n"
+            "    echo \"=== $1 hook, slurm job $job on $(hostname) ===\" >>\"$log\"\n"
+            "    V2KVM_BATCH_HOOK=$1\n"
+            "    \"$1\" </dev/null >>\"$log\" 2>&1\n"
+            "    hrc=$?\n"
+            "    V2KVM_BATCH_HOOK=\n"
+            "    case $hrc in\n"
+            "    0) return 0 ;;\n"
+            "    124|137) what=\"timed out after $2 s, killed\" ;;\n"
+            "    *) what=\"exited with status $hrc\" ;;\n"
+            "    esac\n"
+            "    return 1\n"
+            "}\n"
+            "if [ -n \"$pre_to\" ] && ! hook pre \"$pre_to\"; then\n"
+            "    printf '{\"type\":\"error\",\"message\":\"pre hook %%s %%s\"}\\n' \"$pre_json\" \"$what\" >>\"$log\"\n"
+            "    finish 1\n"
+            "fi\n"
+            "echo \"=== v2kvm, slurm job $job on $(hostname) ===\" >>\"$log\"\n"
             "\"$@\" </dev/null >>\"$log\" 2>&1\n"
             "rc=$?\n"
-            "echo \"$rc\" >\"$status.tmp\" && mv -f \"$status.tmp\" \"$status\"\n"
-            "exit \"$rc\"\n");
+            "if [ \"$rc\" = 0 ] && [ -n \"$post_to\" ] && ! hook post \"$post_to\"; then\n"
+            "    printf '{\"type\":\"warning\",\"message\":\"post hook %%s %%s\"}\\n' \"$post_json\" \"$what\" >>\"$log\"\n"
+            "fi\n"
+            "finish \"$rc\"\n");
     if (fclose(fp) != 0) {
         v2k_error("%s: %s", path, strerror(errno));
         return -1;
@@ -1786,13 +1877,6 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
             free(r.v2kvm);
             r.v2kvm = v;
         }
-        for (size_t i = 0; i < r.p->nvms; i++)
-            if (r.p->vms[i].pre.program || r.p->vms[i].post.program) {
-                v2k_error("run: VM %s has a pre or post hook, which --executor slurm does not run yet (use the local executor)",
-                          r.p->vms[i].name);
-                v2k_log_error(v2k_error_message());
-                goto out;
-            }
     }
     r.st = v2k_state_open(r.p->state_path);
     if (r.st == NULL) {

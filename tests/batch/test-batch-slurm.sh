@@ -11,6 +11,8 @@
 #  - the same plan through the local executor: the same phase, error
 #    class and error per VM (the state tables compared), and the same
 #    report of every VM (times and paths aside);
+#  - hooks run on the node around v2kvm: a failing or hanging pre hook
+#    fails its VM naming the hook, a failing post hook is a warning;
 #  - a license the cluster does not define, no cluster, sbatch missing,
 #    sbatch failing: one line (naming the license), exit 2, nothing
 #    submitted, nothing marked running;
@@ -183,15 +185,6 @@ assert_grep "license v2k_hostC (source host hostC) is not defined by the cluster
     fail "missing license: $(sqlite3 nolic.state 'SELECT name, phase FROM vms')"
 [ -z "$(ls outx)" ] || fail "missing license: outputs written: $(ls outx)"
 
-# --- hooks are not run by the Slurm executor: refused, exit 2 ----------
-sed 's|^  - {name: vma, source: ha, disks: \[src/a.raw\]}|  - {name: vma, source: ha, disks: [src/a.raw], hooks: {pre: {program: /bin/true}}}|' \
-    nolic.yaml >hook.yaml
-grep -q "hooks:" hook.yaml || fail "no hook in hook.yaml"
-rc=0
-"$B" run --executor slurm hook.yaml >hook.out 2>hook.err || rc=$?
-[ "$rc" = 2 ] || { cat hook.out hook.err; fail "hook: exit $rc, not 2"; }
-assert_grep "^v2kvm-batch: error: run: VM vma has a pre or post hook, which --executor slurm does not run yet" hook.err
-
 # --- no cluster reachable: one line, exit 2 ---------------------------
 rc=0
 SLURM_CONF=$T/nowhere.conf timeout 120 "$B" run --executor slurm slurm.yaml \
@@ -271,6 +264,52 @@ assert_grep "Licenses=v2k_hostB:1" jobs.txt
 assert_grep "MinMemoryNode=256M" jobs.txt
 # Nothing left for a next run to cancel.
 [ ! -e slurm.state.slurm/jobs ] || fail "jobs file left: $(cat slurm.state.slurm/jobs)"
+
+# --- hooks run on the node around v2kvm, as the local executor runs
+# them: a failing or hanging pre hook fails the VM naming the hook, a
+# failing post hook is a warning ---------------------------------------
+mkdir outk
+cat >hook.yaml <<EOF
+version: 1
+state: hook.state
+sources:
+  ha: {kind: disk, host: hostA}
+targets:
+  out: {kind: local, storage: outk, format: qcow2}
+limits: {max_in_flight: 2, per_source_host_disks: 1}
+defaults: {source: ha, target: out, no_convert: true}
+vms:
+  - name: hooked
+    disks: [src/a.raw]
+    hooks:
+      pre: {program: /bin/sh, args: [-c, 'echo "pre \$V2KVM_BATCH_VM \$V2KVM_BATCH_HOOK" >>$T/hooks']}
+      post: {program: /bin/sh, args: [-c, 'echo "post \$V2KVM_BATCH_VM \$V2KVM_BATCH_HOOK" >>$T/hooks']}
+  - {name: prefail, disks: [src/a.raw], hooks: {pre: {program: /bin/false}}}
+  - name: prehang
+    disks: [src/a.raw]
+    hooks: {pre: {program: /bin/sleep, args: ["60"], timeout: 1}}
+  - {name: postfail, disks: [src/a.raw], hooks: {post: {program: /bin/false}}}
+EOF
+rc=0
+timeout 300 "$B" run --executor slurm hook.yaml >hook.out 2>hook.err || rc=$?
+[ "$rc" = 1 ] || { cat hook.out hook.err; fail "hooks: exit $rc, not 1"; }
+qh() { sqlite3 hook.state "$1"; }
+[ "$(cat hooks)" = "pre hooked pre
+post hooked post" ] || { cat hook.out hook.err; fail "hooks run: $(cat hooks)"; }
+[ "$(qh "SELECT phase FROM vms WHERE name = 'hooked'")" = done ] ||
+    fail "hooked: $(qh "SELECT * FROM vms WHERE name = 'hooked'")"
+[ "$(qh "SELECT error_class || '|' || last_error FROM vms WHERE name = 'prefail'")" = "permanent|pre hook /bin/false exited with status 1" ] ||
+    fail "prefail: $(qh "SELECT * FROM vms WHERE name = 'prefail'")"
+[ "$(qh "SELECT error_class || '|' || attempts || '|' || last_error FROM vms WHERE name = 'prehang'")" = "permanent|1|pre hook /bin/sleep timed out after 1 s, killed" ] ||
+    fail "prehang: $(qh "SELECT * FROM vms WHERE name = 'prehang'")"
+[ "$(qh "SELECT phase FROM vms WHERE name = 'postfail'")" = done ] ||
+    fail "postfail: $(qh "SELECT * FROM vms WHERE name = 'postfail'")"
+[ "$(qh "SELECT count(*) FROM warnings WHERE vm = 'postfail' AND message = 'post hook /bin/false exited with status 1'")" = 1 ] ||
+    fail "postfail's warning: $(qh "SELECT * FROM warnings WHERE vm = 'postfail'")"
+if [ -e outk/prefail-sda ] || [ -e outk/prehang-sda ]; then
+    fail "a VM ran after its pre hook failed"
+fi
+[ -z "$(squeue -h -o %i)" ] || fail "hooks: jobs left: $(squeue -h)"
 
 # --- the same plan through the local executor: the same outcomes ------
 rc=0
