@@ -70,6 +70,8 @@ struct job {
     char sjob[32];              /* its array's job id */
     unsigned task;              /* its index in the array */
     bool began;                 /* seen running (the state says so) */
+    bool released;              /* its hold lifted (release_due) */
+    unsigned long seq;          /* submission order: release order */
     double gone_since;          /* left squeue without a status file */
 };
 
@@ -95,6 +97,8 @@ struct runner {
     double retry_delay, grace;
     /* --executor slurm */
     bool slurm;
+    unsigned long submitted;    /* tasks submitted so far (job seq) */
+    bool release_warned;
     char *slurmdir;             /* STATE.slurm: scripts, statuses, jobs */
     char **sjobs;               /* the arrays submitted, NULL-terminated */
     size_t nsjobs;
@@ -1432,9 +1436,11 @@ submit_array(struct runner *r, const struct v2k_plan_vm *const *vms, size_t n)
     if (write_script(r, script, vms, n) == -1)
         goto out;
     {
+        /* Held: release_due starts them, max_in_flight over all the
+         * arrays (an array's %N throttles it alone). */
         const char *args[] = { "--array", arr, "--mem", mem, "-L", larg,
                                "-J", "v2kvm-batch", "-o", out, "-n", "1",
-                               NULL };
+                               "--hold", NULL };
         id = v2k_slurm_submit(args, script);
     }
     if (id == NULL)
@@ -1454,6 +1460,7 @@ submit_array(struct runner *r, const struct v2k_plan_vm *const *vms, size_t n)
         j->stage = ST_MAIN;
         j->cost = vm_cost(vms[i]);
         j->task = (unsigned)i;
+        j->seq = r->submitted++;
         snprintf(j->sjob, sizeof j->sjob, "%s", id);
         j->logfd = open(log, O_RDONLY | O_CLOEXEC);
         if (j->logfd >= 0)
@@ -1525,6 +1532,40 @@ slurm_submit_due(struct runner *r)
     free(due);
     free(grp);
     return rc;
+}
+
+/* max_in_flight over every array: the tasks are submitted held and
+ * released here in submission (plan) order while fewer than
+ * max_in_flight are released and not over. */
+static void
+release_due(struct runner *r)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < r->slots; i++)
+        if (r->jobs[i].vm && r->jobs[i].released)
+            n++;
+    while (n < r->p->limits.max_in_flight) {
+        struct job *next = NULL;
+
+        for (size_t i = 0; i < r->slots; i++) {
+            struct job *j = &r->jobs[i];
+            if (j->vm && !j->released && (next == NULL || j->seq < next->seq))
+                next = j;
+        }
+        if (next == NULL)
+            return;
+        if (v2k_slurm_release(next->sjob, next->task) == -1) {
+            if (!r->release_warned) {
+                clear_block(r);
+                v2k_log_error(v2k_error_message());
+                r->release_warned = true;
+            }
+            return;             /* tried again at the next turn */
+        }
+        next->released = true;
+        n++;
+    }
 }
 
 /* j's task is seen running (or already over): the state's running. */
@@ -1630,6 +1671,7 @@ slurm_turn(struct runner *r)
     if (r->nq && slurm_submit_due(r) == -1) {
         v2k_log_error(v2k_error_message());
     }
+    release_due(r);
     for (int i = 0; i < 10 && !got_signal; i++)
         usleep(100000);
     if (got_signal || r->nsjobs == 0)
@@ -1698,6 +1740,7 @@ slurm_turn(struct runner *r)
         }
     }
     free(t);
+    release_due(r);
     if (nrunning(r) == 0 && r->nq == 0) {
         /* Every array is over: nothing for the next run to cancel. */
         char *path = v2k_asprintf("%s/jobs", r->slurmdir);

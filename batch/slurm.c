@@ -222,6 +222,20 @@ v2k_slurm_task_end(const char *job, unsigned task, char *state, size_t len,
 }
 
 int
+v2k_slurm_release(const char *job, unsigned task)
+{
+    char id[64];
+    const char *argv[] = { "scontrol", "release", id, NULL };
+    char *out = NULL;
+    int rc;
+
+    snprintf(id, sizeof id, "%s_%u", job, task);
+    rc = run(argv, &out);
+    free(out);
+    return rc == 0 ? 0 : -1;
+}
+
+int
 v2k_slurm_cancel(const char *const *jobs, size_t n)
 {
     const char **argv = v2k_calloc(n + 3, sizeof *argv);

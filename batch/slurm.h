@@ -48,6 +48,10 @@ int v2k_slurm_queue(const char *const *jobs, size_t n,
 int v2k_slurm_task_end(const char *job, unsigned task, char *state,
                        size_t len, int *code);
 
+/* scontrol release JOB_TASK: let a task submitted with --hold be
+ * scheduled.  0, or -1. */
+int v2k_slurm_release(const char *job, unsigned task);
+
 /* scancel every array in jobs[0..n) (all their tasks).  0, or -1. */
 int v2k_slurm_cancel(const char *const *jobs, size_t n);
 

@@ -11,6 +11,8 @@
 #  - the same plan through the local executor: the same phase, error
 #    class and error per VM (the state tables compared), and the same
 #    report of every VM (times and paths aside);
+#  - max_in_flight over all the arrays (tasks submitted held, released
+#    by the coordinator): with 1, no two tasks ever overlap;
 #  - hooks run on the node around v2kvm: a failing or hanging pre hook
 #    fails its VM naming the hook, a failing post hook is a warning;
 #  - a license the cluster does not define, no cluster, sbatch missing,
@@ -310,6 +312,57 @@ if [ -e outk/prefail-sda ] || [ -e outk/prehang-sda ]; then
     fail "a VM ran after its pre hook failed"
 fi
 [ -z "$(squeue -h -o %i)" ] || fail "hooks: jobs left: $(squeue -h)"
+
+# --- max_in_flight holds over all the arrays: two source hosts (two
+# arrays), max_in_flight 1: the tasks' spans (a wrapper around v2kvm
+# notes them) never overlap ---------------------------------------------
+cat >span-v2kvm <<EOF
+#!/bin/sh
+echo "start \$(date +%s.%N) \$V2KVM_BATCH_VM" >>$T/spans
+sleep 1
+"$V2KVM" "\$@"
+rc=\$?
+echo "end \$(date +%s.%N) \$V2KVM_BATCH_VM" >>$T/spans
+exit \$rc
+EOF
+chmod +x span-v2kvm
+mkdir outm
+cat >lim.yaml <<EOF
+version: 1
+state: lim.state
+sources:
+  ha: {kind: disk, host: hostA}
+  hb: {kind: disk, host: hostB}
+targets:
+  out: {kind: local, storage: outm, format: qcow2}
+limits: {max_in_flight: 1, per_source_host_disks: 1}
+defaults: {target: out, no_convert: true}
+vms:
+  - {name: m1, source: ha, disks: [src/a.raw]}
+  - {name: m2, source: hb, disks: [src/b.qcow2]}
+  - {name: m3, source: ha, disks: [src/b.qcow2]}
+  - {name: m4, source: hb, disks: [src/a.raw]}
+EOF
+V2KVM_BATCH_V2KVM=$T/span-v2kvm timeout 300 "$B" run --executor slurm lim.yaml \
+    >lim.out 2>&1 || { cat lim.out; fail "max_in_flight plan failed"; }
+[ "$(grep -c '^start' spans)" = 4 ] || { cat spans lim.out; fail "not 4 tasks ran"; }
+python3 - spans <<'PY' || { cat spans; fail "two tasks ran at once with max_in_flight 1"; }
+import sys
+ev = []
+for l in open(sys.argv[1]):
+    k, t, vm = l.split()
+    ev.append((float(t), 1 if k == "start" else -1))
+n = peak = 0
+for _, d in sorted(ev, key=lambda e: (e[0], e[1])):
+    n += d
+    peak = max(peak, n)
+sys.exit(0 if peak == 1 else 1)
+PY
+# Submitted as two held arrays (one per host license), released one task
+# at a time.
+[ "$(grep -c 'as Slurm job' lim.out)" = 4 ] || fail "lim: $(cat lim.out)"
+[ "$(grep -o 'as Slurm job [0-9]*' lim.out | sort -u | wc -l)" = 2 ] ||
+    fail "lim: not two arrays: $(grep 'as Slurm job' lim.out)"
 
 # --- the same plan through the local executor: the same outcomes ------
 rc=0
