@@ -57,6 +57,11 @@ struct v2k_mount {
     char *device;               /* the appliance's name: "/dev/sda1",
                                    "/dev/vg0/root", "btrfsvol:/dev/sda2/@" */
     char *fstype;               /* "ext4", "xfs", "btrfs", "vfat" */
+    /* From statvfs once mounted, 0 when unknown: the filesystem's size
+     * and its free space as root sees it (the reserved blocks count:
+     * the conversion runs as root), in bytes. */
+    uint64_t size_bytes;
+    uint64_t free_bytes;
 };
 
 /* One network interface the guest's configuration brings up. */
