@@ -46,6 +46,8 @@ struct v2k_kernel {
     char *vmlinuz;              /* "/boot/vmlinuz-6.1.0-28-amd64" */
     char *initrd;               /* "/boot/initrd.img-6.1.0-28-amd64" as it
                                    is or would be named, or NULL */
+    uint64_t initrd_bytes;      /* the initrd's size when it exists, else
+                                   0 (the space step's need on /boot) */
     unsigned virtio;            /* V2K_VIRTIO_* found for this kernel */
     bool xen_only;              /* a Xen PV-only kernel (kernel-xen...) */
     bool debug;                 /* a debug flavour (-debug, +debug) */
