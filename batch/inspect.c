@@ -27,136 +27,6 @@ extern char **environ;
 
 #define MIB (UINT64_C(1) << 20)
 #define MAX_PREDICTIONS 32      /* per VM; v2kvm's warnings fill it last */
-#define MAX_JSON_DEPTH 64       /* nesting of what v2kvm prints */
-
-/* --- reading v2kvm's JSON -------------------------------------------- */
-
-/* The JSON lines are v2kvm's own, but bounded all the same: every scan
- * stops at end, and anything malformed finds nothing. */
-
-static const char *
-ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    return p;
-}
-
-/* One past the JSON value starting at p, or NULL when it is malformed. */
-static const char *
-skip_value(const char *p, const char *end, int depth)
-{
-    if (p >= end || depth > MAX_JSON_DEPTH)
-        return NULL;
-    if (*p == '"') {
-        for (p++; p < end; p++) {
-            if (*p == '\\')
-                p++;
-            else if (*p == '"')
-                return p + 1;
-        }
-        return NULL;
-    }
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        bool obj = *p == '{';
-
-        p = ws(p + 1, end);
-        if (p < end && *p == close)
-            return p + 1;
-        for (;;) {
-            if (obj) {
-                if (p >= end || *p != '"' ||
-                    (p = skip_value(p, end, depth + 1)) == NULL)
-                    return NULL;
-                p = ws(p, end);
-                if (p >= end || *p != ':')
-                    return NULL;
-                p = ws(p + 1, end);
-            }
-            if ((p = skip_value(p, end, depth + 1)) == NULL)
-                return NULL;
-            p = ws(p, end);
-            if (p < end && *p == ',') {
-                p = ws(p + 1, end);
-                continue;
-            }
-            return p < end && *p == close ? p + 1 : NULL;
-        }
-    }
-    /* A number or a literal. */
-    const char *s = p;
-    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
-           *p != '\t' && *p != '\r' && *p != '\n')
-        p++;
-    return p > s ? p : NULL;
-}
-
-/* The span [*vs, *ve) of member key of the object [p, end) (top level
- * only).  false when absent or malformed. */
-static bool
-member(const char *p, const char *end, const char *key, const char **vs,
-       const char **ve)
-{
-    size_t kl = strlen(key);
-
-    p = ws(p, end);
-    if (p >= end || *p != '{')
-        return false;
-    p = ws(p + 1, end);
-    while (p < end && *p == '"') {
-        const char *ks = p + 1, *ke = skip_value(p, end, 1), *v;
-
-        if (ke == NULL)
-            return false;
-        p = ws(ke, end);
-        if (p >= end || *p != ':')
-            return false;
-        v = ws(p + 1, end);
-        if ((p = skip_value(v, end, 1)) == NULL)
-            return false;
-        if ((size_t)(ke - 1 - ks) == kl && memcmp(ks, key, kl) == 0) {
-            *vs = v;
-            *ve = p;
-            return true;
-        }
-        p = ws(p, end);
-        if (p < end && *p == ',')
-            p = ws(p + 1, end);
-    }
-    return false;
-}
-
-/* Calls fn(ctx, ELEMENT) for each element of the array [p, end), each
- * an owned NUL-terminated copy for v2k_jsonline_*.  -1 when malformed
- * or out of memory. */
-static int
-each_element(const char *p, const char *end,
-             void (*fn)(void *, const char *), void *ctx)
-{
-    p = ws(p, end);
-    if (p >= end || *p != '[')
-        return -1;
-    p = ws(p + 1, end);
-    if (p < end && *p == ']')
-        return 0;
-    while (p < end) {
-        const char *e = skip_value(p, end, 1);
-        char *el;
-
-        if (e == NULL || (el = strndup(p, (size_t)(e - p))) == NULL)
-            return -1;
-        fn(ctx, el);
-        free(el);
-        p = ws(e, end);
-        if (p < end && *p == ']')
-            return 0;
-        if (p >= end || *p != ',')
-            return -1;
-        p = ws(p + 1, end);
-    }
-    return -1;
-}
 
 /* --- predictions ------------------------------------------------------ */
 
@@ -243,7 +113,7 @@ struct child {
     bool skipping;              /* the current line is over the cap */
     bool overlong;              /* some line was */
     char *object;               /* the --print-* JSON object (owned) */
-    const char *want;           /* the member that marks it */
+    const char *want;           /* the string member that marks it */
     char *error;                /* v2kvm's last error message (owned) */
     char *fallback;             /* else its last line saying "error" */
     char *warnings[MAX_PREDICTIONS];
@@ -278,7 +148,6 @@ static void
 handle_line(struct child *c, const char *line)
 {
     char type[32], *msg;
-    const char *vs, *ve;
     size_t len = strlen(line);
 
     if (line[0] != '{') {
@@ -286,7 +155,7 @@ handle_line(struct child *c, const char *line)
             replace(&c->fallback, line);
         return;
     }
-    if (member(line, line + len, c->want, &vs, &ve)) {
+    if (v2k_jsonline_str(line, c->want, type, sizeof type)) {
         replace(&c->object, line);
         return;
     }
@@ -473,12 +342,12 @@ add_disk(void *ctx, const char *el)
 static void
 read_source(struct result *r, const char *obj)
 {
-    const char *end = obj + strlen(obj), *vs, *ve;
+    char *disks = v2k_jsonline_raw(obj, "disks");
     char fw[32];
 
-    if (member(obj, end, "disks", &vs, &ve) &&
-        each_element(vs, ve, add_disk, r) == 0)
+    if (disks && v2k_jsonline_each(disks, add_disk, r) == 0)
         r->source_ok = true;
+    free(disks);
     if (v2k_jsonline_str(obj, "firmware", fw, sizeof fw) &&
         strcmp(fw, "unknown") != 0)
         replace(&r->firmware, fw);
@@ -650,7 +519,6 @@ guest_failure(struct result *r, const char *why)
 static void
 read_guest(struct result *r, const char *obj)
 {
-    const char *end = obj + strlen(obj), *vs, *ve;
     char family[32], type[64], distro[64], fw[32], where[512];
     double major = 0, minor = 0;
     struct mounts_ctx m = { .r = r, .boot_holder = "/" };
@@ -661,8 +529,12 @@ read_guest(struct result *r, const char *obj)
         snprintf(type, sizeof type, "unknown");
     if (!v2k_jsonline_str(obj, "distro", distro, sizeof distro))
         snprintf(distro, sizeof distro, "%s", type);
-    v2k_jsonline_num(obj, "major", &major);
-    v2k_jsonline_num(obj, "minor", &minor);
+    if (!v2k_jsonline_num(obj, "major", &major) || !(major >= 0) ||
+        major > 1e6)
+        major = 0;
+    if (!v2k_jsonline_num(obj, "minor", &minor) || !(minor >= 0) ||
+        minor > 1e6)
+        minor = 0;
     free(r->os);
     r->os = v2k_asprintf("%s %d.%d", distro, (int)major, (int)minor);
     if (v2k_jsonline_str(obj, "firmware", fw, sizeof fw) &&
@@ -685,13 +557,16 @@ read_guest(struct result *r, const char *obj)
             predict(r, SEV_INFO, "Windows guest: virtio drivers from %s",
                     where);
     }
-    if (strcmp(family, "linux") == 0 &&
-        member(obj, end, "mountpoints", &vs, &ve)) {
-        const char *ks, *ke;
-        if (member(obj, end, "kernels", &ks, &ke))
-            each_element(ks, ke, find_initrd, &m);
-        each_element(vs, ve, find_boot, &m);
-        each_element(vs, ve, check_mount, &m);
+    if (strcmp(family, "linux") == 0) {
+        char *mounts = v2k_jsonline_raw(obj, "mountpoints");
+        char *kernels = v2k_jsonline_raw(obj, "kernels");
+
+        if (kernels)
+            v2k_jsonline_each(kernels, find_initrd, &m);
+        if (mounts && v2k_jsonline_each(mounts, find_boot, &m) == 0)
+            v2k_jsonline_each(mounts, check_mount, &m);
+        free(mounts);
+        free(kernels);
     }
 }
 
