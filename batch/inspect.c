@@ -50,6 +50,7 @@ struct result {
     struct prediction preds[MAX_PREDICTIONS];
     size_t npreds;
     size_t dropped;             /* predictions past MAX_PREDICTIONS */
+    enum severity dropped_worst;  /* they still count in the verdict */
     /* The target storage, when a directory that statvfs read. */
     const char *storage;
     bool storage_known;
@@ -65,6 +66,8 @@ predict(struct result *r, enum severity sev, const char *fmt, ...)
 
     if (r->npreds == MAX_PREDICTIONS) {
         r->dropped++;
+        if (sev > r->dropped_worst)
+            r->dropped_worst = sev;
         return;
     }
     va_start(ap, fmt);
@@ -84,7 +87,7 @@ predict(struct result *r, enum severity sev, const char *fmt, ...)
 static enum severity
 verdict(const struct result *r)
 {
-    enum severity v = SEV_INFO;
+    enum severity v = r->dropped_worst;
 
     for (size_t i = 0; i < r->npreds; i++)
         if (r->preds[i].sev > v)
@@ -817,7 +820,8 @@ print_table(const struct result *rs, size_t n)
             printf("  %s: %s\n", severity_names[r->preds[k].sev],
                    v2k_log_escape(r->preds[k].message, esc, sizeof esc));
         if (r->dropped)
-            printf("  (%zu more predictions, see %s)\n", r->dropped, r->log);
+            printf("  (%zu more predictions not shown; v2kvm's output is in %s)\n",
+                   r->dropped, r->log);
     }
 }
 
