@@ -37,6 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const keys[] = {
         "type", "label", "done", "total", "time", "message", "disks", "",
+        "mountpoints", "kernels",
     };
     static const size_t lens[] = { 1, 5, 32, 64, 1024 };
     char *line = malloc(size + 1);
