@@ -6,6 +6,7 @@
 #include "log.h"
 #include "plan.h"
 #include "run.h"
+#include "state.h"
 #include "util.h"
 
 #include <errno.h>
@@ -587,26 +588,6 @@ check_firmware(struct result *r)
 
 /* --- one VM ----------------------------------------------------------- */
 
-/* A VM's name as a file name: '/' and a leading '.' become '_' (as
- * run.c names its logs). */
-static char *
-log_path(const struct inspector *in, const char *name)
-{
-    char *s = v2k_asprintf("%s/%s.inspect.log", in->logdir, name);
-    char *b, *stop;
-
-    if (s == NULL)
-        return NULL;
-    b = s + strlen(in->logdir) + 1;
-    stop = b + strlen(name);
-    if (*b == '.')
-        *b = '_';
-    for (char *c = b; c < stop; c++)
-        if (*c == '/')
-            *c = '_';
-    return s;
-}
-
 /* One v2kvm run of vm in mode; its output in c.  -1: not run (the
  * message is a prediction already). */
 static int
@@ -645,7 +626,7 @@ inspect_vm(struct inspector *in, struct result *r)
     char why[2048];
     int logfd;
 
-    r->log = log_path(in, r->vm->name);
+    r->log = v2k_state_vm_file(in->logdir, r->vm->name, ".inspect.log");
     logfd = r->log ? open(r->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                           0600)
                    : -1;
