@@ -1422,8 +1422,8 @@ keyed_cmp(const void *a, const void *b)
 
 /* Where vm's output goes: the storage map's catch-all entry, else the
  * target's storage. */
-static const char *
-vm_storage(const struct v2k_plan_vm *vm)
+const char *
+v2k_plan_vm_storage(const struct v2k_plan_vm *vm)
 {
     if (vm->storage_map)
         for (size_t i = 0; i < vm->storage_map->npairs; i++)
@@ -1462,7 +1462,7 @@ check_duplicates(struct ctx *c)
                                         vm->target_name);
         else {
             char real[PATH_MAX];
-            const char *st = vm_storage(vm);
+            const char *st = v2k_plan_vm_storage(vm);
             if (st && realpath(st, real))
                 st = real;
             outs[no].key = v2k_asprintf("%s/%s", st ? st : "?",
@@ -1793,141 +1793,186 @@ arg(struct argv *a, const char *fmt, ...)
     }
 }
 
-char **
-v2k_plan_vm_argv(const struct v2k_plan *p, const struct v2k_plan_vm *vm,
-                 const char *v2kvm)
+/* The input's options: -i and what reaches the source. */
+static void
+argv_input(struct argv *a, const struct v2k_plan_vm *vm)
 {
     const struct v2k_plan_source *s = vm->source;
-    const struct v2k_plan_target *t = vm->target;
-    struct argv a = { 0 };
-    static const char *const net_opt[] = { "-n", "-b" };
-    static const char *const net_word[] = { "network", "bridge", "hostdev" };
 
-    (void)p;
-    arg(&a, "%s", v2kvm);
-    arg(&a, "-i");
-    arg(&a, "%s", v2k_plan_source_kind_to_string(s->kind));
+    arg(a, "-i");
+    arg(a, "%s", v2k_plan_source_kind_to_string(s->kind));
     if (s->uri) {
-        arg(&a, "-ic");
-        arg(&a, "%s", s->uri);
+        arg(a, "-ic");
+        arg(a, "%s", s->uri);
     }
     if (s->transport) {
-        arg(&a, "-it");
-        arg(&a, "%s", s->transport);
+        arg(a, "-it");
+        arg(a, "%s", s->transport);
     }
     if (s->format) {
-        arg(&a, "-if");
-        arg(&a, "%s", s->format);
+        arg(a, "-if");
+        arg(a, "%s", s->format);
     }
     if (s->password_file) {
-        arg(&a, "-ip");
-        arg(&a, "%s", s->password_file);
+        arg(a, "-ip");
+        arg(a, "%s", s->password_file);
     }
     if (s->ssh_identity) {
-        arg(&a, "-io");
-        arg(&a, "ssh-identity=%s", s->ssh_identity);
+        arg(a, "-io");
+        arg(a, "ssh-identity=%s", s->ssh_identity);
     }
     if (s->ssh_insecure) {
-        arg(&a, "-io");
-        arg(&a, "ssh-insecure");
+        arg(a, "-io");
+        arg(a, "ssh-insecure");
     }
     if (s->cafile) {
-        arg(&a, "-io");
-        arg(&a, "cafile=%s", s->cafile);
+        arg(a, "-io");
+        arg(a, "cafile=%s", s->cafile);
     }
     if (s->ova_ignore_manifest) {
-        arg(&a, "-io");
-        arg(&a, "ova-ignore-manifest");
+        arg(a, "-io");
+        arg(a, "ova-ignore-manifest");
     }
     if (vm->xen_config) {
-        arg(&a, "-io");
-        arg(&a, "xen-config=%s", vm->xen_config);
+        arg(a, "-io");
+        arg(a, "xen-config=%s", vm->xen_config);
     }
     if (vm->vbox_file) {
-        arg(&a, "-io");
-        arg(&a, "vbox-file=%s", vm->vbox_file);
+        arg(a, "-io");
+        arg(a, "vbox-file=%s", vm->vbox_file);
     }
+}
 
-    arg(&a, "-o");
-    arg(&a, "%s", v2k_plan_target_kind_to_string(t->kind));
-    arg(&a, "-os");
-    arg(&a, "%s", vm_storage(vm));
+/* The target's options: -o and what goes with it. */
+static void
+argv_target(struct argv *a, const struct v2k_plan_vm *vm)
+{
+    const struct v2k_plan_target *t = vm->target;
+
+    arg(a, "-o");
+    arg(a, "%s", v2k_plan_target_kind_to_string(t->kind));
+    arg(a, "-os");
+    arg(a, "%s", v2k_plan_vm_storage(vm));
     if (t->uri) {
-        arg(&a, "-oc");
-        arg(&a, "%s", t->uri);
+        arg(a, "-oc");
+        arg(a, "%s", t->uri);
     }
-    arg(&a, "-of");
-    arg(&a, "%s", t->format);
+    arg(a, "-of");
+    arg(a, "%s", t->format);
     if (t->preallocated) {
-        arg(&a, "-oa");
-        arg(&a, "preallocated");
+        arg(a, "-oa");
+        arg(a, "preallocated");
     }
     if (t->compressed)
-        arg(&a, "--compressed");
-    arg(&a, "-on");
-    arg(&a, "%s", vm->target_name);
+        arg(a, "--compressed");
+    arg(a, "-on");
+    arg(a, "%s", vm->target_name);
     if (t->keep_uuid) {
-        arg(&a, "-oo");
-        arg(&a, "keep-uuid");
+        arg(a, "-oo");
+        arg(a, "keep-uuid");
     }
     if (t->hugepages) {
-        arg(&a, "-oo");
-        arg(&a, "hugepages");
+        arg(a, "-oo");
+        arg(a, "hugepages");
     }
     if (t->machine) {
-        arg(&a, "-oo");
-        arg(&a, "machine=%s", t->machine);
+        arg(a, "-oo");
+        arg(a, "machine=%s", t->machine);
     }
     if (t->seclabel) {
-        arg(&a, "-oo");
-        arg(&a, "seclabel=%s", t->seclabel);
+        arg(a, "-oo");
+        arg(a, "seclabel=%s", t->seclabel);
     }
     if (t->qemu_boot)
-        arg(&a, "--qemu-boot");
+        arg(a, "--qemu-boot");
+}
+
+/* The conversion's options: mappings, overrides, keys. */
+static void
+argv_conversion(struct argv *a, const struct v2k_plan_vm *vm,
+                enum v2k_plan_argv_mode mode)
+{
+    static const char *const net_opt[] = { "-n", "-b" };
+    static const char *const net_word[] = { "network", "bridge", "hostdev" };
 
     if (vm->network_map)
         for (size_t i = 0; i < vm->network_map->npairs; i++) {
             const struct v2k_plan_netpair *np = &vm->network_map->pairs[i];
             if (np->mac) {
-                arg(&a, "--mac");
-                arg(&a, "%s:%s:%s", np->mac, net_word[np->to], np->out);
+                arg(a, "--mac");
+                arg(a, "%s:%s:%s", np->mac, net_word[np->to], np->out);
             } else if (np->to != V2K_PLAN_NET_HOSTDEV) {
-                arg(&a, "%s", net_opt[np->to]);
+                arg(a, "%s", net_opt[np->to]);
                 if (np->source)
-                    arg(&a, "%s:%s", np->source, np->out);
+                    arg(a, "%s:%s", np->source, np->out);
                 else
-                    arg(&a, "%s", np->out);
+                    arg(a, "%s", np->out);
             }
         }
     if (vm->memory_bytes) {
-        arg(&a, "--memory");
-        arg(&a, "%" PRIu64 "K", vm->memory_bytes / 1024);
+        arg(a, "--memory");
+        arg(a, "%" PRIu64 "K", vm->memory_bytes / 1024);
     }
     if (vm->vcpus) {
-        arg(&a, "--vcpus");
-        arg(&a, "%u", vm->vcpus);
+        arg(a, "--vcpus");
+        arg(a, "%u", vm->vcpus);
     }
     if (vm->cpu) {
-        arg(&a, "--cpu");
-        arg(&a, "%s", vm->cpu);
+        arg(a, "--cpu");
+        arg(a, "%s", vm->cpu);
     }
     if (vm->block_driver) {
-        arg(&a, "--block-driver");
-        arg(&a, "%s", vm->block_driver);
+        arg(a, "--block-driver");
+        arg(a, "%s", vm->block_driver);
     }
     if (vm->root) {
-        arg(&a, "--root");
-        arg(&a, "%s", vm->root);
+        arg(a, "--root");
+        arg(a, "%s", vm->root);
     }
     for (size_t i = 0; i < vm->nkeys; i++) {
-        arg(&a, "--key");
-        arg(&a, "%s:file:%s", vm->keys[i].device, vm->keys[i].key_file);
+        arg(a, "--key");
+        arg(a, "%s:file:%s", vm->keys[i].device, vm->keys[i].key_file);
     }
-    if (vm->no_convert)
-        arg(&a, "--no-convert");
+    if (vm->no_convert && mode == V2K_PLAN_ARGV_RUN)
+        arg(a, "--no-convert");
     if (vm->virtio_win) {
-        arg(&a, "--virtio-win");
-        arg(&a, "%s", vm->virtio_win);
+        arg(a, "--virtio-win");
+        arg(a, "%s", vm->virtio_win);
+    }
+}
+
+char **
+v2k_plan_vm_argv(const struct v2k_plan *p, const struct v2k_plan_vm *vm,
+                 const char *v2kvm)
+{
+    return v2k_plan_vm_argv_mode(p, vm, v2kvm, V2K_PLAN_ARGV_RUN);
+}
+
+char **
+v2k_plan_vm_argv_mode(const struct v2k_plan *p, const struct v2k_plan_vm *vm,
+                      const char *v2kvm, enum v2k_plan_argv_mode mode)
+{
+    struct argv a = { 0 };
+
+    (void)p;
+    arg(&a, "%s", v2kvm);
+    argv_input(&a, vm);
+    switch (mode) {
+    case V2K_PLAN_ARGV_RUN:
+        argv_target(&a, vm);
+        argv_conversion(&a, vm, mode);
+        break;
+    case V2K_PLAN_ARGV_SOURCE:
+        arg(&a, "--print-source");
+        break;
+    case V2K_PLAN_ARGV_GUEST:
+        arg(&a, "-o");
+        arg(&a, "null");
+        arg(&a, "--print-guest");
+        arg(&a, "-on");
+        arg(&a, "%s", vm->target_name);
+        argv_conversion(&a, vm, mode);
+        break;
     }
     arg(&a, "--machine-readable");
     arg(&a, "--");

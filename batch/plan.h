@@ -233,6 +233,24 @@ void v2k_plan_free(struct v2k_plan *p);
 char **v2k_plan_vm_argv(const struct v2k_plan *p, const struct v2k_plan_vm *vm,
                         const char *v2kvm);
 
+/* The v2kvm command lines of v2kvm-batch inspect, same contract as
+ * v2k_plan_vm_argv.  SOURCE: the input's options, --print-source and
+ * --machine-readable (opens the source, prints its model, reads no
+ * guest).  GUEST: as RUN, but -o null --print-guest in place of the
+ * target's options (-on stays, its name is checked), which inspects the
+ * guest and writes nothing; never for a no_convert VM (v2kvm refuses
+ * --print-guest with --no-convert). */
+enum v2k_plan_argv_mode {
+    V2K_PLAN_ARGV_RUN, V2K_PLAN_ARGV_SOURCE, V2K_PLAN_ARGV_GUEST,
+};
+char **v2k_plan_vm_argv_mode(const struct v2k_plan *p,
+                             const struct v2k_plan_vm *vm, const char *v2kvm,
+                             enum v2k_plan_argv_mode mode);
+
+/* Where vm's disks go: its storage map's catch-all entry, else its
+ * target's storage (borrowed; a directory, or a pool for libvirt). */
+const char *v2k_plan_vm_storage(const struct v2k_plan_vm *vm);
+
 /* The plan's VM called name, or NULL. */
 const struct v2k_plan_vm *v2k_plan_find_vm(const struct v2k_plan *p,
                                            const char *name);

@@ -1800,8 +1800,8 @@ slurm_stop(struct runner *r)
 
 /* --- setup ------------------------------------------------------------ */
 
-static char *
-find_v2kvm(void)
+char *
+v2k_batch_v2kvm_program(void)
 {
     const char *env = getenv("V2KVM_BATCH_V2KVM");
     char self[PATH_MAX];
@@ -1888,7 +1888,7 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
     r.grace = env_seconds("V2KVM_BATCH_GRACE", V2K_BATCH_GRACE);
     r.mem_budget = r.p->limits.memory_budget ? r.p->limits.memory_budget
                                              : mem_available();
-    r.v2kvm = find_v2kvm();
+    r.v2kvm = v2k_batch_v2kvm_program();
     r.logdir = v2k_asprintf("%s.logs", r.p->state_path);
     r.slurmdir = v2k_asprintf("%s.slurm", r.p->state_path);
     r.slurm = o->executor == V2K_EXECUTOR_SLURM;

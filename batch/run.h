@@ -42,4 +42,8 @@ struct v2k_batch_run_opts {
 int v2k_batch_run(const char *plan_path,
                   const struct v2k_batch_run_opts *opts);
 
+/* The v2kvm program, as above (owned; NULL when out of memory).
+ * inspect runs the same one. */
+char *v2k_batch_v2kvm_program(void);
+
 #endif

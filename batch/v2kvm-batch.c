@@ -3,16 +3,19 @@
  * plan is valid, 1 it has errors.  run: 0 every VM done, 1 some failed,
  * 2 the plan has errors (nothing runs), 128 + N stopped by signal N.
  * report: 0 written, 1 a file could not be written, 2 the plan or the
- * state cannot be read.  2 for usage errors and the subcommands not
- * built yet. */
+ * state cannot be read.  inspect: 0 nothing would fail, 1 some VM
+ * would, 2 the plan has errors.  2 for usage errors. */
 #include "error.h"
+#include "inspect.h"
 #include "log.h"
 #include "plan.h"
 #include "report.h"
 #include "run.h"
+#include "util.h"
 #include "version.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +27,7 @@ usage(FILE *fp)
 "usage: v2kvm-batch check PLAN\n"
 "       v2kvm-batch run PLAN [--only VM]... [--retry-failed] [--machine-readable]\n"
 "                            [--executor local|slurm]\n"
-"       v2kvm-batch inspect PLAN                             (not built yet)\n"
+"       v2kvm-batch inspect PLAN [--only VM]... [--timeout S] [--machine-readable]\n"
 "       v2kvm-batch report PLAN [--json FILE] [--html FILE]\n"
 "       v2kvm-batch --help|--version\n"
 "\n"
@@ -43,11 +46,19 @@ usage(FILE *fp)
 "               goes on): JSON and one self-contained HTML page\n"
 "    --json FILE      the JSON report (default STATE.report.json)\n"
 "    --html FILE      the HTML report (default STATE.report.html)\n"
+"  inspect PLAN open every VM's source and inspect its guest (v2kvm -o\n"
+"               null --print-guest), one VM at a time, writing nothing;\n"
+"               predict what would fail (error) or need attention\n"
+"               (warning); logs in the state's .logs directory\n"
+"    --only VM        only this VM (repeatable)\n"
+"    --timeout S      stop a VM's v2kvm after S seconds (default %d)\n"
+"    --machine-readable  one JSON line per VM on stdout\n"
 "\n"
 "Exit status: 0 success, 1 the plan has errors (check), some VMs\n"
-"failed (run) or a report file could not be written (report), 2 usage\n"
-"error (or, for run and report, a plan or state that cannot be read).\n"
-"See v2kvm-batch(1).\n", V2K_PLAN_VERSION);
+"failed (run) or would fail (inspect), or a report file could not be\n"
+"written (report), 2 usage error (or, for run, inspect and report, a\n"
+"plan or state that cannot be read).\n"
+"See v2kvm-batch(1).\n", V2K_PLAN_VERSION, V2K_BATCH_INSPECT_TIMEOUT);
 }
 
 static int
@@ -111,6 +122,62 @@ cmd_run(int argc, char **argv)
     o.nonly = nonly;
     v2k_log_init("v2kvm-batch", 0, false, o.machine_readable, false);
     rc = v2k_batch_run(plan, &o);
+    free(only);
+    return rc;
+}
+
+static int
+cmd_inspect(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "only", required_argument, NULL, 'o' },
+        { "timeout", required_argument, NULL, 't' },
+        { "machine-readable", no_argument, NULL, 'm' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct v2k_batch_inspect_opts o = { 0 };
+    const char **only = NULL;
+    size_t nonly = 0;
+    uint64_t t;
+    int c, rc;
+
+    only = calloc((size_t)argc + 1, sizeof *only);
+    if (only == NULL)
+        return 2;
+    optind = 0;         /* GNU: start over (main parsed with "+") */
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            only[nonly++] = optarg;
+            break;
+        case 't':
+            if (v2k_parse_u64(optarg, "--timeout", &t) == -1 || t == 0 ||
+                t > 86400) {
+                v2k_log_error("inspect: --timeout: give seconds, 1 to 86400");
+                free(only);
+                return 2;
+            }
+            o.timeout = (unsigned)t;
+            break;
+        case 'm':
+            o.machine_readable = true;
+            break;
+        default:
+            fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+            free(only);
+            return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        v2k_log_error("inspect: give one PLAN file");
+        fprintf(stderr, "Try 'v2kvm-batch --help'.\n");
+        free(only);
+        return 2;
+    }
+    o.only = nonly ? only : NULL;
+    o.nonly = nonly;
+    v2k_log_init("v2kvm-batch", 0, false, o.machine_readable, false);
+    rc = v2k_batch_inspect(argv[optind], &o);
     free(only);
     return rc;
 }
@@ -227,12 +294,8 @@ main(int argc, char **argv)
         return cmd_run(argc - optind + 1, argv + optind - 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - optind + 1, argv + optind - 1);
-    if (strcmp(cmd, "inspect") == 0) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%s: not built yet (only check is)", cmd);
-        v2k_log_error(msg);
-        return 2;
-    }
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - optind + 1, argv + optind - 1);
     {
         char msg[160];
         snprintf(msg, sizeof msg, "unknown subcommand '%.64s' (check, run, inspect, report)", cmd);

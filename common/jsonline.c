@@ -186,3 +186,41 @@ v2k_jsonline_nums(const char *line, const char *key, double *out,
         p = ws(p + 1);
     }
 }
+
+char *
+v2k_jsonline_raw(const char *line, const char *key)
+{
+    const char *p = find(line, key), *e;
+
+    if (p == NULL || (e = value(p, 0)) == NULL)
+        return NULL;
+    return strndup(p, (size_t)(e - p));
+}
+
+int
+v2k_jsonline_each(const char *text, void (*fn)(void *, const char *),
+                  void *ctx)
+{
+    const char *p = ws(text), *e;
+
+    if (*p != '[' || (e = value(p, 0)) == NULL || *ws(e) != '\0')
+        return -1;
+    p = ws(p + 1);
+    if (*p == ']')
+        return 0;
+    for (;;) {
+        const char *s = ws(p);
+        char *el;
+
+        e = value(s, 1);                /* checked above: not NULL */
+        el = strndup(s, (size_t)(e - s));
+        if (el == NULL)
+            return -1;
+        fn(ctx, el);
+        free(el);
+        p = ws(e);
+        if (*p != ',')
+            return 0;                   /* ']', checked above */
+        p++;
+    }
+}

@@ -27,4 +27,21 @@ bool v2k_jsonline_num(const char *line, const char *key, double *out);
 int v2k_jsonline_nums(const char *line, const char *key, double *out,
                       size_t max);
 
+/* The member key of the object in line as JSON text (an object or an
+ * array whole, a string with its quotes): an owned NUL-terminated copy
+ * (free), at most as long as line.  NULL when absent, malformed, or out
+ * of memory. */
+char *v2k_jsonline_raw(const char *line, const char *key);
+
+/* Calls fn(ctx, ELEMENT) for each element of the JSON array in text
+ * (what v2k_jsonline_raw returns), ELEMENT its JSON text as an owned
+ * NUL-terminated copy, freed after the call: v2k_jsonline_str and
+ * _num read an object element's members.  The whole array is checked
+ * first: 0 when it is one (fn called for each element), -1 when text
+ * is not an array or is malformed (fn never called) or out of memory
+ * (fn called for the elements before). */
+int v2k_jsonline_each(const char *text, void (*fn)(void *ctx,
+                                                   const char *element),
+                      void *ctx);
+
 #endif

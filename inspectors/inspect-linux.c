@@ -399,6 +399,10 @@ find_kernels(guestfs_h *g, struct v2k_guest *gu)
         if (k->version == NULL)
             goto out;
         k->initrd = kernel_initrd(g, gu, v);
+        if (k->initrd && v2k_gf_is_file(g, k->initrd)) {
+            int64_t sz = guestfs_filesize(g, k->initrd);
+            k->initrd_bytes = sz > 0 ? (uint64_t)sz : 0;
+        }
         k->virtio = kernel_virtio(g, moddir);
         k->debug = kernel_is_debug(v);
         k->xen_only = kernel_is_xen(v);

@@ -627,6 +627,12 @@ mount_root(guestfs_h *g, struct v2k_guest *gu)
          * media (squashfs, iso9660, a read-only block device): check. */
         struct guestfs_statvfs *sv = guestfs_statvfs(g, m->mountpoint);
         bool ro = sv && (sv->flag & ST_RDONLY);
+        if (sv && sv->frsize > 0 && sv->blocks >= 0 && sv->bfree >= 0) {
+            /* What space.c compares its needs with (v2kvm-batch inspect
+             * predicts from these). */
+            m->size_bytes = (uint64_t)sv->blocks * (uint64_t)sv->frsize;
+            m->free_bytes = (uint64_t)sv->bfree * (uint64_t)sv->frsize;
+        }
         guestfs_free_statvfs(sv);
         if (ro) {
             if (!ntfs_refusal(g, gu, m, NULL, true))

@@ -2,10 +2,11 @@
  *
  * JSON keys (one line, every field always present, unknown = null):
  * family type distro major minor product_name arch hostname osinfo root
- * mountpoints[{mountpoint,device,fstype}] firmware esp bootloader
- * bootloader_config package_format package_manager initramfs_tool
- * kernels[{version,vmlinuz,initrd,virtio[names],xen_only,debug}]
- * default_kernel (index or -1) default_kernel_version tools[] selinux
+ * mountpoints[{mountpoint,device,fstype,size_bytes,free_bytes}]
+ * firmware esp bootloader bootloader_config package_format
+ * package_manager initramfs_tool
+ * kernels[{version,vmlinuz,initrd,initrd_bytes,virtio[names],xen_only,
+ * debug}] default_kernel (index or -1) default_kernel_version tools[] selinux
  * packages[] network[{name,tool,config,method,start}] luks_unlocked
  * windows (null, or {systemroot,system_hive,software_hive,variant,
  * edition,build,control_set,driver_database,rtc_utc,fast_startup,drives[],
@@ -269,6 +270,8 @@ v2k_guest_print_json(const struct v2k_guest *gu, FILE *fp)
         v2k_json_kv_string(j, "mountpoint", gu->mounts[i].mountpoint);
         v2k_json_kv_string(j, "device", gu->mounts[i].device);
         v2k_json_kv_string(j, "fstype", gu->mounts[i].fstype);
+        v2k_json_kv_uint(j, "size_bytes", gu->mounts[i].size_bytes);
+        v2k_json_kv_uint(j, "free_bytes", gu->mounts[i].free_bytes);
         v2k_json_end_object(j);
     }
     v2k_json_end_array(j);
@@ -290,6 +293,7 @@ v2k_guest_print_json(const struct v2k_guest *gu, FILE *fp)
         v2k_json_kv_string(j, "version", k->version);
         v2k_json_kv_string(j, "vmlinuz", k->vmlinuz);
         v2k_json_kv_string(j, "initrd", k->initrd);
+        v2k_json_kv_uint(j, "initrd_bytes", k->initrd_bytes);
         v2k_json_key(j, "virtio");
         v2k_json_begin_array(j);
         for (size_t b = 0; b < sizeof virtio_names / sizeof *virtio_names;

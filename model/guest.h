@@ -46,6 +46,8 @@ struct v2k_kernel {
     char *vmlinuz;              /* "/boot/vmlinuz-6.1.0-28-amd64" */
     char *initrd;               /* "/boot/initrd.img-6.1.0-28-amd64" as it
                                    is or would be named, or NULL */
+    uint64_t initrd_bytes;      /* the initrd's size when it exists, else
+                                   0 (the space step's need on /boot) */
     unsigned virtio;            /* V2K_VIRTIO_* found for this kernel */
     bool xen_only;              /* a Xen PV-only kernel (kernel-xen...) */
     bool debug;                 /* a debug flavour (-debug, +debug) */
@@ -57,6 +59,11 @@ struct v2k_mount {
     char *device;               /* the appliance's name: "/dev/sda1",
                                    "/dev/vg0/root", "btrfsvol:/dev/sda2/@" */
     char *fstype;               /* "ext4", "xfs", "btrfs", "vfat" */
+    /* From statvfs once mounted, 0 when unknown: the filesystem's size
+     * and its free space as root sees it (the reserved blocks count:
+     * the conversion runs as root), in bytes. */
+    uint64_t size_bytes;
+    uint64_t free_bytes;
 };
 
 /* One network interface the guest's configuration brings up. */

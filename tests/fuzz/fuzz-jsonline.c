@@ -13,7 +13,9 @@
  * reads both as a string and as a number.  v2k_jsonline_nums() (the
  * result line's "disks", read by v2kvm-batch) is asked for every key
  * too, into a heap array of exactly 4: more than 4 numbers found, or a
- * member that reads as a string and as an array, is a bug.
+ * member that reads as a string and as an array, is a bug.  So is, for
+ * v2kvm-batch inspect's v2k_jsonline_raw() and v2k_jsonline_each(), a
+ * member's text or an element longer than the line.
  */
 #include "jsonline.h"
 
@@ -23,11 +25,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void
+element(void *ctx, const char *el)
+{
+    if (strlen(el) > *(const size_t *)ctx)
+        abort();                /* more than the line */
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const keys[] = {
         "type", "label", "done", "total", "time", "message", "disks", "",
+        "mountpoints", "kernels",
     };
     static const size_t lens[] = { 1, 5, 32, 64, 1024 };
     char *line = malloc(size + 1);
@@ -65,7 +75,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             free(nums);
         }
+        {
+            char *raw = v2k_jsonline_raw(line, keys[k]);
+
+            if (raw && strlen(raw) > size)
+                abort();
+            if (raw)
+                v2k_jsonline_each(raw, element, &size);
+            free(raw);
+        }
     }
+    v2k_jsonline_each(line, element, &size);
     free(line);
     return 0;
 }

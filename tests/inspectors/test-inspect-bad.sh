@@ -39,7 +39,7 @@ sed -n 1p "$T/out" | jq -e '.error | test("operating systems found")' \
 sed -n 2p "$T/out" | jq -e '.root == "/dev/sda1" and .distro == "debian"' \
     >/dev/null || fail "--root first: $(sed -n 2p "$T/out")"
 sed -n 3p "$T/out" | jq -e '.root == "/dev/sdb1" and .distro == "sles" and
-    .mountpoints == [{"mountpoint":"/","device":"/dev/sdb1","fstype":"ext4"}]' \
+    [.mountpoints[] | {mountpoint,device,fstype}] == [{"mountpoint":"/","device":"/dev/sdb1","fstype":"ext4"}]' \
     >/dev/null || fail "--root /dev/sdb1: $(sed -n 3p "$T/out")"
 
 # 2b. --root ask on a terminal (script(1) gives it a pty): the list, two

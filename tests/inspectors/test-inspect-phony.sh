@@ -42,7 +42,8 @@ check deb '.family == "linux" and .distro == "debian" and .major == 12' \
     '.arch == "x86_64" and .hostname == "debian12-phony"' \
     '.osinfo == "debian12" and .root == "/dev/sda2"' \
     '.package_format == "deb" and .package_manager == "apt"' \
-    '.mountpoints == [{"mountpoint":"/","device":"/dev/sda2","fstype":"ext4"},{"mountpoint":"/boot/efi","device":"/dev/sda1","fstype":"vfat"}]' \
+    '[.mountpoints[] | {mountpoint,device,fstype}] == [{"mountpoint":"/","device":"/dev/sda2","fstype":"ext4"},{"mountpoint":"/boot/efi","device":"/dev/sda1","fstype":"vfat"}]' \
+    '[.mountpoints[] | .size_bytes > 0 and .free_bytes > 0 and .free_bytes < .size_bytes] == [true,true]' \
     '.firmware == "uefi" and .esp == "/dev/sda1"' \
     '.bootloader == "grub2" and .bootloader_config == "/boot/grub/grub.cfg"' \
     '.initramfs_tool == "initramfs-tools"' \
@@ -61,7 +62,7 @@ check ubu '.network | map(select(.name == "ens192"))[0] == {"name":"ens192","too
     '.network | map(select(.name == "ens224"))[0].method == "static 192.168.5.5/24"'
 check ubu '.distro == "ubuntu" and .major == 22 and .minor == 4' \
     '.root == "/dev/sda2" and .firmware == "bios" and .esp == null' \
-    '.mountpoints == [{"mountpoint":"/","device":"/dev/sda2","fstype":"ext4"},{"mountpoint":"/boot","device":"/dev/sda1","fstype":"ext4"}]' \
+    '[.mountpoints[] | {mountpoint,device,fstype}] == [{"mountpoint":"/","device":"/dev/sda2","fstype":"ext4"},{"mountpoint":"/boot","device":"/dev/sda1","fstype":"ext4"}]' \
     '.bootloader_config == "/boot/grub/grub.cfg"' \
     '.initramfs_tool == "initramfs-tools"' \
     '[.kernels[].version] == ["5.15.0-91-generic"]' \
@@ -89,7 +90,7 @@ check rhel9 '.distro == "rhel" and .major == 9 and .minor == 4' \
 inspect rhel5
 check rhel5 '.distro == "rhel" and .major == 5 and .minor == 11' \
     '.root == "/dev/sda1" and .hostname == "rhel5xen-phony"' \
-    '.mountpoints == [{"mountpoint":"/","device":"/dev/sda1","fstype":"ext3"}]' \
+    '[.mountpoints[] | {mountpoint,device,fstype}] == [{"mountpoint":"/","device":"/dev/sda1","fstype":"ext3"}]' \
     '.bootloader == "grub-legacy" and .bootloader_config == "/boot/grub/grub.conf"' \
     '.initramfs_tool == "mkinitrd" and .selinux == false' \
     '[.kernels[].version] == ["2.6.18-398.el5","2.6.18-398.el5xen"]' \
