@@ -6,7 +6,7 @@
  * state cannot be read.  inspect: 0 nothing would fail, 1 some VM
  * would, 2 the plan has errors.  2 for usage errors. */
 #include "error.h"
-#include "inspect.h"
+#include "plan-inspect.h"
 #include "log.h"
 #include "plan.h"
 #include "report.h"

@@ -1,5 +1,5 @@
-/* inspect.c - see inspect.h. */
-#include "inspect.h"
+/* plan-inspect.c - see plan-inspect.h. */
+#include "plan-inspect.h"
 #include "error.h"
 #include "json.h"
 #include "jsonline.h"

@@ -1,4 +1,4 @@
-/* inspect.h - v2kvm-batch inspect PLAN: the dry run (v2kvm-batch(1),
+/* plan-inspect.h - v2kvm-batch inspect PLAN: the dry run (v2kvm-batch(1),
  * "INSPECT").
  *
  * For each selected VM, one after the other (one libguestfs appliance
