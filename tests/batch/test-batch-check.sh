@@ -2,8 +2,8 @@
 # test-batch-check.sh - v2kvm-batch check PLAN, the command line: a good
 # plan prints "PLAN: OK, N VMs, M sources, K targets" and exits 0; a bad
 # one prints one line per problem, PLAN:LINE:COL: message, all of them,
-# and exits 1; usage errors (run's too) and the subcommands not built
-# yet exit 2.
+# and exits 1; run and inspect of a bad plan print the same errors,
+# exit 2 and run nothing; usage errors exit 2.
 # Checking writes nothing anywhere (no state file next to the plan).
 # No appliance is started here: skip the accelerator probe.
 export V2K_ACCEL=${V2K_ACCEL:-tcg}
@@ -67,6 +67,18 @@ bad many.yaml 3 "6:10: version: '7'" "45:18: limits: max_in_flight: 0 is out of 
     "81:13: vm 'legacy': source: no source called 'exprts'"
 grep -o '^many.yaml:[0-9]*' "$T/err" | cut -d: -f2 | sort -n -c ||
     fail "diagnostics not in line order"
+
+# run (and inspect) of each bad plan: the same errors, exit 2, nothing
+# runs (the check below: no state, no logs, nothing written).
+for p in syntax unknown missing dup creds many; do
+    for cmd in run inspect; do
+        rc=0
+        "$B" $cmd $p.yaml >"$T/out" 2>"$T/err" || rc=$?
+        [ "$rc" = 2 ] || fail "$cmd $p.yaml: exit $rc, not 2"
+        grep -q "^$p.yaml:[0-9]*:[0-9]*: " "$T/err" ||
+            fail "$cmd $p.yaml: no PLAN:LINE:COL error: $(cat "$T/err")"
+    done
+done
 
 # Nothing written anywhere: no state file, nothing newer than the marker.
 [ -z "$(find "$T/ex" -mindepth 1 -newer "$T/marker" ! -name '*.yaml' -print)" ] ||
