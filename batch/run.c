@@ -661,10 +661,6 @@ static const char *const transient_words[] = {
 static enum v2k_error_class
 classify(const struct job *j, const char *msg)
 {
-    /* A pre hook that failed on a Slurm node (the task script's error
-     * line, write_script) is permanent, as with the local executor. */
-    if (strncmp(msg, "pre hook ", 9) == 0)
-        return V2K_ERRCLASS_PERMANENT;
     if (WIFSIGNALED(j->status) ||
         (WIFEXITED(j->status) && WEXITSTATUS(j->status) > 128))
         return V2K_ERRCLASS_TRANSIENT;
@@ -1115,17 +1111,22 @@ put_json_quoted(FILE *fp, const char *s)
 }
 
 /* Hook h of a VM as the shell function NAME in the task script, with its
- * timeout (timeout(1): TERM, KILL 5 s later) and, for the messages, its
- * program JSON-escaped in NAME_json and its timeout in NAME_to. */
+ * timeout (timeout(1): TERM, KILL 5 s later) in NAME_to and, with json
+ * (the post hook's warning line), its program JSON-escaped in
+ * NAME_json. */
 static int
-put_hook(FILE *fp, const char *name, const struct v2k_plan_hook *h)
+put_hook(FILE *fp, const char *name, const struct v2k_plan_hook *h, bool json)
 {
     if (h->program == NULL)
         return 0;
-    fprintf(fp, "    %s_to=%u\n    %s_json=", name, h->timeout, name);
-    if (put_json_quoted(fp, h->program) == -1)
-        return -1;
-    fprintf(fp, "\n    %s() { timeout -k 5 %u ", name, h->timeout);
+    fprintf(fp, "    %s_to=%u\n", name, h->timeout);
+    if (json) {
+        fprintf(fp, "    %s_json=", name);
+        if (put_json_quoted(fp, h->program) == -1)
+            return -1;
+        fputc('\n', fp);
+    }
+    fprintf(fp, "    %s() { timeout -k 5 %u ", name, h->timeout);
     put_quoted(fp, h->program);
     for (size_t k = 0; h->args && h->args[k]; k++) {
         fputc(' ', fp);
@@ -1140,9 +1141,10 @@ put_hook(FILE *fp, const char *name, const struct v2k_plan_hook *h)
  * STATE.slurm/VM.status (scancel kills the shell first: no status is
  * "cancelled"; and with AccountingStorageType=none sacct knows
  * nothing).  The VM's hooks run on the node around v2kvm, as the local
- * executor runs them: a pre hook that fails or times out fails the VM
- * (a JSON error line in the log, as v2kvm would write, names the hook),
- * a post hook's failure is a warning. */
+ * executor runs them: a pre hook that fails or times out writes
+ * "pre STATUS" instead, and v2kvm does not run (slurm_status ends the
+ * attempt as the local pre stage ends); a post hook's failure is a
+ * warning line in the log, as v2kvm writes them. */
 static int
 write_script(const struct runner *r, const char *path,
              const struct v2k_plan_vm *const *vms, size_t n)
@@ -1180,8 +1182,8 @@ write_script(const struct runner *r, const char *path,
         fprintf(fp, "\n    status=");
         put_quoted(fp, st);
         fprintf(fp, "\n");
-        if (put_hook(fp, "pre", &vms[i]->pre) == -1 ||
-            put_hook(fp, "post", &vms[i]->post) == -1) {
+        if (put_hook(fp, "pre", &vms[i]->pre, false) == -1 ||
+            put_hook(fp, "post", &vms[i]->post, true) == -1) {
             v2k_strv_free(argv);
             free(log);
             free(st);
@@ -1207,12 +1209,13 @@ write_script(const struct runner *r, const char *path,
     fprintf(fp, "\n"
             "rm -f \"$status\"\n"
             "job=${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\n"
+            "# finish CODE [STATUS]: STATUS (default CODE) in the status file\n"
             "finish() {\n"
-            "    echo \"$1\" >\"$status.tmp\" && mv -f \"$status.tmp\" \"$status\"\n"
+            "    echo \"${2:-$1}\" >\"$status.tmp\" && mv -f \"$status.tmp\" \"$status\"\n"
             "    exit \"$1\"\n"
             "}\n"
-            "# hook NAME TIMEOUT: run it, its output in the log; what went wrong\n"
-            "# in $what\n"
+            "# hook NAME TIMEOUT: run it, its output in the log; its status in\n"
+            "# $hrc, what went wrong in $what\n"
             "hook() {\n"
             "    echo \"=== $1 hook, slurm job $job on $(hostname) ===\" >>\"$log\"\n"
             "    V2KVM_BATCH_HOOK=$1\n"
@@ -1227,8 +1230,7 @@ write_script(const struct runner *r, const char *path,
             "    return 1\n"
             "}\n"
             "if [ -n \"$pre_to\" ] && ! hook pre \"$pre_to\"; then\n"
-            "    printf '{\"type\":\"error\",\"message\":\"pre hook %%s %%s\"}\\n' \"$pre_json\" \"$what\" >>\"$log\"\n"
-            "    finish 1\n"
+            "    finish 1 \"pre $hrc\"\n"
             "fi\n"
             "echo \"=== v2kvm, slurm job $job on $(hostname) ===\" >>\"$log\"\n"
             "\"$@\" </dev/null >>\"$log\" 2>&1\n"
@@ -1619,6 +1621,40 @@ slurm_ended(struct runner *r, struct job *j, int code)
     stage_done(r, j);
 }
 
+/* j's task's status file (write_script): "N", v2kvm's exit status, or
+ * "pre N", its pre hook's (v2kvm not run).  When there is one: read,
+ * removed, and the attempt ended from it (slurm_ended); true.  false
+ * while the task has written none. */
+static bool
+slurm_status(struct runner *r, struct job *j)
+{
+    char *st = v2k_state_vm_file(r->slurmdir, j->vm->name, ".status");
+    FILE *fp = st ? fopen(st, "re") : NULL;
+    char line[32];
+    int code = -1;
+
+    if (fp == NULL) {
+        free(st);
+        return false;
+    }
+    if (fgets(line, sizeof line, fp)) {
+        const char *p = line;
+
+        if (strncmp(p, "pre ", 4) == 0) {
+            j->stage = ST_PRE;
+            p += 4;
+        }
+        code = (int)strtol(p, NULL, 10);
+    }
+    fclose(fp);
+    unlink(st);
+    free(st);
+    /* timeout(1)'s status for a hook it stopped: 124 (TERM), 137 (KILL). */
+    j->timed_out = j->stage == ST_PRE && (code == 124 || code == 137);
+    slurm_ended(r, j, code);
+    return true;
+}
+
 /* j's task left the queue without a status: cancelled (interrupted) or
  * killed by Slurm (failed, with v2kvm's last error when it printed
  * one). */
@@ -1701,9 +1737,6 @@ slurm_turn(struct runner *r)
     for (size_t i = 0; i < r->slots; i++) {
         struct job *j = &r->jobs[i];
         const struct v2k_slurm_task *q = NULL;
-        char *st;
-        FILE *fp;
-        int code = -1;
 
         if (j->vm == NULL)
             continue;
@@ -1717,19 +1750,8 @@ slurm_turn(struct runner *r)
             slurm_began(r, j);
         if (j->began)
             slurm_follow(r, j);
-        st = v2k_state_vm_file(r->slurmdir, j->vm->name, ".status");
-        fp = st ? fopen(st, "re") : NULL;
-        if (fp) {
-            char line[32];
-            if (fgets(line, sizeof line, fp))
-                code = (int)strtol(line, NULL, 10);
-            fclose(fp);
-            unlink(st);
-            free(st);
-            slurm_ended(r, j, code);
+        if (slurm_status(r, j))
             continue;
-        }
-        free(st);
         if (q) {
             j->gone_since = 0;
         } else if (j->gone_since == 0) {
@@ -1765,25 +1787,11 @@ slurm_stop(struct runner *r)
         v2k_log_error(v2k_error_message());
     for (size_t i = 0; i < r->slots; i++) {
         struct job *j = &r->jobs[i];
-        char *st;
-        FILE *fp;
 
         if (j->vm == NULL)
             continue;
-        st = v2k_state_vm_file(r->slurmdir, j->vm->name, ".status");
-        fp = st ? fopen(st, "re") : NULL;
-        if (fp) {
-            char line[32];
-            int code = -1;
-            if (fgets(line, sizeof line, fp))
-                code = (int)strtol(line, NULL, 10);
-            fclose(fp);
-            unlink(st);
-            free(st);
-            slurm_ended(r, j, code);
+        if (slurm_status(r, j))
             continue;
-        }
-        free(st);
         slurm_follow(r, j);
         follow_end(r, j);
         if (j->began) {
