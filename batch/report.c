@@ -1067,20 +1067,10 @@ out:
     return r;
 }
 
-/* Wall-clock time, as the state's (v2k_now() is monotonic). */
-static double
-wall_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int
 v2k_batch_report(const char *plan_path, const struct v2k_batch_report_opts *o)
 {
-    struct report rp = { .now = wall_now() };
+    struct report rp = { .now = v2k_state_now() };
     struct v2k_plan_diags d;
     char *json = NULL, *htmlp = NULL;
     char esc[4 * 2048];

@@ -106,8 +106,8 @@ static const char facts_schema[] =
     " value TEXT NOT NULL,"
     " PRIMARY KEY (vm, key));";
 
-static double
-now(void)
+double
+v2k_state_now(void)
 {
     struct timespec ts;
 
@@ -358,7 +358,7 @@ exec_at(struct v2k_state *st, const char *sql, double t, size_t *changes)
 int
 v2k_state_recover(struct v2k_state *st, size_t *n)
 {
-    double t = now();
+    double t = v2k_state_now();
 
     if (n)
         *n = 0;
@@ -384,7 +384,7 @@ v2k_state_run_begin(struct v2k_state *st, const char *plan_path)
         return -1;
     sqlite3_bind_text(s, 1, plan_path, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, getpid());
-    sqlite3_bind_double(s, 3, now());
+    sqlite3_bind_double(s, 3, v2k_state_now());
     if (sqlite3_step(s) != SQLITE_DONE)
         return db_error(st, "run");
     return sqlite3_last_insert_rowid(st->db);
@@ -398,7 +398,7 @@ v2k_state_run_end(struct v2k_state *st, int64_t run, bool ok)
     if (s == NULL)
         return -1;
     sqlite3_bind_text(s, 1, ok ? "finished" : "failed", -1, SQLITE_STATIC);
-    sqlite3_bind_double(s, 2, now());
+    sqlite3_bind_double(s, 2, v2k_state_now());
     sqlite3_bind_int64(s, 3, run);
     if (sqlite3_step(s) != SQLITE_DONE)
         return db_error(st, "run");
@@ -410,7 +410,7 @@ v2k_state_add_vms(struct v2k_state *st, const char *const *names, size_t n)
 {
     CLEANUP_STMT sqlite3_stmt *s = NULL;
     CLEANUP_STMT sqlite3_stmt *o = NULL;
-    double t = now();
+    double t = v2k_state_now();
 
     if (begin(st) == -1)
         return -1;
@@ -505,7 +505,7 @@ move(struct v2k_state *st, const char *vm, enum v2k_vm_phase to,
 {
     CLEANUP_STMT sqlite3_stmt *s = NULL;
     int from, attempts;
-    double t = now();
+    double t = v2k_state_now();
 
     if (current(st, vm, &from, &attempts) == -1)
         return -1;
@@ -614,7 +614,7 @@ update_one(struct v2k_state *st, const char *sql, const char *vm,
     else
         sqlite3_bind_int64(s, 2, a);
     sqlite3_bind_int64(s, 3, b);
-    sqlite3_bind_double(s, 4, now());
+    sqlite3_bind_double(s, 4, v2k_state_now());
     if (sqlite3_step(s) != SQLITE_DONE)
         return db_error(st, vm);
     if (sqlite3_changes(st->db) == 0 && strncmp(sql, "INSERT OR IGNORE", 16) != 0) {

@@ -138,6 +138,10 @@ char **v2k_state_next(struct v2k_state *st,
 char *v2k_state_vm_file(const char *dir, const char *name,
                         const char *suffix);
 
+/* The clock of every time the state keeps: wall time, Unix seconds
+ * (v2k_now() is monotonic). */
+double v2k_state_now(void);
+
 /* Number of VMs in phase ph. */
 int v2k_state_count(struct v2k_state *st, enum v2k_vm_phase ph,
                     size_t *n);
