@@ -1,11 +1,11 @@
 #!/bin/bash
-# test-batch-plan.sh - a plan of nine VMs, one of every input kind
-# v2kvm reads from files, run by v2kvm-batch with the real v2kvm and two
-# in flight:
+# test-batch-plan.sh - a plan of ten VMs, one of every input kind v2kvm
+# reads, run by v2kvm-batch with the real v2kvm and two in flight:
 #   - small disk copies (--no-convert) from -i disk, vmx (a VMDK), ova
 #     (streamOptimized VMDKs in a tar, with a manifest), libvirtxml (a
 #     qcow2, to a -o qemu target), vbox (a VDI snapshot chain), xen (an
-#     xl.cfg over a raw disk);
+#     xl.cfg over a raw disk), libvirt (a VM of govmomi's vCenter
+#     simulator, vpx://, its password from a file);
 #   - two real guest conversions (a libguestfs appliance each: phony
 #     Debian 12 and Ubuntu 22.04 guests), one through -i disk, one
 #     through -i libvirtxml;
@@ -18,6 +18,8 @@
 # the report has every VM, the guests' OS and firmware, the broken one's
 # error and log tail.
 . "$(dirname "$0")/../lib/test-lib.sh"
+. "$(dirname "$0")/../remote/sshd-lib.sh"
+. "$(dirname "$0")/../lib/vcsim/vcsim-lib.sh"
 need qemu-img qemu-io sqlite3 python3 guestfish virt-xml-validate virsh \
     xmllint tar sha256sum
 
@@ -146,6 +148,12 @@ qemu-io -f qcow2 -c "write -P 9 0 4M" src/full.qcow2 >/dev/null
 head -c 100000 src/full.qcow2 >src/broken.qcow2
 rm src/full.qcow2
 
+# -i libvirt: a VM of the vCenter simulator (a flat and a sparse VMDK
+# in its datastore), the password in a file only the owner reads.
+start_vcsim vpx DC0_H0_VM0
+make_vm "$VC_DSDIR/DC0_H0_VM0" DC0_H0_VM0
+chmod 600 "$T/password"
+
 sums_before=$(cd src && find . -type f -print0 | sort -z |
               xargs -0 sha256sum)
 
@@ -159,6 +167,10 @@ sources:
   kvm: {kind: libvirtxml}
   vbox: {kind: vbox}
   xen: {kind: xen}
+  vcenter:
+    kind: libvirt
+    uri: vpx://root@@VC@/DC0/DC0_H0?no_verify=1
+    password_file: @PASS@
 targets:
   out: {kind: local, storage: out, format: qcow2}
   script: {kind: qemu, storage: out, format: qcow2}
@@ -178,8 +190,10 @@ vms:
   - {name: xenvm, source: xen, path: src/xenvm.cfg}
   - {name: debian, source: disks, disks: [src/deb.img], no_convert: false}
   - {name: ubuntu, source: kvm, path: src/ubuntu.xml, no_convert: false}
+  - {name: esx-vm, source: vcenter, vm: DC0_H0_VM0}
   - {name: broken, source: disks, disks: [src/broken.qcow2]}
 EOF
+sed -i "s|@VC@|$VC_HOSTPORT|; s|@PASS@|$T/password|" plan.yaml
 "$B" check plan.yaml >check.out 2>&1 || { cat check.out; fail "check"; }
 
 rc=0
@@ -191,9 +205,9 @@ db=plan.state
 [ -f "$db" ] || fail "no state database $db"
 q() { sqlite3 -batch -noheader "$db" "$1"; }
 
-# Outcomes: eight done, the broken one failed (permanent) with one line
+# Outcomes: nine done, the broken one failed (permanent) with one line
 # naming its file.
-for vm in plain vmx-web ova-web xmlvm vbox-ubuntu xenvm debian ubuntu; do
+for vm in plain vmx-web ova-web xmlvm vbox-ubuntu xenvm esx-vm debian ubuntu; do
     ph=$(q "SELECT phase FROM vms WHERE name='$vm'")
     [ "$ph" = done ] || { tail -30 "$db.logs/$vm.log" 2>/dev/null;
                           fail "$vm: phase '$ph', expected done"; }
@@ -226,11 +240,13 @@ cmp_disk src/ova-b.raw raw out/ova-web-sdb
 cmp_disk src/xml.qcow2 qcow2 out/xmlvm-sda
 cmp_disk src/c/expected-top.raw raw out/vbox-ubuntu-sda   # mkvdi.py flattened it
 cmp_disk src/xen.img raw out/xenvm-sda
+cmp_disk "$VC_DSDIR/DC0_H0_VM0/DC0_H0_VM0.vmdk" vmdk out/esx-vm-sda
+cmp_disk "$VC_DSDIR/DC0_H0_VM0/data.vmdk" vmdk out/esx-vm-sdb
 for d in out/debian-sda out/ubuntu-sda; do
     qemu-img check -q "$d" || fail "$d: qemu-img check"
 done
 [ -x out/xmlvm.sh ] || fail "the qemu target wrote no script"
-for vm in plain vmx-web ova-web vbox-ubuntu xenvm debian ubuntu; do
+for vm in plain vmx-web ova-web vbox-ubuntu xenvm esx-vm debian ubuntu; do
     x=out/$vm.xml
     [ -f "$x" ] || fail "$vm: no domain XML"
     virt-xml-validate "$x" >/dev/null 2>&1 || fail "$x: virt-xml-validate"
@@ -269,7 +285,7 @@ PY
 # and its log's tail; the HTML has a row per VM, the failure marked.
 "$B" report plan.yaml >report.out 2>&1 || { cat report.out; fail "report"; }
 r=plan.state.report.json
-jq -e '(.vms | length) == 9 and .summary.done == 8 and .summary.failed == 1' \
+jq -e '(.vms | length) == 10 and .summary.done == 9 and .summary.failed == 1' \
     "$r" >/dev/null || fail "report summary: $(jq -c .summary "$r")"
 jq -e '[.vms[] | select(.name == "debian")][0] |
        .outcome == "done" and .os.distro == "debian" and
@@ -284,12 +300,12 @@ jq -e --arg e "$err" '[.vms[] | select(.name == "broken")][0] |
        .error.class == "permanent" and (.log.tail | length) > 0' "$r" \
     >/dev/null || fail "report, broken: $(jq -c '.vms[] | select(.name == "broken")' "$r")"
 h=plan.state.report.html
-[ "$(grep -c '<tr class="vm vm-done' "$h")" = 8 ] ||
-    fail "report HTML: not 8 done rows"
+[ "$(grep -c '<tr class="vm vm-done' "$h")" = 9 ] ||
+    fail "report HTML: not 9 done rows"
 [ "$(grep -c '<tr class="vm vm-failed' "$h")" = 1 ] ||
     fail "report HTML: not 1 failed row"
 
 # The sources were read, never written.
 sums_after=$(cd src && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 [ "$sums_before" = "$sums_after" ] || fail "a source file changed"
-echo "ok: 8 of 9 VMs done, the broken one failed with one line"
+echo "ok: 9 of 10 VMs done, the broken one failed with one line"
