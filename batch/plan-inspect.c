@@ -812,18 +812,11 @@ int
 v2k_batch_inspect(const char *plan_path, const struct v2k_batch_inspect_opts *o)
 {
     struct inspector in = { 0 };
-    struct v2k_plan_diags d;
     struct result *rs = NULL;
     size_t n = 0, nerr = 0, nwarn = 0;
-    char esc[4 * 2048];
-    int rc = 2, lr;
+    int rc = 2;
 
-    lr = v2k_plan_load(plan_path, &in.p, &d);
-    for (size_t i = 0; i < d.nlines; i++)
-        fprintf(stderr, "%s\n", v2k_log_escape(d.lines[i], esc, sizeof esc));
-    v2k_plan_diags_free(&d);
-    if (lr == -1) {
-        v2k_log_error(v2k_error_message());
+    if (v2k_plan_load_print(plan_path, &in.p, NULL) == -1) {
         v2k_log_error("inspect: nothing was inspected (see v2kvm-batch check)");
         return 2;
     }

@@ -9,6 +9,7 @@
 #include "plan.h"
 #include "cleanup.h"
 #include "error.h"
+#include "log.h"
 #include "util.h"
 
 #include <errno.h>
@@ -1661,6 +1662,26 @@ v2k_plan_load(const char *path, struct v2k_plan **out,
     if (dir == NULL)
         return -1;
     return v2k_plan_parse_buffer(buf, len, path, dir, out, d);
+}
+
+int
+v2k_plan_load_print(const char *path, struct v2k_plan **out,
+                    size_t *nwarnings)
+{
+    struct v2k_plan_diags d;
+    char esc[4 * 2048];
+    int r = v2k_plan_load(path, out, &d);
+
+    /* Keys and values from the plan are in the lines: escaped, like
+     * every line the programs print. */
+    for (size_t i = 0; i < d.nlines; i++)
+        fprintf(stderr, "%s\n", v2k_log_escape(d.lines[i], esc, sizeof esc));
+    if (nwarnings)
+        *nwarnings = d.nwarnings;
+    v2k_plan_diags_free(&d);
+    if (r == -1)
+        v2k_log_error(v2k_error_message());
+    return r;
 }
 
 /* ---- Freeing and lookups ------------------------------------------- */

@@ -216,6 +216,14 @@ void v2k_plan_diags_free(struct v2k_plan_diags *d);
 int v2k_plan_load(const char *path, struct v2k_plan **out,
                   struct v2k_plan_diags *d);
 
+/* v2k_plan_load() as the commands use it: every diagnostic line printed
+ * on stderr (escaped, log.h), then freed; on an error also the error
+ * line of v2k_log_error(), and -1.  0 and the plan (owned by the caller)
+ * otherwise, with the number of warnings in *nwarnings when it is not
+ * NULL. */
+int v2k_plan_load_print(const char *path, struct v2k_plan **out,
+                        size_t *nwarnings);
+
 /* The same from a buffer: name is what the diagnostics call it, dir the
  * directory relative file names are resolved against. */
 int v2k_plan_parse_buffer(const char *buf, size_t len, const char *name,

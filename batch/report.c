@@ -1071,20 +1071,13 @@ int
 v2k_batch_report(const char *plan_path, const struct v2k_batch_report_opts *o)
 {
     struct report rp = { .now = v2k_state_now() };
-    struct v2k_plan_diags d;
     char *json = NULL, *htmlp = NULL;
     char esc[4 * 2048];
-    int lr, rc = 2;
+    int rc = 2;
     struct stat sb;
 
-    lr = v2k_plan_load(plan_path, &rp.p, &d);
-    for (size_t i = 0; i < d.nlines; i++)
-        fprintf(stderr, "%s\n", v2k_log_escape(d.lines[i], esc, sizeof esc));
-    v2k_plan_diags_free(&d);
-    if (lr == -1) {
-        v2k_log_error(v2k_error_message());
+    if (v2k_plan_load_print(plan_path, &rp.p, NULL) == -1)
         return 2;
-    }
     if (stat(rp.p->state_path, &sb) == -1 && errno == ENOENT) {
         v2k_msg("%s: no state yet (the plan has not run): every VM pending",
                 rp.p->state_path);

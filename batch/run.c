@@ -1872,20 +1872,14 @@ int
 v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
 {
     struct runner r = { .run = -1 };
-    struct v2k_plan_diags d;
     struct v2k_state_select sel = { 0 };
     char **names = NULL, **pnames = NULL;
     size_t n = 0, nrec = 0;
     char esc[4 * 2048];
-    int rc = 2, lr;
+    int rc = 2;
     struct sigaction sa;
 
-    lr = v2k_plan_load(plan_path, &r.p, &d);
-    for (size_t i = 0; i < d.nlines; i++)
-        fprintf(stderr, "%s\n", v2k_log_escape(d.lines[i], esc, sizeof esc));
-    v2k_plan_diags_free(&d);
-    if (lr == -1) {
-        v2k_log_error(v2k_error_message());
+    if (v2k_plan_load_print(plan_path, &r.p, NULL) == -1) {
         v2k_log_error("run: nothing was started (see v2kvm-batch check)");
         return 2;
     }

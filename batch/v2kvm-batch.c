@@ -223,28 +223,17 @@ static int
 cmd_check(const char *path)
 {
     struct v2k_plan *p = NULL;
-    struct v2k_plan_diags d;
-    int r = v2k_plan_load(path, &p, &d);
+    size_t nwarnings = 0;
 
-    char buf[4 * 2048];
-
-    /* Keys and values from the plan are in the lines: escaped, like
-     * every line the programs print (log.h). */
-    for (size_t i = 0; i < d.nlines; i++)
-        fprintf(stderr, "%s\n", v2k_log_escape(d.lines[i], buf, sizeof buf));
-    if (r == -1) {
-        v2k_log_error(v2k_error_message());
-        v2k_plan_diags_free(&d);
+    if (v2k_plan_load_print(path, &p, &nwarnings) == -1)
         return 1;
-    }
     printf("%s: OK, %zu VM%s, %zu source%s, %zu target%s", path, p->nvms,
            p->nvms == 1 ? "" : "s", p->nsources,
            p->nsources == 1 ? "" : "s", p->ntargets,
            p->ntargets == 1 ? "" : "s");
-    if (d.nwarnings)
-        printf(", %zu warning%s", d.nwarnings, d.nwarnings == 1 ? "" : "s");
+    if (nwarnings)
+        printf(", %zu warning%s", nwarnings, nwarnings == 1 ? "" : "s");
     printf("\n");
-    v2k_plan_diags_free(&d);
     v2k_plan_free(p);
     return 0;
 }
