@@ -1,5 +1,6 @@
 /* run.c - see run.h. */
 #include "run.h"
+#include "accel.h"
 #include "error.h"
 #include "json.h"
 #include "jsonline.h"
@@ -1808,6 +1809,20 @@ slurm_stop(struct runner *r)
 
 /* --- setup ------------------------------------------------------------ */
 
+void
+v2k_batch_share_accel(void)
+{
+    const char *env = getenv("V2K_ACCEL");
+    enum v2k_accel a;
+
+    if (env && *env)
+        return;
+    a = v2k_accel_get();
+    setenv("V2K_ACCEL", v2k_accel_name(a), 1);
+    v2k_msg("Accelerator for every VM's appliance: %s (%s; probed once, passed on as V2K_ACCEL)",
+            v2k_accel_name(a), v2k_accel_reason());
+}
+
 char *
 v2k_batch_v2kvm_program(void)
 {
@@ -1877,6 +1892,7 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
     size_t n = 0, nrec = 0;
     char esc[4 * 2048];
     int rc = 2;
+    bool appliance = false;     /* a VM to run launches one */
     struct sigaction sa;
 
     if (v2k_plan_load_print(plan_path, &r.p, NULL) == -1) {
@@ -1963,12 +1979,15 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
         const struct v2k_plan_vm *vm = v2k_plan_find_vm(r.p, names[i]);
         if (vm)
             queue_push(&r, vm, 0);
+        appliance = appliance || (vm && !vm->no_convert);
     }
     if (!r.machine)
         printf("%s: %zu VM%s to run, at most %u at a time, v2kvm %s, logs in %s%s\n",
                v2k_log_escape(r.p->path, esc, sizeof esc), r.nq,
                r.nq == 1 ? "" : "s", r.p->limits.max_in_flight, r.v2kvm,
                r.logdir, r.slurm ? ", on Slurm" : "");
+    if (appliance && !r.slurm)
+        v2k_batch_share_accel();
     /* Slurm: every array submitted before the run begins; when one
      * cannot be, those submitted are cancelled and nothing ran: one
      * error line (exit 2 says that nothing ran). */

@@ -19,6 +19,9 @@
 #    retried, a failing or hanging pre hook fails the VM naming the hook;
 #  - the memory budget: 3 GiB runs two conversions (1.5 GiB each, faked
 #    by the wrapper) at once, never three, and no copy beside two;
+#  - one accelerator probe per run: with V2K_ACCEL unset, run and
+#    inspect probe once and pass the outcome to every v2kvm; a run
+#    without a conversion probes nothing;
 #  - on a terminal (script(1)): a block of one line per running VM and
 #    a total, redrawn in place;
 #  - SIGTERM: children stopped, VMs interrupted, exit 128 + 15.
@@ -66,8 +69,10 @@ if [[ " \$* " == *"/flaky.raw "* ]] && [ ! -e "$T/flaky-failed" ]; then
     exit 1
 fi
 # A "conversion" of a source named conv*.raw (no --no-convert): no
-# appliance, only its JSON lines, 2 s long (the memory budget test).
+# appliance, only its JSON lines, 2 s long (the memory budget test); the
+# V2K_ACCEL it was given is appended to accel-seen.
 if [[ " \$* " == *"/conv"*".raw "* ]] && [[ " \$* " != *" --no-convert "* ]]; then
+    echo "\${V2K_ACCEL-unset}" >>"$T/accel-seen"
     echo '{"type":"phase","time":0.1,"phase":"source","seconds":0.1}'
     echo '{"type":"message","time":0.2,"message":"Inspecting the guest"}'
     sleep 2
@@ -344,6 +349,51 @@ for t, d, n in sorted(ev, key=lambda e: (e[0], e[1])):
 print("peak MiB", peak, "peak conversions", peak_conv)
 sys.exit(0 if peak <= 3072 and peak_conv == 2 else 1)
 PY
+
+# --- one accelerator probe per run -------------------------------------
+# With V2K_ACCEL unset, the coordinator probes (common/accel.c: kvm where
+# KVM really runs a guest, else tcg) and every v2kvm gets the outcome.
+cat >plana.yaml <<'EOF'
+version: 1
+sources:
+  h: {kind: disk}
+targets:
+  out: {kind: local, storage: outa, format: qcow2}
+defaults: {source: h, target: out}
+vms:
+  - {name: c1, disks: [src/conv1.raw]}
+  - {name: c2, disks: [src/conv2.raw]}
+  - {name: cp, disks: [src/d1.img], no_convert: true}
+EOF
+mkdir outa
+rm -f accel-seen
+env -u V2K_ACCEL "$B" run plana.yaml >accel.out 2>&1 ||
+    { cat accel.out; fail "plana failed"; }
+cat accel.out
+accel_line() {
+    sed -n "s/.*Accelerator for every VM's appliance: \([a-z]*\) (.*; probed once, passed on as V2K_ACCEL)\$/\1/p" "$1"
+}
+[ "$(accel_line accel.out | grep -c .)" = 1 ] || fail "run: not one accelerator line"
+acc=$(accel_line accel.out)
+[ "$acc" = kvm ] || [ "$acc" = tcg ] || fail "run: accelerator '$acc'"
+[ "$(sort -u accel-seen)" = "$acc" ] && [ "$(grep -c . accel-seen)" = 2 ] ||
+    fail "run: the conversions saw V2K_ACCEL $(tr '\n' ' ' <accel-seen), not $acc"
+# inspect likewise (the stand-in conversions inspect nothing: exit 1).
+rm -f accel-seen
+env -u V2K_ACCEL "$B" inspect plana.yaml >accel.out 2>&1 || true
+[ "$(accel_line accel.out | grep -c .)" = 1 ] ||
+    { cat accel.out; fail "inspect: not one accelerator line"; }
+[ "$(sort -u accel-seen)" = "$(accel_line accel.out)" ] &&
+    [ "$(grep -c . accel-seen)" = 2 ] ||
+    fail "inspect: the VMs saw V2K_ACCEL $(tr '\n' ' ' <accel-seen)"
+# Copies alone launch no appliance: nothing to probe.
+sed -e 's/conv[12].raw\]/&, no_convert: true/' -e 's/outa/outb/' \
+    plana.yaml >planb.yaml
+mkdir outb
+env -u V2K_ACCEL "$B" run planb.yaml >accel.out 2>&1 ||
+    { cat accel.out; fail "planb failed"; }
+[ -z "$(accel_line accel.out)" ] ||
+    { cat accel.out; fail "a run of copies probed the accelerator"; }
 
 # --- on a terminal: a live block, one line per running VM and a total,
 # redrawn in place (script(1) gives the coordinator a pty) --------------
