@@ -22,8 +22,10 @@ scripts/build.sh build-asan -DV2K_SANITIZE=ON
     ctest --output-on-failure -j2 -LE 'boot|appliance' -E 'inputs/test-input-leaks' &&
     ASAN_OPTIONS=detect_leaks=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -R 'cli/test-convert-(pipeline|windows)')
+    ctest --output-on-failure -j2 -R 'cli/test-convert-(pipeline|windows)')
 
+# 10 s per target: the corpora run in ctest above, longer campaigns are
+# tests/fuzz/campaign.sh's (tests/fuzz/CAMPAIGN.md).
 echo "== [+${SECONDS}s] Fuzzing (libFuzzer, clang): every format parser for a short time"
-scripts/fuzz.sh 20
+scripts/fuzz.sh 10
 echo "== [+${SECONDS}s] done"
