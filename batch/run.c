@@ -105,6 +105,11 @@ struct runner {
     size_t nsjobs;
     unsigned narrays;
     double squeue_warned;       /* when squeue's last failure was shown */
+    /* The accelerator probe (accel_start), while it runs: the helper
+     * process, leader of its own group, and the pipe it answers on;
+     * 0 and -1 otherwise.  Conversions wait for it, copies do not. */
+    pid_t accel_pid;
+    int accel_fd;
 };
 
 /* --- output ----------------------------------------------------------- */
@@ -805,6 +810,84 @@ done:
     release_job(j);
 }
 
+/* --- the accelerator, probed once ------------------------------------ */
+
+/* v2k_batch_share_accel() without holding up the copies: the probe runs
+ * in a helper process (its qemu may hang for the whole probe timeout)
+ * that writes "kvm|tcg REASON" on a pipe; the conversions wait for its
+ * answer (accel_poll), the copies start meanwhile.  A helper, not a
+ * thread: poll_children's waitpid(-1) would reap a thread's qemu.
+ * Nothing to do when V2K_ACCEL is set. */
+static void
+accel_start(struct runner *r)
+{
+    const char *env = getenv("V2K_ACCEL");
+    int pfd[2];
+    pid_t pid;
+
+    if ((env && *env) || pipe2(pfd, O_CLOEXEC) == -1)
+        return;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == -1) {
+        close(pfd[0]);
+        close(pfd[1]);
+        return;                 /* each v2kvm probes for itself */
+    }
+    if (pid == 0) {
+        char line[512];
+        enum v2k_accel a;
+        int len;
+
+        setpgid(0, 0);
+        close(pfd[0]);
+        a = v2k_accel_get();
+        len = snprintf(line, sizeof line, "%s %s", v2k_accel_name(a),
+                       v2k_accel_reason());
+        if (write(pfd[1], line, len < (int)sizeof line ? (size_t)len
+                                                        : sizeof line - 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    setpgid(pid, pid);
+    close(pfd[1]);
+    r->accel_pid = pid;
+    r->accel_fd = pfd[0];
+}
+
+/* The probe's answer, once it has come (or the helper is gone): export
+ * V2K_ACCEL for the v2kvm children and say which, or, without an answer,
+ * warn and let each v2kvm probe.  block: wait for it. */
+static void
+accel_poll(struct runner *r, bool block)
+{
+    struct pollfd pf = { .fd = r->accel_fd, .events = POLLIN };
+    char line[512];
+    ssize_t n;
+
+    if (r->accel_fd == -1 || poll(&pf, 1, block ? -1 : 0) <= 0)
+        return;
+    do
+        n = read(r->accel_fd, line, sizeof line - 1);
+    while (n == -1 && errno == EINTR);
+    close(r->accel_fd);
+    r->accel_fd = -1;
+    waitpid(r->accel_pid, NULL, 0);   /* or poll_children reaped it */
+    r->accel_pid = 0;
+    line[n > 0 ? n : 0] = '\0';
+    if ((strncmp(line, "kvm ", 4) == 0 || strncmp(line, "tcg ", 4) == 0)) {
+        line[3] = '\0';
+        setenv("V2K_ACCEL", line, 1);
+        clear_block(r);
+        v2k_msg("Accelerator for every VM's appliance: %s (%s; probed once, passed on as V2K_ACCEL)",
+                line, line + 4);
+    } else {
+        clear_block(r);
+        v2k_warning("the accelerator probe gave no answer: each v2kvm probes for itself");
+    }
+}
+
 /* --- scheduling ------------------------------------------------------- */
 
 static uint64_t
@@ -909,7 +992,8 @@ schedule(struct runner *r)
 
         if (got_signal)
             return;
-        if (r->q[i].not_before > now) {
+        if (r->q[i].not_before > now ||
+            (r->accel_fd != -1 && !r->q[i].vm->no_convert)) {
             i++;
             continue;
         }
@@ -1886,7 +1970,7 @@ env_seconds(const char *name, double def)
 int
 v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
 {
-    struct runner r = { .run = -1 };
+    struct runner r = { .run = -1, .accel_fd = -1 };
     struct v2k_state_select sel = { 0 };
     char **names = NULL, **pnames = NULL;
     size_t n = 0, nrec = 0;
@@ -1987,7 +2071,7 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
                r.nq == 1 ? "" : "s", r.p->limits.max_in_flight, r.v2kvm,
                r.logdir, r.slurm ? ", on Slurm" : "");
     if (appliance && !r.slurm)
-        v2k_batch_share_accel();
+        accel_start(&r);
     /* Slurm: every array submitted before the run begins; when one
      * cannot be, those submitted are cancelled and nothing ran: one
      * error line (exit 2 says that nothing ran). */
@@ -2023,6 +2107,7 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
         } else {
             schedule(&r);
             poll_children(&r);
+            accel_poll(&r, false);
         }
         draw(&r, false);
     }
@@ -2065,6 +2150,13 @@ state_err:
     v2k_log_error(v2k_error_message());
     rc = r.run == -1 ? 2 : 1;
 out:
+    if (r.accel_fd != -1) {
+        /* Still probing (a signal, an error): its qemu ends within the
+         * probe's timeout, and only the helper can reap it. */
+        close(r.accel_fd);
+        if (r.accel_pid > 0)
+            waitpid(r.accel_pid, NULL, 0);
+    }
     v2k_strv_free(names);
     free(pnames);
     if (r.jobs)

@@ -46,13 +46,14 @@ int v2k_batch_run(const char *plan_path,
  * inspect runs the same one. */
 char *v2k_batch_v2kvm_program(void);
 
-/* Before the first v2kvm child that launches an appliance (run's local
- * executor, inspect): when V2K_ACCEL is unset or empty, probe once here
- * (accel.h) and export V2K_ACCEL=kvm|tcg, so that no child probes again
- * (on a machine whose /dev/kvm hangs, each probe costs
- * V2K_ACCEL_PROBE_TIMEOUT_S); says which accelerator and why in one
- * message.  A V2K_ACCEL already set is left to the children.  Not for
- * the Slurm executor: its nodes probe for themselves. */
+/* Before the first v2kvm child that launches an appliance (inspect):
+ * when V2K_ACCEL is unset or empty, probe once here (accel.h) and export
+ * V2K_ACCEL=kvm|tcg, so that no child probes again (on a machine whose
+ * /dev/kvm hangs, each probe costs V2K_ACCEL_PROBE_TIMEOUT_S); says
+ * which accelerator and why in one message.  A V2K_ACCEL already set is
+ * left to the children.  run's local executor does the same in a helper
+ * process, its copies starting meanwhile; the Slurm executor leaves the
+ * probe to its nodes. */
 void v2k_batch_share_accel(void);
 
 #endif

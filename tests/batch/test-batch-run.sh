@@ -20,8 +20,9 @@
 #  - the memory budget: 3 GiB runs two conversions (1.5 GiB each, faked
 #    by the wrapper) at once, never three, and no copy beside two;
 #  - one accelerator probe per run: with V2K_ACCEL unset, run and
-#    inspect probe once and pass the outcome to every v2kvm; a run
-#    without a conversion probes nothing;
+#    inspect probe once and pass the outcome to every v2kvm (run's
+#    copies start while it probes); a run without a conversion probes
+#    nothing;
 #  - on a terminal (script(1)): a block of one line per running VM and
 #    a total, redrawn in place;
 #  - SIGTERM: children stopped, VMs interrupted, exit 128 + 15.
@@ -378,6 +379,10 @@ acc=$(accel_line accel.out)
 [ "$acc" = kvm ] || [ "$acc" = tcg ] || fail "run: accelerator '$acc'"
 [ "$(sort -u accel-seen)" = "$acc" ] && [ "$(grep -c . accel-seen)" = 2 ] ||
     fail "run: the conversions saw V2K_ACCEL $(tr '\n' ' ' <accel-seen), not $acc"
+# The copy does not wait for the probe (the conversions first in the
+# plan do): it starts first.
+first=$(grep -m1 ': started (attempt' accel.out | cut -d: -f1)
+[ "$first" = cp ] || fail "run: $first started first, not the copy cp"
 # inspect likewise (the stand-in conversions inspect nothing: exit 1).
 rm -f accel-seen
 env -u V2K_ACCEL "$B" inspect plana.yaml >accel.out 2>&1 || true
