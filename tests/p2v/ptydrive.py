@@ -337,6 +337,10 @@ def main():
                     open_pty = d.pump(0.2)
                 else:
                     time.sleep(0.1)
+            # What it wrote just before it ended may still be unread
+            # (reaped between two reads): read the pty to its end.
+            if open_pty:
+                open_pty = d.pump(1.0)
             if d.status != int(arg):
                 fail(d, "exit status %d, not %s" % (d.status, arg))
         else:
