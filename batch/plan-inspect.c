@@ -814,7 +814,6 @@ v2k_batch_inspect(const char *plan_path, const struct v2k_batch_inspect_opts *o)
     struct inspector in = { 0 };
     struct result *rs = NULL;
     size_t n = 0, nerr = 0, nwarn = 0;
-    bool accel_shared = false;  /* v2k_batch_share_accel() called */
     int rc = 2;
 
     if (v2k_plan_load_print(plan_path, &in.p, NULL) == -1) {
@@ -849,10 +848,8 @@ v2k_batch_inspect(const char *plan_path, const struct v2k_batch_inspect_opts *o)
             chosen = strcmp(o->only[k], vm->name) == 0;
         if (!chosen)
             continue;
-        if (!vm->no_convert && !accel_shared) {
-            v2k_batch_share_accel();
-            accel_shared = true;
-        }
+        if (!vm->no_convert)
+            v2k_batch_share_accel();   /* probes once: it sets V2K_ACCEL */
         rs[n].vm = vm;
         inspect_vm(&in, &rs[n]);
         n++;

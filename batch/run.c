@@ -812,6 +812,24 @@ done:
 
 /* --- the accelerator, probed once ------------------------------------ */
 
+/* V2K_ACCEL set by the user (or by share_accel before): no probe. */
+static bool
+accel_given(void)
+{
+    const char *env = getenv("V2K_ACCEL");
+
+    return env && *env;
+}
+
+/* Export the probe's outcome to the v2kvm children and say it. */
+static void
+accel_export(const char *name, const char *reason)
+{
+    setenv("V2K_ACCEL", name, 1);
+    v2k_msg("Accelerator for every VM's appliance: %s (%s; probed once, passed on as V2K_ACCEL)",
+            name, reason);
+}
+
 /* v2k_batch_share_accel() without holding up the copies: the probe runs
  * in a helper process (its qemu may hang for the whole probe timeout)
  * that writes "kvm|tcg REASON" on a pipe; the conversions wait for its
@@ -821,11 +839,10 @@ done:
 static void
 accel_start(struct runner *r)
 {
-    const char *env = getenv("V2K_ACCEL");
     int pfd[2];
     pid_t pid;
 
-    if ((env && *env) || pipe2(pfd, O_CLOEXEC) == -1)
+    if (accel_given() || pipe2(pfd, O_CLOEXEC) == -1)
         return;
     fflush(stdout);
     fflush(stderr);
@@ -856,34 +873,40 @@ accel_start(struct runner *r)
     r->accel_fd = pfd[0];
 }
 
+/* The helper is done with: its pipe closed, and it reaped unless it has
+ * not exited yet (poll_children's waitpid(-1) reaps it then; a blocking
+ * wait by pid could meet a later child with the same pid). */
+static void
+accel_end(struct runner *r)
+{
+    close(r->accel_fd);
+    r->accel_fd = -1;
+    waitpid(r->accel_pid, NULL, WNOHANG);
+    r->accel_pid = 0;
+}
+
 /* The probe's answer, once it has come (or the helper is gone): export
  * V2K_ACCEL for the v2kvm children and say which, or, without an answer,
- * warn and let each v2kvm probe.  block: wait for it. */
+ * warn and let each v2kvm probe. */
 static void
-accel_poll(struct runner *r, bool block)
+accel_poll(struct runner *r)
 {
     struct pollfd pf = { .fd = r->accel_fd, .events = POLLIN };
     char line[512];
     ssize_t n;
 
-    if (r->accel_fd == -1 || poll(&pf, 1, block ? -1 : 0) <= 0)
+    if (r->accel_fd == -1 || poll(&pf, 1, 0) <= 0)
         return;
     do
         n = read(r->accel_fd, line, sizeof line - 1);
     while (n == -1 && errno == EINTR);
-    close(r->accel_fd);
-    r->accel_fd = -1;
-    waitpid(r->accel_pid, NULL, 0);   /* or poll_children reaped it */
-    r->accel_pid = 0;
+    accel_end(r);
     line[n > 0 ? n : 0] = '\0';
+    clear_block(r);
     if ((strncmp(line, "kvm ", 4) == 0 || strncmp(line, "tcg ", 4) == 0)) {
         line[3] = '\0';
-        setenv("V2K_ACCEL", line, 1);
-        clear_block(r);
-        v2k_msg("Accelerator for every VM's appliance: %s (%s; probed once, passed on as V2K_ACCEL)",
-                line, line + 4);
+        accel_export(line, line + 4);
     } else {
-        clear_block(r);
         v2k_warning("the accelerator probe gave no answer: each v2kvm probes for itself");
     }
 }
@@ -1896,15 +1919,8 @@ slurm_stop(struct runner *r)
 void
 v2k_batch_share_accel(void)
 {
-    const char *env = getenv("V2K_ACCEL");
-    enum v2k_accel a;
-
-    if (env && *env)
-        return;
-    a = v2k_accel_get();
-    setenv("V2K_ACCEL", v2k_accel_name(a), 1);
-    v2k_msg("Accelerator for every VM's appliance: %s (%s; probed once, passed on as V2K_ACCEL)",
-            v2k_accel_name(a), v2k_accel_reason());
+    if (!accel_given())
+        accel_export(v2k_accel_name(v2k_accel_get()), v2k_accel_reason());
 }
 
 char *
@@ -2107,7 +2123,7 @@ v2k_batch_run(const char *plan_path, const struct v2k_batch_run_opts *o)
         } else {
             schedule(&r);
             poll_children(&r);
-            accel_poll(&r, false);
+            accel_poll(&r);
         }
         draw(&r, false);
     }
@@ -2152,10 +2168,14 @@ state_err:
 out:
     if (r.accel_fd != -1) {
         /* Still probing (a signal, an error): its qemu ends within the
-         * probe's timeout, and only the helper can reap it. */
-        close(r.accel_fd);
-        if (r.accel_pid > 0)
-            waitpid(r.accel_pid, NULL, 0);
+         * probe's timeout, and only the helper can reap it; the pipe's
+         * end of file says the helper is gone. */
+        char buf[512];
+        ssize_t k;
+        do
+            k = read(r.accel_fd, buf, sizeof buf);
+        while (k > 0 || (k == -1 && errno == EINTR));
+        accel_end(&r);
     }
     v2k_strv_free(names);
     free(pnames);
