@@ -23,10 +23,11 @@
 #            temporary directory and renamed: a killed build leaves no
 #            half cache.
 #   client   --client PATH as /usr/bin/v2kvm-p2v, v2kvm-p2v.service
-#            (enabled, getty@tty1 masked), in a small cpio archive put in
-#            front of the cached initrd (as early microcode is); the
-#            initramfs script copies it into the live root.  Seconds: a
-#            new client binary does not rebuild the rootfs.
+#            (enabled, getty@tty1 and serial-getty@ masked), in a
+#            small cpio archive put in front of the cached initrd (as
+#            early microcode is); the initramfs script copies it into the
+#            live root.  Seconds: a new client binary does not rebuild
+#            the rootfs.
 #
 # --append TEXT      added to the kernel command line of every menu entry
 #                    (e.g. "v2kvm.server=10.0.0.5" for unattended sticks)
@@ -213,6 +214,14 @@ mkdir -p "$layer/etc/systemd/system/multi-user.target.wants"
 ln -s /etc/systemd/system/v2kvm-p2v.service \
     "$layer/etc/systemd/system/multi-user.target.wants/v2kvm-p2v.service"
 ln -s /dev/null "$layer/etc/systemd/system/getty@tty1.service"
+# No login prompt on the serial console either: the getty systemd starts
+# on the kernel's console hangs the port up and flushes it as it starts,
+# which discards whatever the client (or journald for it) wrote there
+# and has not yet gone out (seen under load: the client's first line cut
+# after one character).  The template is masked, so every instance is:
+# ttyS0 of the image's menu entries, or the ttyS1 a PXE command line may
+# name for a server's IPMI serial-over-LAN.
+ln -s /dev/null "$layer/etc/systemd/system/serial-getty@.service"
 if [ -n "$identity" ]; then
     install -D -m 0600 "$identity" "$layer/etc/v2kvm-p2v/identity"
     chmod 0700 "$layer/etc/v2kvm-p2v"
