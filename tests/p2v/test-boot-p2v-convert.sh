@@ -58,27 +58,55 @@ iso=$(bash "$V2K_SOURCE_DIR/p2v/iso/build-iso.sh" --client "$V2KVM_P2V" \
 echo "image ready after $(($(date +%s) - t0)) s"
 
 # --- the physical machine ----------------------------------------------------
+# boot_physical: boots the machine and waits for the client to power it
+# off (return 0).  Returns 2 when the machine's kernel reports a soft
+# lockup of a minute or more before that: seen once under TCG with -smp 2 on a loaded host,
+# both vCPUs stuck in the kernel (systemd-udevd, systemd-tmpfiles) from
+# 116 s after boot on, for good -- an emulator livelock, before any of
+# our code runs -- where the test would otherwise wait its whole bound.
 MAC=52:54:00:a0:b1:c2
-qemu-system-x86_64 -accel "$V2K_ACCEL" -m 1536 -smp 2 -display none \
-    -monitor none -no-reboot -serial "file:$T/console.log" \
-    -cdrom "$iso" -boot d \
-    -drive "if=none,id=pd,format=raw,file=$T/physical.raw,snapshot=on" \
-    -device ahci,id=ahci -device ide-hd,drive=pd,bus=ahci.0 \
-    -netdev user,id=n0 -device "e1000,netdev=n0,mac=$MAC" \
-    </dev/null >"$T/qemu.log" 2>&1 &
-QPID=$!
-deadline=$(($(date +%s) + 1500))
-while kill -0 "$QPID" 2>/dev/null; do
-    if grep -aq "v2kvm-p2v: error:" "$T/console.log"; then
-        grep -a "v2kvm-p2v" "$T/console.log" | tail -5 >&2
-        fail "the client failed on the physical machine"
-    fi
-    [ "$(date +%s)" -lt "$deadline" ] || {
-        tail -30 "$T/console.log" >&2; fail "no poweroff in 1500 s"; }
-    sleep 2
-done
-wait "$QPID" || true
-QPID=
+boot_physical() {
+    rm -f "$T/console.log"
+    qemu-system-x86_64 -accel "$V2K_ACCEL" -m 1536 -smp 2 -display none \
+        -monitor none -no-reboot -serial "file:$T/console.log" \
+        -cdrom "$iso" -boot d \
+        -drive "if=none,id=pd,format=raw,file=$T/physical.raw,snapshot=on" \
+        -device ahci,id=ahci -device ide-hd,drive=pd,bus=ahci.0 \
+        -netdev user,id=n0 -device "e1000,netdev=n0,mac=$MAC" \
+        </dev/null >"$T/qemu.log" 2>&1 &
+    QPID=$!
+    local deadline=$(($(date +%s) + 1500))
+    while kill -0 "$QPID" 2>/dev/null; do
+        if grep -saq "v2kvm-p2v: error:" "$T/console.log"; then
+            grep -a "v2kvm-p2v" "$T/console.log" | tail -5 >&2
+            fail "the client failed on the physical machine"
+        fi
+        # (A CPU stuck a minute or more: a loaded host can starve a vCPU
+        # for a report or two of 20-odd s, which then pass.)
+        if grep -saEq "BUG: soft lockup - CPU#[0-9]+ stuck for ([6-9][0-9]|[0-9]{3,})s" \
+                "$T/console.log"; then
+            tail -5 "$T/console.log" >&2
+            kill "$QPID" 2>/dev/null || true
+            wait "$QPID" || true
+            QPID=
+            return 2
+        fi
+        [ "$(date +%s)" -lt "$deadline" ] || {
+            tail -30 "$T/console.log" >&2; fail "no poweroff in 1500 s"; }
+        sleep 2
+    done
+    wait "$QPID" || true
+    QPID=
+}
+# One more boot after a soft lockup, said on stderr; a second one fails.
+rc=0
+boot_physical || rc=$?
+if [ "$rc" = 2 ]; then
+    echo "the physical machine's kernel reported a soft lockup; booting it again" >&2
+    rc=0
+    boot_physical || rc=$?
+    [ "$rc" = 0 ] || fail "the physical machine's kernel reported a soft lockup twice"
+fi
 echo "the client powered the machine off after $(($(date +%s) - t0)) s"
 
 # --- what the host made ------------------------------------------------------
