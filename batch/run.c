@@ -873,15 +873,18 @@ accel_start(struct runner *r)
     r->accel_fd = pfd[0];
 }
 
-/* The helper is done with: its pipe closed, and it reaped unless it has
- * not exited yet (poll_children's waitpid(-1) reaps it then; a blocking
- * wait by pid could meet a later child with the same pid). */
+/* The helper is done with: its pipe closed, and the helper waited for
+ * (at most the probe's timeout) unless poll_children's waitpid(-1) has
+ * reaped it already, which clears accel_pid: a pid not reaped is not
+ * reused, so the wait by pid cannot meet another child. */
 static void
 accel_end(struct runner *r)
 {
     close(r->accel_fd);
     r->accel_fd = -1;
-    waitpid(r->accel_pid, NULL, WNOHANG);
+    if (r->accel_pid > 0)
+        while (waitpid(r->accel_pid, NULL, 0) == -1 && errno == EINTR)
+            ;
     r->accel_pid = 0;
 }
 
@@ -1076,13 +1079,16 @@ poll_children(struct runner *r)
                 close(r->jobs[idx[k]].fd);
                 r->jobs[idx[k]].fd = -1;
             }
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == r->accel_pid)
+            r->accel_pid = 0;       /* the probe's helper (accel_end) */
         for (size_t i = 0; i < r->slots; i++)
             if (r->jobs[i].pid == pid) {
                 r->jobs[i].exited = true;
                 r->jobs[i].status = status;
                 drain_child(r, &r->jobs[i]);
             }
+    }
     now = v2k_now();
     for (size_t i = 0; i < r->slots; i++) {
         struct job *j = &r->jobs[i];
@@ -2166,17 +2172,10 @@ state_err:
     v2k_log_error(v2k_error_message());
     rc = r.run == -1 ? 2 : 1;
 out:
-    if (r.accel_fd != -1) {
-        /* Still probing (a signal, an error): its qemu ends within the
-         * probe's timeout, and only the helper can reap it; the pipe's
-         * end of file says the helper is gone. */
-        char buf[512];
-        ssize_t k;
-        do
-            k = read(r.accel_fd, buf, sizeof buf);
-        while (k > 0 || (k == -1 && errno == EINTR));
+    /* Still probing (a signal, an error): its qemu ends within the
+     * probe's timeout, and only the helper can reap it. */
+    if (r.accel_fd != -1)
         accel_end(&r);
-    }
     v2k_strv_free(names);
     free(pnames);
     if (r.jobs)
